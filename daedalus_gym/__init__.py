@@ -1,0 +1,1 @@
+"""Daedalus-Gym: generated mazes as Gymnasium environments."""

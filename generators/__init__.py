@@ -1,0 +1,30 @@
+"""Maze generators: classical algorithms, learned models and the repair pass.
+
+This package knows how mazes are made and nothing about environments (it never imports
+`daedalus_gym`).
+"""
+
+from generators.base import Generator, MazeGenerator, parse_size
+from generators.maze import Maze, is_perfect, load_mazes, save_mazes
+from generators.registry import (
+    generator_class,
+    make_generator,
+    register_generator,
+    registered_generators,
+)
+
+register_generator("backtracker", "generators.backtracker:BacktrackerGenerator")
+
+__all__ = [
+    "Generator",
+    "Maze",
+    "MazeGenerator",
+    "generator_class",
+    "is_perfect",
+    "load_mazes",
+    "make_generator",
+    "parse_size",
+    "register_generator",
+    "registered_generators",
+    "save_mazes",
+]

@@ -1,0 +1,123 @@
+"""The generator protocol every maze source implements.
+
+A generator is a value: it is built once with its size (in cells) and settings, and then makes
+mazes from a `numpy.random.Generator` it is handed. It keeps no random state of its own, so the
+same rng state always gives the same maze, and
+
+    generate_batch(n, rng) == [generate(rng) for _ in range(n)]
+
+holds for every registered generator (the contract tests check it). That lets a vector env draw
+each sub-env's maze from its own rng while still generating in batches.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from generators.maze import Maze, farthest_cell
+
+GoalMode = Literal["corner", "farthest"]
+MAX_CELLS_PER_SIDE = 1024
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """What `MazeEnv` needs from a maze source."""
+
+    name: str
+
+    @property
+    def shape(self) -> tuple[int, int]: ...
+
+    def generate(self, rng: np.random.Generator) -> Maze: ...
+
+    def generate_batch(self, n: int, rng: np.random.Generator) -> Sequence[Maze]: ...
+
+
+def parse_size(size: object) -> tuple[int, int]:
+    """``14`` -> ``(14, 14)``; ``(7, 9)`` -> ``(7, 9)`` (height, width in cells), validated."""
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        hw = (int(size), int(size))
+    elif (
+        isinstance(size, (tuple, list))
+        and len(size) == 2
+        and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in size)
+    ):
+        hw = (int(size[0]), int(size[1]))
+    else:
+        raise ValueError(f"size must be an int or a (height, width) pair of ints in cells, got {size!r}")
+    if not all(1 <= s <= MAX_CELLS_PER_SIDE for s in hw) or hw[0] * hw[1] < 2:
+        raise ValueError(
+            f"size must be between 1 and {MAX_CELLS_PER_SIDE} cells a side and at least 2 cells, got {size!r}"
+        )
+    return hw
+
+
+def check_rng(rng: object) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator (e.g. np.random.default_rng(0)), got {type(rng).__name__}"
+        )
+    return rng
+
+
+def check_count(n: object) -> int:
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"n must be a non-negative int, got {n!r}")
+    return int(n)
+
+
+class MazeGenerator(ABC):
+    """Base class for generators that draw wall grids in batches.
+
+    Subclasses implement `generate_walls`; this class adds start/goal placement and `Maze`
+    construction.
+
+    Args:
+        size: cells per side, an int or ``(height, width)``.
+        goal: ``"corner"`` (bottom-right cell) or ``"farthest"`` (open cell farthest from start).
+    """
+
+    name: ClassVar[str] = "base"
+
+    def __init__(self, size: int | tuple[int, int] = 14, goal: GoalMode = "corner") -> None:
+        self.cells = parse_size(size)
+        if goal not in ("corner", "farthest"):
+            raise ValueError(f"goal must be 'corner' or 'farthest', got {goal!r}")
+        self.goal_mode: GoalMode = goal
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(H, W)`` of the wall grids this generator makes."""
+        h, w = self.cells
+        return (2 * h + 1, 2 * w + 1)
+
+    def config(self) -> dict[str, Any]:
+        """JSON-serialisable settings that rebuild this generator with `make_generator`."""
+        return {"name": self.name, "size": list(self.cells), "goal": self.goal_mode}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+    @abstractmethod
+    def generate_walls(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` wall grids, ``bool[n, H, W]``, with cells ``(1, 1)`` and ``(H-2, W-2)`` open."""
+
+    def generate_batch(self, n: int, rng: np.random.Generator) -> list[Maze]:
+        """``n`` mazes; equal to ``n`` successive `generate` calls on the same rng."""
+        n, rng = check_count(n), check_rng(rng)
+        return [self._place(walls) for walls in self.generate_walls(n, rng)]
+
+    def generate(self, rng: np.random.Generator) -> Maze:
+        """One maze drawn from ``rng``."""
+        return self.generate_batch(1, rng)[0]
+
+    def _place(self, walls: np.ndarray) -> Maze:
+        start = (1, 1)
+        goal = farthest_cell(walls, start) if self.goal_mode == "farthest" else None
+        return Maze(walls, start, goal)

@@ -1,0 +1,366 @@
+"""The `Maze` value: an immutable wall grid with a start and a goal.
+
+A maze of ``h x w`` cells lives on the canonical lattice of shape ``(2h+1, 2w+1)``: a full border
+of walls, cells at odd ``(row, col)`` coordinates, pillars (always walls) at even-even coordinates,
+and the cells between two neighbouring cells ("passages") either open or walled. ``True`` means
+wall everywhere in this code base.
+
+`Maze` accepts any 2-D bool grid (learned generators may draw grids that are not on the lattice);
+the structure queries (`is_perfect`, ...) say whether a grid is a proper lattice maze.
+Graph queries use networkx: the open cells are nodes, 4-neighbours are edges, and shortest paths
+are breadth-first searches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import networkx as nx
+import numpy as np
+
+Cell = tuple[int, int]
+
+WALL_CHAR = "#"
+FLOOR_CHAR = "."
+START_CHAR = "S"
+GOAL_CHAR = "G"
+
+# The four moves in (d_row, d_col), in the env's action order: up, right, down, left.
+MOVES: np.ndarray = np.array([(-1, 0), (0, 1), (1, 0), (0, -1)], dtype=np.int64)
+
+
+def _as_cell(value: object, name: str) -> Cell:
+    try:
+        row, col = value  # type: ignore[misc]
+        cell = (int(row), int(col))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a (row, col) pair of ints, got {value!r}") from None
+    if cell != (row, col):
+        raise ValueError(f"{name} must be a (row, col) pair of ints, got {value!r}")
+    return cell
+
+
+def _check_walls(walls: object) -> np.ndarray:
+    if not isinstance(walls, np.ndarray):
+        raise TypeError(f"walls must be a numpy array, got {type(walls).__name__}")
+    if walls.ndim != 2 or walls.dtype != np.bool_:
+        raise ValueError(f"walls must be 2-D bool, got {walls.dtype} of shape {walls.shape}")
+    if walls.shape[0] < 3 or walls.shape[1] < 3:
+        raise ValueError(f"walls must be at least 3x3, got shape {walls.shape}")
+    return walls
+
+
+@dataclass(frozen=True, eq=False)
+class Maze:
+    """An immutable maze.
+
+    Attributes:
+        walls: ``bool[H, W]``, ``True`` = wall. Stored as a read-only copy.
+        start: ``(row, col)`` of the start cell; must be open.
+        goal: ``(row, col)`` of the goal cell; must be open.
+    """
+
+    walls: np.ndarray
+    start: Cell = (1, 1)
+    goal: Cell | None = None
+    _graph: list = field(default_factory=list, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        walls = np.array(_check_walls(self.walls), dtype=bool, copy=True)
+        walls.setflags(write=False)
+        object.__setattr__(self, "walls", walls)
+        height, width = walls.shape
+        start = _as_cell(self.start, "start")
+        goal = _as_cell(self.goal if self.goal is not None else (height - 2, width - 2), "goal")
+        for name, (row, col) in (("start", start), ("goal", goal)):
+            if not (0 <= row < height and 0 <= col < width):
+                raise ValueError(f"{name} {(row, col)} is outside the {height}x{width} grid")
+            if walls[row, col]:
+                raise ValueError(f"{name} {(row, col)} is a wall; it must be an open cell")
+        if start == goal:
+            raise ValueError(f"start and goal must differ, both are {start}")
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "goal", goal)
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def from_walls(
+        cls,
+        walls: np.ndarray,
+        start: Cell | None = None,
+        goal: Cell | Literal["corner", "farthest"] = "corner",
+    ) -> Maze:
+        """Build a maze from a wall grid.
+
+        Args:
+            walls: ``bool[H, W]``.
+            start: defaults to the top-left cell ``(1, 1)``.
+            goal: a ``(row, col)``, ``"corner"`` (bottom-right cell ``(H-2, W-2)``, the blog's
+                convention) or ``"farthest"`` (the open cell farthest from start by BFS).
+        """
+        walls = _check_walls(walls)
+        start = (1, 1) if start is None else start
+        if isinstance(goal, str):
+            if goal == "corner":
+                goal = (walls.shape[0] - 2, walls.shape[1] - 2)
+            elif goal == "farthest":
+                goal = farthest_cell(walls, _as_cell(start, "start"))
+            else:
+                raise ValueError(f"goal must be a (row, col), 'corner' or 'farthest', got {goal!r}")
+        return cls(walls, start, goal)
+
+    # ----------------------------------------------------------------- identity
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(H, W)`` of the wall grid."""
+        return self.walls.shape  # type: ignore[return-value]
+
+    @property
+    def cells(self) -> tuple[int, int]:
+        """``(h, w)`` in lattice cells, for a grid of shape ``(2h+1, 2w+1)``."""
+        return ((self.walls.shape[0] - 1) // 2, (self.walls.shape[1] - 1) // 2)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Maze):
+            return NotImplemented
+        return (
+            self.start == other.start
+            and self.goal == other.goal
+            and np.array_equal(self.walls, other.walls)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.walls.shape, self.walls.tobytes(), self.start, self.goal))
+
+    @property
+    def maze_hash(self) -> str:
+        """A stable hex digest of walls, start and goal (the same on every machine and run)."""
+        h = hashlib.blake2b(digest_size=12)
+        h.update(np.asarray(self.walls.shape, dtype="<i8").tobytes())
+        h.update(np.packbits(self.walls).tobytes())
+        h.update(np.asarray(self.start + self.goal, dtype="<i8").tobytes())
+        return h.hexdigest()
+
+    def __repr__(self) -> str:
+        return f"Maze(shape={self.shape}, start={self.start}, goal={self.goal})"
+
+    # ----------------------------------------------------------------- text
+    def to_text(self) -> str:
+        """ASCII art: ``#`` wall, ``.`` floor, ``S`` start, ``G`` goal; one line per row."""
+        chars = np.where(self.walls, WALL_CHAR, FLOOR_CHAR).astype("<U1")
+        chars[self.start] = START_CHAR
+        chars[self.goal] = GOAL_CHAR
+        return "\n".join("".join(row) for row in chars)
+
+    @classmethod
+    def from_text(cls, text: str) -> Maze:
+        """Inverse of `to_text`. Exactly one ``S`` and one ``G`` are required."""
+        lines = [line for line in text.strip("\n").splitlines()]
+        if not lines or len({len(line) for line in lines}) != 1:
+            raise ValueError("maze text must be a non-empty rectangle of characters")
+        chars = np.array([list(line) for line in lines])
+        allowed = {WALL_CHAR, FLOOR_CHAR, START_CHAR, GOAL_CHAR}
+        bad = set(np.unique(chars)) - allowed
+        if bad:
+            raise ValueError(f"maze text has unexpected characters {sorted(bad)}, allowed {sorted(allowed)}")
+        starts, goals = np.argwhere(chars == START_CHAR), np.argwhere(chars == GOAL_CHAR)
+        if len(starts) != 1 or len(goals) != 1:
+            raise ValueError(
+                f"maze text needs exactly one {START_CHAR!r} and one {GOAL_CHAR!r}, "
+                f"got {len(starts)} and {len(goals)}"
+            )
+        return cls(chars == WALL_CHAR, tuple(starts[0]), tuple(goals[0]))
+
+    # ----------------------------------------------------------------- blog format
+    def to_blog(self) -> np.ndarray:
+        """The blog's float format: ``float32[H-1, W-1]``, 1 = path, 0 = wall, -1 = exit.
+
+        The blog's 28x28 grid of a 14x14-cell maze is our 29x29 lattice without its top row and
+        left column (those are border walls): the blog's cells sit at even coordinates, its start
+        is ``(0, 0)`` and its exit ``(26, 26)``. Only mazes whose start is ``(1, 1)`` map there.
+        """
+        if self.start != (1, 1):
+            raise ValueError(f"the blog format fixes start at (1, 1), this maze starts at {self.start}")
+        grid = np.where(self.walls, 0.0, 1.0).astype(np.float32)
+        grid[self.goal] = -1.0
+        return grid[1:, 1:].copy()
+
+    @classmethod
+    def from_blog(cls, grid: np.ndarray) -> Maze:
+        """Inverse of `to_blog`: 1 path, 0 wall, -1 exit (exactly one)."""
+        grid = np.asarray(grid)
+        if grid.ndim != 2:
+            raise ValueError(f"blog grid must be 2-D, got shape {grid.shape}")
+        values = set(np.unique(grid).tolist())
+        if not values <= {-1.0, 0.0, 1.0}:
+            raise ValueError(f"blog grid values must be 1 (path), 0 (wall) or -1 (exit), got {sorted(values)}")
+        exits = np.argwhere(grid == -1)
+        if len(exits) != 1:
+            raise ValueError(f"blog grid needs exactly one exit (-1), got {len(exits)}")
+        walls = np.ones((grid.shape[0] + 1, grid.shape[1] + 1), dtype=bool)
+        walls[1:, 1:] = grid == 0
+        return cls(walls, (1, 1), (int(exits[0][0]) + 1, int(exits[0][1]) + 1))
+
+    # ----------------------------------------------------------------- graph queries
+    def to_graph(self) -> nx.Graph:
+        """The open cells as a networkx graph, 4-neighbour edges. Cached; do not mutate it."""
+        if not self._graph:
+            self._graph.append(walls_to_graph(self.walls))
+        return self._graph[0]
+
+    def is_solvable(self) -> bool:
+        """Whether the goal is reachable from the start (networkx BFS)."""
+        return nx.has_path(self.to_graph(), self.start, self.goal)
+
+    def shortest_path(self) -> list[Cell] | None:
+        """The BFS shortest path start -> goal as a list of cells, or ``None`` if unsolvable."""
+        try:
+            return nx.shortest_path(self.to_graph(), self.start, self.goal)
+        except nx.NetworkXNoPath:
+            return None
+
+    def shortest_path_length(self) -> int | None:
+        """Steps on the shortest path start -> goal (BFS), or ``None`` if unsolvable."""
+        try:
+            return nx.shortest_path_length(self.to_graph(), self.start, self.goal)
+        except nx.NetworkXNoPath:
+            return None
+
+    def distances_to_goal(self) -> dict[Cell, int]:
+        """BFS distance from every cell connected to the goal."""
+        return nx.single_source_shortest_path_length(self.to_graph(), self.goal)
+
+    # ----------------------------------------------------------------- structure
+    def is_lattice(self) -> bool:
+        """Border and pillars are walls, every cell is open: the canonical layout."""
+        return is_lattice(self.walls)
+
+    def is_perfect(self) -> bool:
+        """On the lattice, and the open passages form a spanning tree of the cells."""
+        return bool(is_perfect(self.walls[None])[0])
+
+    def dead_ends(self) -> int:
+        """Open cells with exactly one open 4-neighbour."""
+        return int(np.count_nonzero((_open_degree(self.walls) == 1) & ~self.walls))
+
+    def junctions(self) -> int:
+        """Open cells with three or more open 4-neighbours."""
+        return int(np.count_nonzero((_open_degree(self.walls) >= 3) & ~self.walls))
+
+    def components(self) -> int:
+        """Connected components of open cells."""
+        return nx.number_connected_components(self.to_graph())
+
+
+# --------------------------------------------------------------------- free functions
+def walls_to_graph(walls: np.ndarray) -> nx.Graph:
+    """Open cells of ``walls: bool[H, W]`` as a networkx graph with 4-neighbour edges."""
+    open_ = ~walls
+    graph = nx.Graph()
+    rows, cols = np.nonzero(open_)
+    graph.add_nodes_from(zip(rows.tolist(), cols.tolist(), strict=True))
+    right = open_[:, :-1] & open_[:, 1:]
+    r, c = np.nonzero(right)
+    graph.add_edges_from(zip(zip(r.tolist(), c.tolist()), zip(r.tolist(), (c + 1).tolist())))
+    down = open_[:-1, :] & open_[1:, :]
+    r, c = np.nonzero(down)
+    graph.add_edges_from(zip(zip(r.tolist(), c.tolist()), zip((r + 1).tolist(), c.tolist())))
+    return graph
+
+
+def farthest_cell(walls: np.ndarray, start: Cell) -> Cell:
+    """The open cell farthest from ``start`` by BFS (ties broken by (row, col) order)."""
+    if walls[start]:
+        raise ValueError(f"start {start} is a wall")
+    lengths = nx.single_source_shortest_path_length(walls_to_graph(walls), start)
+    best = max(lengths.values())
+    return min(cell for cell, d in lengths.items() if d == best)
+
+
+def _open_degree(walls: np.ndarray) -> np.ndarray:
+    open_ = np.pad(~walls, 1, constant_values=False).astype(np.int8)
+    return open_[:-2, 1:-1] + open_[2:, 1:-1] + open_[1:-1, :-2] + open_[1:-1, 2:]
+
+
+def is_lattice(walls: np.ndarray) -> bool:
+    """``walls: bool[H, W]`` has odd sides, wall border and pillars, and every cell open."""
+    height, width = walls.shape
+    if height % 2 == 0 or width % 2 == 0:
+        return False
+    return bool(
+        walls[0].all()
+        and walls[-1].all()
+        and walls[:, 0].all()
+        and walls[:, -1].all()
+        and walls[::2, ::2].all()
+        and not walls[1::2, 1::2].any()
+    )
+
+
+def is_perfect(walls: np.ndarray) -> np.ndarray:
+    """For ``walls: bool[B, H, W]``, which grids are perfect lattice mazes (``bool[B]``).
+
+    A perfect maze has the lattice layout and exactly ``cells - 1`` open passages that connect
+    all cells: a spanning tree, so exactly one path between any two cells.
+    """
+    walls = np.asarray(walls, dtype=bool)
+    if walls.ndim != 3:
+        raise ValueError(f"walls must be bool[B, H, W], got shape {walls.shape}")
+    out = np.zeros(len(walls), dtype=bool)
+    if walls.shape[1] % 2 == 0 or walls.shape[2] % 2 == 0:
+        return out
+    h, w = (walls.shape[1] - 1) // 2, (walls.shape[2] - 1) // 2
+    n_open = np.count_nonzero(~walls[:, 1:-1:2, 2:-1:2], axis=(1, 2)) + np.count_nonzero(
+        ~walls[:, 2:-1:2, 1:-1:2], axis=(1, 2)
+    )
+    for b in np.flatnonzero(n_open == h * w - 1):
+        if is_lattice(walls[b]) and nx.is_connected(walls_to_graph(walls[b])):
+            out[b] = True
+    return out
+
+
+# --------------------------------------------------------------------- batch files
+def save_mazes(path: str | Path, mazes: Sequence[Maze]) -> None:
+    """Save same-shaped mazes to ``.npz`` (``walls: bool[B, H, W]``, ``start``/``goal: int[B, 2]``)."""
+    if not mazes:
+        raise ValueError("save_mazes needs at least one maze")
+    shapes = {m.shape for m in mazes}
+    if len(shapes) != 1:
+        raise ValueError(f"save_mazes needs mazes of one shape, got {sorted(shapes)}")
+    np.savez_compressed(
+        path,
+        walls=np.stack([m.walls for m in mazes]),
+        start=np.array([m.start for m in mazes], dtype=np.int64),
+        goal=np.array([m.goal for m in mazes], dtype=np.int64),
+    )
+
+
+def load_mazes(path: str | Path) -> list[Maze]:
+    """Load mazes written by `save_mazes` (no pickle: ``allow_pickle=False``)."""
+    with np.load(path, allow_pickle=False) as data:
+        missing = {"walls", "start", "goal"} - set(data.files)
+        if missing:
+            raise ValueError(f"{path} is not a maze file: missing arrays {sorted(missing)}")
+        walls, start, goal = data["walls"], data["start"], data["goal"]
+    if walls.ndim != 3 or walls.dtype != np.bool_ or start.shape != (len(walls), 2) or goal.shape != start.shape:
+        raise ValueError(
+            f"{path}: expected walls bool[B, H, W] and start/goal int[B, 2], got walls "
+            f"{walls.dtype}{walls.shape}, start {start.shape}, goal {goal.shape}"
+        )
+    return [Maze(w, tuple(s), tuple(g)) for w, s, g in zip(walls, start, goal, strict=True)]
+
+
+def mazes_to_text(mazes: Iterable[Maze]) -> str:
+    """Several mazes as text separated by blank lines."""
+    return "\n\n".join(m.to_text() for m in mazes) + "\n"
+
+
+def mazes_from_text(text: str) -> list[Maze]:
+    """Inverse of `mazes_to_text`."""
+    blocks = [b for b in io.StringIO(text).read().split("\n\n") if b.strip()]
+    return [Maze.from_text(b) for b in blocks]

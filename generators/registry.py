@@ -1,0 +1,65 @@
+"""Generator registry: names -> generator classes, loaded lazily.
+
+Built-in generators are registered by import path so that asking for ``"backtracker"`` never
+imports torch. Third-party packages register theirs through the ``daedalus_gym.generators``
+entry-point group::
+
+    [project.entry-points."daedalus_gym.generators"]
+    my-maze = "my_package.module:MyGenerator"
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from importlib.metadata import entry_points
+from typing import Any
+
+from generators.base import MazeGenerator
+
+ENTRY_POINT_GROUP = "daedalus_gym.generators"
+
+_REGISTRY: dict[str, str | Callable[..., MazeGenerator]] = {}
+_entry_points_loaded = False
+
+
+def register_generator(name: str, entry_point: str | Callable[..., MazeGenerator], *, override: bool = False) -> None:
+    """Register a generator under ``name``: a ``"module:Class"`` string or a callable."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"generator name must be a non-empty string, got {name!r}")
+    if name in _REGISTRY and not override and _REGISTRY[name] != entry_point:
+        raise ValueError(f"a generator named {name!r} is already registered ({_REGISTRY[name]!r})")
+    _REGISTRY[name] = entry_point
+
+
+def _load_entry_points() -> None:
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name not in _REGISTRY:
+            _REGISTRY[ep.name] = ep.value
+
+
+def registered_generators() -> Mapping[str, str | Callable[..., MazeGenerator]]:
+    """A read-only view of every registered name (built-in and entry points)."""
+    _load_entry_points()
+    return dict(_REGISTRY)
+
+
+def generator_class(name: str) -> Callable[..., MazeGenerator]:
+    """Resolve a registered name to its class (or factory)."""
+    _load_entry_points()
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown generator {name!r}; registered: {', '.join(sorted(_REGISTRY))}")
+    target = _REGISTRY[name]
+    if isinstance(target, str):
+        module_name, _, attr = target.partition(":")
+        target = getattr(importlib.import_module(module_name), attr)
+    return target
+
+
+def make_generator(name: str, **kwargs: Any) -> MazeGenerator:
+    """Build a registered generator, e.g. ``make_generator("backtracker", size=14)``."""
+    return generator_class(name)(**kwargs)
