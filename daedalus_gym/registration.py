@@ -1,0 +1,58 @@
+"""Every environment id in one table.
+
+Ids name what they serve: ``Daedalus-<Generator>[-<h>x<w>]-v<N>``. Kwargs are plain JSON (the
+generator is given by name) so specs serialise. Bump ``-vN`` whenever what an id serves changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+
+ENTRY_POINT = "daedalus_gym.env:MazeEnv"
+VECTOR_ENTRY_POINT = None  # set by the native vector env once it exists
+
+DEFAULT_SIZE = 14  # cells a side: the blog's 28x28 maze, our 29x29 grid
+SIZED_VARIANTS = (7, 28)
+
+CLASSICAL = {
+    "Backtracker": "backtracker",
+    "Kruskal": "kruskal",
+    "Prim": "prim",
+    "Wilson": "wilson",
+}
+
+
+def max_steps_for(size: int) -> int:
+    """The env's default step limit for ``size x size`` cells (see `MazeEnv`)."""
+    return 4 * size * size
+
+
+def env_specs() -> list[dict[str, Any]]:
+    """The registration table: a list of ``gym.register`` keyword dicts."""
+    specs: list[dict[str, Any]] = []
+    for title, name in CLASSICAL.items():
+        for size, suffix in [(DEFAULT_SIZE, ""), *((s, f"-{s}x{s}") for s in SIZED_VARIANTS)]:
+            specs.append(
+                {
+                    "id": f"Daedalus-{title}{suffix}-v0",
+                    "kwargs": {"generator": name, "generator_kwargs": {"size": size}},
+                    "max_episode_steps": max_steps_for(size),
+                }
+            )
+    return specs
+
+
+def register_envs() -> None:
+    """Register every id (idempotent)."""
+    for spec in env_specs():
+        if spec["id"] in gym.registry:
+            continue
+        extra = {"vector_entry_point": VECTOR_ENTRY_POINT} if VECTOR_ENTRY_POINT else {}
+        gym.register(entry_point=ENTRY_POINT, **extra, **spec)
+
+
+def registered_ids() -> list[str]:
+    """Every ``Daedalus-*`` id in the gymnasium registry."""
+    return sorted(env_id for env_id in gym.registry if env_id.startswith("Daedalus-"))
