@@ -7,6 +7,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+import gymnasium as gym
+
 # name -> (module, one-line help). Add a subcommand by adding a module and a row here.
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("daedalus_gym.commands.demo", "generate from every generator, play an episode on each, draw them"),
@@ -36,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args._run(args) or 0)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, gym.error.Error) as err:
         # Bad input: a clear message, not a traceback.
         print(f"daedalus-gym {args.command}: error: {err}", file=sys.stderr)
         return 2

@@ -295,4 +295,10 @@ class MazeEnv(gym.Env):
         # The pygame renderer holds a window/surfaces that cannot be pickled; it is rebuilt lazily.
         state = self.__dict__.copy()
         state["_renderer"] = None
+        state.pop("_grid_flat", None)
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if "_grid" in state:
+            self._grid_flat = self._grid.reshape(-1)  # a view, which pickling does not preserve

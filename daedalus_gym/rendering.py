@@ -91,7 +91,7 @@ class MazeRenderer:
             return surface_to_array(self.pygame, surface)
         pg = self.pygame
         if self._screen is None:
-            pg.init()
+            pg.display.init()
             pg.display.set_caption(self.caption)
             self._screen = pg.display.set_mode(surface.get_size())
             self._clock = pg.time.Clock()

@@ -1,0 +1,253 @@
+"""Tests over the whole registry: every Daedalus-* id gets the same treatment, no new test code."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from collections import deque
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import daedalus_gym
+from daedalus_gym.env import MazeEnv
+from generators import Maze, make_generator
+
+ENV_IDS = daedalus_gym.registered_ids()
+OBS_MODES = ["grid", "egocentric", "rgb"]
+
+
+def bfs_length(walls: np.ndarray, start: tuple[int, int], goal: tuple[int, int]) -> int | None:
+    """An independent BFS (no networkx) to cross-check the env's optimal path length."""
+    dist = {start: 0}
+    queue = deque([start])
+    while queue:
+        r, c = queue.popleft()
+        if (r, c) == goal:
+            return dist[(r, c)]
+        for dr, dc in ((-1, 0), (0, 1), (1, 0), (0, -1)):
+            nr, nc = r + dr, c + dc
+            if 0 <= nr < walls.shape[0] and 0 <= nc < walls.shape[1] and not walls[nr, nc] and (nr, nc) not in dist:
+                dist[(nr, nc)] = dist[(r, c)] + 1
+                queue.append((nr, nc))
+    return None
+
+
+def rollout(env: gym.Env, seed: int, steps: int = 300) -> list:
+    obs, info = env.reset(seed=seed)
+    env.action_space.seed(seed)
+    trace = [(obs.tobytes(), info["maze_hash"])]
+    for _ in range(steps):
+        obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        trace.append((obs.tobytes(), reward, terminated, truncated, info["steps"]))
+        if terminated or truncated:
+            obs, info = env.reset()
+            trace.append((obs.tobytes(), info["maze_hash"]))
+    return trace
+
+
+def test_ids_registered():
+    expected = {f"Daedalus-{g}{s}-v0" for g in ("Backtracker", "Kruskal", "Prim", "Wilson") for s in ("", "-7x7", "-28x28")}
+    assert expected <= set(ENV_IDS)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_check_env_no_warnings(env_id):
+    for mode in OBS_MODES:
+        env = gym.make(env_id, obs_mode=mode, render_mode="rgb_array")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            check_env(env.unwrapped, skip_render_check=False)
+        assert [str(w.message) for w in caught] == [], (env_id, mode)
+        env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_same_seed_same_rollout(env_id):
+    for mode in OBS_MODES:
+        a = rollout(gym.make(env_id, obs_mode=mode), seed=123)
+        b = rollout(gym.make(env_id, obs_mode=mode), seed=123)
+        assert a == b
+    c = rollout(gym.make(env_id), seed=124)
+    assert c[0][1] != a[0][1], "different seeds should give different mazes"
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_1000_seeded_resets_solvable_and_reproducible(env_id):
+    env = gym.make(env_id)
+    hashes = {}
+    for seed in range(1000):
+        _, info = env.reset(seed=seed)
+        maze = env.unwrapped.maze
+        assert maze.is_solvable()
+        assert info["optimal_path_length"] == bfs_length(maze.walls, maze.start, maze.goal)
+        hashes[seed] = info["maze_hash"]
+    again = gym.make(env_id)
+    for seed in range(999, -1, -37):
+        assert again.reset(seed=seed)[1]["maze_hash"] == hashes[seed]
+    assert len(set(hashes.values())) == 1000
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_pickle_roundtrip_continues_identically(env_id):
+    env = gym.make(env_id, render_mode="rgb_array")
+    env.reset(seed=5)
+    env.render()
+    for action in [1, 2, 2, 1]:
+        env.step(action)
+    clone = pickle.loads(pickle.dumps(env))
+    for action in [0, 1, 2, 3, 2, 2, 1, 1]:
+        out_a, out_b = env.step(action), clone.step(action)
+        assert out_a[0].tobytes() == out_b[0].tobytes()
+        assert out_a[1:] == out_b[1:]
+    assert clone.unwrapped.maze == env.unwrapped.maze
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_render_modes(env_id):
+    env = gym.make(env_id, render_mode="rgb_array", render_tile_size=4)
+    env.reset(seed=0)
+    frame = env.render()
+    h, w = env.unwrapped.maze.shape
+    assert frame.shape == (h * 4, w * 4, 3) and frame.dtype == np.uint8
+    assert len(np.unique(frame.reshape(-1, 3), axis=0)) >= 4  # wall, floor, goal, agent
+
+    env = gym.make(env_id, render_mode="ansi")
+    env.reset(seed=0)
+    text = env.render()
+    assert text.count("A") == 1 and text.count("G") == 1
+    assert len(text.splitlines()) == h
+
+    env = gym.make(env_id, render_mode="human", render_tile_size=2)
+    env.reset(seed=0)
+    assert env.render() is None
+    env.step(1)
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_vector_envs(env_id, mode):
+    envs = gym.make_vec(env_id, num_envs=2, vectorization_mode=mode)
+    obs, info = envs.reset(seed=[1, 2])
+    assert obs.shape == (2, *gym.make(env_id).observation_space.shape)
+    single = gym.make(env_id)
+    assert info["maze_hash"][0] == single.reset(seed=1)[1]["maze_hash"]
+    for _ in range(20):
+        obs, reward, terminated, truncated, info = envs.step(envs.action_space.sample())
+    assert obs.shape[0] == 2 and reward.shape == (2,)
+    envs.close()
+
+
+# --------------------------------------------------------------------------- env behaviour
+def corridor() -> Maze:
+    walls = np.ones((3, 7), dtype=bool)
+    walls[1, 1:6] = False
+    return Maze(walls, (1, 1), (1, 5))
+
+
+class FixedGenerator:
+    """A generator that always serves the same maze (to test the env in isolation)."""
+
+    name = "fixed"
+
+    def __init__(self, maze: Maze):
+        self.maze = maze
+        self.shape = maze.shape
+
+    def generate(self, rng):
+        return self.maze
+
+    def generate_batch(self, n, rng):
+        return [self.maze] * n
+
+
+def test_moves_walls_reward_and_termination():
+    env = MazeEnv(FixedGenerator(corridor()), max_steps=10)
+    obs, info = env.reset(seed=0)
+    assert info["optimal_path_length"] == 4
+    assert env.agent_pos == (1, 1)
+    obs, reward, terminated, truncated, _ = env.step(0)  # up: wall
+    assert env.agent_pos == (1, 1) and reward == 0 and not terminated
+    obs, *_ = env.step(3)  # left: wall
+    assert env.agent_pos == (1, 1)
+    for _ in range(3):
+        env.step(1)
+    obs, reward, terminated, truncated, info = env.step(1)
+    assert env.agent_pos == (1, 5) and terminated and not truncated
+    assert reward == pytest.approx(1 - 0.9 * 6 / 10)
+    assert obs[1, 5, 1] == 1 and obs[:, :, 1].sum() == 1  # agent channel follows the agent
+    assert info["steps"] == 6
+
+
+def test_truncation_at_max_steps():
+    env = MazeEnv(FixedGenerator(corridor()), max_steps=3)
+    env.reset(seed=0)
+    results = [env.step(3) for _ in range(3)]
+    assert [r[3] for r in results] == [False, False, True]
+    assert all(r[1] == 0 and not r[2] for r in results)
+
+
+def test_egocentric_window_reads_walls_outside():
+    env = MazeEnv(FixedGenerator(corridor()), obs_mode="egocentric", view_size=5)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (5, 5, 2)
+    # the agent at (1, 1): rows -1 and 0 of the window's top are outside or border -> wall
+    assert obs[:2, :, 0].all() and obs[2, 2:5, 0].tolist() == [0, 0, 0]
+    assert obs[..., 1].sum() == 0  # goal (1, 5) is 4 squares away, outside the 5x5 window
+    env.step(1)
+    obs, *_ = env.step(1)
+    assert env.agent_pos == (1, 3)
+    assert obs[2, 4, 1] == 1 and obs[..., 1].sum() == 1  # goal now two squares to the right
+
+
+def test_reset_with_given_maze_and_bad_options():
+    env = gym.make("Daedalus-Backtracker-7x7-v0")
+    maze = make_generator("backtracker", size=7).generate(np.random.default_rng(3))
+    _, info = env.reset(options={"maze": maze})
+    assert env.unwrapped.maze == maze and info["maze_hash"] == maze.maze_hash
+    with pytest.raises(ValueError, match="shape"):
+        env.reset(options={"maze": make_generator("backtracker", size=5).generate(np.random.default_rng(0))})
+    with pytest.raises(TypeError, match="generators.Maze"):
+        env.reset(options={"maze": "not a maze"})
+    with pytest.raises(ValueError, match="unknown reset options"):
+        env.reset(options={"level": 3})
+    walls = maze.walls.copy()
+    walls[1, 2] = walls[2, 1] = True
+    with pytest.raises(ValueError, match="unsolvable"):
+        env.reset(options={"maze": Maze(walls)})
+
+
+def test_unsolvable_generator_gives_clear_error():
+    walls = np.ones((5, 5), dtype=bool)
+    walls[1, 1] = walls[3, 3] = False
+    env = MazeEnv(FixedGenerator(Maze(walls)), max_attempts=3)
+    with pytest.raises(RuntimeError, match="3 unsolvable mazes"):
+        env.reset(seed=0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"obs_mode": "pixels"}, "obs_mode"),
+        ({"view_size": 4}, "view_size"),
+        ({"max_steps": 0}, "max_steps"),
+        ({"render_mode": "video"}, "render_mode"),
+        ({"generator": "nope"}, "unknown generator"),
+        ({"generator_kwargs": {"size": -1}}, "size"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        MazeEnv(**kwargs)
+
+
+def test_bad_action_and_step_before_reset():
+    env = MazeEnv(generator_kwargs={"size": 5})
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(0)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action"):
+        env.step(7)
