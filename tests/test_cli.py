@@ -1,0 +1,89 @@
+"""The console command: demo, generate, play (headless, scripted keys)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import daedalus_gym  # noqa: F401
+from daedalus_gym.cli import main
+from daedalus_gym.commands.play import play
+from generators import load_mazes, make_generator
+from generators.maze import mazes_from_text
+
+
+def test_generate_npz_txt_png(tmp_path, capsys):
+    assert main(["generate", "--size", "5", "--n", "4", "--seed", "3", "--out", str(tmp_path / "m.npz")]) == 0
+    mazes = load_mazes(tmp_path / "m.npz")
+    assert mazes == make_generator("backtracker", size=5).generate_batch(4, np.random.default_rng(3))
+    assert main(["generate", "--size", "5", "--n", "4", "--seed", "3", "--out", str(tmp_path / "m.txt")]) == 0
+    assert mazes_from_text((tmp_path / "m.txt").read_text()) == mazes
+    assert main(["generate", "--size", "5", "--n", "4", "--paths", "--out", str(tmp_path / "m.png")]) == 0
+    assert (tmp_path / "m.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "wrote 4 backtracker mazes" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["generate", "--out", "x.jpg"], "--out must end in"),
+        (["generate", "--generator", "nope", "--out", "x.npz"], "unknown generator 'nope'"),
+        (["generate", "--size", "0", "--out", "x.npz"], "size must be"),
+        (["generate", "--kwargs", "[1]", "--out", "x.npz"], "JSON object"),
+    ],
+)
+def test_generate_bad_input_is_a_clear_error(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_demo_writes_picture_and_table(tmp_path, capsys):
+    assert main(["demo", "--size", "5", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "backtracker" in out and "picture:" in out
+    assert (tmp_path / "demo.png").stat().st_size > 0
+    lines = [line for line in out.splitlines() if line.startswith("backtracker")]
+    assert lines and lines[0].split()[-2] == "yes"  # the oracle solves it
+
+
+class Event:
+    def __init__(self, type_, key=None):
+        self.type, self.key = type_, key
+
+
+def test_play_r_draws_a_new_maze_and_escape_quits():
+    from daedalus_gym.rendering import import_pygame
+
+    pg = import_pygame()
+    env = gym.make("Daedalus-Backtracker-7x7-v0", render_mode="human", render_tile_size=2)
+    events = iter(
+        [Event(pg.KEYDOWN, pg.K_RIGHT), Event(pg.MOUSEMOTION), Event(pg.KEYDOWN, pg.K_r), Event(pg.KEYDOWN, pg.K_ESCAPE)]
+    )
+    first = gym.make("Daedalus-Backtracker-7x7-v0")
+    first.reset(seed=0)
+    episodes = play(env, lambda: next(events), seed=0)
+    assert episodes == []  # nothing finished
+    assert env.unwrapped.maze != first.unwrapped.maze  # R served a new maze
+    assert env.unwrapped.agent_pos == env.unwrapped.maze.start
+    assert next(events, None) is None  # Esc ended the loop after consuming every event
+    env.close()
+
+
+def test_play_solves_with_path_keys():
+    from daedalus_gym.rendering import import_pygame
+
+    pg = import_pygame()
+    probe = gym.make("Daedalus-Backtracker-7x7-v0")
+    probe.reset(seed=4)
+    path = probe.unwrapped.maze.shortest_path()
+    key_of = {(-1, 0): pg.K_UP, (0, 1): pg.K_RIGHT, (1, 0): pg.K_DOWN, (0, -1): pg.K_LEFT}
+    keys = [Event(pg.KEYDOWN, key_of[(b[0] - a[0], b[1] - a[1])]) for a, b in zip(path, path[1:])]
+    events = iter([*keys, Event(pg.QUIT)])
+    env = gym.make("Daedalus-Backtracker-7x7-v0", render_mode="human", render_tile_size=2)
+    episodes = play(env, lambda: next(events), seed=4)
+    env.close()
+    assert episodes == [
+        {"solved": True, "steps": len(path) - 1, "optimal": len(path) - 1, "return": episodes[0]["return"]}
+    ]
+    assert episodes[0]["return"] == pytest.approx(1 - 0.9 * (len(path) - 1) / (4 * 7 * 7), abs=1e-4)
