@@ -11,7 +11,10 @@ import gymnasium as gym
 
 # name -> (module, one-line help). Add a subcommand by adding a module and a row here.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("daedalus_gym.commands.demo", "generate from every generator, play an episode on each, draw them"),
+    "demo": (
+        "daedalus_gym.commands.demo",
+        "generate from every generator, play an episode on each, draw them",
+    ),
     "generate": ("daedalus_gym.commands.generate", "write mazes to .png (montage), .npz or .txt"),
     "play": ("daedalus_gym.commands.play", "play an env with the arrow keys (R: new maze, Esc: quit)"),
 }

@@ -18,7 +18,6 @@ OBS_MODES: tuple[str, ...] = ("grid", "egocentric", "rgb")
 WALL, AGENT, GOAL = 0, 1, 2
 
 
-
 class MazeEnv(gym.Env):
     """Navigate from the start to the goal of a generated maze.
 
@@ -99,7 +98,9 @@ class MazeEnv(gym.Env):
                 raise ValueError("generator_kwargs only apply to a generator given by name")
             self.generator = generator
         else:
-            raise TypeError(f"generator must be a registered name or a Generator, got {type(generator).__name__}")
+            raise TypeError(
+                f"generator must be a registered name or a Generator, got {type(generator).__name__}"
+            )
         if obs_mode not in OBS_MODES:
             raise ValueError(f"obs_mode must be one of {OBS_MODES}, got {obs_mode!r}")
         if not (isinstance(view_size, int) and view_size >= 3 and view_size % 2 == 1):
@@ -107,7 +108,9 @@ class MazeEnv(gym.Env):
         if not (isinstance(obs_tile_size, int) and obs_tile_size >= 1):
             raise ValueError(f"obs_tile_size must be a positive int, got {obs_tile_size!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
+            )
         if not (isinstance(max_attempts, int) and max_attempts >= 1):
             raise ValueError(f"max_attempts must be a positive int, got {max_attempts!r}")
 
@@ -154,7 +157,9 @@ class MazeEnv(gym.Env):
             if not isinstance(maze, Maze):
                 raise TypeError(f"options['maze'] must be a generators.Maze, got {type(maze).__name__}")
             if maze.shape != (self.height, self.width):
-                raise ValueError(f"options['maze'] has shape {maze.shape}, this env plays {(self.height, self.width)}")
+                raise ValueError(
+                    f"options['maze'] has shape {maze.shape}, this env plays {(self.height, self.width)}"
+                )
             length = maze.shortest_path_length()
             if length is None:
                 raise ValueError(f"options['maze'] is unsolvable: no path from {maze.start} to {maze.goal}")
@@ -190,7 +195,8 @@ class MazeEnv(gym.Env):
             maze = self.generator.generate(self.np_random)
             if maze.shape != (self.height, self.width):
                 raise RuntimeError(
-                    f"generator {self.generator!r} made a maze of shape {maze.shape}, expected {(self.height, self.width)}"
+                    f"generator {self.generator!r} made a maze of shape {maze.shape}, "
+                    f"expected {(self.height, self.width)}"
                 )
             length = maze.shortest_path_length()  # networkx BFS
             if length is not None:
@@ -215,8 +221,8 @@ class MazeEnv(gym.Env):
         if self.obs_mode == "grid":
             grid = np.zeros((self.height, self.width, 3), dtype=np.int8)
             grid[..., WALL] = maze.walls
-            grid[maze.goal + (GOAL,)] = 1
-            grid[maze.start + (AGENT,)] = 1
+            grid[(*maze.goal, GOAL)] = 1
+            grid[(*maze.start, AGENT)] = 1
             self._grid = grid
             self._grid_flat = grid.reshape(-1)
         elif self.obs_mode == "egocentric":
@@ -265,7 +271,8 @@ class MazeEnv(gym.Env):
     def render(self) -> np.ndarray | str | None:
         if self.render_mode is None:
             gym.logger.warn(
-                "render() called without a render_mode; pass render_mode='rgb_array', 'human' or 'ansi' to gym.make"
+                "render() called without a render_mode; "
+                "pass render_mode='rgb_array', 'human' or 'ansi' to gym.make"
             )
             return None
         if self.maze is None:

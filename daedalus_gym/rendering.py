@@ -55,7 +55,9 @@ class MazeRenderer:
         caption: window title.
     """
 
-    def __init__(self, tile_size: int = 16, window: bool = False, fps: int = 8, caption: str = "Daedalus-Gym"):
+    def __init__(
+        self, tile_size: int = 16, window: bool = False, fps: int = 8, caption: str = "Daedalus-Gym"
+    ):
         if not (isinstance(tile_size, int) and tile_size >= 2):
             raise ValueError(f"tile_size must be an int >= 2, got {tile_size!r}")
         self.pygame = import_pygame()
@@ -84,7 +86,9 @@ class MazeRenderer:
             pg.draw.circle(surface, COLORS["agent"], centre, max(1, math.ceil(t * 0.4)))
         return surface
 
-    def render(self, maze: Maze, agent: Cell | None = None, path: Sequence[Cell] | None = None) -> np.ndarray | None:
+    def render(
+        self, maze: Maze, agent: Cell | None = None, path: Sequence[Cell] | None = None
+    ) -> np.ndarray | None:
         """``uint8[H * t, W * t, 3]`` off-screen, or draw to the window and return ``None``."""
         surface = self.draw(maze, agent, path)
         if not self.window:

@@ -58,9 +58,7 @@ class Lattice:
         """``open_edges: bool[B, E]`` -> ``walls: bool[B, H, W]`` on the lattice."""
         open_edges = np.asarray(open_edges, dtype=bool)
         if open_edges.ndim != 2 or open_edges.shape[1] != self.num_edges:
-            raise ValueError(
-                f"open_edges must be bool[B, {self.num_edges}], got shape {open_edges.shape}"
-            )
+            raise ValueError(f"open_edges must be bool[B, {self.num_edges}], got shape {open_edges.shape}")
         walls = np.broadcast_to(self.template(), (len(open_edges), *self.shape)).copy()
         walls[:, self.edge_rc[:, 0], self.edge_rc[:, 1]] = ~open_edges
         return walls

@@ -129,9 +129,7 @@ class Maze:
         if not isinstance(other, Maze):
             return NotImplemented
         return (
-            self.start == other.start
-            and self.goal == other.goal
-            and np.array_equal(self.walls, other.walls)
+            self.start == other.start and self.goal == other.goal and np.array_equal(self.walls, other.walls)
         )
 
     def __hash__(self) -> int:
@@ -198,7 +196,9 @@ class Maze:
             raise ValueError(f"blog grid must be 2-D, got shape {grid.shape}")
         values = set(np.unique(grid).tolist())
         if not values <= {-1.0, 0.0, 1.0}:
-            raise ValueError(f"blog grid values must be 1 (path), 0 (wall) or -1 (exit), got {sorted(values)}")
+            raise ValueError(
+                f"blog grid values must be 1 (path), 0 (wall) or -1 (exit), got {sorted(values)}"
+            )
         exits = np.argwhere(grid == -1)
         if len(exits) != 1:
             raise ValueError(f"blog grid needs exactly one exit (-1), got {len(exits)}")
@@ -347,7 +347,12 @@ def load_mazes(path: str | Path) -> list[Maze]:
         if missing:
             raise ValueError(f"{path} is not a maze file: missing arrays {sorted(missing)}")
         walls, start, goal = data["walls"], data["start"], data["goal"]
-    if walls.ndim != 3 or walls.dtype != np.bool_ or start.shape != (len(walls), 2) or goal.shape != start.shape:
+    if (
+        walls.ndim != 3
+        or walls.dtype != np.bool_
+        or start.shape != (len(walls), 2)
+        or goal.shape != start.shape
+    ):
         raise ValueError(
             f"{path}: expected walls bool[B, H, W] and start/goal int[B, 2], got walls "
             f"{walls.dtype}{walls.shape}, start {start.shape}, goal {goal.shape}"

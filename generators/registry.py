@@ -23,7 +23,9 @@ _REGISTRY: dict[str, str | Callable[..., MazeGenerator]] = {}
 _entry_points_loaded = False
 
 
-def register_generator(name: str, entry_point: str | Callable[..., MazeGenerator], *, override: bool = False) -> None:
+def register_generator(
+    name: str, entry_point: str | Callable[..., MazeGenerator], *, override: bool = False
+) -> None:
     """Register a generator under ``name``: a ``"module:Class"`` string or a callable."""
     if not isinstance(name, str) or not name:
         raise ValueError(f"generator name must be a non-empty string, got {name!r}")

@@ -58,7 +58,12 @@ def test_play_r_draws_a_new_maze_and_escape_quits():
     pg = import_pygame()
     env = gym.make("Daedalus-Backtracker-7x7-v0", render_mode="human", render_tile_size=2)
     events = iter(
-        [Event(pg.KEYDOWN, pg.K_RIGHT), Event(pg.MOUSEMOTION), Event(pg.KEYDOWN, pg.K_r), Event(pg.KEYDOWN, pg.K_ESCAPE)]
+        [
+            Event(pg.KEYDOWN, pg.K_RIGHT),
+            Event(pg.MOUSEMOTION),
+            Event(pg.KEYDOWN, pg.K_r),
+            Event(pg.KEYDOWN, pg.K_ESCAPE),
+        ]
     )
     first = gym.make("Daedalus-Backtracker-7x7-v0")
     first.reset(seed=0)

@@ -29,7 +29,12 @@ def bfs_length(walls: np.ndarray, start: tuple[int, int], goal: tuple[int, int])
             return dist[(r, c)]
         for dr, dc in ((-1, 0), (0, 1), (1, 0), (0, -1)):
             nr, nc = r + dr, c + dc
-            if 0 <= nr < walls.shape[0] and 0 <= nc < walls.shape[1] and not walls[nr, nc] and (nr, nc) not in dist:
+            if (
+                0 <= nr < walls.shape[0]
+                and 0 <= nc < walls.shape[1]
+                and not walls[nr, nc]
+                and (nr, nc) not in dist
+            ):
                 dist[(nr, nc)] = dist[(r, c)] + 1
                 queue.append((nr, nc))
     return None
@@ -49,7 +54,11 @@ def rollout(env: gym.Env, seed: int, steps: int = 300) -> list:
 
 
 def test_ids_registered():
-    expected = {f"Daedalus-{g}{s}-v0" for g in ("Backtracker", "Kruskal", "Prim", "Wilson") for s in ("", "-7x7", "-28x28")}
+    expected = {
+        f"Daedalus-{g}{s}-v0"
+        for g in ("Backtracker", "Kruskal", "Prim", "Wilson")
+        for s in ("", "-7x7", "-28x28")
+    }
     assert expected <= set(ENV_IDS)
 
 

@@ -6,6 +6,7 @@ Example: ``daedalus-gym demo --out daedalus-demo``
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ def _episode(env: Any, seed: int) -> dict[str, Any]:
     maze = env.unwrapped.maze
     path = maze.shortest_path()
     total, terminated, steps = 0.0, False, 0
-    for (r0, c0), (r1, c1) in zip(path, path[1:]):
+    for (r0, c0), (r1, c1) in itertools.pairwise(path):
         _, reward, terminated, truncated, _ = env.step(ACTION_OF_MOVE[(r1 - r0, c1 - c0)])
         total += float(reward)
         steps += 1
@@ -74,7 +75,17 @@ def run(args: argparse.Namespace) -> int:
                 f"{result['return']:.3f}",
             ]
         )
-    header = ["generator", "maze hash", "perfect", "path", "dead ends", "junctions", "reset ms", "solved", "return"]
+    header = [
+        "generator",
+        "maze hash",
+        "perfect",
+        "path",
+        "dead ends",
+        "junctions",
+        "reset ms",
+        "solved",
+        "return",
+    ]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     print(f"Daedalus-Gym demo: {args.size}x{args.size} cells, seed {args.seed}, oracle agent (BFS path)")
     for row in [header, ["-" * w for w in widths], *rows]:

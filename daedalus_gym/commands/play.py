@@ -64,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
     from daedalus_gym.rendering import import_pygame
 
     pg = import_pygame()
-    env = gym.make(args.env_id, render_mode="human", show_path=args.show_path, render_tile_size=args.tile_size)
+    env = gym.make(
+        args.env_id, render_mode="human", show_path=args.show_path, render_tile_size=args.tile_size
+    )
     print("arrow keys: move   R: new maze   Esc: quit")
     try:
         play(env, pg.event.wait, seed=args.seed)
