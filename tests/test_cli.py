@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -83,7 +85,7 @@ def test_play_solves_with_path_keys():
     probe.reset(seed=4)
     path = probe.unwrapped.maze.shortest_path()
     key_of = {(-1, 0): pg.K_UP, (0, 1): pg.K_RIGHT, (1, 0): pg.K_DOWN, (0, -1): pg.K_LEFT}
-    keys = [Event(pg.KEYDOWN, key_of[(b[0] - a[0], b[1] - a[1])]) for a, b in zip(path, path[1:])]
+    keys = [Event(pg.KEYDOWN, key_of[(b[0] - a[0], b[1] - a[1])]) for a, b in itertools.pairwise(path)]
     events = iter([*keys, Event(pg.QUIT)])
     env = gym.make("Daedalus-Backtracker-7x7-v0", render_mode="human", render_tile_size=2)
     episodes = play(env, lambda: next(events), seed=4)

@@ -146,7 +146,8 @@ def test_vector_envs(env_id, mode):
     assert info["maze_hash"][0] == single.reset(seed=1)[1]["maze_hash"]
     for _ in range(20):
         obs, reward, terminated, truncated, info = envs.step(envs.action_space.sample())
-    assert obs.shape[0] == 2 and reward.shape == (2,)
+    assert obs.shape[0] == 2 and reward.shape == terminated.shape == truncated.shape == (2,)
+    assert list(info["generator"]) == [single.unwrapped.generator.name] * 2
     envs.close()
 
 
@@ -219,7 +220,7 @@ def test_reset_with_given_maze_and_bad_options():
     assert env.unwrapped.maze == maze and info["maze_hash"] == maze.maze_hash
     with pytest.raises(ValueError, match="shape"):
         env.reset(options={"maze": make_generator("backtracker", size=5).generate(np.random.default_rng(0))})
-    with pytest.raises(TypeError, match="generators.Maze"):
+    with pytest.raises(TypeError, match=r"generators\.Maze"):
         env.reset(options={"maze": "not a maze"})
     with pytest.raises(ValueError, match="unknown reset options"):
         env.reset(options={"level": 3})
