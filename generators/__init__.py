@@ -14,6 +14,9 @@ from generators.registry import (
 )
 
 register_generator("backtracker", "generators.backtracker:BacktrackerGenerator")
+register_generator("kruskal", "generators.kruskal:KruskalGenerator")
+register_generator("prim", "generators.prim:PrimGenerator")
+register_generator("wilson", "generators.wilson:WilsonGenerator")
 
 __all__ = [
     "Generator",

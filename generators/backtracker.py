@@ -88,6 +88,7 @@ class BacktrackerGenerator(MazeGenerator):
     """Perfect mazes by randomised depth-first search: long corridors, few dead ends."""
 
     name = "backtracker"
+    perfect = True
 
     def num_draws(self) -> int:
         """Uniforms consumed per maze."""

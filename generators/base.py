@@ -83,6 +83,7 @@ class MazeGenerator(ABC):
     """
 
     name: ClassVar[str] = "base"
+    perfect: ClassVar[bool] = False  # True: every maze is a spanning tree (one path between cells)
 
     def __init__(self, size: int | tuple[int, int] = 14, goal: GoalMode = "corner") -> None:
         self.cells = parse_size(size)
