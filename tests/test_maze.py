@@ -1,0 +1,404 @@
+"""The `Maze` value: validation, formats, graph queries and structure, checked against
+independent plain-Python implementations (no networkx) on hand-made and hypothesis-drawn grids."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections import deque
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from generators import Maze, is_perfect, load_mazes, make_generator, save_mazes
+from generators.lattice import lattice
+from generators.maze import farthest_cell, is_lattice, mazes_from_text, mazes_to_text
+
+# Seeded example generation: the property tests are the same on every run and every machine.
+PROPERTY = settings(derandomize=True, max_examples=150, deadline=None)
+
+# A hand-made perfect maze of 3x4 cells. Cells A-D on row 1, E-H on row 3, I-L on row 5:
+# dead ends A, C, D and L (the goal); junctions B and H; one path of 9 passages S -> G.
+HAND_MADE = """\
+#########
+#S....#.#
+###.###.#
+#...#...#
+#.###.#.#
+#.....#G#
+#########"""
+# The same maze with the passage (4, 5) between G=(3, 5) and K=(5, 5) walled off: two trees.
+HAND_MADE_SPLIT = HAND_MADE.replace("#.###.#.#", "#.#####.#")
+
+
+# --------------------------------------------------------------------- independent references
+def bfs(walls: np.ndarray, source: tuple[int, int]) -> dict[tuple[int, int], int]:
+    """Breadth-first distances over open 4-neighbours, in plain Python."""
+    dist = {source: 0}
+    queue = deque([source])
+    height, width = walls.shape
+    while queue:
+        r, c = queue.popleft()
+        for nr, nc in ((r - 1, c), (r, c + 1), (r + 1, c), (r, c - 1)):
+            if 0 <= nr < height and 0 <= nc < width and not walls[nr, nc] and (nr, nc) not in dist:
+                dist[(nr, nc)] = dist[(r, c)] + 1
+                queue.append((nr, nc))
+    return dist
+
+
+def open_cells(walls: np.ndarray) -> list[tuple[int, int]]:
+    return [(int(r), int(c)) for r, c in zip(*np.nonzero(~walls), strict=True)]
+
+
+def count_components(walls: np.ndarray) -> int:
+    seen: set[tuple[int, int]] = set()
+    count = 0
+    for cell in open_cells(walls):
+        if cell not in seen:
+            count += 1
+            seen.update(bfs(walls, cell))
+    return count
+
+
+def open_degree(walls: np.ndarray, r: int, c: int) -> int:
+    height, width = walls.shape
+    nbrs = ((r - 1, c), (r, c + 1), (r + 1, c), (r, c - 1))
+    return sum(0 <= nr < height and 0 <= nc < width and not walls[nr, nc] for nr, nc in nbrs)
+
+
+def perfect_by_definition(walls: np.ndarray) -> bool:
+    """Odd sides; walls on the border and at even-even pillars; every odd-odd cell open; and the
+    open passages form a tree: ``cells - 1`` of them, all cells connected."""
+    height, width = walls.shape
+    if height % 2 == 0 or width % 2 == 0:
+        return False
+    for r in range(height):
+        for c in range(width):
+            border = r in (0, height - 1) or c in (0, width - 1)
+            if (border or (r % 2 == 0 and c % 2 == 0)) and not walls[r, c]:
+                return False
+            if r % 2 == 1 and c % 2 == 1 and walls[r, c]:
+                return False
+    n_cells = (height // 2) * (width // 2)
+    n_passages = sum(
+        not walls[r, c] for r in range(1, height - 1) for c in range(1, width - 1) if (r + c) % 2 == 1
+    )
+    return n_passages == n_cells - 1 and len(bfs(walls, (1, 1))) == n_cells + n_passages
+
+
+# --------------------------------------------------------------------- strategies
+@st.composite
+def walls_with_ends(draw, min_side: int = 3, max_side: int = 11):
+    """Any bool grid with two distinct open cells for start and goal."""
+    height = draw(st.integers(min_side, max_side))
+    width = draw(st.integers(min_side, max_side))
+    walls = draw(arrays(np.bool_, (height, width)))
+    start = (draw(st.integers(0, height - 1)), draw(st.integers(0, width - 1)))
+    goal = (draw(st.integers(0, height - 1)), draw(st.integers(0, width - 1)))
+    assume(start != goal)
+    walls = walls.copy()
+    walls[start] = walls[goal] = False
+    return walls, start, goal
+
+
+@st.composite
+def lattice_walls(draw):
+    """Lattice grids near and on the set of perfect mazes: a random passage subset or a random
+    spanning tree (plain union-find over shuffled edges), optionally with a few cells flipped."""
+    h, w = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    assume(h * w >= 2)
+    lat = lattice(h, w)
+    if draw(st.booleans()):
+        passages = np.array(draw(st.lists(st.booleans(), min_size=lat.num_edges, max_size=lat.num_edges)))
+    else:
+        order = draw(st.permutations(range(lat.num_edges)))
+        parent = list(range(lat.num_cells))
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                x = parent[x]
+            return x
+
+        passages = np.zeros(lat.num_edges, dtype=bool)
+        for e in order:
+            a, b = find(int(lat.edges[e, 0])), find(int(lat.edges[e, 1]))
+            if a != b:
+                parent[a] = b
+                passages[e] = True
+    walls = lat.walls_from_passages(passages[None])[0]
+    for _ in range(draw(st.integers(0, 2))):
+        r, c = draw(st.integers(0, lat.shape[0] - 1)), draw(st.integers(0, lat.shape[1] - 1))
+        walls[r, c] = not walls[r, c]
+    return walls
+
+
+# --------------------------------------------------------------------- validation
+@pytest.mark.parametrize(
+    ("walls", "kwargs", "error", "match"),
+    [
+        ([[True] * 3] * 3, {}, TypeError, "numpy array"),
+        (np.ones((5, 5), dtype=np.int64), {}, ValueError, r"2-D bool, got int64 of shape \(5, 5\)"),
+        (np.ones((5, 5), dtype=np.float32), {}, ValueError, "2-D bool, got float32"),
+        (np.ones(9, dtype=bool), {}, ValueError, r"2-D bool, got bool of shape \(9,\)"),
+        (np.ones((1, 5, 5), dtype=bool), {}, ValueError, "2-D bool"),
+        (np.ones((2, 9), dtype=bool), {}, ValueError, "at least 3x3"),
+        (None, {"start": (0, 99)}, ValueError, r"start \(0, 99\) is outside the 7x9 grid"),
+        (None, {"start": (-1, 1)}, ValueError, "outside"),
+        (None, {"goal": (7, 1)}, ValueError, r"goal \(7, 1\) is outside"),
+        (None, {"start": (0, 0)}, ValueError, r"start \(0, 0\) is a wall"),
+        (None, {"goal": (2, 2)}, ValueError, r"goal \(2, 2\) is a wall"),
+        (None, {"start": (5, 7)}, ValueError, r"start and goal must differ, both are \(5, 7\)"),
+        (None, {"start": "ab"}, ValueError, r"start must be a \(row, col\) pair of ints"),
+        (None, {"start": (1.5, 1)}, ValueError, "pair of ints"),
+        (None, {"goal": (1, 2, 3)}, ValueError, "goal must be a"),
+    ],
+)
+def test_bad_maze_inputs(walls, kwargs, error, match):
+    walls = Maze.from_text(HAND_MADE).walls.copy() if walls is None else walls
+    with pytest.raises(error, match=match):
+        Maze(walls, **kwargs)
+
+
+def test_from_walls_goal_modes():
+    walls = Maze.from_text(HAND_MADE).walls
+    assert Maze.from_walls(walls).goal == (5, 7)
+    assert Maze.from_walls(walls, goal="farthest").goal == farthest_cell(walls, (1, 1))
+    assert Maze.from_walls(walls, start=(3, 3), goal=(1, 7)).start == (3, 3)
+    with pytest.raises(ValueError, match="'corner' or 'farthest', got 'middle'"):
+        Maze.from_walls(walls, goal="middle")
+
+
+def test_maze_is_immutable_and_owns_its_walls():
+    walls = Maze.from_text(HAND_MADE).walls.copy()
+    maze = Maze(walls)
+    walls[1, 2] = True
+    assert not maze.walls[1, 2]
+    assert not maze.walls.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        maze.walls[1, 2] = True
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        maze.goal = (1, 3)  # type: ignore[misc]
+
+
+def test_equality_and_hash():
+    a, b = Maze.from_text(HAND_MADE), Maze.from_text(HAND_MADE)
+    assert a == b and hash(a) == hash(b) and a.maze_hash == b.maze_hash
+    other_goal = Maze(a.walls, a.start, (1, 7))
+    assert a != other_goal and a.maze_hash != other_goal.maze_hash
+    assert a != Maze.from_text(HAND_MADE_SPLIT)
+    assert a != "maze"
+    assert len({a, b, other_goal}) == 2
+
+
+def test_maze_hash_is_pinned():
+    # Stable across machines and runs: datasets and benchmark tables key mazes by it.
+    assert Maze.from_text(HAND_MADE).maze_hash == "6d44fdbf9437407658cd7aec"
+
+
+def test_shape_and_cells():
+    maze = Maze.from_text(HAND_MADE)
+    assert maze.shape == (7, 9)
+    assert maze.cells == (3, 4)
+    assert repr(maze) == "Maze(shape=(7, 9), start=(1, 1), goal=(5, 7))"
+
+
+# --------------------------------------------------------------------- structure, hand-made
+def test_hand_made_structure():
+    maze = Maze.from_text(HAND_MADE)
+    assert maze.is_lattice() and maze.is_perfect()
+    assert maze.dead_ends() == 4  # A, C, D and the goal L
+    assert maze.junctions() == 2  # B and H
+    assert maze.components() == 1
+    assert maze.is_solvable()
+    assert maze.shortest_path_length() == 18
+    path = maze.shortest_path()
+    assert path[0] == (1, 1) and path[-1] == (5, 7) and len(path) == 19
+    assert maze.distances_to_goal()[(1, 1)] == 18
+
+
+def test_hand_made_split_structure():
+    maze = Maze.from_text(HAND_MADE_SPLIT)
+    assert maze.is_lattice() and not maze.is_perfect()
+    assert maze.dead_ends() == 6  # G and K lost their link
+    assert maze.junctions() == 2
+    assert maze.components() == 2
+    assert not maze.is_solvable()
+    assert maze.shortest_path() is None and maze.shortest_path_length() is None
+    assert (1, 1) not in maze.distances_to_goal()
+
+
+def test_is_perfect_batch_and_non_lattice():
+    good = Maze.from_text(HAND_MADE).walls
+    split = Maze.from_text(HAND_MADE_SPLIT).walls
+    cycle = good.copy()
+    cycle[2, 1] = False  # one passage too many: a loop
+    pillar = good.copy()
+    pillar[2, 2] = False
+    assert is_perfect(np.stack([good, split, cycle, pillar])).tolist() == [True, False, False, False]
+    assert not is_perfect(np.zeros((1, 6, 9), dtype=bool))[0]  # even side: not a lattice
+    assert not is_lattice(np.zeros((6, 9), dtype=bool))
+    with pytest.raises(ValueError, match=r"bool\[B, H, W\]"):
+        is_perfect(good)
+
+
+# --------------------------------------------------------------------- formats
+def test_text_round_trip_hand_made():
+    maze = Maze.from_text(HAND_MADE)
+    assert maze.to_text() == HAND_MADE
+    assert Maze.from_text(HAND_MADE + "\n") == maze
+    mazes = [maze, Maze(maze.walls, (3, 5), (1, 7))]
+    assert mazes_from_text(mazes_to_text(mazes)) == mazes
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("", "non-empty rectangle"),
+        ("#S#\n#G##\n###", "non-empty rectangle"),
+        ("#####\n#S.G#\n#x###", r"unexpected characters .*'x'"),
+        ("#####\n#S.S#\n#G###", "exactly one 'S' and one 'G', got 2 and 1"),
+        ("#####\n#...#\n#####", "got 0 and 0"),
+    ],
+)
+def test_bad_text(text, match):
+    with pytest.raises(ValueError, match=match):
+        Maze.from_text(text)
+
+
+@PROPERTY
+@given(walls_with_ends())
+def test_text_round_trip(case):
+    walls, start, goal = case
+    maze = Maze(walls, start, goal)
+    assert Maze.from_text(maze.to_text()) == maze
+
+
+def test_npz_round_trip(tmp_path):
+    mazes = make_generator("backtracker", size=(4, 6)).generate_batch(5, np.random.default_rng(0))
+    mazes.append(Maze(mazes[0].walls, (3, 3), (1, 11)))
+    path = tmp_path / "mazes.npz"
+    save_mazes(path, mazes)
+    loaded = load_mazes(path)
+    assert loaded == mazes
+    assert [m.maze_hash for m in loaded] == [m.maze_hash for m in mazes]
+
+
+def test_npz_errors(tmp_path):
+    with pytest.raises(ValueError, match="at least one maze"):
+        save_mazes(tmp_path / "empty.npz", [])
+    small, big = (
+        Maze.from_text(HAND_MADE),
+        make_generator("backtracker", size=5).generate(np.random.default_rng(0)),
+    )
+    with pytest.raises(ValueError, match="one shape"):
+        save_mazes(tmp_path / "mixed.npz", [small, big])
+    np.savez(tmp_path / "other.npz", walls=np.ones((1, 3, 3), dtype=bool))
+    with pytest.raises(ValueError, match=r"missing arrays \['goal', 'start'\]"):
+        load_mazes(tmp_path / "other.npz")
+    np.savez(
+        tmp_path / "floats.npz",
+        walls=np.ones((1, 7, 9)),
+        start=np.array([[1, 1]]),
+        goal=np.array([[5, 7]]),
+    )
+    with pytest.raises(ValueError, match="expected walls bool"):
+        load_mazes(tmp_path / "floats.npz")
+
+
+def test_blog_format_14x14():
+    maze = make_generator("backtracker", size=14).generate(np.random.default_rng(0))
+    grid = maze.to_blog()
+    assert grid.shape == (28, 28) and grid.dtype == np.float32
+    assert set(np.unique(grid).tolist()) == {-1.0, 0.0, 1.0}
+    assert grid[0, 0] == 1.0 and grid[26, 26] == -1.0
+    assert np.count_nonzero(grid == -1) == 1
+    assert (grid[-1] == 0).all() and (grid[:, -1] == 0).all()  # the bottom and right border
+    assert Maze.from_blog(grid) == maze
+    assert Maze.from_blog(grid.astype(np.float64).tolist()) == maze
+
+
+@PROPERTY
+@given(walls_with_ends())
+def test_blog_round_trip(case):
+    walls, _, goal = case
+    assume(goal != (1, 1) and goal[0] > 0 and goal[1] > 0)
+    walls = walls.copy()
+    walls[1, 1] = False
+    walls[0, :] = walls[:, 0] = True  # the blog grid leaves out the top row and left column
+    maze = Maze(walls, (1, 1), goal)
+    assert Maze.from_blog(maze.to_blog()) == maze
+
+
+@pytest.mark.parametrize(
+    ("grid", "match"),
+    [
+        (np.ones((2, 3, 3)), "2-D"),
+        (np.array([[1.0, 0.5], [1.0, -1.0]]), r"1 \(path\), 0 \(wall\) or -1 \(exit\)"),
+        (np.array([[1.0, -1.0], [1.0, -1.0]]), "exactly one exit"),
+        (np.array([[1.0, 0.0], [1.0, 1.0]]), "exactly one exit"),
+    ],
+)
+def test_bad_blog(grid, match):
+    with pytest.raises(ValueError, match=match):
+        Maze.from_blog(grid)
+
+
+def test_to_blog_needs_start_at_1_1():
+    maze = Maze(Maze.from_text(HAND_MADE).walls, (3, 3), (5, 7))
+    with pytest.raises(ValueError, match=r"fixes start at \(1, 1\)"):
+        maze.to_blog()
+
+
+# --------------------------------------------------------------------- graph queries vs BFS
+@PROPERTY
+@given(walls_with_ends())
+def test_solvability_and_distances_match_bfs(case):
+    walls, start, goal = case
+    maze = Maze(walls, start, goal)
+    from_start = bfs(walls, start)
+    assert maze.is_solvable() == (goal in from_start)
+    assert maze.shortest_path_length() == from_start.get(goal)
+    path = maze.shortest_path()
+    if goal in from_start:
+        assert path[0] == start and path[-1] == goal and len(path) == from_start[goal] + 1
+        for (r0, c0), (r1, c1) in itertools.pairwise(path):
+            assert abs(r0 - r1) + abs(c0 - c1) == 1 and not walls[r1, c1]
+    else:
+        assert path is None
+    assert maze.distances_to_goal() == bfs(walls, goal)
+
+
+@PROPERTY
+@given(walls_with_ends())
+def test_structure_counts_match_reference(case):
+    walls, start, goal = case
+    maze = Maze(walls, start, goal)
+    degrees = [open_degree(walls, r, c) for r, c in open_cells(walls)]
+    assert maze.dead_ends() == sum(d == 1 for d in degrees)
+    assert maze.junctions() == sum(d >= 3 for d in degrees)
+    assert maze.components() == count_components(walls)
+    graph = maze.to_graph()
+    assert graph.number_of_nodes() == len(open_cells(walls))
+
+
+@PROPERTY
+@given(walls_with_ends(min_side=3, max_side=9))
+def test_farthest_goal_matches_bfs(case):
+    walls, start, _ = case
+    dist = bfs(walls, start)
+    assume(len(dist) >= 2)
+    goal = farthest_cell(walls, start)
+    assert dist[goal] == max(dist.values())
+    assert goal == min(cell for cell, d in dist.items() if d == dist[goal])
+
+
+@settings(PROPERTY, max_examples=300, suppress_health_check=[HealthCheck.filter_too_much])
+@given(lattice_walls())
+def test_is_perfect_matches_definition(walls):
+    expected = perfect_by_definition(walls)
+    assert bool(is_perfect(walls[None])[0]) == expected
+    if not walls[1, 1] and not walls[-2, -2]:
+        assert Maze(walls).is_perfect() == expected
