@@ -37,12 +37,11 @@ MOVES: np.ndarray = np.array([(-1, 0), (0, 1), (1, 0), (0, -1)], dtype=np.int64)
 def _as_cell(value: object, name: str) -> Cell:
     try:
         row, col = value  # type: ignore[misc]
-        cell = (int(row), int(col))
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a (row, col) pair of ints, got {value!r}") from None
-    if cell != (row, col):
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in (row, col)):
         raise ValueError(f"{name} must be a (row, col) pair of ints, got {value!r}")
-    return cell
+    return (int(row), int(col))
 
 
 def _check_walls(walls: object) -> np.ndarray:
@@ -163,7 +162,7 @@ class Maze:
             raise ValueError("maze text must be a non-empty rectangle of characters")
         chars = np.array([list(line) for line in lines])
         allowed = {WALL_CHAR, FLOOR_CHAR, START_CHAR, GOAL_CHAR}
-        bad = set(np.unique(chars)) - allowed
+        bad = {str(c) for c in np.unique(chars)} - allowed
         if bad:
             raise ValueError(f"maze text has unexpected characters {sorted(bad)}, allowed {sorted(allowed)}")
         starts, goals = np.argwhere(chars == START_CHAR), np.argwhere(chars == GOAL_CHAR)
