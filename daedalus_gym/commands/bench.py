@@ -1,0 +1,136 @@
+"""Benchmark agents on environments: a table, and optionally JSON, CSV, a plot and GIFs.
+
+    daedalus-gym bench --agents random,wall-follower,oracle --envs all --episodes 100 --seed 0 \\
+        --json results.json --csv results.csv --plot results.png
+
+Agents: ``random``, ``wall-follower`` (right-hand rule), ``left-wall-follower``, ``oracle``
+(shortest path), ``ppo:FILE`` (a model from ``daedalus-gym train-agent``; ``ppo-sample:FILE``
+samples its actions). Each episode's maze and agent seeds are a pure function of
+(--seed, env id, episode index), so every backend and worker count prints the same numbers
+(throughput aside) and writes the same JSON. With ``--train-levels START:NUM`` episodes skip every
+maze that those training levels serve (by seed and by maze hash): a held-out evaluation.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _csv(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--agents",
+        type=_csv,
+        default=["random", "wall-follower", "oracle"],
+        help="comma-separated agent specs",
+    )
+    parser.add_argument(
+        "--envs", type=_csv, required=True, help="comma-separated env ids, or 'all' (every Daedalus id)"
+    )
+    parser.add_argument("--episodes", type=int, default=100, help="episodes per (agent, env) (default 100)")
+    parser.add_argument("--seed", type=int, default=0, help="base seed of the episode seeds (default 0)")
+    parser.add_argument("--json", metavar="FILE", help="write the records as JSON")
+    parser.add_argument("--csv", metavar="FILE", help="write the records as CSV (with steps/s)")
+    parser.add_argument("--plot", metavar="FILE", help="write a plot of success (95%% CI) and SPL")
+    parser.add_argument("--markdown", metavar="FILE", help="write the printed table (and matrix) as Markdown")
+    parser.add_argument(
+        "--matrix",
+        type=_csv,
+        metavar="METRIC[,METRIC]",
+        help="also print an env x agent matrix, e.g. success_rate,spl",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="local processes, or CPUs of a local Ray instance"
+    )
+    parser.add_argument("--backend", choices=("local", "ray"), default="local", help="where episodes run")
+    parser.add_argument(
+        "--ray-address", default=None, help="Ray cluster address (default: start a local Ray)"
+    )
+    parser.add_argument("--record", metavar="DIR", help="save GIFs of episodes (rendered via rgb_array) here")
+    parser.add_argument("--record-episodes", type=int, default=1, help="GIFs per (agent, env) (default 1)")
+    parser.add_argument(
+        "--train-levels", metavar="START:NUM", help="hold out the mazes these training levels serve"
+    )
+    parser.add_argument(
+        "--train-env", metavar="ID", help="env the training levels belong to (default: each evaluated env)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import gymnasium as gym
+
+    import daedalus_gym
+    from daedalus_gym.benchmark import (
+        METRICS,
+        format_matrix,
+        format_table,
+        plot_records,
+        run_benchmark,
+        write_csv,
+        write_json,
+    )
+    from daedalus_gym.levels import HeldOut, LevelRange
+
+    # "all": every Daedalus id in registration-table order (generator by generator).
+    envs = (
+        [env_id for env_id in gym.registry if env_id.startswith("Daedalus-")]
+        if args.envs == ["all"]
+        else args.envs
+    )
+    unknown = [
+        env_id
+        for env_id in [*envs, *([args.train_env] if args.train_env else [])]
+        if env_id not in gym.registry
+    ]
+    if unknown:
+        raise ValueError(f"unknown env ids {unknown}; registered: {', '.join(daedalus_gym.registered_ids())}")
+    if args.episodes < 1:
+        raise ValueError(f"--episodes must be >= 1, got {args.episodes}")
+    bad = [metric for metric in args.matrix or [] if metric not in METRICS]
+    if bad:
+        raise ValueError(f"--matrix metrics must be among {', '.join(METRICS)}, got {bad}")
+    if args.train_env and not args.train_levels:
+        raise ValueError("--train-env needs --train-levels START:NUM")
+    held_out = None
+    if args.train_levels:
+        levels = LevelRange.parse(args.train_levels)
+        if args.train_env:
+            shared = HeldOut.of(args.train_env, levels)
+            held_out = dict.fromkeys(envs, shared)
+        else:
+            held_out = {env_id: HeldOut.of(env_id, levels) for env_id in envs}
+
+    records, _ = run_benchmark(
+        args.agents,
+        envs,
+        args.episodes,
+        args.seed,
+        backend=args.backend,
+        workers=args.workers,
+        ray_address=args.ray_address,
+        held_out=held_out,
+        record_dir=args.record,
+        record_episodes=args.record_episodes,
+    )
+    tables = [format_table(records)]
+    if args.matrix:
+        tables.append(format_matrix(records, args.matrix))
+    print("\n\n".join(tables))
+    if args.markdown:
+        Path(args.markdown).write_text("\n\n".join(tables) + "\n")
+    if args.json:
+        write_json(records, args.json)
+    if args.csv:
+        write_csv(records, args.csv)
+    if args.plot:
+        title = f"{args.episodes} episodes per bar, seed {args.seed}"
+        plot_records(records, args.plot, title=title)
+    written = [path for path in (args.json, args.csv, args.plot, args.markdown, args.record) if path]
+    if written:
+        print(f"wrote {', '.join(written)}")
+    return 0
