@@ -11,7 +11,7 @@ from typing import Any
 import gymnasium as gym
 
 ENTRY_POINT = "daedalus_gym.env:MazeEnv"
-VECTOR_ENTRY_POINT = None  # set by the native vector env once it exists
+VECTOR_ENTRY_POINT = "daedalus_gym.vector_env:MazeVectorEnv"  # what gym.make_vec builds natively
 
 DEFAULT_SIZE = 14  # cells a side: the blog's 28x28 maze, our 29x29 grid
 SIZED_VARIANTS = (7, 28)

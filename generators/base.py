@@ -38,6 +38,28 @@ class Generator(Protocol):
     def generate_batch(self, n: int, rng: np.random.Generator) -> Sequence[Maze]: ...
 
 
+@runtime_checkable
+class UniformsGenerator(Protocol):
+    """Optional fast path: a maze is a deterministic function of uniforms drawn up front.
+
+    A generator offering it promises, for every ``n`` and rng state::
+
+        generate_walls(n, rng) == walls_from_uniforms(rng.random((n, num_draws())))
+
+    and draws nothing else from ``rng``. A consumer holding many rngs (the vector env keeps one
+    per sub-environment) can then draw each rng's uniforms itself and build every maze in one
+    batched call, with exactly the mazes that per-rng generation gives.
+    """
+
+    def num_draws(self) -> int:
+        """Uniforms consumed per maze."""
+        ...
+
+    def walls_from_uniforms(self, u: np.ndarray) -> np.ndarray:
+        """``u: float[B, num_draws()]`` in ``[0, 1)`` -> ``walls: bool[B, H, W]``."""
+        ...
+
+
 def parse_size(size: object) -> tuple[int, int]:
     """``14`` -> ``(14, 14)``; ``(7, 9)`` -> ``(7, 9)`` (height, width in cells), validated."""
     if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
@@ -117,6 +139,16 @@ class MazeGenerator(ABC):
     def generate(self, rng: np.random.Generator) -> Maze:
         """One maze drawn from ``rng``."""
         return self.generate_batch(1, rng)[0]
+
+    def place_batch(self, walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``start, goal: int[B, 2]`` that `generate_batch` gives the grids ``walls: bool[B, H, W]``."""
+        walls = np.asarray(walls, dtype=bool)
+        start = np.ones((len(walls), 2), dtype=np.int64)
+        if self.goal_mode == "farthest":
+            goal = np.array([farthest_cell(w, (1, 1)) for w in walls], dtype=np.int64).reshape(-1, 2)
+        else:
+            goal = np.tile(np.array(walls.shape[1:], dtype=np.int64) - 2, (len(walls), 1))
+        return start, goal
 
     def _place(self, walls: np.ndarray) -> Maze:
         start = (1, 1)
