@@ -5,15 +5,24 @@ and back up when there is none. An explicit stack replaces recursion, so a 1024x
 as safe as a 7x7 one. Cost: O(N) time and memory for N cells, exactly ``2N - 1`` iterations
 (``N - 1`` pushes and at most ``N`` pops).
 
-Iteration ``t`` reads uniform ``u[t]`` (drawn up front as ``rng.random(2N - 1)``), so a batch can
-run every maze in lock-step with numpy -- the same iteration on all ``B`` mazes at once -- and get
-exactly the mazes that one-at-a-time generation gives. The lock-step loop works on the padded wall
-grid itself: every maze's squares sit in one flat array, a neighbour is a fixed offset away, and
-the outer ring counts as visited, so each iteration is about twenty 1-D numpy calls on ``B``-long
-vectors with no per-maze bookkeeping: a maze that has finished simply keeps popping its stack,
-which empties exactly at iteration ``2N - 1``. Batches run in chunks of `LOCKSTEP_CHUNK` mazes so
-that one iteration's working set stays in cache. A single maze takes the plain Python loop, which
-has less overhead.
+Iteration ``t`` reads uniform ``u[t]`` (drawn up front as ``rng.random(2N - 1)``) and, with ``k``
+candidate neighbours, takes candidate ``int(u[t] * k)``. A batch runs every maze in lock-step
+with numpy -- the same iteration on all ``B`` mazes at once -- and gets exactly the mazes that
+one-at-a-time generation gives:
+
+- every maze's padded wall grid lies in one flat ``uint8`` array, so a neighbour is a fixed
+  offset away, the four neighbours of all the stack tops are four gathers from shifted views,
+  and the pad ring counts as visited, so no move ever leaves its maze;
+- one 256-entry table maps (which neighbours are taken, ``q = floor(12 u)``) straight to the
+  move: ``int(u * k) == q // (12 // k)`` for ``k`` in 1..4, exactly, for every double
+  ``rng.random`` can return (``12 u`` is never within rounding distance of a multiple of 3 or 6
+  that ``u * k`` is not; ``k = 3`` is an exact power-of-two scaling of ``12 u``);
+- a maze that has finished keeps popping its stack, which empties exactly at iteration
+  ``2N - 1``, so there is no per-maze bookkeeping.
+
+Each iteration is about fifteen numpy calls on ``B``-long vectors; batches run in chunks of a
+few thousand grid squares' worth so one iteration's working set stays in cache. A single maze
+takes the plain Python loop, which has less overhead.
 """
 
 from __future__ import annotations
@@ -27,31 +36,32 @@ from generators.lattice import Lattice, lattice
 
 # Below this many mazes the per-maze Python loop beats the numpy lock-step loop.
 _LOCKSTEP_MIN_BATCH = 8
-# Mazes per lock-step pass: large enough to amortise numpy's per-call cost, small enough that one
-# iteration's scattered reads stay in cache (measured best from 7x7 to 128x128 cells).
-LOCKSTEP_CHUNK = 1024
+# Lock-step chunk: about this many grid squares, between the two bounds in mazes (measured best
+# from 7x7 to 128x128 cells: enough mazes to amortise numpy's per-call cost, few enough to stay
+# in cache).
+LOCKSTEP_SQUARES = 1 << 22
+LOCKSTEP_CHUNK = (512, 2048)
 
 
-def _choice_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Lookup tables for one DFS step.
+def _move_table() -> np.ndarray:
+    """``table[16 * taken + q]``: the direction a DFS step takes, 4 = pop.
 
-    A cell's four neighbours pack into a 4-bit ``mask`` (bit ``d`` set: direction ``d`` is
-    visited or outside). ``count[mask]`` is the number of candidates ``k``; with
-    ``pick = int(u * k)``, ``choice[4 * mask + pick]`` is the chosen direction (in the action
-    order up, right, down, left), or 4, "pop", when there is no candidate.
+    ``taken`` has bit ``d`` set when the neighbour in direction ``d`` (up, right, down, left) is
+    visited or outside; ``q = floor(12 u)``. With ``k`` candidates the step takes candidate
+    ``q // (12 // k)``, which equals ``int(u * k)``.
     """
-    choice = np.full(64, 4, dtype=np.int64)
-    count = np.zeros(16, dtype=np.int64)
-    for mask in range(16):
-        candidates = [d for d in range(4) if not mask >> d & 1]
-        count[mask] = len(candidates)
-        for pick, d in enumerate(candidates):
-            choice[4 * mask + pick] = d
-    return choice, count
+    table = np.full(256, 4, dtype=np.int64)
+    for taken in range(16):
+        candidates = [d for d in range(4) if not taken >> d & 1]
+        for q in range(12):
+            if candidates:
+                table[16 * taken + q] = candidates[q // (12 // len(candidates))]
+    return table
 
 
-_CHOICE, _COUNT = _choice_tables()
-_STACK_STEP = np.array([1, 1, 1, 1, -1], dtype=np.int64)  # push for a direction, pop for 4
+_MOVE = _move_table()
+_STACK_STEP = np.where(_MOVE == 4, -1, 1).astype(np.int64)  # push for a direction, pop for 4
+_TAKEN_BITS = np.array([[16], [32], [64], [128]], dtype=np.uint8)  # bit d of `taken`, shifted by 4
 
 
 def _carve_one(lat: Lattice, u: np.ndarray) -> np.ndarray:
@@ -85,37 +95,51 @@ def _carve_lockstep(h: int, w: int, u: np.ndarray) -> np.ndarray:
     """Walls ``bool[B, 2h+1, 2w+1]`` of ``B`` mazes at once from ``u: float[B, 2N - 1]``.
 
     Each maze lives on its wall grid padded by one more ring, ``(2h+3, 2w+3)`` squares, flattened
-    and laid end to end. Cells sit at even padded coordinates; the neighbour cell in direction
-    ``d`` is ``2 * offset[d]`` squares away and the passage to it ``offset[d]``. The pad ring is
-    marked visited, so no move ever leaves a maze, and "pop" (direction 4) has offset 0, so its
-    writes land harmlessly on the top cell itself.
+    and laid end to end in ``grid``: 255 for walls, the pad ring and visited cells, 0 for unvisited
+    cells and opened passages. Cells sit at even padded coordinates; the neighbour cell in
+    direction ``d`` is ``2 * offset[d]`` squares away and the passage to it ``offset[d]``. Only
+    cells and the pad ring are ever read, so passages can share the array. A pop has offset 0:
+    its writes land on the top cell itself and leave it visited.
     """
     batch = len(u)
     hp, wp = 2 * h + 3, 2 * w + 3
+    size = hp * wp
     offset = np.array([-wp, 1, wp, -1, 0], dtype=np.int64)
-    look = 2 * offset[:4, None]  # [4, 1]: the four neighbour cells
+    move_offset = offset[_MOVE]
     cells = np.zeros((hp, wp), dtype=bool)
     cells[2:-1:2, 2:-1:2] = True
-    visited = np.tile(~cells.ravel(), batch)  # walls and pad ring: never candidates
-    walls = visited.copy()
-    start = np.arange(batch, dtype=np.int64) * (hp * wp) + 2 * wp + 2  # cell (0, 0)
-    visited[start] = True
+    margin = 2 * wp  # so that the shifted views below exist for the first and last maze
+    padded = np.full(batch * size + 2 * margin, 255, dtype=np.uint8)
+    grid = padded[margin:-margin]
+    grid[:] = np.tile(np.where(cells.ravel(), 0, 255).astype(np.uint8), batch)
+    # neighbour[d][i] is grid[i + 2 * offset[d]]: the four neighbours without index arithmetic.
+    neighbour = [padded[margin + 2 * o :] for o in offset[:4].tolist()]
+    start = np.arange(batch, dtype=np.int64) * size + 2 * wp + 2  # cell (0, 0)
+    grid[start] = 255
     depth_max = h * w + 1
-    stack = np.empty(batch * depth_max, dtype=np.int64)
+    stack = np.empty(batch * depth_max + 1, dtype=np.int64)
+    above = stack[1:]  # above[i] is stack[i + 1]
     top_at = np.arange(batch, dtype=np.int64) * depth_max  # flat index of each stack's top
     stack[top_at] = start
+    q = np.ascontiguousarray((u * 12.0).astype(np.uint8).T)  # [T, B]
+    taken = np.empty((4, batch), dtype=np.uint8)
     for t in range(u.shape[1]):
         top = stack.take(top_at)
-        seen = visited.take(top + look).view(np.uint8)  # [4, B]
-        mask = seen[0] | (seen[1] << 1) | (seen[2] << 2) | (seen[3] << 3)
-        pick = (u[:, t] * _COUNT.take(mask)).astype(np.int64)  # == int(u * k), exactly
-        d = _CHOICE.take((mask << 2) + pick)
-        nxt = top + 2 * offset.take(d)
-        visited[nxt] = True
-        walls[top + offset.take(d)] = False
-        stack[top_at + 1] = nxt
-        top_at += _STACK_STEP.take(d)
-    return walls.reshape(batch, hp, wp)[:, 1:-1, 1:-1]
+        for d in range(4):
+            neighbour[d].take(top, out=taken[d])
+        taken &= _TAKEN_BITS
+        key = np.bitwise_or.reduce(taken, axis=0)
+        key |= q[t]
+        step = move_offset.take(key)
+        passage = top + step
+        nxt = passage + step
+        grid[passage] = 0
+        grid[nxt] = 255
+        above[top_at] = nxt
+        top_at += _STACK_STEP.take(key)
+    walls = grid.reshape(batch, hp, wp)[:, 1:-1, 1:-1] != 0
+    walls[:, 1::2, 1::2] = False  # cells: all visited (255) by now, and open
+    return walls
 
 
 class BacktrackerGenerator(MazeGenerator):
@@ -136,9 +160,9 @@ class BacktrackerGenerator(MazeGenerator):
         if u.ndim != 2 or u.shape[1] != self.num_draws():
             raise ValueError(f"u must be float[B, {self.num_draws()}], got shape {u.shape}")
         if len(u) >= _LOCKSTEP_MIN_BATCH:
-            return np.concatenate(
-                [_carve_lockstep(h, w, u[i : i + LOCKSTEP_CHUNK]) for i in range(0, len(u), LOCKSTEP_CHUNK)]
-            )
+            low, high = LOCKSTEP_CHUNK
+            chunk = min(high, max(low, LOCKSTEP_SQUARES // ((2 * h + 3) * (2 * w + 3))))
+            return np.concatenate([_carve_lockstep(h, w, u[i : i + chunk]) for i in range(0, len(u), chunk)])
         lat = lattice(h, w)
         open_edges = np.zeros((len(u), lat.num_edges), dtype=bool)
         for i, row in enumerate(u):

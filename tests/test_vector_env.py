@@ -494,7 +494,7 @@ def test_batched_bfs_bad_input():
 def test_backtracker_lockstep_equals_the_scalar_loop(cells, monkeypatch):
     import generators.backtracker as bt
 
-    monkeypatch.setattr(bt, "LOCKSTEP_CHUNK", 16)  # several chunks, the last one partial
+    monkeypatch.setattr(bt, "LOCKSTEP_CHUNK", (16, 16))  # several chunks, the last one partial
     gen = BacktrackerGenerator(cells)
     lat = lattice(*cells)
     u = np.random.default_rng(3).random((41, gen.num_draws()))
