@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("daedalus_gym.commands.generate", "write mazes to .png (montage), .npz or .txt"),
     "play": ("daedalus_gym.commands.play", "play an env with the arrow keys (R: new maze, Esc: quit)"),
     "bench": ("daedalus_gym.commands.bench", "benchmark agents on envs: table, JSON, CSV, plot, GIFs"),
+    "bench-speed": ("daedalus_gym.commands.bench_speed", "speed of envs, vector envs, generators vs peers"),
     "train-agent": (
         "daedalus_gym.commands.train_agent",
         "train a PPO agent on training levels, evaluate held out",

@@ -1,0 +1,268 @@
+"""The speed table (markdown), its raw numbers (JSON) and its plots (PNG).
+
+matplotlib is imported only to draw, with an install hint when it is missing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from daedalus_gym.benchmarks.peers import INSTALL_HINT
+
+COLUMNS = ("Measure", "Daedalus-Gym", "Peer", "vs peer", "Target", "Met")
+
+
+def _n(value: float | None) -> str:
+    return "" if value is None else f"{value:,.0f}"
+
+
+def _ratio(ours: float | None, peer: float | None) -> str:
+    return f"{ours / peer:,.1f}x" if ours and peer else ""
+
+
+def _met(flag: bool | None) -> str:
+    return {True: "yes", False: "**no**", None: "n/a"}[flag]
+
+
+def _target(results: dict[str, Any], issue: int, prefix: str) -> bool | None:
+    for t in results["targets"]:
+        if t["issue"] == issue and t["target"].startswith(prefix):
+            return t["met"]
+    return None
+
+
+def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
+    """The table's rows, in the order of `COLUMNS`."""
+    out: list[tuple[str, ...]] = []
+    single = results["single_env"]
+    peer_steps = single.get("peer_steps_per_s")
+    peer_name = f"{_n(peer_steps)} (MiniGrid-Empty-16x16)" if peer_steps else single.get("peer_error", "")
+    for mode, steps in single["steps_per_s"].items():
+        target, met = ("", "")
+        if mode == "grid":
+            target = ">= 50x MiniGrid (#5), >= 20x (#2)"
+            met5, met2 = _target(results, 5, "single env steps/s >= 50x"), _target(results, 2, "single env")
+            met = f"{_met(met5)} / {_met(met2)}"
+        out.append(
+            (
+                f"Single env steps/s, `{single['id']}` {mode}, gym.make",
+                _n(steps),
+                peer_name,
+                _ratio(steps, peer_steps),
+                target,
+                met,
+            )
+        )
+    out.append(
+        (
+            "Single env resets/s (generation + networkx check)",
+            f"{_n(single['resets_per_s'])} ({single['reset_ms']:.2f} ms each)",
+            _n(single.get("peer_resets_per_s")) + (" (MiniGrid)" if single.get("peer_resets_per_s") else ""),
+            _ratio(single["resets_per_s"], single.get("peer_resets_per_s")),
+            "<= 2 ms per reset (#2)",
+            _met(_target(results, 2, "reset")),
+        )
+    )
+
+    vector = results["vector"]
+    sync = vector["sync_steps_per_s"]
+    for row in vector["rows"]:
+        mode, n, copy = row["obs_mode"], row["num_envs"], row["copy"]
+        target, met = "", ""
+        if (mode, n, copy) == ("grid", 1024, False):
+            target, met = ">= 2,000,000 (#5)", _met(_target(results, 5, "vector env, 1,024 envs, grid"))
+        elif (mode, n) == ("egocentric", 1024):
+            prefix = "... the same with copy=True" if copy else "vector env, 1,024 envs: egocentric"
+            target, met = "> grid (#5)", _met(_target(results, 5, prefix))
+        label = f"Vector env steps/s, {mode}, {n:,} envs" + (", copy=True" if copy else "")
+        peer = f"{_n(sync[mode])} (SyncVectorEnv, {vector['sync_envs']} envs)"
+        out.append((label, _n(row["steps_per_s"]), peer, _ratio(row["steps_per_s"], sync[mode]), target, met))
+
+    for g in results["generation"]:
+        name = g["name"]
+        if "error" in g:
+            out.append((f"{name}: mazes/s", "not measured: " + g["error"], "", "", "", ""))
+            continue
+        peer = f"{_n(g['peer_per_s'])} ({g['peer']})" if g.get("peer_per_s") else g.get("peer_error", "")
+        target, met = "", ""
+        if name == "backtracker":
+            target = ">= 50x mazelib (#5), >= 10x (#2)"
+            prefix = "batched backtracker"
+            met = f"{_met(_target(results, 5, prefix))} / {_met(_target(results, 2, prefix))}"
+        out.append(
+            (
+                f"{name}: mazes/s, batched walls ({g['batch']:,} a batch)",
+                _n(g["walls_per_s"]),
+                peer,
+                _ratio(g["walls_per_s"], g.get("peer_per_s")),
+                target,
+                met,
+            )
+        )
+        out.append(
+            (
+                f"{name}: `Maze` objects/s (generate_batch) / one at a time (generate)",
+                f"{_n(g['mazes_per_s'])} / {_n(g['one_at_a_time_per_s'])}",
+                "",
+                "",
+                "",
+                "",
+            )
+        )
+    v = results["vae"]
+    if v.get("walls_per_s"):
+        out.append(
+            (
+                "VAE decode + perfect repair, mazes/s",
+                _n(v["walls_per_s"]),
+                "",
+                "",
+                ">= 10,000 (#5)",
+                _met(v["walls_per_s"] >= 1e4),
+            )
+        )
+    else:
+        why = v.get("error", "the vae generator is not registered yet")
+        out.append(
+            ("VAE decode + perfect repair, mazes/s", f"not measured: {why}", "", "", ">= 10,000 (#5)", "n/a")
+        )
+
+    for m in results["memory"]:
+        out.append(
+            (
+                f"Memory per env, {m['what']}" + (f", {m['num_envs']:,} envs" if m["num_envs"] > 1 else ""),
+                f"{m['bytes_per_env'] / 1024:,.1f} KiB",
+                "",
+                "",
+                "",
+                "",
+            )
+        )
+
+    sc = results["scaling"]
+    first, last = sc["sizes"][0], sc["sizes"][-1]
+    for name, seconds in [*sc["generators"].items(), ("bfs check", sc["check"])]:
+        b = sc["exponents"][name]
+        per_cell = [s / c * 1e9 for s, c in zip(seconds, sc["cells"], strict=True)]
+        target, met = ("", "")
+        if name == "backtracker":
+            target, met = "no worse than linear (#5)", _met(_target(results, 5, "backtracker cost"))
+        out.append(
+            (
+                f"Cost vs size, {name}: per maze {first}x{first} -> {last}x{last} cells",
+                f"{seconds[0] * 1e6:,.1f} us -> {seconds[-1] * 1e3:,.2f} ms; cells^{b:.2f}; "
+                f"{per_cell[0]:.0f} -> {per_cell[-1]:.0f} ns/cell",
+                "",
+                "",
+                target,
+                met,
+            )
+        )
+    return out
+
+
+def table(results: dict[str, Any]) -> str:
+    """The whole run as one markdown table, with the machine underneath."""
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join("---" for _ in COLUMNS) + "|"]
+    lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows(results)]
+    m = results["machine"]
+    mode = "quick (smoke-test sizes)" if results["settings"]["quick"] else "full"
+    lines += [
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}; "
+        f"Python {m['python']}, numpy {m['numpy']}, gymnasium {m['gymnasium']}; "
+        f"load average {m['load_average_1m_at_start']} at start; {m['date']}; {mode} run. "
+        f"Throughputs are the best of {results['settings']['repeats']} repeats where a run is short.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write(results: dict[str, Any], out_dir: str | Path) -> dict[str, Path]:
+    """Write ``speed.md``, ``speed.json``, ``scaling.png`` and ``vector.png`` into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"markdown": out / "speed.md", "json": out / "speed.json"}
+    paths["markdown"].write_text(table(results))
+    paths["json"].write_text(json.dumps(results, indent=2, default=str) + "\n")
+    plt = _pyplot()
+    paths["scaling"] = plot_scaling(results, out / "scaling.png", plt)
+    paths["vector"] = plot_vector(results, out / "vector.png", plt)
+    return paths
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as err:
+        raise ImportError(f"plots need matplotlib: {INSTALL_HINT}") from err
+    return plt
+
+
+def plot_scaling(results: dict[str, Any], path: Path, plt: Any) -> Path:
+    sc = results["scaling"]
+    cells = sc["cells"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name, seconds in [*sc["generators"].items(), ("bfs check", sc["check"])]:
+        style = "--" if name == "bfs check" else "-"
+        label = f"{name} (cells^{sc['exponents'][name]:.2f})"
+        left.loglog(cells, seconds, style, marker="o", label=label)
+        right.semilogx(
+            cells, [s / c * 1e9 for s, c in zip(seconds, cells, strict=True)], style, marker="o", label=name
+        )
+    ref = sc["generators"].get("backtracker", sc["check"])
+    left.loglog(cells, [ref[0] * c / cells[0] for c in cells], ":", color="grey", label="linear in cells")
+    left.set(
+        xlabel="cells per maze", ylabel="seconds per maze (batched)", title="Generation cost vs maze size"
+    )
+    right.set(xlabel="cells per maze", ylabel="ns per cell", title="Cost per cell (flat = linear)")
+    right.set_ylim(bottom=0)
+    for ax in (left, right):
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    sizes = sc["sizes"]
+    fig.suptitle(
+        f"{sizes[0]}x{sizes[0]} to {sizes[-1]}x{sizes[-1]} cells; {results['machine']['cpu']}", fontsize=9
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_vector(results: dict[str, Any], path: Path, plt: Any) -> Path:
+    vector = results["vector"]
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for mode in ("grid", "egocentric", "rgb"):
+        pts = [
+            (r["num_envs"], r["steps_per_s"])
+            for r in vector["rows"]
+            if r["obs_mode"] == mode and not r["copy"]
+        ]
+        if pts:
+            line = ax.loglog(*zip(*pts, strict=True), marker="o", label=f"MazeVectorEnv, {mode}")[0]
+            ax.axhline(
+                vector["sync_steps_per_s"][mode],
+                ls=":",
+                color=line.get_color(),
+                label=f"SyncVectorEnv, {mode}",
+            )
+    single = results["single_env"]
+    if single.get("peer_steps_per_s"):
+        ax.axhline(
+            single["peer_steps_per_s"], ls="--", color="black", label="MiniGrid-Empty-16x16 (single env)"
+        )
+    ax.axhline(2e6, ls="-.", color="grey", label="target: 2M env-steps/s at 1,024 envs")
+    ax.set(
+        xlabel="num_envs", ylabel="env-steps per second", title="Native vector env throughput, 14x14 cells"
+    )
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

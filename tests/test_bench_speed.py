@@ -1,0 +1,119 @@
+"""The speed suite runs end to end (tiny settings), and its table, JSON and plots come out right.
+
+No timing is asserted: only that every section ran, every target got a verdict, and the outputs
+are well formed.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from daedalus_gym.benchmarks import peers, report
+from daedalus_gym.benchmarks.suite import exponent, run_suite, settings
+from daedalus_gym.cli import build_parser, main
+
+TINY = {
+    "single_steps": 300,
+    "single_resets": 3,
+    "peer_steps": 100,
+    "repeats": 1,
+    "num_envs": (1, 3),
+    "episodes": 0.05,
+    "sync_envs": 2,
+    "memory_envs": 4,
+    "batch": 32,
+    "peer_seconds": 0.02,
+    "sizes": (3, 5),
+    "scaling_seconds": 0.05,
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_results():
+    return run_suite(quick=True, overrides=TINY)
+
+
+def test_every_section_and_target_is_reported(tiny_results):
+    r = tiny_results
+    assert set(r) == {
+        "machine",
+        "settings",
+        "single_env",
+        "vector",
+        "generation",
+        "vae",
+        "memory",
+        "scaling",
+        "targets",
+    }
+    assert set(r["single_env"]["steps_per_s"]) == {"grid", "egocentric", "rgb"}
+    assert r["single_env"]["reset_ms"] > 0
+    assert {(row["obs_mode"], row["num_envs"]) for row in r["vector"]["rows"] if not row["copy"]} == {
+        (mode, n) for mode in ("grid", "egocentric", "rgb") for n in (1, 3)
+    }
+    names = {g["name"] for g in r["generation"]}
+    assert {"backtracker", "kruskal", "prim", "wilson"} <= names
+    assert all(g.get("walls_per_s", 1) > 0 for g in r["generation"])
+    assert r["scaling"]["cells"] == [9, 25] and set(r["scaling"]["exponents"]) >= {"backtracker", "bfs check"}
+    assert len(r["memory"]) == 4 and all(m["bytes_per_env"] > 0 for m in r["memory"])
+    for target in r["targets"]:
+        assert target["met"] in (True, False, None), target
+    assert sum(t["issue"] == 5 for t in r["targets"]) >= 6
+
+
+def test_table_json_and_plots(tiny_results, tmp_path):
+    paths = report.write(tiny_results, tmp_path / "out")
+    assert {p.name for p in paths.values()} == {"speed.md", "speed.json", "scaling.png", "vector.png"}
+    text = paths["markdown"].read_text()
+    lines = text.splitlines()
+    assert lines[0].startswith("| Measure | Daedalus-Gym | Peer |")
+    width = lines[0].count("|")
+    assert all(line.count("|") == width for line in lines if line.startswith("|"))
+    assert "Machine:" in text and "Single env steps/s" in text and "Vector env steps/s, grid, 3 envs" in text
+    assert json.loads(paths["json"].read_text())["settings"]["num_envs"] == [1, 3]
+    for key in ("scaling", "vector"):
+        assert paths[key].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_missing_peers_are_reported_not_fatal(monkeypatch):
+    def missing(*args, **kwargs):
+        raise peers.PeerMissing(f"not installed: {peers.INSTALL_HINT}")
+
+    monkeypatch.setattr(peers, "minigrid_env", missing)
+    monkeypatch.setattr(peers, "mazelib_maze", missing)
+    results = run_suite(quick=True, overrides={**TINY, "num_envs": (2,), "sizes": (3, 4)})
+    assert "daedalus-gym[bench]" in results["single_env"]["peer_error"]
+    table = report.table(results)
+    assert "daedalus-gym[bench]" in table
+    single = next(t for t in results["targets"] if t["target"].startswith("single env steps/s >= 50x"))
+    assert single["met"] is None
+
+
+def test_peers_measure_what_we_compare_with():
+    pytest.importorskip("mazelib")
+    maze = peers.mazelib_maze("backtracker", 5)
+    maze.generate()
+    assert maze.grid.shape == (11, 11)
+    pytest.importorskip("minigrid")
+    env = peers.minigrid_env()
+    env.reset(seed=0)
+    env.close()
+
+
+def test_settings_and_helpers():
+    assert settings(quick=False)["num_envs"] == (1, 4, 16, 64, 256, 1024, 4096)
+    assert settings(quick=False)["sizes"][0] == 7 and settings(quick=False)["sizes"][-1] == 128
+    assert exponent([1, 10, 100], [2.0, 20.0, 200.0]) == pytest.approx(1.0)
+    assert exponent([1, 10, 100], [1.0, 100.0, 10000.0]) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="unknown benchmark settings"):
+        run_suite(quick=True, overrides={"steps": 3})
+
+
+def test_cli_command_is_registered(capsys):
+    assert "bench-speed" in build_parser().format_help()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench-speed", "--help"])
+    assert exit_info.value.code == 0
+    assert "--quick" in capsys.readouterr().out
