@@ -308,8 +308,8 @@ class MazeVectorEnv(VectorEnv):
             seeds: list[int | None] = [None] * n
         elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
             seeds = [int(seed) + i for i in range(n)]
-        elif isinstance(seed, Sequence) and not isinstance(seed, str):
-            seeds = list(seed)
+        elif isinstance(seed, (Sequence, np.ndarray)) and not isinstance(seed, str):
+            seeds = [None if s is None else int(s) for s in seed]
             if len(seeds) != n:
                 raise ValueError(
                     f"seed must be an int, None or a list of {n} seeds, got a list of {len(seeds)}"

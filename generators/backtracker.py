@@ -27,6 +27,7 @@ takes the plain Python loop, which has less overhead.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
@@ -64,30 +65,36 @@ _STACK_STEP = np.where(_MOVE == 4, -1, 1).astype(np.int64)  # push for a directi
 _TAKEN_BITS = np.array([[16], [32], [64], [128]], dtype=np.uint8)  # bit d of `taken`, shifted by 4
 
 
+@lru_cache(maxsize=64)
+def _neighbour_lists(h: int, w: int) -> tuple[tuple[tuple[int, int], ...], ...]:
+    """Per cell, its ``(neighbour, passage)`` pairs inside the grid, in direction order."""
+    lat = lattice(h, w)
+    pairs = zip(lat.neighbors.tolist(), lat.neighbor_edge.tolist(), strict=True)
+    return tuple(tuple((n, e) for n, e in zip(ns, es, strict=True) if n >= 0) for ns, es in pairs)
+
+
 def _carve_one(lat: Lattice, u: np.ndarray) -> np.ndarray:
     """Open passages ``bool[E]`` of one maze from uniforms ``u: float[2N - 1]``."""
-    neighbors = lat.neighbors.tolist()
-    neighbor_edge = lat.neighbor_edge.tolist()
+    around = _neighbour_lists(lat.h, lat.w)
     visited = [False] * lat.num_cells
     visited[0] = True
     stack = [0]
-    open_edges = np.zeros(lat.num_edges, dtype=bool)
+    opened = []
     pushes_left = lat.num_cells - 1
     for ut in u.tolist():
-        top = stack[-1]
-        nbrs = neighbors[top]
-        cand = [d for d in range(4) if nbrs[d] >= 0 and not visited[nbrs[d]]]
+        cand = [pair for pair in around[stack[-1]] if not visited[pair[0]]]
         if cand:
-            d = cand[int(ut * len(cand))]
-            nxt = nbrs[d]
+            nxt, edge = cand[int(ut * len(cand))]
             visited[nxt] = True
-            open_edges[neighbor_edge[top][d]] = True
+            opened.append(edge)
             stack.append(nxt)
             pushes_left -= 1
             if pushes_left == 0:
                 break
         else:
             stack.pop()
+    open_edges = np.zeros(lat.num_edges, dtype=bool)
+    open_edges[opened] = True
     return open_edges
 
 

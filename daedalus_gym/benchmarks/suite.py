@@ -157,7 +157,7 @@ def vector_env(cfg: dict[str, Any], progress: Progress) -> dict[str, Any]:
                 }
             )
             env.close()
-    n = max(cfg["num_envs"])
+    n = 1024 if 1024 in cfg["num_envs"] else max(cfg["num_envs"])  # the targets' size
     for mode in ("grid", "egocentric"):
         progress(f"vector env: {mode}, {n} envs, copy=True")
         env = gym.make_vec(ENV_ID, n, vectorization_mode="vector_entry_point", obs_mode=mode, copy=True)
