@@ -5,7 +5,7 @@ The interface is two methods::
     agent.reset(seed)            # a new episode starts; seed drives the agent's own randomness
     action = agent.act(obs, info)
 
-and two class-level declarations that say what environment the agent needs:
+and two attributes that say what environment the agent needs:
 
 - ``env_kwargs``: extra ``gym.make`` keywords (the PPO policy asks for ``obs_mode="egocentric"``).
 - ``privileged``: the agent reads the true state, ``info["maze"]`` (a `generators.Maze`) and
@@ -43,8 +43,12 @@ class Agent(ABC):
     """A policy for `MazeEnv`'s ``Discrete(4)`` actions (0 up, 1 right, 2 down, 3 left)."""
 
     name: str = "agent"
-    env_kwargs: ClassVar[dict[str, Any]] = {}
     privileged: ClassVar[bool] = False
+
+    @property
+    def env_kwargs(self) -> dict[str, Any]:
+        """Extra ``gym.make`` keywords the agent needs (none by default)."""
+        return {}
 
     def reset(self, seed: int | None = None) -> None:  # noqa: B027 - stateless agents keep the default
         """Start a new episode. ``seed`` seeds the agent's own randomness (if it has any)."""
@@ -168,12 +172,15 @@ class PPOAgent(Agent):
                 f"{path} was not written by 'daedalus-gym train-agent ppo' (no {PPO_META_KEY!r})"
             )
         self.meta: dict[str, Any] = meta
-        self.env_kwargs = dict(meta["env_kwargs"])  # type: ignore[misc] - per-instance on purpose
         self.last_action_features = bool(meta["last_action"])
         self.deterministic = deterministic
         self.name = f"ppo:{path}"
         self._last_action: int | None = None
         self._rng = np.random.default_rng()
+
+    @property
+    def env_kwargs(self) -> dict[str, Any]:
+        return dict(self.meta["env_kwargs"])
 
     def reset(self, seed: int | None = None) -> None:
         self._last_action = None

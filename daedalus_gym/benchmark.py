@@ -27,6 +27,7 @@ import hashlib
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -216,18 +217,19 @@ def _play(agent, env, task: Task, episode: int, record: bool) -> tuple[EpisodeRe
     frames = _GifFrames() if record else None
     if frames is not None:
         frames.add(env.render())
-    start = time.perf_counter()
     agent.reset(agent_seed)
-    episode_return, length, terminated = 0.0, 0, False
+    episode_return, length, terminated, seconds = 0.0, 0, False, 0.0
     while True:
+        # Time the decision and the step only: rendering GIF frames is not the agent's cost.
+        start = time.perf_counter()
         obs, reward, terminated, truncated, info = env.step(agent.act(obs, info))
+        seconds += time.perf_counter() - start
         episode_return += float(reward)
         length += 1
         if frames is not None:
             frames.add(env.render())
         if terminated or truncated:
             break
-    seconds = time.perf_counter() - start
     result = EpisodeResult(
         agent=task.agent,
         env=task.env,
@@ -316,14 +318,12 @@ def make_tasks(
 
 
 def _worker_init() -> None:
-    # Workers share the machine's cores: one torch thread each (only PPO agents use torch).
+    # Workers share the machine's cores: one torch thread each (only PPO agents load torch, and
+    # torch reads this when it is first imported).
+    os.environ["OMP_NUM_THREADS"] = "1"
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:  # pragma: no cover - torch is a core dependency
-        pass
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
 
 
 def _run_local(tasks: Sequence[Task], workers: int) -> list[list[EpisodeResult]]:
@@ -510,7 +510,7 @@ def plot_records(records: Sequence[BenchRecord], path: str | Path, title: str | 
     by_pair = {(r.agent, r.env): r for r in records}
     x = np.arange(len(envs))
     width = 0.8 / len(agents)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(6.0, 0.9 * len(envs) + 2), 6.5), sharex=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(7.0, 0.9 * len(envs) + 3), 7.0), sharex=True)
     for i, agent in enumerate(agents):
         offset = x - 0.4 + width * (i + 0.5)
         rows = [by_pair.get((agent, env)) for env in envs]
@@ -525,9 +525,13 @@ def plot_records(records: Sequence[BenchRecord], path: str | Path, title: str | 
         axis.set_ylim(0, 1.05)
         axis.grid(axis="y", alpha=0.3)
     bottom.set_xticks(x, [env.removeprefix("Daedalus-") for env in envs], rotation=35, ha="right")
-    top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
     if title:
         top.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    # One legend above the plots, placed after the layout, so long agent names
+    # (ppo:path/to/model.zip) never squeeze the axes; bbox_inches="tight" makes room for it.
+    columns = max(1, min(len(agents), 100 // max(len(agent) for agent in agents)))
+    handles, labels = top.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=columns, frameon=False)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
