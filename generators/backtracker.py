@@ -128,7 +128,10 @@ def _carve_lockstep(h: int, w: int, u: np.ndarray) -> np.ndarray:
     above = stack[1:]  # above[i] is stack[i + 1]
     top_at = np.arange(batch, dtype=np.int64) * depth_max  # flat index of each stack's top
     stack[top_at] = start
-    q = np.ascontiguousarray((u * 12.0).astype(np.uint8).T)  # [T, B]
+    q = np.empty((u.shape[1], batch), dtype=np.uint8)  # [T, B]: floor(12 u), one row per iteration
+    block = max(1, (1 << 18) // u.shape[1])  # a few mazes at a time: no maze-sized temporaries
+    for i in range(0, batch, block):
+        q[:, i : i + block] = (u[i : i + block] * 12.0).astype(np.uint8).T
     taken = np.empty((4, batch), dtype=np.uint8)
     for t in range(u.shape[1]):
         top = stack.take(top_at)

@@ -6,6 +6,7 @@ matplotlib is imported only to draw, with an install hint when it is missing.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,11 @@ def _n(value: float | None) -> str:
 
 def _ratio(ours: float | None, peer: float | None) -> str:
     return f"{ours / peer:,.1f}x" if ours and peer else ""
+
+
+def _short(message: str) -> str:
+    """An error message without the machine's working directory in its paths."""
+    return message.replace(str(Path.cwd()) + os.sep, "")
 
 
 def _met(flag: bool | None) -> str:
@@ -74,7 +80,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
         if (mode, n, copy) == ("grid", 1024, False):
             target, met = ">= 2,000,000 (#5)", _met(_target(results, 5, "vector env, 1,024 envs, grid"))
         elif (mode, n) == ("egocentric", 1024):
-            prefix = "... the same with copy=True" if copy else "vector env, 1,024 envs: egocentric"
+            prefix = "vector env, 1,024 envs, copy=True" if copy else "vector env, 1,024 envs: egocentric"
             target, met = "> grid (#5)", _met(_target(results, 5, prefix))
         label = f"Vector env steps/s, {mode}, {n:,} envs" + (", copy=True" if copy else "")
         peer = f"{_n(sync[mode])} (SyncVectorEnv, {vector['sync_envs']} envs)"
@@ -83,7 +89,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
     for g in results["generation"]:
         name = g["name"]
         if "error" in g:
-            out.append((f"{name}: mazes/s", "not measured: " + g["error"], "", "", "", ""))
+            out.append((f"{name}: mazes/s", "not measured: " + _short(g["error"]), "", "", "", ""))
             continue
         peer = f"{_n(g['peer_per_s'])} ({g['peer']})" if g.get("peer_per_s") else g.get("peer_error", "")
         target, met = "", ""
@@ -124,7 +130,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
             )
         )
     else:
-        why = v.get("error", "the vae generator is not registered yet")
+        why = _short(v.get("error", "the vae generator is not registered yet"))
         out.append(
             ("VAE decode + perfect repair, mazes/s", f"not measured: {why}", "", "", ">= 10,000 (#5)", "n/a")
         )
