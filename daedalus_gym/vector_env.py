@@ -16,7 +16,7 @@ from daedalus_gym.env import AGENT, GOAL, WALL, MazeEnv, ObsMode
 from daedalus_gym.rendering import COLORS
 from daedalus_gym.solvability import shortest_path_lengths
 from generators import Generator, Maze, MazeGenerator
-from generators.base import UniformsGenerator
+from generators.base import NoiseGenerator, UniformsGenerator
 
 CHECKS: tuple[str, ...] = ("bfs", "networkx")
 # Mazes kept ready per sub-env: enough that a refill is one big batch (about 4,096 mazes) for any
@@ -84,9 +84,10 @@ class MazeVectorEnv(VectorEnv):
     Mazes come from a pool refilled in batches: each sub-env keeps its next ``pool_size`` mazes
     ready, and when one runs dry every sub-env below ``pool_size`` is topped up in one batched
     generation. Generators that offer `generators.base.UniformsGenerator` (backtracker,
-    Kruskal, Prim) draw each sub-env's uniforms from its own rng and build all the mazes in one
-    lock-step call; any other generator falls back to ``generate_batch`` per sub-env -- still
-    exactly the single env's mazes, only slower.
+    Kruskal, Prim) or `generators.base.NoiseGenerator` (any noise, e.g. a learned model's latent
+    codes) have each sub-env's random input drawn from its own rng and all the mazes built in
+    one call; any other generator falls back to ``generate_batch`` per sub-env -- still exactly
+    the single env's mazes, only slower.
 
     Every maze is checked before it is served, in the refill batch: ``check="bfs"`` (default)
     runs `daedalus_gym.solvability.shortest_path_lengths`, a batched BFS that gives the same
@@ -197,9 +198,13 @@ class MazeVectorEnv(VectorEnv):
         if not (isinstance(pool_size, (int, np.integer)) and pool_size >= 1):
             raise ValueError(f"pool_size must be a positive int or None, got {pool_size!r}")
         self.pool_size = int(pool_size)
-        self._fast_path = isinstance(self.generator, UniformsGenerator) and isinstance(
-            self.generator, MazeGenerator
-        )
+        # How a refill batches generation across sub-envs (see `_generate`).
+        self._fast_path = None
+        if isinstance(self.generator, MazeGenerator):
+            if isinstance(self.generator, UniformsGenerator):
+                self._fast_path = "uniforms"
+            elif isinstance(self.generator, NoiseGenerator):
+                self._fast_path = "noise"
 
         n, h, w = self.num_envs, self.height, self.width
         # Squares are addressed by one global index into a flat array of all sub-envs' grids, padded
@@ -540,22 +545,20 @@ class MazeVectorEnv(VectorEnv):
     def _generate(self, envs: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``counts[j]`` mazes from sub-env ``envs[j]``'s rng, in order: walls, start, goal."""
         gen = self.generator
-        if self._fast_path:
-            draws = gen.num_draws()
-            u = np.concatenate(
-                [
-                    self._rngs[i].random((c, draws))
-                    for i, c in zip(envs.tolist(), counts.tolist(), strict=True)
-                ]
-            )
-            walls = np.asarray(gen.walls_from_uniforms(u), dtype=bool)
+        pairs = list(zip(envs.tolist(), counts.tolist(), strict=True))
+        if self._fast_path is not None:
+            # Each sub-env's random input from its own rng, in order; every maze in one call.
+            if self._fast_path == "uniforms":
+                draws = gen.num_draws()
+                noise = np.concatenate([self._rngs[i].random((c, draws)) for i, c in pairs])
+                walls = gen.walls_from_uniforms(noise)
+            else:
+                noise = np.concatenate([gen.draw_noise(c, self._rngs[i]) for i, c in pairs])
+                walls = gen.walls_from_noise(noise)
+            walls = np.asarray(walls, dtype=bool)
             start, goal = gen.place_batch(walls)
         else:
-            mazes = [
-                m
-                for i, c in zip(envs.tolist(), counts.tolist(), strict=True)
-                for m in gen.generate_batch(c, self._rngs[i])
-            ]
+            mazes = [m for i, c in pairs for m in gen.generate_batch(c, self._rngs[i])]
             walls = np.stack([m.walls for m in mazes])
             start = np.array([m.start for m in mazes], dtype=np.int64).reshape(-1, 2)
             goal = np.array([m.goal for m in mazes], dtype=np.int64).reshape(-1, 2)

@@ -60,6 +60,28 @@ class UniformsGenerator(Protocol):
         ...
 
 
+@runtime_checkable
+class NoiseGenerator(Protocol):
+    """The same fast path for any noise, e.g. a learned model's latent codes.
+
+    A generator offering it promises, for every ``n`` and rng state::
+
+        generate_walls(n, rng) == walls_from_noise(draw_noise(n, rng))
+        draw_noise(n, rng) == np.concatenate([draw_noise(1, rng) for _ in range(n)])
+
+    and draws nothing else from ``rng`` (``rng.standard_normal((n, latent))`` has both
+    properties). `UniformsGenerator` is the case ``draw_noise = rng.random((n, num_draws()))``.
+    """
+
+    def draw_noise(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """The random input of ``n`` mazes, ``float[n, ...]``, one row per maze in order."""
+        ...
+
+    def walls_from_noise(self, noise: np.ndarray) -> np.ndarray:
+        """``noise: float[B, ...]`` -> ``walls: bool[B, H, W]``, deterministic."""
+        ...
+
+
 def parse_size(size: object) -> tuple[int, int]:
     """``14`` -> ``(14, 14)``; ``(7, 9)`` -> ``(7, 9)`` (height, width in cells), validated."""
     if isinstance(size, (int, np.integer)) and not isinstance(size, bool):

@@ -24,7 +24,7 @@ from daedalus_gym.solvability import shortest_path_lengths
 from daedalus_gym.vector_env import MazeVectorEnv
 from generators import Maze, MazeGenerator, make_generator, registered_generators
 from generators.backtracker import BacktrackerGenerator, _carve_one
-from generators.base import UniformsGenerator
+from generators.base import NoiseGenerator, UniformsGenerator
 from generators.lattice import lattice
 
 ENV_IDS = daedalus_gym.registered_ids()
@@ -224,18 +224,22 @@ def test_every_registered_generator_matches_single_envs(name):
 
 
 @pytest.mark.parametrize("name", GENERATORS)
-def test_uniforms_fast_path_contract(name):
-    """What the vector env relies on when a generator offers `UniformsGenerator`."""
+def test_fast_path_contract(name):
+    """What the vector env relies on when a generator offers `UniformsGenerator`/`NoiseGenerator`."""
     try:
         classical = name in ("backtracker", "kruskal", "prim", "wilson")
         gen = make_generator(name, size=(4, 6)) if classical else make_generator(name)
     except Exception as err:
         pytest.skip(f"{name} cannot be built here: {err}")
-    if not isinstance(gen, UniformsGenerator):
-        pytest.skip(
-            f"{name} does not offer the uniforms fast path (the vector env falls back to generate_batch)"
-        )
-    walls = gen.walls_from_uniforms(np.random.default_rng(4).random((12, gen.num_draws())))
+    if isinstance(gen, UniformsGenerator):
+        walls = gen.walls_from_uniforms(np.random.default_rng(4).random((12, gen.num_draws())))
+    elif isinstance(gen, NoiseGenerator):
+        rng = np.random.default_rng(4)
+        one_by_one = np.concatenate([gen.draw_noise(1, rng) for _ in range(12)])
+        assert np.array_equal(gen.draw_noise(12, np.random.default_rng(4)), one_by_one)
+        walls = gen.walls_from_noise(one_by_one)
+    else:
+        pytest.skip(f"{name} offers no batched fast path (the vector env falls back to generate_batch)")
     mazes = gen.generate_batch(12, np.random.default_rng(4))
     assert np.array_equal(walls, np.stack([m.walls for m in mazes]))
     start, goal = gen.place_batch(walls)
@@ -274,6 +278,22 @@ class Flaky(MazeGenerator):
         return self.walls_from_uniforms(rng.random((n, self.num_draws())))
 
 
+class FlakyNoise(Flaky):
+    """The same idea driven by normal noise: the vector env's `NoiseGenerator` path."""
+
+    name: ClassVar[str] = "flaky-noise"
+    num_draws = None  # type: ignore[assignment]
+
+    def draw_noise(self, n, rng):
+        return rng.standard_normal((n, Flaky.num_draws(self)))
+
+    def walls_from_noise(self, noise):
+        return Flaky.walls_from_uniforms(self, np.clip((noise + 4.0) / 8.0, 0.0, 1.0 - 1e-12))
+
+    def generate_walls(self, n, rng):
+        return self.walls_from_noise(self.draw_noise(n, rng))
+
+
 class FlakySlow(Flaky):
     """The same mazes without the fast path: the vector env must fall back to generate_batch."""
 
@@ -284,13 +304,17 @@ class FlakySlow(Flaky):
         return Flaky.walls_from_uniforms(self, rng.random((n, Flaky.num_draws(self))))
 
 
-@pytest.mark.parametrize("generator", [Flaky(), FlakySlow()], ids=["fast-path", "fallback"])
-def test_unsolvable_mazes_are_skipped_like_the_single_env(generator):
-    assert isinstance(generator, UniformsGenerator) == (generator.name == "flaky")
+@pytest.mark.parametrize(
+    ("generator", "path"),
+    [(Flaky(), "uniforms"), (FlakyNoise(), "noise"), (FlakySlow(), None)],
+    ids=["uniforms", "noise", "fallback"],
+)
+def test_unsolvable_mazes_are_skipped_like_the_single_env(generator, path):
     ref = gym.vector.SyncVectorEnv(
         [lambda: daedalus_gym.MazeEnv(generator, max_steps=8, max_attempts=50)] * 3
     )
     vec = MazeVectorEnv(3, generator, max_steps=8, max_attempts=50, pool_size=3)
+    assert vec._fast_path == path
     assert_same_rollout(ref, vec, steps=60, seed=0)
 
 
