@@ -199,7 +199,7 @@ class MazeVectorEnv(VectorEnv):
             raise ValueError(f"pool_size must be a positive int or None, got {pool_size!r}")
         self.pool_size = int(pool_size)
         # How a refill batches generation across sub-envs (see `_generate`).
-        self._fast_path = None
+        self._fast_path: str | None = None
         if isinstance(self.generator, MazeGenerator):
             if isinstance(self.generator, UniformsGenerator):
                 self._fast_path = "uniforms"
