@@ -121,7 +121,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
     if v.get("walls_per_s"):
         out.append(
             (
-                "VAE decode + perfect repair, mazes/s",
+                f"VAE decode + perfect repair, mazes/s (precision='{v['config'].get('precision')}')",
                 _n(v["walls_per_s"]),
                 "",
                 "",
@@ -129,6 +129,17 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
                 _met(v["walls_per_s"] >= 1e4),
             )
         )
+        if v.get("float32_walls_per_s"):
+            out.append(
+                (
+                    "VAE decode + perfect repair, precision='float32'",
+                    _n(v["float32_walls_per_s"]),
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
     else:
         why = _short(v.get("error", "the vae generator is not registered yet"))
         out.append(

@@ -228,11 +228,17 @@ def vae(cfg: dict[str, Any], progress: Progress) -> dict[str, Any]:
         gen = make_generator("vae", repair="perfect")
     except Exception as err:
         return {"registered": True, "error": f"{type(err).__name__}: {err}"}
-    return {
+    out: dict[str, Any] = {
         "registered": True,
         "batch": cfg["batch"],
+        "config": gen.config(),
         "walls_per_s": _walls_per_s(gen, cfg["batch"], cfg["repeats"]),
     }
+    if gen.config().get("precision") == "float64":  # the learned generator's speed/exactness knob
+        progress("generation: vae, repair='perfect', precision='float32'")
+        fast = make_generator("vae", repair="perfect", precision="float32")
+        out["float32_walls_per_s"] = _walls_per_s(fast, cfg["batch"], cfg["repeats"])
+    return out
 
 
 # --------------------------------------------------------------------- memory
