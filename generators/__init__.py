@@ -14,6 +14,8 @@ from generators.registry import (
 )
 
 register_generator("backtracker", "generators.backtracker:BacktrackerGenerator")
+register_generator("ae", "generators.learned:AEGenerator")
+register_generator("vae", "generators.learned:VAEGenerator")
 register_generator("kruskal", "generators.kruskal:KruskalGenerator")
 register_generator("prim", "generators.prim:PrimGenerator")
 register_generator("wilson", "generators.wilson:WilsonGenerator")

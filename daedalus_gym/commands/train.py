@@ -1,0 +1,110 @@
+"""Train a maze autoencoder (``ae``) or variational autoencoder (``vae``) and write its weights
+(safetensors) and model card (JSON).
+
+Examples::
+
+    daedalus-gym train vae --out runs/vae                  # the shipped VAE's settings
+    daedalus-gym train ae --latent-dim 128 --out runs/ae
+    daedalus-gym train ae --preset blog --out runs/blog    # the blog's MLP 784-512-2, MSE, 1,280 mazes
+
+Flags given on the command line override the preset's values. The run is reproducible from its
+``--seed`` (and ``--data-seed``) on the same machine and torch build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+
+# flag -> (TrainConfig field, type, help)
+_FLAGS: dict[str, tuple[str, type, str]] = {
+    "--arch": ("arch", str, "encoder architecture: conv (default) or mlp"),
+    "--latent-dim": ("latent_dim", int, "size of the code"),
+    "--hidden": ("hidden", int, "width of the hidden layers"),
+    "--depth": ("depth", int, "hidden layers in the decoder (and the mlp encoder)"),
+    "--channels": ("channels", int, "conv encoder width"),
+    "--output": ("output", str, "decoder output: passages (default) or grid"),
+    "--recon-loss": ("recon_loss", str, "bce (default) or mse"),
+    "--generator": ("generator", str, "classical generator that makes the training data"),
+    "--dataset-size": ("dataset_size", int, "training mazes"),
+    "--val-size": ("val_size", int, "validation mazes"),
+    "--data-seed": ("data_seed", int, "seed of the dataset"),
+    "--epochs": ("epochs", int, "passes over the training set"),
+    "--batch-size": ("batch_size", int, "minibatch size"),
+    "--lr": ("lr", float, "Adam learning rate"),
+    "--lr-schedule": ("lr_schedule", str, "cosine (default) or constant"),
+    "--anneal": ("anneal", str, "KL schedule: constant, monotonic or cyclical"),
+    "--beta": ("beta", float, "final KL weight"),
+    "--cycles": ("cycles", int, "cycles of the cyclical schedule (M)"),
+    "--ratio": ("ratio", float, "share of a cycle (or of the run) spent ramping the KL weight (R)"),
+    "--free-bits": ("free_bits", float, "nats per latent unit not penalised"),
+    "--threshold": ("threshold", float, "wall probability threshold for validation samples"),
+    "--val-samples": ("val_samples", int, "prior samples checked after each epoch"),
+    "--seed": ("seed", int, "seed of initialisation, shuffling and noise"),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("kind", choices=["ae", "vae"], help="autoencoder or variational autoencoder")
+    parser.add_argument("--preset", choices=["blog"], default=None, help="start from a preset's settings")
+    parser.add_argument("--size", type=int, default=None, help="cells a side (default 14)")
+    for flag, (_, kind, help_text) in _FLAGS.items():
+        parser.add_argument(flag, type=kind, default=None, help=help_text)
+    parser.add_argument("--out", required=True, help="output directory")
+    parser.add_argument("--name", default=None, help="file stem of the outputs (default: the kind)")
+    parser.add_argument("--cache-dir", default=None, help="dataset cache (default ~/.cache/daedalus-gym)")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument(
+        "--weights-dtype",
+        choices=["float32", "float16"],
+        default="float32",
+        help="storage type of the saved weights (float16 halves the file; default float32)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    import torch
+
+    from generators.training import TrainConfig, apply_preset, save_trained, train
+
+    torch.set_num_threads(args.threads)
+    cfg = apply_preset(TrainConfig(kind=args.kind), args.preset)
+    overrides = {field: getattr(args, flag[2:].replace("-", "_")) for flag, (field, _, _) in _FLAGS.items()}
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if args.size is not None:
+        overrides["size"] = (args.size, args.size)
+    cfg = replace(cfg, **overrides)
+    cfg.model_config()  # validate before spending time on data
+    command = "daedalus-gym train " + " ".join(shlex.quote(a) for a in _reconstruct(args))
+    result = train(cfg, cache_dir=args.cache_dir, progress=not args.no_progress)
+    name = args.name or args.kind
+    weights, card = save_trained(result, args.out, name, command, weights_dtype=args.weights_dtype)
+    print(f"trained in {result.seconds / 60:.1f} min; wrote {weights} and {card}")
+    return 0
+
+
+def _reconstruct(args: argparse.Namespace) -> list[str]:
+    """The command line equivalent to ``args`` (when called from Python rather than the console)."""
+    out = [args.kind]
+    if args.preset:
+        out += ["--preset", args.preset]
+    if args.size is not None:
+        out += ["--size", str(args.size)]
+    for flag in _FLAGS:
+        value = getattr(args, flag[2:].replace("-", "_"))
+        if value is not None:
+            out += [flag, str(value)]
+    out += ["--out", args.out]
+    for flag in ("name", "cache_dir"):
+        if getattr(args, flag) is not None:
+            out += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
+    if args.threads != 2:
+        out += ["--threads", str(args.threads)]
+    if args.weights_dtype != "float32":
+        out += ["--weights-dtype", args.weights_dtype]
+    if args.no_progress:
+        out += ["--no-progress"]
+    return out

@@ -1,0 +1,411 @@
+"""Measuring a generator against its training set: validity, repair cost, novelty, diversity, style.
+
+`evaluate` draws ``n`` mazes from a generator (prior samples for the learned ones) and returns a
+flat dict of figures; `save_figures` draws the pictures (matplotlib, imported only there).
+
+- Validity: raw (thresholded, before repair) solvable and perfect shares; the same after repair.
+- Repair: cells changed (mean, median, p99) and the time to repair one maze at a time
+  (median, p99, in ms), the latency an env reset pays.
+- Novelty: exact copies of training mazes; Hamming distance (cells that differ) from each sample
+  to its nearest training maze (median), beside the training set's own leave-one-out value
+  (a held-in training maze to its nearest *other* training maze). Distances are exact, computed as
+  ``(D - a.b) / 2`` on +/-1 grids with float32 matrix products (exact for integers < 2^24), in
+  chunks: O(n * N_train * H * W).
+- Diversity: duplicates among the samples; mean pairwise Hamming distance among them, beside the
+  training set's (on an equal-sized training subset).
+- Style: dead-end and junction fractions (share of open cells with one / three or more open
+  neighbours) and start-goal path length, beside the training set's.
+- Latent: active units (Burda et al. 2016: variance over validation mazes of the mean code above
+  0.01) for the learned generators.
+- Throughput: mazes per second of `generate_walls` (batched, with repair).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from generators.base import MazeGenerator
+from generators.dataset import DatasetConfig, MazeDataset, load_dataset
+from generators.maze import is_perfect
+from generators.repair import path_lengths, repair, solvable
+
+ACTIVE_UNIT_THRESHOLD = 0.01
+
+
+# ---------------------------------------------------------------------- batch statistics
+def open_degree(walls: np.ndarray) -> np.ndarray:
+    """``walls: bool[B, H, W]`` -> ``int8[B, H, W]`` open 4-neighbours of every cell."""
+    open_ = np.pad(~walls, ((0, 0), (1, 1), (1, 1))).astype(np.int8)
+    return open_[:, :-2, 1:-1] + open_[:, 2:, 1:-1] + open_[:, 1:-1, :-2] + open_[:, 1:-1, 2:]
+
+
+def style_stats(walls: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-maze ``dead_end_fraction``, ``junction_fraction`` (of open cells) and ``path_length``."""
+    degree = open_degree(walls)
+    open_ = ~walls
+    n_open = np.maximum(1, open_.sum(axis=(1, 2)))
+    return {
+        "dead_end_fraction": ((degree == 1) & open_).sum(axis=(1, 2)) / n_open,
+        "junction_fraction": ((degree >= 3) & open_).sum(axis=(1, 2)) / n_open,
+        "path_length": path_lengths(walls),
+    }
+
+
+def _signs(walls: np.ndarray) -> Any:
+    import torch
+
+    return torch.from_numpy(np.where(walls.reshape(len(walls), -1), 1.0, -1.0).astype(np.float32))
+
+
+def nearest_hamming(
+    queries: np.ndarray, reference: np.ndarray, exclude_self: bool = False, chunk: int = 1024
+) -> np.ndarray:
+    """For each ``queries[i]``, the Hamming distance to the nearest grid in ``reference``.
+
+    With ``exclude_self`` the queries must be ``reference[:len(queries)]`` and each skips itself
+    (leave-one-out).
+    """
+    import torch
+
+    ref = _signs(reference)
+    dim = ref.shape[1]
+    out = np.empty(len(queries), dtype=np.int64)
+    for i in range(0, len(queries), chunk):
+        q = _signs(queries[i : i + chunk])
+        best = torch.full((len(q),), float("inf"))
+        for j in range(0, len(ref), 16_384):
+            dist = (dim - q @ ref[j : j + 16_384].T) / 2
+            if exclude_self:
+                rows = torch.arange(len(q))
+                cols = rows + i - j
+                ok = (cols >= 0) & (cols < dist.shape[1])
+                dist[rows[ok], cols[ok]] = float("inf")
+            best = torch.minimum(best, dist.min(dim=1).values)
+        out[i : i + len(q)] = best.round().long().numpy()
+    return out
+
+
+def mean_pairwise_hamming(walls: np.ndarray, chunk: int = 2048) -> float:
+    """Mean Hamming distance over all unordered pairs of distinct indices."""
+    sign = _signs(walls)
+    n, dim = sign.shape
+    if n < 2:
+        return 0.0
+    total = 0.0
+    for i in range(0, n, chunk):
+        total += float(((dim - sign[i : i + chunk] @ sign.T) / 2).double().sum())
+    return total / (n * (n - 1))  # the diagonal is 0
+
+
+def _bytes_set(walls: np.ndarray) -> set[bytes]:
+    packed = np.packbits(walls.reshape(len(walls), -1), axis=1)
+    return {row.tobytes() for row in packed}
+
+
+# ---------------------------------------------------------------------- evaluation
+def _reference_dataset(generator: MazeGenerator) -> MazeDataset:
+    """The training set of a learned generator (from its model card), else the generator's own."""
+    card = model_card(generator)
+    if card is not None:
+        return load_dataset(DatasetConfig.from_dict(card["dataset_config"]))
+    return load_dataset(DatasetConfig(generator=generator.name, size=generator.cells))
+
+
+def model_card(generator: MazeGenerator) -> dict[str, Any] | None:
+    """The JSON model card beside a learned generator's weights, if there is one."""
+    path = getattr(generator, "model_path", None)
+    if path is None:
+        return None
+    card = Path(path).with_suffix(".json")
+    return json.loads(card.read_text()) if card.is_file() else None
+
+
+def _repair_times(generator: MazeGenerator, raw: np.ndarray, logits: np.ndarray | None) -> np.ndarray:
+    """Seconds to repair each maze on its own (the latency of one env reset's repair)."""
+    mode = getattr(generator, "repair_mode", None)
+    times = np.zeros(len(raw))
+    if mode is None:
+        return times
+    lat_rc = None
+    if logits is not None:
+        from generators.lattice import lattice
+
+        lat = lattice(*generator.cells)
+        lat_rc = (lat.edge_rc[:, 0], lat.edge_rc[:, 1])
+    for i in range(len(raw)):
+        start = time.perf_counter()
+        passage = None if lat_rc is None else logits[i : i + 1][:, lat_rc[0], lat_rc[1]].astype(np.float64)
+        repair(raw[i : i + 1], mode, passage)
+        times[i] = time.perf_counter() - start
+    return times
+
+
+def active_units(generator: MazeGenerator, val: np.ndarray) -> int | None:
+    model = getattr(generator, "_model", None)
+    if model is None:
+        return None
+    import torch
+
+    with torch.no_grad():
+        mu = torch.cat(
+            [model.encode(torch.from_numpy(val[i : i + 1024]).float())[0] for i in range(0, len(val), 1024)]
+        )
+    return int((mu.var(0) > ACTIVE_UNIT_THRESHOLD).sum())
+
+
+def evaluate(
+    generator: MazeGenerator,
+    n: int = 10_000,
+    seed: int = 0,
+    loo_size: int = 2_000,
+    dataset: MazeDataset | None = None,
+    log: Any = print,
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Figures for ``n`` mazes drawn from ``generator`` with ``np.random.default_rng(seed)``.
+
+    Returns ``(metrics, arrays)``: a flat JSON-ready dict, and the per-maze arrays behind it (for
+    the pictures).
+    """
+    rng = np.random.default_rng(seed)
+    data = dataset if dataset is not None else _reference_dataset(generator)
+    train = data.train
+    log(f"drawing {n} mazes from {generator!r}")
+    generator.generate_walls(8, np.random.default_rng(seed + 1))  # warm-up: lazy loads, first-call costs
+    start = time.perf_counter()
+    walls = generator.generate_walls(n, rng)
+    gen_seconds = time.perf_counter() - start
+    draw = getattr(generator, "draw", None)
+    if draw is not None:
+        batch = draw(n, np.random.default_rng(seed))
+        raw, logits, changed = batch.raw, batch.logits, batch.cells_changed
+        walls = batch.walls
+    else:
+        raw, logits, changed = walls, None, np.zeros(n, dtype=np.int64)
+    log("timing single-maze repairs")
+    rtimes = _repair_times(generator, raw, logits) * 1e3
+
+    log("validity and style")
+    metrics: dict[str, Any] = {
+        "generator": generator.config(),
+        "n": n,
+        "seed": seed,
+        "dataset": data.config.to_dict(),
+        "raw_solvable_pct": 100 * float(solvable(raw).mean()),
+        "raw_perfect_pct": 100 * float(is_perfect(raw).mean()),
+        "solvable_pct": 100 * float(solvable(walls).mean()),
+        "perfect_pct": 100 * float(is_perfect(walls).mean()),
+        "cells_changed_mean": float(changed.mean()),
+        "cells_changed_median": float(np.median(changed)),
+        "cells_changed_p99": float(np.percentile(changed, 99)),
+        "repair_ms_median": float(np.median(rtimes)),
+        "repair_ms_p99": float(np.percentile(rtimes, 99)),
+        "mazes_per_second": n / gen_seconds,
+    }
+    ref_n = min(len(train), n)
+    sample_style, train_style = style_stats(walls), style_stats(train[:ref_n])
+    for key in ("dead_end_fraction", "junction_fraction"):
+        metrics[f"{key}_pct"] = 100 * float(sample_style[key].mean())
+        metrics[f"train_{key}_pct"] = 100 * float(train_style[key].mean())
+    solved = sample_style["path_length"] >= 0
+    metrics["path_length_mean"] = float(sample_style["path_length"][solved].mean()) if solved.any() else None
+    metrics["train_path_length_mean"] = float(train_style["path_length"].mean())
+
+    log("novelty and diversity")
+    unique = _bytes_set(walls)
+    metrics["duplicates"] = n - len(unique)
+    train_set = _bytes_set(train)
+    metrics["training_copies"] = sum(1 for b in unique if b in train_set)
+    metrics["raw_training_copies"] = sum(1 for b in _bytes_set(raw) if b in train_set)
+    near = nearest_hamming(walls, train)
+    loo = nearest_hamming(train[:loo_size], train, exclude_self=True)
+    metrics["nearest_train_hamming_median"] = float(np.median(near))
+    metrics["train_loo_hamming_median"] = float(np.median(loo))
+    metrics["nearest_train_hamming_ratio"] = metrics["nearest_train_hamming_median"] / max(
+        1.0, metrics["train_loo_hamming_median"]
+    )
+    pair_n = min(n, 5_000, len(train))
+    metrics["pairwise_hamming_mean"] = mean_pairwise_hamming(walls[:pair_n])
+    metrics["train_pairwise_hamming_mean"] = mean_pairwise_hamming(train[:pair_n])
+    metrics["pairwise_hamming_ratio"] = metrics["pairwise_hamming_mean"] / max(
+        1e-9, metrics["train_pairwise_hamming_mean"]
+    )
+    metrics["active_units"] = active_units(generator, data.val)
+    metrics["latent_dim"] = getattr(generator, "latent_dim", None)
+    arrays = {
+        "raw": raw,
+        "walls": walls,
+        "cells_changed": changed,
+        "repair_ms": rtimes,
+        "nearest_hamming": near,
+        "train_loo_hamming": loo,
+        **{f"sample_{k}": v for k, v in sample_style.items()},
+        **{f"train_{k}": v for k, v in train_style.items()},
+        "val": data.val,
+    }
+    return metrics, arrays
+
+
+def targets(metrics: dict[str, Any]) -> dict[str, bool]:
+    """Issue 3's acceptance checks on a metrics dict (for the shipped VAE)."""
+    m = metrics
+    path_ok = (
+        m["path_length_mean"] is not None
+        and abs(m["path_length_mean"] / m["train_path_length_mean"] - 1) <= 0.15
+    )
+    return {
+        "repaired 100% solvable": m["solvable_pct"] == 100.0,
+        "repair median < 1 ms": m["repair_ms_median"] < 1.0,
+        "repair p99 < 10 ms": m["repair_ms_p99"] < 10.0,
+        "raw >= 90% solvable": m["raw_solvable_pct"] >= 90.0,
+        "raw >= 50% perfect": m["raw_perfect_pct"] >= 50.0,
+        "0 training copies": m["training_copies"] == 0,
+        "0 duplicates": m["duplicates"] == 0,
+        "nearest-train Hamming >= 70% of LOO": m["nearest_train_hamming_ratio"] >= 0.7,
+        "pairwise Hamming >= 90% of training": m["pairwise_hamming_ratio"] >= 0.9,
+        "dead-end fraction within 2 points": abs(
+            m["dead_end_fraction_pct"] - m["train_dead_end_fraction_pct"]
+        )
+        <= 2.0,
+        "path length within 15%": path_ok,
+        ">= 2,000 mazes/s with repair": m["mazes_per_second"] >= 2000,
+    }
+
+
+def format_report(metrics: dict[str, Any]) -> str:
+    """The figures as aligned text lines."""
+    skip = {"generator", "dataset"}
+    width = max(len(k) for k in metrics)
+    lines = [f"generator: {json.dumps(metrics['generator'])}"]
+    for key, value in metrics.items():
+        if key in skip:
+            continue
+        text = f"{value:.3f}" if isinstance(value, float) else str(value)
+        lines.append(f"{key:<{width}}  {text}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- pictures
+def _plt() -> Any:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError('pictures need matplotlib: pip install "daedalus-gym[plot]"') from err
+    return plt
+
+
+def _show(ax: Any, walls: np.ndarray, title: str | None = None) -> None:
+    ax.imshow(walls, cmap="gray_r", interpolation="nearest", vmin=0, vmax=1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=7)
+
+
+def save_montage(path: str | Path, raw: np.ndarray, walls: np.ndarray, columns: int = 8) -> None:
+    """Samples raw (top row of each pair) and repaired (below), ``columns`` per row."""
+    plt = _plt()
+    k = min(columns * 2, len(raw))
+    rows = 2 * ((k + columns - 1) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.3, rows * 1.35), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i in range(k):
+        r, c = 2 * (i // columns), i % columns
+        _show(axes[r, c], raw[i], "raw")
+        _show(axes[r + 1, c], walls[i], "repaired")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def save_traversal(
+    path: str | Path, generator: MazeGenerator, val: np.ndarray, steps: int = 9, span: float = 2.0
+) -> None:
+    """The blog's figure: decoded (raw, thresholded) mazes on a grid over two latent units.
+
+    The units are the two most active ones (largest variance of the mean code over ``val``); the
+    grid runs ``span`` standard deviations of the prior either side of its mean (N(0, I) for the
+    VAE, the fitted Gaussian for the AE), the other units held at the prior mean.
+    """
+    model = getattr(generator, "_model", None)
+    if model is None:
+        return
+    import torch
+
+    plt = _plt()
+    with torch.no_grad():
+        mu = model.encode(torch.from_numpy(val[:2000]).float())[0]
+    order = np.argsort(-mu.var(0).numpy())
+    i, j = int(order[0]), int(order[1 % len(order)])
+    mean = model.prior_mean.double().numpy()
+    std = np.sqrt((model.prior_scale_tril.double().numpy() ** 2).sum(axis=1))
+    values = np.linspace(-span, span, steps)
+    codes = np.tile(mean, (steps * steps, 1))
+    for a, u in enumerate(values):
+        for b, v in enumerate(values):
+            codes[a * steps + b, i] = mean[i] + u * std[i]
+            codes[a * steps + b, j] = mean[j] + v * std[j]
+    logits = generator.decode_codes(codes)
+    raw = logits > np.log(generator.threshold / (1 - generator.threshold))
+    fig, axes = plt.subplots(steps, steps, figsize=(steps * 1.1, steps * 1.1), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        _show(ax, raw[k])
+    fig.suptitle(f"latent traversal: unit {i} down, unit {j} across, {-span:+g} to {span:+g} std", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def save_histograms(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
+    """Samples against the training set: dead-end fraction, path length, nearest-train Hamming."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+    pairs = [
+        ("dead-end fraction", arrays["sample_dead_end_fraction"], arrays["train_dead_end_fraction"]),
+        (
+            "start-goal path length",
+            arrays["sample_path_length"][arrays["sample_path_length"] >= 0],
+            arrays["train_path_length"],
+        ),
+        ("Hamming to nearest training maze", arrays["nearest_hamming"], arrays["train_loo_hamming"]),
+    ]
+    for ax, (title, sample, train) in zip(axes, pairs, strict=True):
+        lo = float(min(sample.min(), train.min()))
+        hi = float(max(sample.max(), train.max()))
+        bins = np.linspace(lo, hi if hi > lo else lo + 1, 40)
+        ax.hist(
+            train,
+            bins=bins,
+            alpha=0.6,
+            density=True,
+            label="training (leave-one-out)" if "Hamming" in title else "training",
+        )
+        ax.hist(sample, bins=bins, alpha=0.6, density=True, label="samples")
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def save_figures(
+    out_dir: str | Path, generator: MazeGenerator, arrays: dict[str, np.ndarray], stem: str
+) -> list[Path]:
+    """Write ``<stem>_samples.png``, ``<stem>_traversal.png`` (learned only), ``<stem>_histograms.png``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / f"{stem}_samples.png", out / f"{stem}_histograms.png"]
+    save_montage(written[0], arrays["raw"], arrays["walls"])
+    save_histograms(written[1], arrays)
+    if getattr(generator, "_model", None) is not None:
+        written.append(out / f"{stem}_traversal.png")
+        save_traversal(written[-1], generator, arrays["val"])
+    return written

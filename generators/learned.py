@@ -1,0 +1,277 @@
+"""Learned generators: mazes decoded from an AE's or a VAE's latent space.
+
+Making ``n`` mazes from an rng:
+
+1. draw ``eps = rng.standard_normal((n, latent))`` -- one row per maze, in order, so a batch of
+   ``n`` equals ``n`` single draws (the generator contract, and the `NoiseGenerator` fast path
+   the vector env uses: ``draw_noise`` then ``walls_from_noise``);
+2. map ``eps`` to codes: the VAE's prior ``N(0, I)`` scaled by ``temperature``; the AE's Gaussian
+   fitted to its training codes (``sampling="gaussian"``), or the blog's evenly spaced grid of
+   codes around the origin (``sampling="grid"``, which takes its points from ``eps`` too);
+3. decode in batches to wall logits and clip: a cell is a wall where its probability exceeds
+   ``threshold``;
+4. repair (`generators.repair`): ``"perfect"`` (default) keeps the maximum spanning tree of the
+   decoder's passage log-odds, ``"connect"`` opens the fewest walls that join start and goal,
+   ``None`` keeps the raw drawing (start and goal cells opened so it is a valid `Maze`).
+
+Decoding runs in float64 so that a maze does not depend on the size of the batch it was decoded
+in (float32 matrix kernels round differently for one row and for many, which can flip a
+threshold or reorder two near-equal passage weights); it costs about a third of the speed.
+``precision="float32"`` trades that guarantee for throughput.
+
+Models load from safetensors files (`generators.models.load_model`); without ``model=`` the
+shipped weights in ``generators/pretrained/`` are used. Loaded models are cached per file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from generators.base import GoalMode, MazeGenerator, check_count, check_rng
+from generators.lattice import lattice
+from generators.repair import RepairMode, check_repair_mode, repair
+
+Sampling = Literal["prior", "gaussian", "grid"]
+Precision = Literal["float32", "float64"]
+
+
+def pretrained_path(kind: str) -> Path:
+    """Path of the shipped weights for ``kind`` (``"ae"`` or ``"vae"``)."""
+    return Path(str(resources.files("generators") / "pretrained" / f"{kind}.safetensors"))
+
+
+@lru_cache(maxsize=8)
+def _load(path: str, mtime: float) -> Any:
+    from generators.models import load_model
+
+    return load_model(path)
+
+
+def load_cached(path: str | Path) -> Any:
+    """`load_model`, cached per file (and its modification time). Do not modify the result."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}")
+    return _load(str(path.resolve()), path.stat().st_mtime)
+
+
+@dataclass(frozen=True)
+class LearnedBatch:
+    """One batch drawn by a learned generator.
+
+    Attributes:
+        raw: ``bool[B, H, W]`` thresholded decoder output, before repair.
+        walls: ``bool[B, H, W]`` after repair (``raw`` when ``repair=None``).
+        cells_changed: ``int[B]`` cells the repair changed.
+        logits: ``float32[B, H, W]`` decoder wall logits.
+    """
+
+    raw: np.ndarray
+    walls: np.ndarray
+    cells_changed: np.ndarray
+    logits: np.ndarray
+
+
+class LearnedGenerator(MazeGenerator):
+    """Base class of the AE and VAE generators (the ``kind`` class attribute picks the model).
+
+    Args:
+        size: cells a side; must match the model's.
+        goal: ``"corner"`` or ``"farthest"``.
+        model: path to a ``.safetensors`` model; ``None`` loads the shipped one.
+        repair: ``"perfect"`` (default), ``"connect"`` or ``None``.
+        threshold: wall probability above which a decoded cell is a wall.
+        temperature: scale of the latent noise (1 = the prior itself).
+        sampling: ``"prior"`` (VAE: N(0, I); AE: the fitted Gaussian), ``"gaussian"`` (same as
+            prior for the AE) or ``"grid"`` (AE: codes on the blog's grid around the origin).
+        grid_radius, grid_steps: the grid's extent (each coordinate in ``[-r, r]``) and points per axis.
+        batch_size: mazes decoded per forward pass.
+        precision: ``"float64"`` (default; batch-size independent) or ``"float32"`` (faster).
+    """
+
+    kind: ClassVar[str] = "vae"
+    name: ClassVar[str] = "vae"
+
+    def __init__(
+        self,
+        size: int | tuple[int, int] = 14,
+        goal: GoalMode = "corner",
+        model: str | Path | None = None,
+        repair: RepairMode | None = "perfect",
+        threshold: float = 0.5,
+        temperature: float = 1.0,
+        sampling: Sampling = "prior",
+        grid_radius: float = 2.0,
+        grid_steps: int = 9,
+        batch_size: int = 4096,
+        precision: Precision = "float64",
+    ) -> None:
+        super().__init__(size, goal)
+        self.repair_mode = check_repair_mode(repair)
+        if not 0.0 < float(threshold) < 1.0:
+            raise ValueError(f"threshold must be a probability in (0, 1), got {threshold!r}")
+        if not float(temperature) >= 0.0:
+            raise ValueError(f"temperature must be >= 0, got {temperature!r}")
+        if sampling not in ("prior", "gaussian", "grid"):
+            raise ValueError(f"sampling must be 'prior', 'gaussian' or 'grid', got {sampling!r}")
+        if sampling in ("gaussian", "grid") and self.kind != "ae":
+            raise ValueError(f"sampling={sampling!r} is for the AE; the VAE samples its prior N(0, I)")
+        if not (isinstance(grid_steps, int) and grid_steps >= 2 and grid_radius > 0):
+            raise ValueError(
+                f"grid needs grid_steps >= 2 and grid_radius > 0, got {grid_steps!r}, {grid_radius!r}"
+            )
+        if not (isinstance(batch_size, int) and batch_size >= 1):
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if precision not in ("float32", "float64"):
+            raise ValueError(f"precision must be 'float32' or 'float64', got {precision!r}")
+        self.model_path = Path(model) if model is not None else pretrained_path(self.kind)
+        self.threshold = float(threshold)
+        self.temperature = float(temperature)
+        self.sampling: Sampling = sampling
+        self.grid_radius, self.grid_steps = float(grid_radius), grid_steps
+        self.batch_size = batch_size
+        self.precision: Precision = precision
+        self._model = load_cached(self.model_path)
+        cfg = self._model.cfg
+        if cfg.kind != self.kind:
+            raise ValueError(
+                f"{self.model_path} holds a {cfg.kind!r} model, but this is the {self.kind!r} generator"
+            )
+        if tuple(cfg.size) != self.cells:
+            raise ValueError(
+                f"{self.model_path} was trained on {cfg.size[0]}x{cfg.size[1]} cells, asked for {self.cells}"
+            )
+        self._lattice = lattice(*self.cells)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickles (env copies, vector-env workers) carry the settings, not the network: the
+        # model is reloaded from its file, through the per-file cache.
+        state = self.__dict__.copy()
+        del state["_model"], state["_lattice"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._model = load_cached(self.model_path)
+        self._lattice = lattice(*self.cells)
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self._model.cfg.latent_dim)
+
+    def config(self) -> dict[str, Any]:
+        default = self.model_path == pretrained_path(self.kind)
+        return {
+            **super().config(),
+            "model": None if default else str(self.model_path),
+            "repair": self.repair_mode,
+            "threshold": self.threshold,
+            "temperature": self.temperature,
+            "sampling": self.sampling,
+            "grid_radius": self.grid_radius,
+            "grid_steps": self.grid_steps,
+            "batch_size": self.batch_size,
+            "precision": self.precision,
+        }
+
+    # ------------------------------------------------------------------ sampling
+    def codes_from_noise(self, eps: np.ndarray) -> np.ndarray:
+        """Standard-normal ``eps: float[B, latent]`` -> latent codes ``float64[B, latent]``."""
+        eps = np.asarray(eps, dtype=np.float64)
+        if self.sampling == "grid":
+            # Each coordinate picks one of the grid's points by where its normal draw falls in
+            # [-3, 3) cut into `grid_steps` equal bins (ends clipped).
+            index = np.clip(((eps + 3.0) / 6.0 * self.grid_steps).astype(np.int64), 0, self.grid_steps - 1)
+            points = np.linspace(-self.grid_radius, self.grid_radius, self.grid_steps)
+            return points[index] * self.temperature
+        mean = self._model.prior_mean.double().numpy()
+        tril = self._model.prior_scale_tril.double().numpy()
+        return mean + self.temperature * eps @ tril.T
+
+    def decode_codes(self, codes: np.ndarray) -> np.ndarray:
+        """Codes ``float[B, latent]`` -> wall logits ``float32[B, H, W]`` (decoded in batches)."""
+        import torch
+
+        dtype = torch.float64 if self.precision == "float64" else torch.float32
+        net = self._decoder(dtype)
+        out = np.empty((len(codes), *self.shape), dtype=np.float32)
+        with torch.no_grad():
+            for i in range(0, len(codes), self.batch_size):
+                z = torch.from_numpy(np.ascontiguousarray(codes[i : i + self.batch_size])).to(dtype)
+                out[i : i + len(z)] = net(z).float().numpy()
+        return out
+
+    def _decoder(self, dtype: Any) -> Any:
+        # One decoder copy per precision, built on first use and shared by generators of the model.
+        return _decoder_copy(str(self.model_path.resolve()), self.model_path.stat().st_mtime, str(dtype))
+
+    def draw_noise(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """The latent noise of ``n`` mazes, ``float64[n, latent]``: one standard-normal row per maze."""
+        n, rng = check_count(n), check_rng(rng)
+        return rng.standard_normal((n, self.latent_dim))
+
+    def draw(self, n: int, rng: np.random.Generator) -> LearnedBatch:
+        """``n`` mazes with their raw drawings, repaired walls and repair cost."""
+        return self.draw_from_noise(self.draw_noise(n, rng))
+
+    def walls_from_noise(self, noise: np.ndarray) -> np.ndarray:
+        """``noise: float[B, latent]`` -> ``walls: bool[B, H, W]`` (the `NoiseGenerator` fast path)."""
+        return self.draw_from_noise(noise).walls
+
+    def draw_from_noise(self, eps: np.ndarray) -> LearnedBatch:
+        """Decode, clip and repair the mazes of standard-normal ``eps: float[B, latent]``."""
+        eps = np.asarray(eps, dtype=np.float64)
+        if eps.ndim != 2 or eps.shape[1] != self.latent_dim:
+            raise ValueError(f"noise must be float[B, {self.latent_dim}], got shape {eps.shape}")
+        logits = self.decode_codes(self.codes_from_noise(eps))
+        raw = logits > _logit(self.threshold)
+        lat = self._lattice
+        passage_logits = logits[:, lat.edge_rc[:, 0], lat.edge_rc[:, 1]].astype(np.float64)
+        fixed = repair(raw, self.repair_mode, passage_logits)
+        walls, changed = fixed.walls, fixed.cells_changed
+        if self.repair_mode is None:
+            # A Maze needs open start and goal cells; open them (and count them as changed).
+            walls[:, 1, 1] = False
+            walls[:, -2, -2] = False
+            changed = np.count_nonzero(walls != raw, axis=(1, 2))
+        return LearnedBatch(raw, walls, changed, logits)
+
+    def generate_walls(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.draw(n, rng).walls
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p) - np.log1p(-p))
+
+
+@lru_cache(maxsize=8)
+def _decoder_copy(path: str, mtime: float, dtype_name: str) -> Any:
+    import copy
+
+    import torch
+
+    model = _load(path, mtime)
+    dtype = torch.float64 if dtype_name == str(torch.float64) else torch.float32
+    return copy.deepcopy(model.decoder).to(dtype).eval()
+
+
+class AEGenerator(LearnedGenerator):
+    """Mazes from the autoencoder: codes from the Gaussian fitted to its training codes (or the
+    blog's grid around the origin), decoded, clipped and repaired."""
+
+    kind = "ae"
+    name = "ae"
+
+
+class VAEGenerator(LearnedGenerator):
+    """Mazes from the variational autoencoder: ``z ~ N(0, temperature^2 I)``, decoded, clipped
+    and repaired."""
+
+    kind = "vae"
+    name = "vae"

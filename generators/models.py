@@ -1,0 +1,460 @@
+"""Autoencoder and variational autoencoder over maze wall grids (PyTorch).
+
+Both models share the same encoder and decoder blocks; the VAE's encoder head emits a mean and a
+log-variance (``std = exp(0.5 * logvar)``) instead of a code. Two architectures:
+
+- ``mlp``: the blog's shape. The encoder reads the ``(H-1) x (W-1)`` grid without its top row and
+  left column (784 values for 14x14 cells), one hidden layer of 512, then the latent.
+- ``conv`` (the default): a stride-2 convolution whose every output sits on one lattice cell
+  (it sees the cell, its four passages and four pillars), two more conv layers, then an MLP
+  head. Convolutions are what a grid wants on the way in; on the way out the decoder is an MLP,
+  because a maze's constraints (one connected tree) are global and an MLP decoder trains several
+  times faster on a CPU than a transposed-conv stack of the same quality.
+
+The decoder's output parameterisation:
+
+- ``grid``: a wall logit for every cell of the ``(H-1) x (W-1)`` crop (the blog's);
+- ``passages`` (the default): a wall logit for each of the ``E`` passages of the cell lattice
+  only. Border, pillars and cells are fixed to the lattice template -- they are the same in every
+  maze, so there is nothing to learn there -- and the network spends all its capacity on the
+  ``E`` bits that make one maze differ from another.
+
+Either way `decode` returns full-grid wall logits ``float[B, H, W]`` (fixed cells get
+``+/-FIXED_LOGIT``), so thresholding, repair and evaluation never need to know which was used.
+
+Costs for 14x14 cells with the default sizes: about 1.4 M multiply-adds to decode one maze, so
+decoding runs at tens of thousands of mazes per second on two CPU cores.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from generators.base import parse_size
+from generators.lattice import lattice
+
+Kind = Literal["ae", "vae"]
+Arch = Literal["mlp", "conv"]
+Output = Literal["grid", "passages"]
+ReconLoss = Literal["bce", "mse"]
+
+# Logit given to cells the decoder does not predict (fixed by the template): sigmoid(20) = 1 - 2e-9.
+FIXED_LOGIT = 20.0
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The architecture of a maze autoencoder.
+
+    Attributes:
+        kind: ``"ae"`` or ``"vae"``.
+        arch: ``"mlp"`` or ``"conv"`` encoder.
+        size: ``(height, width)`` in cells.
+        latent_dim: size of the code.
+        hidden: width of the hidden layers.
+        depth: hidden layers in the decoder (the mlp encoder has ``depth`` too; the conv encoder
+            has one after its convolutions).
+        channels: conv encoder width (unused by ``mlp``).
+        output: decoder parameterisation, ``"passages"`` or ``"grid"``.
+        recon_loss: ``"bce"`` (on logits) or ``"mse"`` (on probabilities, the blog's).
+    """
+
+    kind: Kind = "vae"
+    arch: Arch = "conv"
+    size: tuple[int, int] = (14, 14)
+    latent_dim: int = 64
+    hidden: int = 1024
+    depth: int = 2
+    channels: int = 16
+    output: Output = "passages"
+    recon_loss: ReconLoss = "bce"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "size", parse_size(tuple(self.size) if isinstance(self.size, list) else self.size)
+        )
+        choices = {
+            "kind": ("ae", "vae"),
+            "arch": ("mlp", "conv"),
+            "output": ("grid", "passages"),
+            "recon_loss": ("bce", "mse"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        for name in ("latent_dim", "hidden", "depth", "channels"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(H, W)`` of the wall grid."""
+        h, w = self.size
+        return (2 * h + 1, 2 * w + 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["size"] = list(self.size)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown model config keys {sorted(unknown)}; expected {sorted(known)}")
+        return cls(**{**d, "size": tuple(d.get("size", (14, 14)))})
+
+
+def _mlp(sizes: list[int]) -> nn.Sequential:
+    """Linear layers with GELU between them (none after the last)."""
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.GELU())
+    return nn.Sequential(*layers)
+
+
+class MLPEncoder(nn.Module):
+    """``float[B, H, W]`` walls -> features ``float[B, hidden]`` via the ``(H-1) x (W-1)`` crop."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        height, width = cfg.shape
+        self.net = _mlp([(height - 1) * (width - 1)] + [cfg.hidden] * cfg.depth)
+        self.out_features = cfg.hidden
+
+    def forward(self, walls: Tensor) -> Tensor:
+        return F.gelu(self.net(walls[:, 1:, 1:].flatten(1)))
+
+
+class ConvEncoder(nn.Module):
+    """``float[B, H, W]`` walls -> features ``float[B, hidden]``.
+
+    The first convolution (kernel 3, stride 2, no padding) maps the ``(2h+1) x (2w+1)`` grid onto
+    the ``h x w`` cells exactly; a second stride-2 convolution halves that again.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        c = cfg.channels
+        h, w = cfg.size
+        self.convs = nn.Sequential(
+            nn.Conv2d(1, c, 3, stride=2),
+            nn.GELU(),
+            nn.Conv2d(c, c, 3, padding=1),
+            nn.GELU(),
+            nn.Conv2d(c, 2 * c, 4, stride=2, padding=1),
+            nn.GELU(),
+        )
+        flat = 2 * c * (h // 2) * (w // 2)
+        self.head = nn.Sequential(nn.Linear(flat, cfg.hidden), nn.GELU())
+        self.out_features = cfg.hidden
+
+    def forward(self, walls: Tensor) -> Tensor:
+        return self.head(self.convs(walls[:, None]).flatten(1))
+
+
+class Decoder(nn.Module):
+    """Code ``float[B, latent]`` -> full-grid wall logits ``float[B, H, W]``."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        height, width = cfg.shape
+        lat = lattice(*cfg.size)
+        self.output = cfg.output
+        n_out = lat.num_edges if cfg.output == "passages" else (height - 1) * (width - 1)
+        self.net = _mlp([cfg.latent_dim] + [cfg.hidden] * cfg.depth + [n_out])
+        template = torch.from_numpy(lat.template()).float()
+        base = (template * 2 - 1) * FIXED_LOGIT
+        if cfg.output == "passages":
+            flat_index = torch.from_numpy(lat.edge_rc[:, 0] * width + lat.edge_rc[:, 1])
+        else:
+            rows, cols = torch.meshgrid(torch.arange(1, height), torch.arange(1, width), indexing="ij")
+            flat_index = (rows * width + cols).flatten()
+        self.register_buffer("base_logits", base.flatten(), persistent=False)
+        self.register_buffer("flat_index", flat_index, persistent=False)
+        self.shape = (height, width)
+
+    def forward(self, z: Tensor) -> Tensor:
+        out = self.net(z)
+        logits = self.base_logits.expand(len(z), -1).clone()
+        logits[:, self.flat_index] = out
+        return logits.view(len(z), *self.shape)
+
+
+class MazeAutoencoder(nn.Module):
+    """Autoencoder (``kind="ae"``) or VAE (``kind="vae"``) over wall grids.
+
+    Inputs are wall grids ``float[B, H, W]`` (1 = wall); outputs are wall logits of the same shape.
+
+    The AE also carries the Gaussian fitted to its training codes (`fit_prior`), so that `sample`
+    means the same thing for both kinds: decode a draw from the model's prior.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = MLPEncoder(cfg) if cfg.arch == "mlp" else ConvEncoder(cfg)
+        n_heads = 2 if cfg.kind == "vae" else 1
+        self.to_latent = nn.Linear(self.encoder.out_features, n_heads * cfg.latent_dim)
+        self.decoder = Decoder(cfg)
+        d = cfg.latent_dim
+        # The prior codes are drawn from: N(0, I) for the VAE, the fitted Gaussian for the AE.
+        self.register_buffer("prior_mean", torch.zeros(d))
+        self.register_buffer("prior_scale_tril", torch.eye(d))
+        lat = lattice(*cfg.size)
+        self.register_buffer(
+            "edge_index",
+            torch.from_numpy(lat.edge_rc[:, 0] * cfg.shape[1] + lat.edge_rc[:, 1]),
+            persistent=False,
+        )
+
+    @property
+    def is_vae(self) -> bool:
+        return self.cfg.kind == "vae"
+
+    def _check(self, walls: Tensor) -> Tensor:
+        if walls.ndim != 3 or tuple(walls.shape[1:]) != self.cfg.shape:
+            raise ValueError(
+                f"walls must be float[B, {self.cfg.shape[0]}, {self.cfg.shape[1]}], "
+                f"got shape {tuple(walls.shape)}"
+            )
+        return walls.float()
+
+    # ------------------------------------------------------------------ interface
+    def encode(self, walls: Tensor) -> tuple[Tensor, Tensor | None]:
+        """``walls: float[B, H, W]`` -> ``(mu, logvar)``, each ``float[B, latent]``.
+
+        For the AE ``mu`` is the code and ``logvar`` is ``None``.
+        """
+        out = self.to_latent(self.encoder(self._check(walls)))
+        if self.is_vae:
+            mu, logvar = out.chunk(2, dim=1)
+            return mu, logvar
+        return out, None
+
+    def decode(self, z: Tensor) -> Tensor:
+        """``z: float[B, latent]`` -> wall logits ``float[B, H, W]``."""
+        return self.decoder(z)
+
+    def passage_logits(self, logits: Tensor) -> Tensor:
+        """Full-grid ``logits: float[B, H, W]`` -> passage wall logits ``float[B, E]`` (lattice order)."""
+        return logits.flatten(1)[:, self.edge_index]
+
+    def reparameterize(self, mu: Tensor, logvar: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
+        return mu + eps * torch.exp(0.5 * logvar)
+
+    def forward(self, walls: Tensor, generator: torch.Generator | None = None) -> dict[str, Tensor]:
+        """Encode, draw ``z`` (the mean for the AE), decode: ``logits``, ``mu``, ``logvar``, ``z``."""
+        mu, logvar = self.encode(walls)
+        z = self.reparameterize(mu, logvar, generator) if logvar is not None else mu
+        out = {"logits": self.decode(z), "mu": mu, "z": z}
+        if logvar is not None:
+            out["logvar"] = logvar
+        return out
+
+    def prior_codes(self, eps: Tensor, temperature: float = 1.0) -> Tensor:
+        """Standard-normal ``eps: float[B, latent]`` -> codes from the prior, scaled by ``temperature``."""
+        return self.prior_mean + temperature * eps @ self.prior_scale_tril.T
+
+    def sample(self, n: int, generator: torch.Generator | None = None, temperature: float = 1.0) -> Tensor:
+        """Wall logits ``float[n, H, W]`` of ``n`` mazes decoded from prior codes."""
+        eps = torch.randn((n, self.cfg.latent_dim), generator=generator, device=self.prior_mean.device)
+        return self.decode(self.prior_codes(eps, temperature))
+
+    def reconstruct(self, walls: Tensor) -> Tensor:
+        """Wall logits ``float[B, H, W]`` decoded from the mean code of ``walls``."""
+        return self.decode(self.encode(walls)[0])
+
+    @torch.no_grad()
+    def fit_prior(self, codes: Tensor) -> None:
+        """Fit the AE's sampling Gaussian to ``codes: float[B, latent]`` (mean and full covariance)."""
+        if self.is_vae:
+            raise ValueError("fit_prior is for the AE; the VAE's prior is N(0, I)")
+        mean = codes.mean(0)
+        cov = torch.cov(codes.T).reshape(self.cfg.latent_dim, self.cfg.latent_dim)
+        cov = cov + 1e-5 * torch.eye(len(mean), device=cov.device)
+        self.prior_mean.copy_(mean)
+        self.prior_scale_tril.copy_(torch.linalg.cholesky(cov))
+
+    # ------------------------------------------------------------------ loss
+    def loss(
+        self, walls: Tensor, out: dict[str, Tensor], beta: float = 1.0, free_bits: float = 0.0
+    ) -> dict[str, Tensor]:
+        """Named loss terms, each averaged over the batch and summed over cells / latent units.
+
+        Args:
+            walls: the target ``float[B, H, W]``.
+            out: what `forward` returned.
+            beta: weight of the KL term (the annealing schedule's current value).
+            free_bits: nats per latent unit below which the KL is not penalised (Kingma et al.
+                2016): each unit contributes ``max(free_bits, KL_j)`` averaged over the batch.
+
+        Returns:
+            ``recon`` (BCE or MSE), ``kl`` (closed-form KL to N(0, I), 0 for the AE), ``total``
+            (``recon + beta * kl``, free bits applied).
+        """
+        target, logits = walls.float(), out["logits"]
+        # Only the predicted cells carry a loss: the rest are fixed and identical in every maze.
+        if self.cfg.output == "passages":
+            target, logits = self.passage_logits(target), self.passage_logits(logits)
+        else:
+            target, logits = target[:, 1:, 1:].flatten(1), logits[:, 1:, 1:].flatten(1)
+        if self.cfg.recon_loss == "bce":
+            recon = F.binary_cross_entropy_with_logits(logits, target, reduction="sum") / len(walls)
+        else:
+            recon = F.mse_loss(torch.sigmoid(logits), target, reduction="sum") / len(walls)
+        if "logvar" in out:
+            mu, logvar = out["mu"], out["logvar"]
+            kl_units = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).mean(0)
+            kl = kl_units.sum()
+            penalised = kl_units.clamp(min=free_bits).sum() if free_bits > 0 else kl
+        else:
+            kl = penalised = torch.zeros((), device=walls.device)
+        return {"recon": recon, "kl": kl, "total": recon + beta * penalised}
+
+
+# ---------------------------------------------------------------------- KL schedules
+Anneal = Literal["constant", "monotonic", "cyclical"]
+
+
+def kl_weight(
+    step: int,
+    total_steps: int,
+    schedule: Anneal = "constant",
+    beta: float = 1.0,
+    cycles: int = 4,
+    ratio: float = 0.5,
+) -> float:
+    """KL weight at ``step`` of ``total_steps``.
+
+    - ``constant``: ``beta`` throughout.
+    - ``monotonic``: linear ramp from 0 to ``beta`` over the first ``ratio`` of the run, then ``beta``.
+    - ``cyclical`` (Fu et al. 2019): the run is split into ``cycles`` equal cycles; in each the
+      weight ramps linearly from 0 to ``beta`` over the first ``ratio`` of the cycle, then stays.
+    """
+    if schedule == "constant":
+        return beta
+    if not 0 < ratio <= 1:
+        raise ValueError(f"ratio must be in (0, 1], got {ratio}")
+    if schedule == "monotonic":
+        return beta * min(1.0, step / max(1.0, ratio * total_steps))
+    if schedule == "cyclical":
+        if cycles < 1:
+            raise ValueError(f"cycles must be >= 1, got {cycles}")
+        period = max(1.0, total_steps / cycles)
+        tau = (step % period) / period
+        return beta * min(1.0, tau / ratio)
+    raise ValueError(f"schedule must be 'constant', 'monotonic' or 'cyclical', got {schedule!r}")
+
+
+def build_model(cfg: ModelConfig) -> MazeAutoencoder:
+    """A freshly initialised model (seed torch yourself beforehand for reproducibility)."""
+    return MazeAutoencoder(cfg)
+
+
+def num_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+# ---------------------------------------------------------------------- initialisation
+@torch.no_grad()
+def init_parameters(model: nn.Module, generator: torch.Generator) -> None:
+    """PyTorch's default Linear/Conv initialisation, drawn from ``generator`` (no global seeding)."""
+    for module in model.modules():
+        if isinstance(module, (nn.Linear, nn.Conv2d)):
+            fan_in = module.weight[0].numel()
+            bound = 1.0 / fan_in**0.5
+            # kaiming_uniform_(a=sqrt(5)) as in nn.Linear.reset_parameters gives this same bound.
+            module.weight.uniform_(-bound, bound, generator=generator)
+            if module.bias is not None:
+                module.bias.uniform_(-bound, bound, generator=generator)
+
+
+# ---------------------------------------------------------------------- persistence
+FORMAT_VERSION = 1
+
+
+def save_model(model: MazeAutoencoder, path: str | Path, dtype: str = "float32") -> None:
+    """Write the weights as safetensors (no pickle); the model config goes in the file's metadata.
+
+    ``dtype="float16"`` halves the file (the shipped models use it); `load_model` always returns
+    float32 parameters.
+    """
+    from safetensors.torch import save_file
+
+    if dtype not in ("float32", "float16"):
+        raise ValueError(f"dtype must be 'float32' or 'float16', got {dtype!r}")
+    target = torch.float16 if dtype == "float16" else torch.float32
+    state = {
+        k: (v.to(target) if v.is_floating_point() else v).detach().contiguous().cpu()
+        for k, v in model.state_dict().items()
+    }
+    metadata = {
+        "format": "daedalus-gym-maze-autoencoder",
+        "format_version": str(FORMAT_VERSION),
+        "config": json.dumps(model.cfg.to_dict()),
+    }
+    save_file(state, str(path), metadata=metadata)
+
+
+def load_model(path: str | Path) -> MazeAutoencoder:
+    """Read a model written by `save_model`; never executes pickle.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: the file is not a readable safetensors file, is not a Daedalus-Gym model, or
+            its tensors do not match the architecture its metadata describes.
+    """
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+            state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open has no items())
+    except Exception as exc:  # safetensors raises its own error types for damaged headers
+        raise ValueError(f"{path} is not a readable safetensors model file ({exc})") from exc
+    if metadata.get("format") != "daedalus-gym-maze-autoencoder":
+        raise ValueError(
+            f"{path} is a safetensors file but not a Daedalus-Gym maze model (metadata {metadata})"
+        )
+    if metadata.get("format_version") != str(FORMAT_VERSION):
+        raise ValueError(
+            f"{path} has model format version {metadata.get('format_version')!r}; "
+            f"this code reads {FORMAT_VERSION}"
+        )
+    try:
+        cfg = ModelConfig.from_dict(json.loads(metadata["config"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{path} has a missing or invalid model config in its metadata ({exc})") from exc
+    model = MazeAutoencoder(cfg)
+    expected = model.state_dict()
+    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    wrong = [
+        f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in state and state[k].shape != v.shape
+    ]
+    if missing or unexpected or wrong:
+        raise ValueError(
+            f"{path} does not match its config {cfg}: missing {missing}, unexpected {unexpected}, "
+            f"wrong shapes {wrong}"
+        )
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    model.eval()
+    return model

@@ -1,0 +1,336 @@
+"""Training loop for the maze AE and VAE.
+
+One `TrainConfig` holds every setting (model, data, optimiser, KL schedule, seed). `train` builds
+the dataset (cached), initialises the model from a `torch.Generator` seeded by the config -- no
+global seeding anywhere -- and runs Adam with a cosine-decayed learning rate over shuffled
+minibatches. A tqdm bar shows the loss terms; after each epoch it reports the validation loss
+and a quick check of prior samples: the share of decoded, thresholded grids that are solvable and
+that are perfect mazes, before any repair. The AE's sampling Gaussian is fitted to its training
+codes at the end.
+
+`save_trained` writes ``<name>.safetensors`` (weights, no pickle) and ``<name>.json`` (the model
+card: model and dataset config, seed, the exact command, training time, history, evaluation).
+
+Same config and seed, same weights, on the same machine and torch build.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from generators.dataset import DatasetConfig, load_dataset
+from generators.maze import is_perfect
+from generators.models import (
+    Anneal,
+    MazeAutoencoder,
+    ModelConfig,
+    init_parameters,
+    kl_weight,
+    num_parameters,
+    save_model,
+)
+from generators.repair import solvable
+
+CARD_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every training setting; the defaults are the shipped VAE's.
+
+    Model: see `ModelConfig`. Data: see `DatasetConfig` (``dataset_size`` and ``val_size`` are its
+    ``n_train`` / ``n_val``; ``data_seed`` its seed). Optimisation: Adam with ``lr`` decayed by a
+    cosine to ``lr * lr_final`` when ``lr_schedule="cosine"``. KL weight: `models.kl_weight`
+    with ``anneal``, ``beta``, ``cycles``, ``ratio``; ``free_bits`` nats per latent unit.
+    ``threshold``: wall probability above which a decoded cell is a wall (validation only).
+    """
+
+    kind: str = "vae"
+    arch: str = "conv"
+    latent_dim: int = 128
+    hidden: int = 1024
+    depth: int = 2
+    channels: int = 16
+    output: str = "passages"
+    recon_loss: str = "bce"
+    generator: str = "backtracker"
+    size: tuple[int, int] = (14, 14)
+    dataset_size: int = 100_000
+    val_size: int = 2_000
+    data_seed: int = 0
+    epochs: int = 30
+    batch_size: int = 256
+    lr: float = 1e-3
+    lr_schedule: str = "cosine"
+    lr_final: float = 0.02
+    weight_decay: float = 0.0
+    anneal: Anneal = "monotonic"
+    beta: float = 1.0
+    cycles: int = 4
+    ratio: float = 0.5
+    free_bits: float = 0.0
+    threshold: float = 0.5
+    val_samples: int = 1_000
+    seed: int = 0
+    preset: str | None = None
+
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(
+            kind=self.kind,  # type: ignore[arg-type]
+            arch=self.arch,  # type: ignore[arg-type]
+            size=self.size,
+            latent_dim=self.latent_dim,
+            hidden=self.hidden,
+            depth=self.depth,
+            channels=self.channels,
+            output=self.output,  # type: ignore[arg-type]
+            recon_loss=self.recon_loss,  # type: ignore[arg-type]
+        )
+
+    def dataset_config(self) -> DatasetConfig:
+        return DatasetConfig(
+            generator=self.generator,
+            size=self.size,
+            n_train=self.dataset_size,
+            n_val=self.val_size,
+            seed=self.data_seed,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["size"] = list(self.size)
+        return d
+
+
+# The blog's setup: MLP 784-512-2 autoencoder, MSE on the full grid, 1,280 mazes, batch 128,
+# Adam 3e-4 for 40 epochs, threshold 0.5.
+PRESETS: dict[str, dict[str, Any]] = {
+    "blog": {
+        "arch": "mlp",
+        "latent_dim": 2,
+        "hidden": 512,
+        "depth": 1,
+        "output": "grid",
+        "recon_loss": "mse",
+        "dataset_size": 1_280,
+        "batch_size": 128,
+        "lr": 3e-4,
+        "lr_schedule": "constant",
+        "epochs": 40,
+        "anneal": "constant",
+        "threshold": 0.5,
+    },
+}
+
+
+def apply_preset(cfg: TrainConfig, preset: str | None) -> TrainConfig:
+    """``cfg`` with the preset's values; ``None`` leaves it as is."""
+    if preset is None:
+        return cfg
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; available: {sorted(PRESETS)}")
+    return replace(cfg, preset=preset, **PRESETS[preset])
+
+
+@dataclass
+class TrainResult:
+    """What `train` returns: the trained model (eval mode), per-epoch history, and the wall-clock
+    and CPU seconds spent (CPU time summed over threads: on a shared machine it is the fairer
+    measure of cost)."""
+
+    model: MazeAutoencoder
+    config: TrainConfig
+    history: list[dict[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+
+@torch.no_grad()
+def prior_sample_quality(
+    model: MazeAutoencoder, n: int, seed: int, threshold: float = 0.5, temperature: float = 1.0
+) -> dict[str, float]:
+    """Raw (unrepaired) solvable and perfect shares of ``n`` decoded prior samples."""
+    model.eval()
+    eps = torch.from_numpy(np.random.default_rng(seed).standard_normal((n, model.cfg.latent_dim))).float()
+    eps = eps.to(model.prior_mean.device)
+    probs = torch.sigmoid(model.decode(model.prior_codes(eps, temperature))).cpu().numpy()
+    walls = probs > threshold
+    return {
+        "raw_solvable": float(solvable(walls).mean()),
+        "raw_perfect": float(is_perfect(walls).mean()),
+    }
+
+
+@torch.no_grad()
+def _validation_loss(model: MazeAutoencoder, val: torch.Tensor, beta: float) -> dict[str, float]:
+    model.eval()
+    totals: dict[str, float] = {}
+    for i in range(0, len(val), 1024):
+        batch = val[i : i + 1024].float()
+        mu, _ = model.encode(batch)
+        out = {"logits": model.decode(mu), "mu": mu}
+        terms = model.loss(batch, out, beta=beta)
+        for k, v in terms.items():
+            totals[k] = totals.get(k, 0.0) + float(v) * len(batch)
+    return {f"val_{k}": v / len(val) for k, v in totals.items()}
+
+
+@torch.no_grad()
+def _val_exact(model: MazeAutoencoder, val: torch.Tensor, threshold: float) -> float:
+    walls = torch.sigmoid(model.reconstruct(val.float())) > threshold
+    return float((walls == val.bool()).all(dim=(1, 2)).float().mean())
+
+
+@torch.no_grad()
+def encode_all(model: MazeAutoencoder, walls: torch.Tensor, batch: int = 2048) -> torch.Tensor:
+    """Mean codes ``float[B, latent]`` of ``walls``."""
+    model.eval()
+    return torch.cat([model.encode(walls[i : i + batch].float())[0] for i in range(0, len(walls), batch)])
+
+
+def train(
+    cfg: TrainConfig,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+    log: Any = print,
+    device: str = "cpu",
+) -> TrainResult:
+    """Train a model as ``cfg`` says. ``log`` receives one line per epoch.
+
+    ``device`` is a torch device for the network; the shipped models are trained on ``"cpu"``
+    (other devices give other floating-point results for the same seed).
+    """
+    from tqdm.auto import tqdm
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    data = load_dataset(cfg.dataset_config(), cache_dir)
+    train_walls = torch.from_numpy(data.train).to(device=device, dtype=torch.uint8)
+    val_walls = torch.from_numpy(data.val).to(device=device, dtype=torch.uint8)
+
+    gen = torch.Generator().manual_seed(cfg.seed)
+    model = MazeAutoencoder(cfg.model_config())
+    init_parameters(model, gen)
+    model.to(device)
+    # Noise for the reparameterisation is drawn on the model's device.
+    noise = gen if device == "cpu" else torch.Generator(device=device).manual_seed(cfg.seed + 1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = math.ceil(len(train_walls) / cfg.batch_size)
+    total_steps = steps_per_epoch * cfg.epochs
+
+    def lr_at(step: int) -> float:
+        if cfg.lr_schedule == "constant":
+            return cfg.lr
+        if cfg.lr_schedule == "cosine":
+            t = step / max(1, total_steps)
+            return cfg.lr * (cfg.lr_final + (1 - cfg.lr_final) * 0.5 * (1 + math.cos(math.pi * t)))
+        raise ValueError(f"lr_schedule must be 'cosine' or 'constant', got {cfg.lr_schedule!r}")
+
+    log(
+        f"training {cfg.kind} ({cfg.arch}, {num_parameters(model):,} parameters) "
+        f"on {len(train_walls):,} mazes, "
+        f"{cfg.epochs} epochs of {steps_per_epoch} steps"
+    )
+    history: list[dict[str, float]] = []
+    step = 0
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        order = torch.randperm(len(train_walls), generator=gen).to(device)
+        bar = tqdm(
+            range(steps_per_epoch),
+            desc=f"epoch {epoch}/{cfg.epochs}",
+            disable=not progress,
+            leave=False,
+            mininterval=1.0,
+        )
+        sums = {"recon": 0.0, "kl": 0.0, "total": 0.0}
+        for i in bar:
+            batch = train_walls[order[i * cfg.batch_size : (i + 1) * cfg.batch_size]].float()
+            beta = kl_weight(step, total_steps, cfg.anneal, cfg.beta, cfg.cycles, cfg.ratio)
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step)
+            out = model(batch, generator=noise)
+            terms = model.loss(batch, out, beta=beta, free_bits=cfg.free_bits)
+            optimizer.zero_grad(set_to_none=True)
+            terms["total"].backward()
+            optimizer.step()
+            step += 1
+            for k in sums:
+                sums[k] += float(terms[k].detach())
+            if i % 20 == 0:
+                bar.set_postfix(
+                    recon=f"{sums['recon'] / (i + 1):.2f}",
+                    kl=f"{sums['kl'] / (i + 1):.2f}",
+                    beta=f"{beta:.2f}",
+                )
+        bar.close()
+        record = {"epoch": epoch, "seconds": time.perf_counter() - started, "beta": beta}
+        record.update({k: v / steps_per_epoch for k, v in sums.items()})
+        record.update(_validation_loss(model, val_walls, beta))
+        record["val_exact"] = _val_exact(model, val_walls, cfg.threshold)
+        if model.is_vae:
+            quality = prior_sample_quality(model, cfg.val_samples, seed=cfg.seed, threshold=cfg.threshold)
+        else:
+            model.fit_prior(encode_all(model, train_walls[: min(len(train_walls), 20_000)]))
+            quality = prior_sample_quality(model, cfg.val_samples, seed=cfg.seed, threshold=cfg.threshold)
+        record.update(quality)
+        history.append(record)
+        log(
+            f"epoch {epoch:3d}  recon {record['recon']:.3f}  kl {record['kl']:.2f}"
+            f"  val_recon {record['val_recon']:.3f}"
+            f"  val_exact {record['val_exact']:.1%}  raw solvable {quality['raw_solvable']:.1%}"
+            f"  raw perfect {quality['raw_perfect']:.1%}  ({record['seconds']:.0f}s)"
+        )
+    if not model.is_vae:
+        model.fit_prior(encode_all(model, train_walls))
+    model.eval().cpu()
+    return TrainResult(model, cfg, history, time.perf_counter() - started, time.process_time() - cpu_started)
+
+
+def save_trained(
+    result: TrainResult,
+    out_dir: str | Path,
+    name: str,
+    command: str,
+    extra: dict[str, Any] | None = None,
+    weights_dtype: str = "float32",
+) -> tuple[Path, Path]:
+    """Write ``<out_dir>/<name>.safetensors`` and the model card ``<out_dir>/<name>.json``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    weights, card_path = out / f"{name}.safetensors", out / f"{name}.json"
+    save_model(result.model, weights, dtype=weights_dtype)
+    cfg = result.config
+    card = {
+        "card_version": CARD_VERSION,
+        "name": name,
+        "kind": cfg.kind,
+        "weights": weights.name,
+        "model_config": result.model.cfg.to_dict(),
+        "dataset_config": cfg.dataset_config().to_dict(),
+        "train_config": cfg.to_dict(),
+        "seed": cfg.seed,
+        "command": command,
+        "training_seconds": round(result.seconds, 1),
+        "training_cpu_seconds": round(result.cpu_seconds, 1),
+        "threads": torch.get_num_threads(),
+        "torch_version": torch.__version__,
+        "weights_dtype": weights_dtype,
+        "parameters": num_parameters(result.model),
+        "history": result.history,
+    }
+    if extra:
+        card.update(extra)
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    return weights, card_path
+
+
+def train_config_fields() -> list[str]:
+    return [f.name for f in fields(TrainConfig)]
