@@ -19,6 +19,11 @@ in (float32 matrix kernels round differently for one row and for many, which can
 threshold or reorder two near-equal passage weights); it costs about a third of the speed.
 ``precision="float32"`` trades that guarantee for throughput.
 
+A model serves any maze size: a smaller maze is the top-left corner of one decoded model-sized
+tile (cut edges walled), a larger one is stitched from several tiles, one latent code each, with
+walls between them that the repair opens. The model's own size (14x14 cells for the shipped
+ones) is what it was trained and evaluated on; other sizes are a convenience.
+
 Models load from safetensors files (`generators.models.load_model`); without ``model=`` the
 shipped weights in ``generators/pretrained/`` are used. Loaded models are cached per file.
 """
@@ -35,6 +40,7 @@ import numpy as np
 
 from generators.base import GoalMode, MazeGenerator, check_count, check_rng
 from generators.lattice import lattice
+from generators.models import FIXED_LOGIT
 from generators.repair import RepairMode, check_repair_mode, repair
 
 Sampling = Literal["prior", "gaussian", "grid"]
@@ -82,7 +88,7 @@ class LearnedGenerator(MazeGenerator):
     """Base class of the AE and VAE generators (the ``kind`` class attribute picks the model).
 
     Args:
-        size: cells a side; must match the model's.
+        size: cells a side; any size (see the module notes on tiling).
         goal: ``"corner"`` or ``"farthest"``.
         model: path to a ``.safetensors`` model; ``None`` loads the shipped one.
         repair: ``"perfect"`` (default), ``"connect"`` or ``None``.
@@ -143,10 +149,6 @@ class LearnedGenerator(MazeGenerator):
             raise ValueError(
                 f"{self.model_path} holds a {cfg.kind!r} model, but this is the {self.kind!r} generator"
             )
-        if tuple(cfg.size) != self.cells:
-            raise ValueError(
-                f"{self.model_path} was trained on {cfg.size[0]}x{cfg.size[1]} cells, asked for {self.cells}"
-            )
         self._lattice = lattice(*self.cells)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -163,7 +165,19 @@ class LearnedGenerator(MazeGenerator):
 
     @property
     def latent_dim(self) -> int:
+        """Size of one model code."""
         return int(self._model.cfg.latent_dim)
+
+    @property
+    def tiles(self) -> tuple[int, int]:
+        """Model-sized tiles per maze, ``(down, across)``: ``(1, 1)`` at the model's own size."""
+        (h, w), (mh, mw) = self.cells, self._model.cfg.size
+        return (-(-h // mh), -(-w // mw))
+
+    @property
+    def noise_dim(self) -> int:
+        """Standard-normal draws per maze: one code per tile."""
+        return self.tiles[0] * self.tiles[1] * self.latent_dim
 
     def config(self) -> dict[str, Any]:
         default = self.model_path == pretrained_path(self.kind)
@@ -195,12 +209,12 @@ class LearnedGenerator(MazeGenerator):
         return mean + self.temperature * eps @ tril.T
 
     def decode_codes(self, codes: np.ndarray) -> np.ndarray:
-        """Codes ``float[B, latent]`` -> wall logits ``float32[B, H, W]`` (decoded in batches)."""
+        """Codes ``float[B, latent]`` -> wall logits ``float32[B, h, w]`` on the model's own grid."""
         import torch
 
         dtype = torch.float64 if self.precision == "float64" else torch.float32
         net = self._decoder(dtype)
-        out = np.empty((len(codes), *self.shape), dtype=np.float32)
+        out = np.empty((len(codes), *self._model.cfg.shape), dtype=np.float32)
         with torch.no_grad():
             for i in range(0, len(codes), self.batch_size):
                 z = torch.from_numpy(np.ascontiguousarray(codes[i : i + self.batch_size])).to(dtype)
@@ -212,24 +226,25 @@ class LearnedGenerator(MazeGenerator):
         return _decoder_copy(str(self.model_path.resolve()), self.model_path.stat().st_mtime, str(dtype))
 
     def draw_noise(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """The latent noise of ``n`` mazes, ``float64[n, latent]``: one standard-normal row per maze."""
+        """The latent noise of ``n`` mazes, ``float64[n, noise_dim]``: one standard-normal row per maze."""
         n, rng = check_count(n), check_rng(rng)
-        return rng.standard_normal((n, self.latent_dim))
+        return rng.standard_normal((n, self.noise_dim))
 
     def draw(self, n: int, rng: np.random.Generator) -> LearnedBatch:
         """``n`` mazes with their raw drawings, repaired walls and repair cost."""
         return self.draw_from_noise(self.draw_noise(n, rng))
 
     def walls_from_noise(self, noise: np.ndarray) -> np.ndarray:
-        """``noise: float[B, latent]`` -> ``walls: bool[B, H, W]`` (the `NoiseGenerator` fast path)."""
+        """``noise: float[B, noise_dim]`` -> ``walls: bool[B, H, W]`` (the `NoiseGenerator` fast path)."""
         return self.draw_from_noise(noise).walls
 
     def draw_from_noise(self, eps: np.ndarray) -> LearnedBatch:
-        """Decode, clip and repair the mazes of standard-normal ``eps: float[B, latent]``."""
+        """Decode, clip and repair the mazes of standard-normal ``eps: float[B, noise_dim]``."""
         eps = np.asarray(eps, dtype=np.float64)
-        if eps.ndim != 2 or eps.shape[1] != self.latent_dim:
-            raise ValueError(f"noise must be float[B, {self.latent_dim}], got shape {eps.shape}")
-        logits = self.decode_codes(self.codes_from_noise(eps))
+        if eps.ndim != 2 or eps.shape[1] != self.noise_dim:
+            raise ValueError(f"noise must be float[B, {self.noise_dim}], got shape {eps.shape}")
+        tiles = self.decode_codes(self.codes_from_noise(eps.reshape(-1, self.latent_dim)))
+        logits = self._assemble(tiles.reshape(len(eps), self.tiles[0] * self.tiles[1], *tiles.shape[1:]))
         raw = logits > _logit(self.threshold)
         lat = self._lattice
         passage_logits = logits[:, lat.edge_rc[:, 0], lat.edge_rc[:, 1]].astype(np.float64)
@@ -244,6 +259,28 @@ class LearnedGenerator(MazeGenerator):
 
     def generate_walls(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return self.draw(n, rng).walls
+
+    def _assemble(self, tiles: np.ndarray) -> np.ndarray:
+        """``tiles: float32[B, T, th, tw]`` (row-major tiles) -> wall logits ``float32[B, H, W]``.
+
+        Neighbouring tiles share their border row or column (a wall in every tile), so a maze
+        larger than the model is stitched from walled tiles -- the repair opens the way between
+        them -- and a smaller one is the top-left corner of a tile with its cut edges walled.
+        """
+        (down, across), (th, tw) = self.tiles, tiles.shape[2:]
+        if (down, across) == (1, 1) and (th, tw) == self.shape:
+            return tiles[:, 0]
+        height, width = self.shape
+        big = np.empty((len(tiles), down * (th - 1) + 1, across * (tw - 1) + 1), dtype=np.float32)
+        for k in range(down * across):
+            i, j = divmod(k, across)
+            big[:, i * (th - 1) : i * (th - 1) + th, j * (tw - 1) : j * (tw - 1) + tw] = tiles[:, k]
+        logits = big[:, :height, :width].copy()
+        if height < big.shape[1]:
+            logits[:, -1, :] = FIXED_LOGIT
+        if width < big.shape[2]:
+            logits[:, :, -1] = FIXED_LOGIT
+        return logits
 
 
 def _logit(p: float) -> float:
