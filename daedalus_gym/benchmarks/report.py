@@ -82,7 +82,8 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
         elif (mode, n) == ("egocentric", 1024):
             prefix = "vector env, 1,024 envs, copy=True" if copy else "vector env, 1,024 envs: egocentric"
             target, met = "> grid (#5)", _met(_target(results, 5, prefix))
-        label = f"Vector env steps/s, {mode}, {n:,} envs" + (", copy=True" if copy else "")
+        envs = f"{n:,} env" + ("s" if n != 1 else "")
+        label = f"Vector env steps/s, {mode}, {envs}" + (", copy=True" if copy else "")
         peer = f"{_n(sync[mode])} (SyncVectorEnv, {vector['sync_envs']} envs)"
         out.append((label, _n(row["steps_per_s"]), peer, _ratio(row["steps_per_s"], sync[mode]), target, met))
 
