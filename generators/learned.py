@@ -6,7 +6,7 @@ Making ``n`` mazes from an rng:
    ``n`` equals ``n`` single draws (the generator contract, and the `NoiseGenerator` fast path
    the vector env uses: ``draw_noise`` then ``walls_from_noise``);
 2. map ``eps`` to codes: the VAE's prior ``N(0, I)`` scaled by ``temperature``; the AE's Gaussian
-   fitted to its training codes (``sampling="gaussian"``), or the blog's evenly spaced grid of
+   fitted to its training codes (``sampling="prior"``), or the blog's evenly spaced grid of
    codes around the origin (``sampling="grid"``, which takes its points from ``eps`` too);
 3. decode in batches to wall logits and clip: a cell is a wall where its probability exceeds
    ``threshold``;
@@ -14,10 +14,12 @@ Making ``n`` mazes from an rng:
    decoder's passage log-odds, ``"connect"`` opens the fewest walls that join start and goal,
    ``None`` keeps the raw drawing (start and goal cells opened so it is a valid `Maze`).
 
-Decoding runs in float64 so that a maze does not depend on the size of the batch it was decoded
-in (float32 matrix kernels round differently for one row and for many, which can flip a
-threshold or reorder two near-equal passage weights); it costs about a third of the speed.
-``precision="float32"`` trades that guarantee for throughput.
+Decoding runs in float64 by default. Matrix kernels sum in a different order for one row than
+for many, so the same code decodes to slightly different logits in a batch and alone: about 1e-6
+apart in float32, enough to flip a threshold or reorder two near-equal passage weights now and
+then, and about 1e-15 in float64, far below anything a threshold or the spanning tree can see
+(one-at-a-time and batched draws of 2,000 shipped-VAE mazes agree exactly). It costs about a
+third of the speed; ``precision="float32"`` trades the agreement for throughput.
 
 A model serves any maze size: a smaller maze is the top-left corner of one decoded model-sized
 tile (cut edges walled), a larger one is stitched from several tiles, one latent code each, with
@@ -43,7 +45,9 @@ from generators.lattice import lattice
 from generators.models import FIXED_LOGIT
 from generators.repair import RepairMode, check_repair_mode, repair
 
-Sampling = Literal["prior", "gaussian", "grid"]
+Sampling = Literal["prior", "grid"]
+# Batches up to this many mazes are decoded on one thread (see `decode_codes`).
+_FEW_ROWS = 32
 Precision = Literal["float32", "float64"]
 
 
@@ -94,11 +98,11 @@ class LearnedGenerator(MazeGenerator):
         repair: ``"perfect"`` (default), ``"connect"`` or ``None``.
         threshold: wall probability above which a decoded cell is a wall.
         temperature: scale of the latent noise (1 = the prior itself).
-        sampling: ``"prior"`` (VAE: N(0, I); AE: the fitted Gaussian), ``"gaussian"`` (same as
-            prior for the AE) or ``"grid"`` (AE: codes on the blog's grid around the origin).
+        sampling: ``"prior"`` (VAE: N(0, I); AE: the Gaussian fitted to its training codes) or
+            ``"grid"`` (AE only: codes on the blog's grid around the origin).
         grid_radius, grid_steps: the grid's extent (each coordinate in ``[-r, r]``) and points per axis.
         batch_size: mazes decoded per forward pass.
-        precision: ``"float64"`` (default; batch-size independent) or ``"float32"`` (faster).
+        precision: ``"float64"`` (default; batched and single draws agree) or ``"float32"`` (faster).
     """
 
     kind: ClassVar[str] = "vae"
@@ -124,9 +128,9 @@ class LearnedGenerator(MazeGenerator):
             raise ValueError(f"threshold must be a probability in (0, 1), got {threshold!r}")
         if not float(temperature) >= 0.0:
             raise ValueError(f"temperature must be >= 0, got {temperature!r}")
-        if sampling not in ("prior", "gaussian", "grid"):
-            raise ValueError(f"sampling must be 'prior', 'gaussian' or 'grid', got {sampling!r}")
-        if sampling in ("gaussian", "grid") and self.kind != "ae":
+        if sampling not in ("prior", "grid"):
+            raise ValueError(f"sampling must be 'prior' or 'grid', got {sampling!r}")
+        if sampling == "grid" and self.kind != "ae":
             raise ValueError(f"sampling={sampling!r} is for the AE; the VAE samples its prior N(0, I)")
         if not (isinstance(grid_steps, int) and grid_steps >= 2 and grid_radius > 0):
             raise ValueError(
@@ -215,10 +219,20 @@ class LearnedGenerator(MazeGenerator):
         dtype = torch.float64 if self.precision == "float64" else torch.float32
         net = self._decoder(dtype)
         out = np.empty((len(codes), *self._model.cfg.shape), dtype=np.float32)
-        with torch.no_grad():
-            for i in range(0, len(codes), self.batch_size):
-                z = torch.from_numpy(np.ascontiguousarray(codes[i : i + self.batch_size])).to(dtype)
-                out[i : i + len(z)] = net(z).float().numpy()
+        threads = torch.get_num_threads()
+        # A few rows are a matrix-vector product: splitting it over threads costs more than it
+        # saves (on a busy 2-core machine one reset took 19 ms with 2 threads, 0.6 ms with 1).
+        few = len(codes) <= _FEW_ROWS and threads > 1
+        if few:
+            torch.set_num_threads(1)
+        try:
+            with torch.no_grad():
+                for i in range(0, len(codes), self.batch_size):
+                    z = torch.from_numpy(np.ascontiguousarray(codes[i : i + self.batch_size])).to(dtype)
+                    out[i : i + len(z)] = net(z).float().numpy()
+        finally:
+            if few:
+                torch.set_num_threads(threads)
         return out
 
     def _decoder(self, dtype: Any) -> Any:
