@@ -4,12 +4,12 @@ Both models share the same encoder and decoder blocks; the VAE's encoder head em
 log-variance (``std = exp(0.5 * logvar)``) instead of a code. Two architectures:
 
 - ``mlp``: the blog's shape. The encoder reads the ``(H-1) x (W-1)`` grid without its top row and
-  left column (784 values for 14x14 cells), one hidden layer of 512, then the latent.
+  left column (784 values for 14x14 cells), ``depth`` hidden layers (the blog: one of 512), then
+  the latent.
 - ``conv`` (the default): a stride-2 convolution whose every output sits on one lattice cell
-  (it sees the cell, its four passages and four pillars), two more conv layers, then an MLP
-  head. Convolutions are what a grid wants on the way in; on the way out the decoder is an MLP,
-  because a maze's constraints (one connected tree) are global and an MLP decoder trains several
-  times faster on a CPU than a transposed-conv stack of the same quality.
+  (it sees the cell, its four passages and four pillars), two more conv layers, then a dense
+  layer. Convolutions suit the grid on the way in; on the way out the decoder is an MLP, because a
+  maze's constraints (one connected tree) are global and decoding is the hot path of generation.
 
 The decoder's output parameterisation:
 
@@ -22,8 +22,8 @@ The decoder's output parameterisation:
 Either way `decode` returns full-grid wall logits ``float[B, H, W]`` (fixed cells get
 ``+/-FIXED_LOGIT``), so thresholding, repair and evaluation never need to know which was used.
 
-Costs for 14x14 cells with the default sizes: about 1.4 M multiply-adds to decode one maze, so
-decoding runs at tens of thousands of mazes per second on two CPU cores.
+Costs for 14x14 cells with the default sizes: about 1.6 M multiply-adds to decode one maze; with
+the repair, about 10,000 mazes per second on two CPU cores.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -330,7 +330,3 @@ def save_trained(
         card.update(extra)
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     return weights, card_path
-
-
-def train_config_fields() -> list[str]:
-    return [f.name for f in fields(TrainConfig)]
