@@ -100,7 +100,8 @@ class LearnedGenerator(MazeGenerator):
         temperature: scale of the latent noise (1 = the prior itself).
         sampling: ``"prior"`` (VAE: N(0, I); AE: the Gaussian fitted to its training codes) or
             ``"grid"`` (AE only: codes on the blog's grid around the origin).
-        grid_radius, grid_steps: the grid's extent (each coordinate in ``[-r, r]``) and points per axis.
+        grid_radius, grid_steps: the grid's extent (each unit in ``[-r, r]`` standard deviations of
+            the fitted Gaussian, around the origin) and its points per unit.
         batch_size: mazes decoded per forward pass.
         precision: ``"float64"`` (default; batched and single draws agree) or ``"float32"`` (faster).
     """
@@ -202,14 +203,18 @@ class LearnedGenerator(MazeGenerator):
     def codes_from_noise(self, eps: np.ndarray) -> np.ndarray:
         """Standard-normal ``eps: float[B, latent]`` -> latent codes ``float64[B, latent]``."""
         eps = np.asarray(eps, dtype=np.float64)
-        if self.sampling == "grid":
-            # Each coordinate picks one of the grid's points by where its normal draw falls in
-            # [-3, 3) cut into `grid_steps` equal bins (ends clipped).
-            index = np.clip(((eps + 3.0) / 6.0 * self.grid_steps).astype(np.int64), 0, self.grid_steps - 1)
-            points = np.linspace(-self.grid_radius, self.grid_radius, self.grid_steps)
-            return points[index] * self.temperature
         mean = self._model.prior_mean.double().numpy()
         tril = self._model.prior_scale_tril.double().numpy()
+        if self.sampling == "grid":
+            import torch
+
+            # The normal CDF turns each draw into a uniform one, which picks one of the grid's
+            # points along that unit with equal chance.
+            uniform = torch.special.ndtr(torch.from_numpy(eps)).numpy()
+            index = np.minimum((uniform * self.grid_steps).astype(np.int64), self.grid_steps - 1)
+            points = np.linspace(-self.grid_radius, self.grid_radius, self.grid_steps)
+            std = np.sqrt((tril**2).sum(axis=1))
+            return points[index] * std * self.temperature
         return mean + self.temperature * eps @ tril.T
 
     def decode_codes(self, codes: np.ndarray) -> np.ndarray:
