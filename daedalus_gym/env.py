@@ -177,14 +177,19 @@ class MazeEnv(gym.Env):
             offset = self._offsets[action]
         except (KeyError, TypeError):
             raise ValueError(f"action must be an int in [0, 4), got {action!r}") from None
-        new = self._pos + offset
+        pos = self._pos
+        new = pos + offset
         if not self._flat_walls[new]:
-            self._move_to(new)
-        self._steps += 1
-        terminated = self._pos == self._goal_pos
-        truncated = not terminated and self._steps >= self.max_steps
-        reward = 1.0 - 0.9 * (self._steps / self.max_steps) if terminated else 0.0
-        self._info["steps"] = self._steps
+            if self.obs_mode == "grid":  # the agent channel is updated in place; _obs copies it
+                grid = self._grid_flat
+                grid[3 * pos + AGENT] = 0
+                grid[3 * new + AGENT] = 1
+            self._pos = pos = new
+        steps = self._steps = self._steps + 1
+        terminated = pos == self._goal_pos
+        truncated = not terminated and steps >= self.max_steps
+        reward = 1.0 - 0.9 * (steps / self.max_steps) if terminated else 0.0
+        self._info["steps"] = steps
         if self.render_mode == "human":
             self.render()
         return self._obs(), reward, terminated, truncated, dict(self._info)
@@ -234,12 +239,6 @@ class MazeEnv(gym.Env):
             self._padded = padded
         else:
             self._background = self._paint_background(maze)
-
-    def _move_to(self, new: int) -> None:
-        if self.obs_mode == "grid":
-            self._grid_flat[3 * self._pos + AGENT] = 0
-            self._grid_flat[3 * new + AGENT] = 1
-        self._pos = new
 
     # ------------------------------------------------------------------ observations
     @property
