@@ -17,6 +17,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "generate": ("daedalus_gym.commands.generate", "write mazes to .png (montage), .npz or .txt"),
     "play": ("daedalus_gym.commands.play", "play an env with the arrow keys (R: new maze, Esc: quit)"),
+    "train": ("daedalus_gym.commands.train", "train a maze AE or VAE: weights + model card"),
+    "evaluate": (
+        "daedalus_gym.commands.evaluate",
+        "evaluate a generator on prior samples: JSON + pictures",
+    ),
     "bench": ("daedalus_gym.commands.bench", "benchmark agents on envs: table, JSON, CSV, plot, GIFs"),
     "bench-speed": ("daedalus_gym.commands.bench_speed", "speed of envs, vector envs, generators vs peers"),
     "train-agent": (
@@ -36,7 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
         module = importlib.import_module(module_name)
-        command = sub.add_parser(name, help=help_text, description=module.__doc__)
+        command = sub.add_parser(
+            name,
+            help=help_text,
+            description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.add_arguments(command)
         command.set_defaults(_run=module.run)
     return parser

@@ -23,6 +23,13 @@ CLASSICAL = {
     "Wilson": "wilson",
 }
 
+# Learned generators: the shipped 14x14 models, repaired with "perfect" (always a perfect maze,
+# the closest spanning tree to what the decoder drew; "connect" and None are env kwargs away).
+LEARNED = {
+    "AE": "ae",
+    "VAE": "vae",
+}
+
 
 def max_steps_for(size: int) -> int:
     """The env's default step limit for ``size x size`` cells (see `MazeEnv`)."""
@@ -41,6 +48,17 @@ def env_specs() -> list[dict[str, Any]]:
                     "max_episode_steps": max_steps_for(size),
                 }
             )
+    for title, name in LEARNED.items():
+        specs.append(
+            {
+                "id": f"Daedalus-{title}-v0",
+                "kwargs": {
+                    "generator": name,
+                    "generator_kwargs": {"size": DEFAULT_SIZE, "repair": "perfect"},
+                },
+                "max_episode_steps": max_steps_for(DEFAULT_SIZE),
+            }
+        )
     return specs
 
 
