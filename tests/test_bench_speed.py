@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from daedalus_gym.benchmarks import peers, report
-from daedalus_gym.benchmarks.suite import exponent, run_suite, settings
+from daedalus_gym.speed import peers, report
+from daedalus_gym.speed.suite import exponent, run_suite, settings
 from daedalus_gym.cli import build_parser, main
 
 TINY = {

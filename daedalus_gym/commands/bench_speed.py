@@ -20,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from daedalus_gym.benchmarks import report
-    from daedalus_gym.benchmarks.suite import run_suite
+    from daedalus_gym.speed import report
+    from daedalus_gym.speed.suite import run_suite
 
     results = run_suite(quick=args.quick, progress=lambda message: print(f"... {message}", file=sys.stderr))
     print(report.table(results), end="")

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from daedalus_gym.benchmarks.peers import INSTALL_HINT
+from daedalus_gym.speed.peers import INSTALL_HINT
 
 COLUMNS = ("Measure", "Daedalus-Gym", "Peer", "vs peer", "Target", "Met")
 

@@ -31,8 +31,8 @@ import gymnasium as gym
 import numpy as np
 
 import daedalus_gym  # noqa: F401 -- registers the ids
-from daedalus_gym.benchmarks import peers
-from daedalus_gym.benchmarks.measure import best_rate, machine, rate_for
+from daedalus_gym.speed import peers
+from daedalus_gym.speed.measure import best_rate, machine, rate_for
 from daedalus_gym.solvability import shortest_path_lengths
 from generators import make_generator, registered_generators
 
@@ -428,7 +428,7 @@ def _x(value: float | None) -> str:
 def run_suite(
     quick: bool = False, progress: Progress | None = None, overrides: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Run every section once and return the results (see `daedalus_gym.benchmarks.report`).
+    """Run every section once and return the results (see `daedalus_gym.speed.report`).
 
     ``overrides`` replaces entries of `settings` (the tests use it for a tiny run).
     """

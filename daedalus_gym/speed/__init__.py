@@ -4,7 +4,7 @@ One run measures everything and prints one table (markdown), and can write it wi
 numbers (JSON) and plots (PNG)::
 
     daedalus-gym bench-speed [--quick] [--out DIR]
-    python -m daedalus_gym.benchmarks [--quick] [--out DIR]
+    python -m daedalus_gym.speed [--quick] [--out DIR]
 
 Sections: single env through ``gym.make`` beside MiniGrid; the native vector env for
 ``num_envs`` 1..4096 and every observation mode; batched generation per generator beside
@@ -18,6 +18,6 @@ lazily), `suite` (the measurements and the targets they are held to), `report` (
 plots).
 """
 
-from daedalus_gym.benchmarks.suite import run_suite
+from daedalus_gym.speed.suite import run_suite
 
 __all__ = ["run_suite"]
