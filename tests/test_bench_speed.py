@@ -10,9 +10,9 @@ import json
 
 import pytest
 
+from daedalus_gym.cli import build_parser, main
 from daedalus_gym.speed import peers, report
 from daedalus_gym.speed.suite import exponent, run_suite, settings
-from daedalus_gym.cli import build_parser, main
 
 TINY = {
     "single_steps": 300,
