@@ -18,6 +18,18 @@ OBS_MODES: tuple[str, ...] = ("grid", "egocentric", "rgb")
 WALL, AGENT, GOAL = 0, 1, 2
 
 
+def check_given_maze(maze: object, shape: tuple[int, int]) -> int:
+    """Validate ``reset(options={"maze": maze})`` for an env of grid ``shape``; the BFS path length."""
+    if not isinstance(maze, Maze):
+        raise TypeError(f"options['maze'] must be a generators.Maze, got {type(maze).__name__}")
+    if maze.shape != shape:
+        raise ValueError(f"options['maze'] has shape {maze.shape}, this env plays {shape}")
+    length = maze.shortest_path_length()  # networkx BFS
+    if length is None:
+        raise ValueError(f"options['maze'] is unsolvable: no path from {maze.start} to {maze.goal}")
+    return length
+
+
 class MazeEnv(gym.Env):
     """Navigate from the start to the goal of a generated maze.
 
@@ -154,15 +166,7 @@ class MazeEnv(gym.Env):
             raise ValueError(f"unknown reset options {sorted(unknown)}; supported: ['maze']")
         if "maze" in options:
             maze = options["maze"]
-            if not isinstance(maze, Maze):
-                raise TypeError(f"options['maze'] must be a generators.Maze, got {type(maze).__name__}")
-            if maze.shape != (self.height, self.width):
-                raise ValueError(
-                    f"options['maze'] has shape {maze.shape}, this env plays {(self.height, self.width)}"
-                )
-            length = maze.shortest_path_length()
-            if length is None:
-                raise ValueError(f"options['maze'] is unsolvable: no path from {maze.start} to {maze.goal}")
+            length = check_given_maze(maze, (self.height, self.width))
         else:
             maze, length = self._draw_solvable_maze()
         self._load(maze, length)

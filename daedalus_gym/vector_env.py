@@ -12,7 +12,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from daedalus_gym.env import AGENT, GOAL, WALL, MazeEnv, ObsMode
+from daedalus_gym.env import AGENT, GOAL, WALL, MazeEnv, ObsMode, check_given_maze
 from daedalus_gym.rendering import COLORS
 from daedalus_gym.solvability import shortest_path_lengths
 from generators import Generator, Maze, MazeGenerator
@@ -470,15 +470,7 @@ class MazeVectorEnv(VectorEnv):
 
     # ------------------------------------------------------------------ maze supply
     def _given_maze(self, maze: Any, count: int) -> tuple[np.ndarray, ...]:
-        if not isinstance(maze, Maze):
-            raise TypeError(f"options['maze'] must be a generators.Maze, got {type(maze).__name__}")
-        if maze.shape != (self.height, self.width):
-            raise ValueError(
-                f"options['maze'] has shape {maze.shape}, this env plays {(self.height, self.width)}"
-            )
-        length = maze.shortest_path_length()
-        if length is None:
-            raise ValueError(f"options['maze'] is unsolvable: no path from {maze.start} to {maze.goal}")
+        length = check_given_maze(maze, (self.height, self.width))
         return (
             np.broadcast_to(maze.walls, (count, *maze.shape)),
             np.tile(np.array(maze.start, np.int64), (count, 1)),

@@ -51,18 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from daedalus_gym.commands import parse_json_object
     from generators import make_generator
     from generators.evaluation import evaluate, format_report, model_card, save_figures, targets
 
     torch.set_num_threads(args.threads)
     if args.n < 2:
         raise ValueError(f"--n must be at least 2, got {args.n}")
-    try:
-        kwargs = json.loads(args.kwargs)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"--kwargs must be a JSON object, got {args.kwargs!r} ({err})") from None
-    if not isinstance(kwargs, dict):
-        raise ValueError(f"--kwargs must be a JSON object, got {args.kwargs!r}")
+    kwargs = parse_json_object(args.kwargs, "--kwargs")
     if args.model is not None:
         kwargs["model"] = args.model
     if args.repair is not None:

@@ -6,7 +6,6 @@ Example: ``daedalus-gym generate --generator backtracker --size 14 --n 16 --seed
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 SUFFIXES = (".png", ".npz", ".txt")
@@ -28,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from daedalus_gym.commands import parse_json_object
     from generators import make_generator, save_mazes
     from generators.maze import mazes_to_text
 
@@ -36,12 +36,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--out must end in one of {SUFFIXES}, got {out.name!r}")
     if args.n < 1:
         raise ValueError(f"--n must be at least 1, got {args.n}")
-    try:
-        extra = json.loads(args.kwargs)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"--kwargs must be a JSON object, got {args.kwargs!r} ({err})") from None
-    if not isinstance(extra, dict):
-        raise ValueError(f"--kwargs must be a JSON object, got {args.kwargs!r}")
+    extra = parse_json_object(args.kwargs, "--kwargs")
     generator = make_generator(args.generator, size=args.size, goal=args.goal, **extra)
     mazes = generator.generate_batch(args.n, np.random.default_rng(args.seed))
     out.parent.mkdir(parents=True, exist_ok=True)
