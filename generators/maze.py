@@ -225,14 +225,15 @@ class Maze:
         (sr, sc), (gr, gc) = self.start, self.goal
         if not (sr % 2 and sc % 2 and gr % 2 and gc % 2) or not self.is_lattice():
             return None
+        w = self.cells[1]
+        source, target = (sr // 2) * w + sc // 2, (gr // 2) * w + gc // 2
         if "cells" not in self._graphs:
             lat = lattice(*self.cells)
             graph = nx.Graph()
-            graph.add_nodes_from(range(lat.num_cells))
+            graph.add_nodes_from((source, target))  # other isolated cells cannot lie on a path
             graph.add_edges_from(lat.edges[lat.passages_from_walls(self.walls[None])[0]].tolist())
             self._graphs["cells"] = graph
-        w = self.cells[1]
-        return self._graphs["cells"], (sr // 2) * w + sc // 2, (gr // 2) * w + gc // 2
+        return self._graphs["cells"], source, target
 
     def is_solvable(self) -> bool:
         """Whether the goal is reachable from the start (networkx BFS)."""
