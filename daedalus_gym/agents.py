@@ -165,12 +165,8 @@ class PPOAgent(Agent):
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no PPO model at {path}")
-        self.model = PPO.load(path, device="cpu")
-        meta = getattr(self.model, PPO_META_KEY, None)
-        if not isinstance(meta, dict):
-            raise ValueError(
-                f"{path} was not written by 'daedalus-gym train-agent ppo' (no {PPO_META_KEY!r})"
-            )
+        meta, custom_objects = _pickle_free_objects(path)
+        self.model = PPO.load(path, device="cpu", custom_objects=custom_objects)
         self.meta: dict[str, Any] = meta
         self.last_action_features = bool(meta["last_action"])
         self.deterministic = deterministic
@@ -200,6 +196,65 @@ class PPOAgent(Agent):
             action = int(self._rng.choice(N_ACTIONS, p=probs / probs.sum()))
         self._last_action = action
         return action
+
+
+def _pickle_free_objects(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What `PPO.load` needs so that it unpickles nothing: the model's meta and ``custom_objects``.
+
+    An SB3 zip stores some attributes (spaces, policy class, schedules, buffers) as cloudpickle,
+    which would run code from the file on load. Every such attribute is replaced here by an
+    object rebuilt from plain data: the spaces from the env the model was trained on (recorded in
+    its meta), the policy and buffer classes from SB3 itself, the schedules as constants (this
+    agent only plays; it never trains), and training-only state as ``None``. Tensors are read by
+    SB3 with ``torch.load(weights_only=True)``.
+    """
+    import json
+    import re
+    import zipfile
+
+    from stable_baselines3.common.buffers import RolloutBuffer
+    from stable_baselines3.common.policies import ActorCriticPolicy
+
+    try:
+        from stable_baselines3.common.utils import FloatSchedule as schedule
+    except ImportError:  # stable-baselines3 before FloatSchedule
+        from stable_baselines3.common.utils import get_schedule_fn as schedule
+
+    from daedalus_gym.wrappers import LastActionObs
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = json.loads(archive.read("data"))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not a stable-baselines3 model file ({err})") from None
+    meta = data.get(PPO_META_KEY) if isinstance(data, dict) else None
+    if not isinstance(meta, dict) or not {"env_id", "env_kwargs", "last_action"} <= set(meta):
+        raise ValueError(f"{path} was not written by 'daedalus-gym train-agent ppo' (no {PPO_META_KEY!r})")
+    policy = str(data.get("policy_class", {}).get("__init__", ""))
+    if "ActorCriticPolicy.__init__" not in policy:
+        raise ValueError(f"{path}: expected an ActorCriticPolicy (MlpPolicy) model, got {policy[:80]!r}")
+
+    import daedalus_gym  # noqa: F401  (registers the ids)
+
+    env = gym.make(meta["env_id"], **meta["env_kwargs"])
+    if meta["last_action"]:
+        env = LastActionObs(env)
+
+    def constant(name: str, default: float) -> Callable[[float], float]:
+        found = re.search(r"val=([-+0-9.eE]+)", json.dumps(data.get(name, {})))
+        return schedule(float(found.group(1)) if found else default)
+
+    custom = {key: None for key, item in data.items() if isinstance(item, dict) and ":serialized:" in item}
+    custom.update(
+        policy_class=ActorCriticPolicy,
+        observation_space=env.observation_space,
+        action_space=env.action_space,
+        rollout_buffer_class=RolloutBuffer,
+        lr_schedule=constant("lr_schedule", float(data.get("learning_rate", 0.0))),
+        clip_range=constant("clip_range", 0.2),
+    )
+    env.close()
+    return meta, custom
 
 
 def save_ppo(
