@@ -229,10 +229,9 @@ class Maze:
         source, target = (sr // 2) * w + sc // 2, (gr // 2) * w + gc // 2
         if "cells" not in self._graphs:
             lat = lattice(*self.cells)
-            graph = nx.Graph()
-            graph.add_nodes_from((source, target))  # other isolated cells cannot lie on a path
-            graph.add_edges_from(lat.edges[lat.passages_from_walls(self.walls[None])[0]].tolist())
-            self._graphs["cells"] = graph
+            edges = lat.edges[lat.passages_from_walls(self.walls[None])[0]].tolist()
+            # Other isolated cells cannot lie on a path.
+            self._graphs["cells"] = _graph_from_edges(edges, (source, target))
         return self._graphs["cells"], source, target
 
     def is_solvable(self) -> bool:
@@ -283,6 +282,31 @@ class Maze:
 
 
 # --------------------------------------------------------------------- free functions
+def _graph_from_edges(edges: list[list[int]], nodes: tuple[int, ...]) -> nx.Graph:
+    """``nx.Graph(edges)`` plus ``nodes``, built about 3x faster (the reset check's hot spot).
+
+    ``Graph.add_edges_from`` spends about 0.5 us per edge on checks that a fresh graph of int
+    nodes does not need; this fills networkx's documented dict-of-dict-of-dict adjacency (one
+    shared attribute dict per edge, as networkx keeps it) and node dict directly.
+    ``test_graph_from_edges_is_networkx_graph`` checks the result against ``nx.Graph``.
+    """
+    adj: dict[int, dict[int, dict]] = {v: {} for v in nodes}
+    for a, b in edges:
+        data: dict = {}
+        if a in adj:
+            adj[a][b] = data
+        else:
+            adj[a] = {b: data}
+        if b in adj:
+            adj[b][a] = data
+        else:
+            adj[b] = {a: data}
+    graph = nx.Graph()
+    graph._adj = adj
+    graph._node = {v: {} for v in adj}
+    return graph
+
+
 def walls_to_graph(walls: np.ndarray) -> nx.Graph:
     """Open cells of ``walls: bool[H, W]`` as a networkx graph with 4-neighbour edges."""
     open_ = ~walls

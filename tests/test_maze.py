@@ -7,6 +7,7 @@ import dataclasses
 import itertools
 from collections import deque
 
+import networkx as nx
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -402,3 +403,27 @@ def test_is_perfect_matches_definition(walls):
     assert bool(is_perfect(walls[None])[0]) == expected
     if not walls[1, 1] and not walls[-2, -2]:
         assert Maze(walls).is_perfect() == expected
+
+
+def test_graph_from_edges_is_networkx_graph():
+    """The reset check's fast graph builder gives exactly ``nx.Graph(edges)`` plus the nodes."""
+    from generators.maze import _graph_from_edges
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        edges = rng.integers(0, 30, (rng.integers(0, 40), 2))
+        edges = [[int(a), int(b)] for a, b in edges if a != b]
+        fast = _graph_from_edges(edges, (0, 31))
+        slow = nx.Graph(edges)
+        slow.add_nodes_from((0, 31))
+        assert set(fast.nodes) == set(slow.nodes)
+        assert {frozenset(e) for e in fast.edges} == {frozenset(e) for e in slow.edges}
+        for a, b in edges:
+            assert fast[a][b] is fast[b][a]  # one attribute dict per edge, as networkx keeps it
+        for target in (31, *range(30)):
+            if target in slow:
+                assert nx.has_path(fast, 0, target) == nx.has_path(slow, 0, target)
+                if nx.has_path(slow, 0, target):
+                    assert nx.shortest_path_length(fast, 0, target) == nx.shortest_path_length(
+                        slow, 0, target
+                    )
