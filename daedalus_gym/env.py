@@ -153,6 +153,7 @@ class MazeEnv(gym.Env):
         # Flat-index moves: the maze border guarantees a move never leaves the grid.
         self._offsets = {0: -self.width, 1: 1, 2: self.width, 3: -1}
         self.maze: Maze | None = None
+        self._grid_flat: np.ndarray | None = None  # the "grid" observation, flat, updated in place
         self._renderer = None
 
     # ------------------------------------------------------------------ core API
@@ -183,9 +184,9 @@ class MazeEnv(gym.Env):
             raise ValueError(f"action must be an int in [0, 4), got {action!r}") from None
         pos = self._pos
         new = pos + offset
+        grid = self._grid_flat  # None unless obs_mode == "grid"
         if not self._flat_walls[new]:
-            if self.obs_mode == "grid":  # the agent channel is updated in place; _obs copies it
-                grid = self._grid_flat
+            if grid is not None:  # the agent channel is updated in place and copied below
                 grid[3 * pos + AGENT] = 0
                 grid[3 * new + AGENT] = 1
             self._pos = pos = new
@@ -193,10 +194,12 @@ class MazeEnv(gym.Env):
         terminated = pos == self._goal_pos
         truncated = not terminated and steps >= self.max_steps
         reward = 1.0 - 0.9 * (steps / self.max_steps) if terminated else 0.0
-        self._info["steps"] = steps
+        info = self._info
+        info["steps"] = steps
         if self.render_mode == "human":
             self.render()
-        return self._obs(), reward, terminated, truncated, dict(self._info)
+        obs = self._grid.copy() if grid is not None else self._obs()
+        return obs, reward, terminated, truncated, info.copy()
 
     # ------------------------------------------------------------------ maze handling
     def _draw_solvable_maze(self) -> tuple[Maze, int]:
@@ -305,10 +308,10 @@ class MazeEnv(gym.Env):
         # The pygame renderer holds a window/surfaces that cannot be pickled; it is rebuilt lazily.
         state = self.__dict__.copy()
         state["_renderer"] = None
-        state.pop("_grid_flat", None)
+        state["_grid_flat"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        if "_grid" in state:
+        if self._grid_flat is None and "_grid" in state:
             self._grid_flat = self._grid.reshape(-1)  # a view, which pickling does not preserve
