@@ -50,11 +50,13 @@ class MazeVectorEnv(VectorEnv):
     wall/goal, ``"rgb"``: ``Box(0, 255, (H t, W t, 3), uint8)``); ``observation_space`` stacks
     ``num_envs`` of them.
 
-    **Returned arrays.** With ``copy=False`` (the default) `reset` and `step` return the env's
-    own observation buffer, which the next `step` updates in place -- only the squares an agent
-    left and entered change, which is what makes ``grid`` stepping cheap. Consume or copy an
+    **Returned arrays.** With ``copy=True`` (the default, as gymnasium's `SyncVectorEnv` and
+    `AsyncVectorEnv`) `reset` and `step` return a fresh observation array each call.
+    ``copy=False`` returns the env's own observation buffer, which the next `step` updates in
+    place -- only the squares an agent left and entered change, which makes ``grid`` stepping
+    about 3x faster at 1,024 envs (``egocentric`` and ``rgb`` gain less). Consume or copy such an
     observation before the next call (``torch.as_tensor(obs)`` copies on its way to a device;
-    storing ``obs`` itself in a list does not). ``copy=True`` returns a fresh array each call.
+    storing ``obs`` itself in a list does not).
     Rewards, terminations, truncations and infos are always fresh arrays.
 
     ## Rewards, Starting State, Episode End
@@ -108,7 +110,8 @@ class MazeVectorEnv(VectorEnv):
     - ``max_episode_steps``: time limit (``gym.make_vec`` passes the id's); ``None``: none.
     - ``render_mode``: ``"rgb_array"`` or ``"ansi"``: `render` returns one frame per sub-env.
     - ``autoreset_mode``: ``"NextStep"`` (default), ``"SameStep"`` or ``"Disabled"``.
-    - ``copy``: return a fresh observation array from `reset`/`step` (default ``False``).
+    - ``copy``: return a fresh observation array from `reset`/`step` (default ``True``);
+      ``False``: the env's buffer, see Returned arrays.
     - ``pool_size``: mazes kept ready per sub-env (default: about 4,096 / ``num_envs``,
       between 2 and 64).
     - ``check``: ``"bfs"`` or ``"networkx"``, see Maze supply.
@@ -138,7 +141,7 @@ class MazeVectorEnv(VectorEnv):
         show_path: bool = False,
         max_attempts: int = 10,
         autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
-        copy: bool = False,
+        copy: bool = True,
         pool_size: int | None = None,
         check: str = "bfs",
     ) -> None:

@@ -50,8 +50,11 @@ def test_every_section_and_target_is_reported(tiny_results):
     }
     assert set(r["single_env"]["steps_per_s"]) == {"grid", "egocentric", "rgb"}
     assert r["single_env"]["reset_ms"] > 0
-    assert {(row["obs_mode"], row["num_envs"]) for row in r["vector"]["rows"] if not row["copy"]} == {
+    assert {(row["obs_mode"], row["num_envs"]) for row in r["vector"]["rows"] if row["copy"]} == {
         (mode, n) for mode in ("grid", "egocentric", "rgb") for n in (1, 3)
+    }
+    assert {(row["obs_mode"], row["num_envs"]) for row in r["vector"]["rows"] if not row["copy"]} == {
+        (mode, 3) for mode in ("grid", "egocentric", "rgb")
     }
     names = {g["name"] for g in r["generation"]}
     assert {"backtracker", "kruskal", "prim", "wilson"} <= names

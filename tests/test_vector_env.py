@@ -368,11 +368,12 @@ def test_served_mazes_are_the_single_envs_mazes():
 # --------------------------------------------------------------------- returned arrays, pickling, render
 @pytest.mark.parametrize("obs_mode", OBS_MODES)
 def test_copy_semantics(obs_mode):
-    shared = MazeVectorEnv(2, generator_kwargs={"size": 4}, obs_mode=obs_mode)
+    shared = MazeVectorEnv(2, generator_kwargs={"size": 4}, obs_mode=obs_mode, copy=False)
     first, _ = shared.reset(seed=0)
     second = shared.step(np.array([1, 2]))[0]
     assert second is first  # documented: the live buffer, updated in place
-    fresh = MazeVectorEnv(2, generator_kwargs={"size": 4}, obs_mode=obs_mode, copy=True)
+    fresh = MazeVectorEnv(2, generator_kwargs={"size": 4}, obs_mode=obs_mode)  # copy=True by default
+    assert fresh.copy
     first, _ = fresh.reset(seed=0)
     kept = first.copy()
     second = fresh.step(np.array([1, 2]))[0]
@@ -523,5 +524,45 @@ def test_backtracker_lockstep_equals_the_scalar_loop(cells, monkeypatch):
     lat = lattice(*cells)
     u = np.random.default_rng(3).random((41, gen.num_draws()))
     expected = lat.walls_from_passages(np.stack([_carve_one(lat, row) for row in u]))
-    assert np.array_equal(gen.walls_from_uniforms(u), expected)
-    assert np.array_equal(gen.walls_from_uniforms(u[:3]), expected[:3])  # the per-maze path
+    assert np.array_equal(gen._walls_numpy(u), expected)
+    assert np.array_equal(gen._walls_numpy(u[:3]), expected[:3])  # the per-maze path
+    assert np.array_equal(gen.walls_from_uniforms(u), expected)  # the JIT, where numba imports
+
+
+@pytest.mark.parametrize("cells", [(1, 2), (2, 1), (3, 5), (14, 14), (9, 4), (40, 33)])
+def test_backtracker_jit_equals_the_numpy_paths(cells):
+    import generators.backtracker as bt
+
+    kernel = bt.jit_kernel()
+    assert kernel is not None, "numba is a dependency: the JIT path must be in use"
+    gen = BacktrackerGenerator(cells)
+    u = np.random.default_rng(7).random((300, gen.num_draws()))
+    jit = np.ones((len(u), *gen.shape), dtype=bool)
+    kernel(u, *cells, jit, bt._MOVE)
+    assert np.array_equal(jit, gen._walls_numpy(u))
+    # Uniforms at the edges (multiples of 2**-53, as rng.random draws, next to k/12): the
+    # table's floor(12 u) must pick what int(u * k) picks in the plain loop.
+    scale = 2.0**53
+    edges = [(round(q / 12 * scale) + d) / scale for q in range(12) for d in (-1, 0, 1)]
+    edges = np.array([e for e in edges if 0.0 <= e < 1.0])
+    u = np.random.default_rng(8).choice(edges, (50, gen.num_draws()))
+    jit = np.ones((len(u), *gen.shape), dtype=bool)
+    kernel(u, *cells, jit, bt._MOVE)
+    lat = lattice(*cells)
+    assert np.array_equal(jit, lat.walls_from_passages(np.stack([_carve_one(lat, row) for row in u])))
+
+
+def test_backtracker_jit_can_be_switched_off(monkeypatch):
+    import generators.backtracker as bt
+
+    monkeypatch.setenv("DAEDALUS_GYM_JIT", "0")
+    bt.jit_kernel.cache_clear()
+    try:
+        assert bt.jit_kernel() is None
+        gen = BacktrackerGenerator((5, 6))
+        u = np.random.default_rng(1).random((20, gen.num_draws()))
+        assert np.array_equal(gen.walls_from_uniforms(u), gen._walls_numpy(u))
+    finally:
+        monkeypatch.delenv("DAEDALUS_GYM_JIT")
+        bt.jit_kernel.cache_clear()
+    assert bt.jit_kernel() is not None

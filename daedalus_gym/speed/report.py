@@ -77,13 +77,12 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
     for row in vector["rows"]:
         mode, n, copy = row["obs_mode"], row["num_envs"], row["copy"]
         target, met = "", ""
-        if (mode, n, copy) == ("grid", 1024, False):
+        if (mode, n, copy) == ("grid", 1024, True):
             target, met = ">= 2,000,000 (#5)", _met(_target(results, 5, "vector env, 1,024 envs, grid"))
-        elif (mode, n) == ("egocentric", 1024):
-            prefix = "vector env, 1,024 envs, copy=True" if copy else "vector env, 1,024 envs: egocentric"
-            target, met = "> grid (#5)", _met(_target(results, 5, prefix))
+        elif (mode, n, copy) == ("egocentric", 1024, True):
+            target, met = "> grid (#5)", _met(_target(results, 5, "vector env, 1,024 envs: egocentric"))
         envs = f"{n:,} env" + ("s" if n != 1 else "")
-        label = f"Vector env steps/s, {mode}, {envs}" + (", copy=True" if copy else "")
+        label = f"Vector env steps/s, {mode}, {envs}" + ("" if copy else ", copy=False (in-place buffer)")
         peer = f"{_n(sync[mode])} (SyncVectorEnv, {vector['sync_envs']} envs)"
         out.append((label, _n(row["steps_per_s"]), peer, _ratio(row["steps_per_s"], sync[mode]), target, met))
 
@@ -259,7 +258,7 @@ def plot_vector(results: dict[str, Any], path: Path, plt: Any) -> Path:
         pts = [
             (r["num_envs"], r["steps_per_s"])
             for r in vector["rows"]
-            if r["obs_mode"] == mode and not r["copy"]
+            if r["obs_mode"] == mode and r["copy"]
         ]
         if pts:
             line = ax.loglog(*zip(*pts, strict=True), marker="o", label=f"MazeVectorEnv, {mode}")[0]
