@@ -256,9 +256,7 @@ def plot_vector(results: dict[str, Any], path: Path, plt: Any) -> Path:
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for mode in ("grid", "egocentric", "rgb"):
         pts = [
-            (r["num_envs"], r["steps_per_s"])
-            for r in vector["rows"]
-            if r["obs_mode"] == mode and r["copy"]
+            (r["num_envs"], r["steps_per_s"]) for r in vector["rows"] if r["obs_mode"] == mode and r["copy"]
         ]
         if pts:
             line = ax.loglog(*zip(*pts, strict=True), marker="o", label=f"MazeVectorEnv, {mode}")[0]

@@ -163,7 +163,12 @@ def vector_env(cfg: dict[str, Any], progress: Progress) -> dict[str, Any]:
         progress(f"vector env: {mode}, {n} envs, copy=False")
         env = gym.make_vec(ENV_ID, n, vectorization_mode="vector_entry_point", obs_mode=mode, copy=False)
         rows.append(
-            {"obs_mode": mode, "num_envs": n, "copy": False, "steps_per_s": _vector_steps_per_s(env, steps, 1)}
+            {
+                "obs_mode": mode,
+                "num_envs": n,
+                "copy": False,
+                "steps_per_s": _vector_steps_per_s(env, steps, 1),
+            }
         )
         env.close()
     sync: dict[str, float] = {}
