@@ -34,13 +34,13 @@ dependency). Its mazes are bit-identical to the numpy paths, which stay as the r
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
 
+from generators._jit import compile_kernel
 from generators.base import MazeGenerator, check_count, check_rng
 from generators.lattice import Lattice, lattice
 
@@ -164,13 +164,7 @@ def _carve_kernel(u: np.ndarray, h: int, w: int, walls: np.ndarray, move: np.nda
 def jit_kernel() -> Callable[[np.ndarray, int, int, np.ndarray, np.ndarray], None] | None:
     """`_carve_kernel` compiled by numba (cached on disk), or None without numba or with
     ``DAEDALUS_GYM_JIT=0``. Imported on first use: numba's import is not free."""
-    if os.environ.get("DAEDALUS_GYM_JIT", "1").strip().lower() in ("0", "false", "no", "off"):
-        return None
-    try:
-        import numba
-    except ImportError:  # pragma: no cover - numba is a dependency; the numpy paths still work
-        return None
-    return numba.njit(cache=True, nogil=True)(_carve_kernel)
+    return compile_kernel(_carve_kernel)
 
 
 def _carve_lockstep(h: int, w: int, u: np.ndarray) -> np.ndarray:
