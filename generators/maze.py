@@ -17,8 +17,9 @@ import hashlib
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import networkx as nx
 import numpy as np
@@ -355,22 +356,74 @@ def is_perfect(walls: np.ndarray) -> np.ndarray:
     """For ``walls: bool[B, H, W]``, which grids are perfect lattice mazes (``bool[B]``).
 
     A perfect maze has the lattice layout and exactly ``cells - 1`` open passages that connect
-    all cells: a spanning tree, so exactly one path between any two cells.
+    all cells: a spanning tree, so exactly one path between any two cells. With ``cells - 1``
+    passages, connected is the same as acyclic, which a union-find over the open passages checks
+    (compiled with numba; networkx connectivity per maze without it).
     """
     walls = np.asarray(walls, dtype=bool)
     if walls.ndim != 3:
         raise ValueError(f"walls must be bool[B, H, W], got shape {walls.shape}")
     out = np.zeros(len(walls), dtype=bool)
-    if walls.shape[1] % 2 == 0 or walls.shape[2] % 2 == 0:
+    if walls.shape[1] % 2 == 0 or walls.shape[2] % 2 == 0 or walls.shape[1] < 3 or walls.shape[2] < 3:
         return out
     h, w = (walls.shape[1] - 1) // 2, (walls.shape[2] - 1) // 2
+    on_lattice = (
+        walls[:, 0].all(axis=1)
+        & walls[:, -1].all(axis=1)
+        & walls[:, :, 0].all(axis=1)
+        & walls[:, :, -1].all(axis=1)
+        & walls[:, ::2, ::2].all(axis=(1, 2))
+        & ~walls[:, 1::2, 1::2].any(axis=(1, 2))
+    )
     n_open = np.count_nonzero(~walls[:, 1:-1:2, 2:-1:2], axis=(1, 2)) + np.count_nonzero(
         ~walls[:, 2:-1:2, 1:-1:2], axis=(1, 2)
     )
-    for b in np.flatnonzero(n_open == h * w - 1):
-        if is_lattice(walls[b]) and nx.is_connected(walls_to_graph(walls[b])):
-            out[b] = True
+    candidates = np.flatnonzero(on_lattice & (n_open == h * w - 1))
+    if candidates.size == 0 or h * w < 2:
+        out[candidates] = h * w == 1
+        return out
+    kernel = _forest_kernel()
+    if kernel is None:
+        for b in candidates:
+            out[b] = nx.is_connected(walls_to_graph(walls[b]))
+        return out
+    lat = lattice(h, w)
+    open_edges = np.ascontiguousarray(lat.passages_from_walls(walls[candidates]), dtype=np.uint8)
+    acyclic = np.zeros(len(candidates), dtype=np.bool_)
+    kernel(open_edges, np.ascontiguousarray(lat.edges), h * w, acyclic)
+    out[candidates] = acyclic
     return out
+
+
+def _acyclic(open_edges: np.ndarray, ends: np.ndarray, n_cells: int, out: np.ndarray) -> None:
+    """``out[b]``: the open passages ``open_edges[b]`` (endpoints ``ends``) close no cycle."""
+    parent = np.empty(n_cells, dtype=np.int64)
+    for b in range(open_edges.shape[0]):
+        for i in range(n_cells):
+            parent[i] = i
+        ok = True
+        for e in range(open_edges.shape[1]):
+            if open_edges[b, e]:
+                ra = ends[e, 0]
+                while parent[ra] != ra:
+                    parent[ra] = parent[parent[ra]]
+                    ra = parent[ra]
+                rb = ends[e, 1]
+                while parent[rb] != rb:
+                    parent[rb] = parent[parent[rb]]
+                    rb = parent[rb]
+                if ra == rb:
+                    ok = False
+                    break
+                parent[ra] = rb
+        out[b] = ok
+
+
+@lru_cache(maxsize=1)
+def _forest_kernel() -> Any:  # a numba dispatcher, or None
+    from generators._jit import compile_kernel
+
+    return compile_kernel(_acyclic)
 
 
 # --------------------------------------------------------------------- batch files
