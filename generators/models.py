@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +44,7 @@ from generators.lattice import lattice
 
 Kind = Literal["ae", "vae"]
 Arch = Literal["mlp", "conv"]
+DecoderKind = Literal["mlp", "ar"]
 Output = Literal["grid", "passages"]
 ReconLoss = Literal["bce", "mse"]
 
@@ -65,6 +67,11 @@ class ModelConfig:
         channels: conv encoder width (unused by ``mlp``).
         output: decoder parameterisation, ``"passages"`` or ``"grid"``.
         recon_loss: ``"bce"`` (on logits) or ``"mse"`` (on probabilities, the blog's).
+        decoder: ``"mlp"`` (every wall logit at once from the code) or ``"ar"`` (autoregressive:
+            passage by passage, each logit from a per-cell embedding of the code and the
+            frontier features of the passages decided before it; `ARDecoder`). ``"ar"`` needs
+            ``output="passages"``.
+        ar_hidden: units of the ``ar`` decoder's per-decision layer (the per-cell embedding size).
     """
 
     kind: Kind = "vae"
@@ -76,6 +83,8 @@ class ModelConfig:
     channels: int = 16
     output: Output = "passages"
     recon_loss: ReconLoss = "bce"
+    decoder: DecoderKind = "mlp"
+    ar_hidden: int = 16
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -86,11 +95,16 @@ class ModelConfig:
             "arch": ("mlp", "conv"),
             "output": ("grid", "passages"),
             "recon_loss": ("bce", "mse"),
+            "decoder": ("mlp", "ar"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        for name in ("latent_dim", "hidden", "depth", "channels"):
+        if self.decoder == "ar" and self.output != "passages":
+            raise ValueError(
+                f"decoder='ar' decides passages: it needs output='passages', got {self.output!r}"
+            )
+        for name in ("latent_dim", "hidden", "depth", "channels", "ar_hidden"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -186,11 +200,93 @@ class Decoder(nn.Module):
         self.register_buffer("flat_index", flat_index, persistent=False)
         self.shape = (height, width)
 
-    def forward(self, z: Tensor) -> Tensor:
+    def forward(self, z: Tensor, threshold: float = 0.5) -> Tensor:
+        """Wall logits of the codes ``z`` (``threshold`` is for the ``ar`` decoder's interface)."""
         out = self.net(z)
         logits = self.base_logits.expand(len(z), -1).clone()
         logits[:, self.flat_index] = out
         return logits.view(len(z), *self.shape)
+
+    def teacher(self, z: Tensor, walls: Tensor) -> Tensor:
+        """The logits training compares with ``walls``: the same as `forward` here."""
+        return self(z)
+
+
+class ARDecoder(nn.Module):
+    """Code ``float[B, latent]`` -> wall logits ``float[B, H, W]``, one passage at a time.
+
+    The code is mapped once to an ``ar_hidden``-vector per cell (an MLP of ``depth`` hidden
+    layers); then, in raster order (`generators.ar.decision_order`), each passage's wall logit is
+    ``b[kind] + w[kind] . relu(embedding[cell] + C @ features) + d[kind] . features``, with ``kind``
+    right or down and
+    ``features`` the eight frontier features of the passages already decided
+    (`generators.ar`: loops, cut-off components, open neighbours). Training is teacher-forced
+    (`teacher`: features from the training maze, every logit at once); `forward` decodes
+    greedily, each passage clipped at ``threshold`` before the next is decided.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        from generators.ar import NUM_FEATURES, decision_order
+
+        h, w = cfg.size
+        height, width = cfg.shape
+        lat = lattice(h, w)
+        self.size = (h, w)
+        self.units = cfg.ar_hidden
+        self.embed = _mlp([cfg.latent_dim] + [cfg.hidden] * cfg.depth + [h * w * cfg.ar_hidden])
+        self.context = nn.Linear(NUM_FEATURES, cfg.ar_hidden, bias=False)
+        self.out = nn.Linear(cfg.ar_hidden, 2)
+        self.direct = nn.Linear(NUM_FEATURES, 2, bias=False)  # features straight to each kind's logit
+        cell, kind, edge = decision_order(h, w)
+        self.register_buffer("dec_cell", torch.from_numpy(cell.copy()), persistent=False)
+        self.register_buffer("dec_kind", torch.from_numpy(kind.copy()), persistent=False)
+        self.register_buffer("dec_edge", torch.from_numpy(edge.copy()), persistent=False)
+        self.register_buffer("edge_to_dec", torch.from_numpy(edge.argsort()), persistent=False)
+        template = torch.from_numpy(lat.template()).float()
+        self.register_buffer("base_logits", ((template * 2 - 1) * FIXED_LOGIT).flatten(), persistent=False)
+        self.register_buffer(
+            "flat_index", torch.from_numpy(lat.edge_rc[:, 0] * width + lat.edge_rc[:, 1]), persistent=False
+        )
+        self.shape = (height, width)
+
+    def _grid(self, decision_logits: Tensor) -> Tensor:
+        """Logits in decision order ``[B, E]`` -> full-grid wall logits ``[B, H, W]``."""
+        logits = self.base_logits.to(decision_logits.dtype).expand(len(decision_logits), -1).clone()
+        logits[:, self.flat_index] = decision_logits[:, self.edge_to_dec]
+        return logits.view(len(decision_logits), *self.shape)
+
+    def teacher(self, z: Tensor, walls: Tensor) -> Tensor:
+        """Teacher-forced logits: every decision conditioned on ``walls``' own earlier passages."""
+        from generators.ar import frontier_features
+
+        open_edges = walls.flatten(1)[:, self.flat_index] < 0.5
+        open_dec = open_edges[:, self.dec_edge].cpu().numpy()
+        feats = torch.from_numpy(frontier_features(open_dec, self.size)).to(device=z.device, dtype=z.dtype)
+        emb = self.embed(z).view(len(z), -1, self.units)
+        hidden = F.relu(emb[:, self.dec_cell] + self.context(feats))
+        logits = (hidden * self.out.weight[self.dec_kind]).sum(-1) + self.out.bias[self.dec_kind]
+        logits = logits + (feats * self.direct.weight[self.dec_kind]).sum(-1)
+        return self._grid(logits)
+
+    @torch.no_grad()
+    def forward(self, z: Tensor, threshold: float = 0.5) -> Tensor:
+        """Greedy decoding: each passage is a wall when its probability exceeds ``threshold``."""
+        from generators.ar import greedy_decode
+
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"threshold must be a probability in (0, 1), got {threshold!r}")
+        emb = self.embed(z).view(len(z), -1, self.units).double().cpu().numpy()
+        logits, _ = greedy_decode(
+            emb,
+            self.context.weight.detach().double().cpu().numpy().T,
+            self.out.weight.detach().double().cpu().numpy(),
+            self.out.bias.detach().double().cpu().numpy(),
+            self.direct.weight.detach().double().cpu().numpy(),
+            self.size,
+            wall_above=math.log(threshold) - math.log1p(-threshold),
+        )
+        return self._grid(torch.from_numpy(logits).to(device=z.device, dtype=z.dtype))
 
 
 class MazeAutoencoder(nn.Module):
@@ -208,7 +304,7 @@ class MazeAutoencoder(nn.Module):
         self.encoder = MLPEncoder(cfg) if cfg.arch == "mlp" else ConvEncoder(cfg)
         n_heads = 2 if cfg.kind == "vae" else 1
         self.to_latent = nn.Linear(self.encoder.out_features, n_heads * cfg.latent_dim)
-        self.decoder = Decoder(cfg)
+        self.decoder: Decoder | ARDecoder = ARDecoder(cfg) if cfg.decoder == "ar" else Decoder(cfg)
         d = cfg.latent_dim
         # The prior codes are drawn from: N(0, I) for the VAE, the fitted Gaussian for the AE.
         self.register_buffer("prior_mean", torch.zeros(d))
@@ -244,9 +340,18 @@ class MazeAutoencoder(nn.Module):
             return mu, logvar
         return out, None
 
-    def decode(self, z: Tensor) -> Tensor:
-        """``z: float[B, latent]`` -> wall logits ``float[B, H, W]``."""
-        return self.decoder(z)
+    def decode(self, z: Tensor, threshold: float = 0.5) -> Tensor:
+        """``z: float[B, latent]`` -> wall logits ``float[B, H, W]``.
+
+        ``threshold`` matters only to the ``ar`` decoder, which clips each passage at it before
+        deciding the next; clip its output at the same threshold.
+        """
+        return self.decoder(z, threshold=threshold)
+
+    def teacher_logits(self, z: Tensor, walls: Tensor) -> Tensor:
+        """The logits the loss compares with ``walls``: `decode` for the ``mlp`` decoder; for the
+        ``ar`` decoder each passage conditioned on the earlier passages of ``walls`` itself."""
+        return self.decoder.teacher(z, walls)
 
     def passage_logits(self, logits: Tensor) -> Tensor:
         """Full-grid ``logits: float[B, H, W]`` -> passage wall logits ``float[B, E]`` (lattice order)."""
@@ -260,7 +365,7 @@ class MazeAutoencoder(nn.Module):
         """Encode, draw ``z`` (the mean for the AE), decode: ``logits``, ``mu``, ``logvar``, ``z``."""
         mu, logvar = self.encode(walls)
         z = self.reparameterize(mu, logvar, generator) if logvar is not None else mu
-        out = {"logits": self.decode(z), "mu": mu, "z": z}
+        out = {"logits": self.teacher_logits(z, walls.float()), "mu": mu, "z": z}
         if logvar is not None:
             out["logvar"] = logvar
         return out
@@ -269,14 +374,20 @@ class MazeAutoencoder(nn.Module):
         """Standard-normal ``eps: float[B, latent]`` -> codes from the prior, scaled by ``temperature``."""
         return self.prior_mean + temperature * eps @ self.prior_scale_tril.T
 
-    def sample(self, n: int, generator: torch.Generator | None = None, temperature: float = 1.0) -> Tensor:
+    def sample(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        temperature: float = 1.0,
+        threshold: float = 0.5,
+    ) -> Tensor:
         """Wall logits ``float[n, H, W]`` of ``n`` mazes decoded from prior codes."""
         eps = torch.randn((n, self.cfg.latent_dim), generator=generator, device=self.prior_mean.device)
-        return self.decode(self.prior_codes(eps, temperature))
+        return self.decode(self.prior_codes(eps, temperature), threshold)
 
-    def reconstruct(self, walls: Tensor) -> Tensor:
+    def reconstruct(self, walls: Tensor, threshold: float = 0.5) -> Tensor:
         """Wall logits ``float[B, H, W]`` decoded from the mean code of ``walls``."""
-        return self.decode(self.encode(walls)[0])
+        return self.decode(self.encode(walls)[0], threshold)
 
     @torch.no_grad()
     def fit_prior(self, codes: Tensor) -> None:

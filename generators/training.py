@@ -44,7 +44,8 @@ CARD_VERSION = 1
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Every training setting; the defaults are the shipped VAE's.
+    """Every training setting. The defaults are the shipped AE's; `default_config` gives each
+    shipped model's (``default_config("vae")``: the autoregressive decoder, beta 0.3, 14 epochs).
 
     Model: see `ModelConfig`. Data: see `DatasetConfig` (``dataset_size`` and ``val_size`` are its
     ``n_train`` / ``n_val``; ``data_seed`` its seed). Optimisation: Adam with ``lr`` decayed by a
@@ -61,6 +62,8 @@ class TrainConfig:
     channels: int = 16
     output: str = "passages"
     recon_loss: str = "bce"
+    decoder: str = "mlp"
+    ar_hidden: int = 16
     generator: str = "backtracker"
     size: tuple[int, int] = (14, 14)
     dataset_size: int = 100_000
@@ -93,6 +96,8 @@ class TrainConfig:
             channels=self.channels,
             output=self.output,  # type: ignore[arg-type]
             recon_loss=self.recon_loss,  # type: ignore[arg-type]
+            decoder=self.decoder,  # type: ignore[arg-type]
+            ar_hidden=self.ar_hidden,
         )
 
     def dataset_config(self) -> DatasetConfig:
@@ -119,6 +124,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "hidden": 512,
         "depth": 1,
         "output": "grid",
+        "decoder": "mlp",
         "recon_loss": "mse",
         "dataset_size": 1_280,
         "batch_size": 128,
@@ -129,6 +135,20 @@ PRESETS: dict[str, dict[str, Any]] = {
         "threshold": 0.5,
     },
 }
+
+
+# What `daedalus-gym train <kind>` starts from: the shipped model's settings for that kind.
+SHIPPED: dict[str, dict[str, Any]] = {
+    "ae": {},  # the dataclass defaults: conv encoder, MLP decoder over the passages, latent 128
+    "vae": {"decoder": "ar", "hidden": 512, "ar_hidden": 16, "epochs": 14, "beta": 0.3},
+}
+
+
+def default_config(kind: str) -> TrainConfig:
+    """The settings the shipped model of ``kind`` (``"ae"`` or ``"vae"``) was trained with."""
+    if kind not in SHIPPED:
+        raise ValueError(f"kind must be one of {sorted(SHIPPED)}, got {kind!r}")
+    return replace(TrainConfig(kind=kind), **SHIPPED[kind])
 
 
 def apply_preset(cfg: TrainConfig, preset: str | None) -> TrainConfig:
@@ -161,7 +181,7 @@ def prior_sample_quality(
     model.eval()
     eps = torch.from_numpy(np.random.default_rng(seed).standard_normal((n, model.cfg.latent_dim))).float()
     eps = eps.to(model.prior_mean.device)
-    probs = torch.sigmoid(model.decode(model.prior_codes(eps, temperature))).cpu().numpy()
+    probs = torch.sigmoid(model.decode(model.prior_codes(eps, temperature), threshold)).cpu().numpy()
     walls = probs > threshold
     return {
         "raw_solvable": float(solvable(walls).mean()),
@@ -176,7 +196,7 @@ def _validation_loss(model: MazeAutoencoder, val: torch.Tensor, beta: float) -> 
     for i in range(0, len(val), 1024):
         batch = val[i : i + 1024].float()
         mu, _ = model.encode(batch)
-        out = {"logits": model.decode(mu), "mu": mu}
+        out = {"logits": model.teacher_logits(mu, batch), "mu": mu}
         terms = model.loss(batch, out, beta=beta)
         for k, v in terms.items():
             totals[k] = totals.get(k, 0.0) + float(v) * len(batch)
@@ -185,7 +205,7 @@ def _validation_loss(model: MazeAutoencoder, val: torch.Tensor, beta: float) -> 
 
 @torch.no_grad()
 def _val_exact(model: MazeAutoencoder, val: torch.Tensor, threshold: float) -> float:
-    walls = torch.sigmoid(model.reconstruct(val.float())) > threshold
+    walls = torch.sigmoid(model.reconstruct(val.float(), threshold)) > threshold
     return float((walls == val.bool()).all(dim=(1, 2)).float().mean())
 
 

@@ -82,10 +82,10 @@ def test_dataset_config_errors() -> None:
 
 # ---------------------------------------------------------------------- models
 @pytest.mark.parametrize("arch", ["mlp", "conv"])
-@pytest.mark.parametrize("output", ["passages", "grid"])
+@pytest.mark.parametrize(("output", "decoder"), [("passages", "mlp"), ("grid", "mlp"), ("passages", "ar")])
 @pytest.mark.parametrize("kind", ["ae", "vae"])
-def test_model_shapes_and_named_losses(arch: str, output: str, kind: str) -> None:
-    model = tiny_model(kind, arch=arch, output=output)
+def test_model_shapes_and_named_losses(arch: str, output: str, decoder: str, kind: str) -> None:
+    model = tiny_model(kind, arch=arch, output=output, decoder=decoder)
     walls = torch.from_numpy(build_dataset(DatasetConfig(size=SIZE, n_train=6, n_val=0)).train).float()
     out = model(walls)
     assert out["logits"].shape == walls.shape
@@ -259,10 +259,11 @@ def test_blog_preset() -> None:
 
 
 # ---------------------------------------------------------------------- generators
+@pytest.mark.parametrize("decoder", ["mlp", "ar"])
 @pytest.mark.parametrize("kind", ["ae", "vae"])
 @pytest.mark.parametrize("repair", ["perfect", "connect", None])
-def test_generator_contract(model_file, kind: str, repair: str | None) -> None:
-    gen = make_generator(kind, size=SIZE, model=model_file(kind), repair=repair)
+def test_generator_contract(model_file, kind: str, repair: str | None, decoder: str) -> None:
+    gen = make_generator(kind, size=SIZE, model=model_file(kind, decoder=decoder), repair=repair)
     batch = gen.generate_batch(6, np.random.default_rng(7))
     rng = np.random.default_rng(7)
     singles = [gen.generate(rng) for _ in range(6)]

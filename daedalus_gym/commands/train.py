@@ -3,8 +3,9 @@
 
 Examples::
 
-    daedalus-gym train vae --out runs/vae                  # the shipped VAE's settings
-    daedalus-gym train ae --latent-dim 128 --out runs/ae
+    daedalus-gym train vae --out runs/vae                  # the shipped VAE's settings (ar decoder)
+    daedalus-gym train ae --out runs/ae                    # the shipped AE's settings
+    daedalus-gym train vae --decoder mlp --hidden 1024 --beta 1 --epochs 30 --out runs/vae-mlp
     daedalus-gym train ae --preset blog --out runs/blog    # the blog's MLP 784-512-2, MSE, 1,280 mazes
 
 Flags given on the command line override the preset's values. The run is reproducible from its
@@ -25,6 +26,8 @@ _FLAGS: dict[str, tuple[str, type, str]] = {
     "--channels": ("channels", int, "conv encoder width"),
     "--output": ("output", str, "decoder output: passages (default) or grid"),
     "--recon-loss": ("recon_loss", str, "bce (default) or mse"),
+    "--decoder": ("decoder", str, "decoder: mlp (all passages at once) or ar (passage by passage)"),
+    "--ar-hidden": ("ar_hidden", int, "units per decision of the ar decoder"),
     "--generator": ("generator", str, "classical generator that makes the training data"),
     "--dataset-size": ("dataset_size", int, "training mazes"),
     "--val-size": ("val_size", int, "validation mazes"),
@@ -68,10 +71,10 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from generators.training import TrainConfig, apply_preset, save_trained, train
+    from generators.training import apply_preset, default_config, save_trained, train
 
     torch.set_num_threads(args.threads)
-    cfg = apply_preset(TrainConfig(kind=args.kind), args.preset)
+    cfg = apply_preset(default_config(args.kind), args.preset)
     overrides = {field: getattr(args, flag[2:].replace("-", "_")) for flag, (field, _, _) in _FLAGS.items()}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if args.size is not None:
