@@ -5,19 +5,21 @@ The ``ar`` decoder decides a maze's passages one at a time, in raster order: for
 Each decision is a wall logit computed from two things:
 
 - the latent code, through a per-cell embedding (`generators.models.ARDecoder`);
-- eight context features of the decisions already made, computed here, which tell the network
+- ten context features of the decisions already made, computed here, which tell the network
   what a perfect maze needs at this point. The walk keeps the connectivity of the cells decided
   so far on the frontier (one label per connected component, the classic row-by-row
   transfer-matrix state), so it can say:
 
-  ``[is_right, is_down, up_open, left_open, right_open, right_has_up, loop, strand]``
+  ``[is_right, is_down, up_open, left_open, right_open, right_has_up, loop, strand, in_start,
+  right_in_start]``
 
   ``up_open`` / ``left_open``: the cell's passages up and left are open; ``right_open``: (down
   decisions) its passage right was just opened; ``right_has_up``: (right decisions) the cell to
   the right is already joined from above; ``loop``: opening this passage would close a cycle (the
   cell to the right already belongs to this cell's component); ``strand``: closing it would cut
   this cell's component off from the rest of the maze for good (no other way down or right is
-  left for it).
+  left for it); ``in_start`` / ``right_in_start``: this cell / the cell to the right is already
+  joined to the start cell.
 
 The network still decides every passage itself -- nothing is masked or forced -- so a raw
 decoded maze can have loops or cut-off parts; what the features do is make the tree constraint
@@ -43,7 +45,7 @@ import numpy as np
 from generators._jit import compile_kernel
 from generators.lattice import lattice
 
-NUM_FEATURES = 8
+NUM_FEATURES = 10
 FEATURE_NAMES = (
     "is_right",
     "is_down",
@@ -53,6 +55,8 @@ FEATURE_NAMES = (
     "right_has_up",
     "loop",
     "strand",
+    "in_start",
+    "right_in_start",
 )
 
 
@@ -115,6 +119,7 @@ def _walk(
     below = np.empty(w, dtype=np.int64)  # the same for row r, filled as the row is decided
     for b in range(n_mazes):
         above[:] = -1
+        start = 0  # the label of the start cell's component (cell 0 is labelled 0)
         j = 0
         for r in range(h):
             below[:] = -1
@@ -130,6 +135,8 @@ def _walk(
                                 above[i] = cur
                             if below[i] == up:
                                 below[i] = cur
+                        if start == up:
+                            start = cur
                 else:
                     cur = up if up >= 0 else k
                 right_open = False
@@ -165,6 +172,8 @@ def _walk(
                         | (32 if right_up else 0)
                         | (64 if loop else 0)
                         | (128 if strand else 0)
+                        | (256 if cur == start else 0)
+                        | (512 if kind == 0 and right_up and above[c + 1] == start else 0)
                     )
                     if teacher:
                         for i in range(NUM_FEATURES):
@@ -189,6 +198,8 @@ def _walk(
                                         above[i] = cur
                                     if below[i] == nb:
                                         below[i] = cur
+                                if start == nb:
+                                    start = cur
                         else:
                             below[c] = cur
                     j += 1
@@ -202,7 +213,7 @@ def _kernel() -> Any:
 
 
 def frontier_features(open_dec: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Teacher-forcing features ``float32[B, E, 8]`` of mazes whose decisions (``open_dec:
+    """Teacher-forcing features ``float32[B, E, NUM_FEATURES]`` of mazes whose decisions (``open_dec:
     bool[B, E]``, in `decision_order`) are given."""
     h, w = size
     open_dec = np.ascontiguousarray(open_dec, dtype=np.uint8)
@@ -238,8 +249,8 @@ def greedy_decode(
     wall_above: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Decode ``B`` mazes greedily: per-cell embeddings ``emb: float64[B, N, H]``, the context
-    weights ``w_ctx: [8, H]``, output weights ``w_out: [2, H]``, biases ``b_out: [2]`` and the
-    direct feature weights ``w_direct: [2, 8]``.
+    weights ``w_ctx: [NUM_FEATURES, H]``, output weights ``w_out: [2, H]``, biases ``b_out: [2]`` and the
+    direct feature weights ``w_direct: [2, NUM_FEATURES]``.
 
     A passage is a wall when its logit is above ``wall_above`` (the threshold's logit). Returns
     the wall logits ``float64[B, E]`` and the open passages ``bool[B, E]``, in `decision_order`.

@@ -219,7 +219,7 @@ class ARDecoder(nn.Module):
     layers); then, in raster order (`generators.ar.decision_order`), each passage's wall logit is
     ``b[kind] + w[kind] . relu(embedding[cell] + C @ features) + d[kind] . features``, with ``kind``
     right or down and
-    ``features`` the eight frontier features of the passages already decided
+    ``features`` the ten frontier features of the passages already decided
     (`generators.ar`: loops, cut-off components, open neighbours). Training is teacher-forced
     (`teacher`: features from the training maze, every logit at once); `forward` decodes
     greedily, each passage clipped at ``threshold`` before the next is decided.

@@ -45,7 +45,7 @@ CARD_VERSION = 1
 @dataclass(frozen=True)
 class TrainConfig:
     """Every training setting. The defaults are the shipped AE's; `default_config` gives each
-    shipped model's (``default_config("vae")``: the autoregressive decoder, beta 0.3, 14 epochs).
+    shipped model's (``default_config("vae")``: the autoregressive decoder, beta 0.5, 14 epochs).
 
     Model: see `ModelConfig`. Data: see `DatasetConfig` (``dataset_size`` and ``val_size`` are its
     ``n_train`` / ``n_val``; ``data_seed`` its seed). Optimisation: Adam with ``lr`` decayed by a
@@ -140,7 +140,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 # What `daedalus-gym train <kind>` starts from: the shipped model's settings for that kind.
 SHIPPED: dict[str, dict[str, Any]] = {
     "ae": {},  # the dataclass defaults: conv encoder, MLP decoder over the passages, latent 128
-    "vae": {"decoder": "ar", "hidden": 512, "ar_hidden": 16, "epochs": 14, "beta": 0.3},
+    "vae": {"decoder": "ar", "hidden": 512, "ar_hidden": 16, "epochs": 14, "beta": 0.5},
 }
 
 
