@@ -8,8 +8,7 @@ log-variance (``std = exp(0.5 * logvar)``) instead of a code. Two architectures:
   the latent.
 - ``conv`` (the default): a stride-2 convolution whose every output sits on one lattice cell
   (it sees the cell, its four passages and four pillars), two more conv layers, then a dense
-  layer. Convolutions suit the grid on the way in; on the way out the decoder is an MLP, because a
-  maze's constraints (one connected tree) are global and decoding is the hot path of generation.
+  layer. Convolutions suit the grid on the way in; the decoders are below.
 
 The decoder's output parameterisation:
 
@@ -22,8 +21,11 @@ The decoder's output parameterisation:
 Either way `decode` returns full-grid wall logits ``float[B, H, W]`` (fixed cells get
 ``+/-FIXED_LOGIT``), so thresholding, repair and evaluation never need to know which was used.
 
-Costs for 14x14 cells with the default sizes: about 1.6 M multiply-adds to decode one maze; with
-the repair, about 10,000 mazes per second on two CPU cores.
+Two decoders (``decoder=``): ``mlp`` maps the code to every wall logit at once (about 1.6 M
+multiply-adds a 14x14 maze); ``ar`` (`ARDecoder`, the shipped VAE's) decides the passages one at a
+time from a per-cell embedding of the code and exact frontier features of the passages decided
+before (`generators.ar`). Both generate about 10,000-15,000 mazes per second with the repair on
+two CPU cores.
 """
 
 from __future__ import annotations
@@ -217,10 +219,10 @@ class ARDecoder(nn.Module):
 
     The code is mapped once to an ``ar_hidden``-vector per cell (an MLP of ``depth`` hidden
     layers); then, in raster order (`generators.ar.decision_order`), each passage's wall logit is
-    ``b[kind] + w[kind] . relu(embedding[cell] + C @ features) + d[kind] . features``, with ``kind``
-    right or down and
-    ``features`` the ten frontier features of the passages already decided
-    (`generators.ar`: loops, cut-off components, open neighbours). Training is teacher-forced
+    ``b[kind] + w[kind] . relu(embedding[cell] + C @ features) + d[kind] . features``, with
+    ``kind`` right or down and ``features`` the ten frontier features of the passages already
+    decided (`generators.ar`: loops, cut-off components, open neighbours, joined to the start).
+    Training is teacher-forced
     (`teacher`: features from the training maze, every logit at once); `forward` decodes
     greedily, each passage clipped at ``threshold`` before the next is decided.
     """
