@@ -109,6 +109,14 @@ def check_rng(rng: object) -> np.random.Generator:
     return rng
 
 
+def check_uniforms(u: object, draws: int) -> np.ndarray:
+    """``u`` as ``float64[B, draws]`` (a `UniformsGenerator`'s input), or a ValueError naming its shape."""
+    u = np.asarray(u, dtype=np.float64)
+    if u.ndim != 2 or u.shape[1] != draws:
+        raise ValueError(f"u must be float[B, {draws}], got shape {u.shape}")
+    return u
+
+
 def check_count(n: object) -> int:
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
         raise ValueError(f"n must be a non-negative int, got {n!r}")

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from generators.base import MazeGenerator, check_count, check_rng
+from generators.base import MazeGenerator, check_count, check_rng, check_uniforms
 from generators.lattice import lattice
 from generators.spanning_tree import maximum_spanning_tree
 
@@ -32,9 +32,7 @@ class KruskalGenerator(MazeGenerator):
     def walls_from_uniforms(self, u: np.ndarray) -> np.ndarray:
         """``u: float[B, E]`` edge weights -> ``walls: bool[B, H, W]``; deterministic."""
         lat = lattice(*self.cells)
-        u = np.asarray(u, dtype=np.float64)
-        if u.ndim != 2 or u.shape[1] != lat.num_edges:
-            raise ValueError(f"u must be float[B, {lat.num_edges}], got shape {u.shape}")
+        u = check_uniforms(u, lat.num_edges)
         return lat.walls_from_passages(maximum_spanning_tree(lat, u))
 
     def generate_walls(self, n: int, rng: np.random.Generator) -> np.ndarray:

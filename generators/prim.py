@@ -33,7 +33,7 @@ from typing import ClassVar
 import numpy as np
 
 from generators._jit import compile_kernel
-from generators.base import MazeGenerator, check_count, check_rng
+from generators.base import MazeGenerator, check_count, check_rng, check_uniforms
 from generators.lattice import Lattice, lattice
 
 # Below this many mazes the per-maze Python loop beats the numpy lock-step loop.
@@ -215,9 +215,7 @@ class PrimGenerator(MazeGenerator):
     def walls_from_uniforms(self, u: np.ndarray) -> np.ndarray:
         """``u: float[B, N - 1]`` in ``[0, 1)`` -> ``walls: bool[B, H, W]``; deterministic."""
         h, w = self.cells
-        u = np.asarray(u, dtype=np.float64)
-        if u.ndim != 2 or u.shape[1] != self.num_draws():
-            raise ValueError(f"u must be float[B, {self.num_draws()}], got shape {u.shape}")
+        u = check_uniforms(u, self.num_draws())
         kernel = jit_kernel()
         if kernel is not None:
             walls = np.ones((len(u), 2 * h + 1, 2 * w + 1), dtype=bool)

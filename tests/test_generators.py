@@ -331,3 +331,14 @@ def test_mst_empty_batch():
 def test_mst_bad_weights(weights, match):
     with pytest.raises(ValueError, match=match):
         maximum_spanning_tree(lattice(3, 3), weights)
+
+
+@pytest.mark.parametrize("name", ["backtracker", "kruskal", "prim"])
+def test_walls_from_uniforms_rejects_the_wrong_shape(name):
+    gen = make_generator(name, size=(3, 4))
+    draws = gen.num_draws()
+    with pytest.raises(ValueError, match=rf"u must be float\[B, {draws}\], got shape \(2, {draws + 1}\)"):
+        gen.walls_from_uniforms(np.zeros((2, draws + 1)))
+    with pytest.raises(ValueError, match=r"got shape \(5,\)"):
+        gen.walls_from_uniforms(np.zeros(5))
+    assert gen.walls_from_uniforms(np.zeros((0, draws))).shape == (0, *gen.shape)
