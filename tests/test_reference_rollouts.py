@@ -1,0 +1,24 @@
+"""Same seeds, same mazes and rollouts: every id replays the fingerprints recorded in
+``tests/data/reference_rollouts.json`` (written by ``tests/_record_reference.py``)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import _record_reference as ref
+
+REFERENCE = json.loads(ref.PATH.read_text())
+
+
+@pytest.mark.parametrize("key", sorted(REFERENCE))
+def test_rollout_matches_reference(key: str) -> None:
+    parts = key.split("|")
+    if parts[0] == "generator":
+        got = ref.generator_batch(parts[1], int(parts[2]))
+    else:
+        env_id, kind, mode, seed = parts
+        run = ref.single_rollout if kind == "single" else ref.vector_rollout
+        got = run(env_id, int(seed), mode)
+    assert got == REFERENCE[key]
