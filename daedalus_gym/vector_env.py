@@ -14,7 +14,7 @@ from gymnasium.vector.utils import batch_space
 
 from daedalus_gym.env import AGENT, GOAL, WALL, MazeEnv, ObsMode, check_given_maze
 from daedalus_gym.rendering import COLORS
-from daedalus_gym.solvability import shortest_path_lengths
+from generators.shortest_paths import shortest_path_lengths
 from generators import Generator, Maze, MazeGenerator
 from generators.base import NoiseGenerator, UniformsGenerator
 
@@ -92,7 +92,7 @@ class MazeVectorEnv(VectorEnv):
     the single env's mazes, only slower.
 
     Every maze is checked before it is served, in the refill batch: ``check="bfs"`` (default)
-    runs `daedalus_gym.solvability.shortest_path_lengths`, a batched BFS that gives the same
+    runs `generators.shortest_paths.shortest_path_lengths`, a batched BFS that gives the same
     answers as networkx (tested) about 200x faster; ``check="networkx"`` runs networkx BFS per
     maze like `MazeEnv` (about 1.5 ms a maze at 14x14). An unsolvable maze is skipped, as
     `MazeEnv` skips it; ``max_attempts`` unsolvable mazes in a row raise ``RuntimeError``

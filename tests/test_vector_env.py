@@ -20,7 +20,7 @@ from gymnasium.utils.passive_env_checker import check_obs
 from gymnasium.vector import AutoresetMode
 
 import daedalus_gym
-from daedalus_gym.solvability import shortest_path_lengths
+from generators.shortest_paths import shortest_path_lengths
 from daedalus_gym.vector_env import MazeVectorEnv
 from generators import Maze, MazeGenerator, make_generator, registered_generators
 from generators.backtracker import BacktrackerGenerator, _carve_one

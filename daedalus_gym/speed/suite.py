@@ -31,7 +31,7 @@ import gymnasium as gym
 import numpy as np
 
 import daedalus_gym  # noqa: F401 -- registers the ids
-from daedalus_gym.solvability import shortest_path_lengths
+from generators.shortest_paths import shortest_path_lengths
 from daedalus_gym.speed import peers
 from daedalus_gym.speed.measure import best_rate, machine, rate_for
 from generators import make_generator, registered_generators
