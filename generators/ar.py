@@ -209,7 +209,7 @@ def _walk(
 
 @lru_cache(maxsize=1)
 def _kernel() -> Any:
-    return compile_kernel(_walk) or _walk
+    return compile_kernel(_walk)
 
 
 def frontier_features(open_dec: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -281,7 +281,7 @@ def greedy_decode(
 
     # Mazes are independent and the compiled walk releases the GIL: split a large batch over
     # torch's thread count (the CLI's --threads), each thread on its own rows.
-    threads = _threads() if n >= 256 and kernel is not _walk else 1
+    threads = _threads() if n >= 256 else 1
     if threads == 1:
         run(0, n)
     else:

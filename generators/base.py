@@ -110,11 +110,50 @@ def check_rng(rng: object) -> np.random.Generator:
 
 
 def check_uniforms(u: object, draws: int) -> np.ndarray:
-    """``u`` as ``float64[B, draws]`` (a `UniformsGenerator`'s input), or a ValueError naming its shape."""
-    u = np.asarray(u, dtype=np.float64)
+    """``u`` as ``float64[B, draws]`` with every value finite and in ``[0, 1)`` (a
+    `UniformsGenerator`'s input), or a ValueError naming the bad shape or value.
+
+    Checked once at the public entry: the compiled kernels index tables and grids with
+    ``int(u * k)`` and trust it to lie in ``0..k-1``; a value outside ``[0, 1)`` would read or
+    write outside them (or silently give a maze that is not perfect).
+    """
+    u = np.asarray(u)
+    if u.dtype == np.bool_ or not (np.issubdtype(u.dtype, np.floating) or np.issubdtype(u.dtype, np.integer)):
+        raise ValueError(f"u must be real numbers float[B, {draws}] in [0, 1), got dtype {u.dtype}")
+    u = u.astype(np.float64, copy=False)
     if u.ndim != 2 or u.shape[1] != draws:
         raise ValueError(f"u must be float[B, {draws}], got shape {u.shape}")
+    # NaN fails both comparisons, so this also rejects NaN.
+    inside = (u >= 0.0) & (u < 1.0)
+    if not inside.all():
+        where = tuple(int(i) for i in np.argwhere(~inside)[0])
+        raise ValueError(f"u must hold uniforms in [0, 1), got {float(u[where])!r} at index {where}")
     return u
+
+
+def check_real(
+    value: object, name: str, low: float, high: float, *, low_open: bool = False, high_open: bool = False
+) -> float:
+    """``value`` as a finite float in ``[low, high]`` (either end open on request), or an error
+    naming ``name``, the value and the accepted range. A bool is not a number here."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    x = float(value)
+    ok = np.isfinite(x) and (x > low if low_open else x >= low) and (x < high if high_open else x <= high)
+    if not ok:
+        span = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be a finite number in {span}, got {value!r}")
+    return x
+
+
+def check_int(value: object, name: str, low: int, high: int | None = None) -> int:
+    """``value`` as an int in ``[low, high]``, or an error naming ``name`` and the accepted range."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < low or (high is not None and value > high):
+        accepted = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be an int {accepted}, got {value!r}")
+    return int(value)
 
 
 def check_count(n: object) -> int:
@@ -184,3 +223,32 @@ class MazeGenerator(ABC):
         start = (1, 1)
         goal = farthest_cell(walls, start) if self.goal_mode == "farthest" else None
         return Maze(walls, start, goal)
+
+
+class UniformsMazeGenerator(MazeGenerator):
+    """A `MazeGenerator` whose mazes are a deterministic function of uniforms drawn up front (the
+    `UniformsGenerator` fast path): subclasses give `num_draws` and `_walls`.
+
+    `walls_from_uniforms` checks its input once, here; `_walls` trusts it (the compiled kernels
+    behind it index with ``int(u * k)``).
+    """
+
+    @abstractmethod
+    def num_draws(self) -> int:
+        """Uniforms consumed per maze."""
+
+    @abstractmethod
+    def _walls(self, u: np.ndarray) -> np.ndarray:
+        """Checked ``u: float64[B, num_draws()]`` in ``[0, 1)`` -> ``walls: bool[B, H, W]``."""
+
+    def walls_from_uniforms(self, u: np.ndarray) -> np.ndarray:
+        """``u: float[B, num_draws()]`` in ``[0, 1)`` -> ``walls: bool[B, H, W]``; deterministic.
+
+        Raises:
+            ValueError: ``u`` has the wrong shape, or a value that is not finite or not in ``[0, 1)``.
+        """
+        return self._walls(check_uniforms(u, self.num_draws()))
+
+    def generate_walls(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        n, rng = check_count(n), check_rng(rng)
+        return self._walls(rng.random((n, self.num_draws())))

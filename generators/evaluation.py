@@ -32,7 +32,8 @@ import numpy as np
 from generators.base import MazeGenerator
 from generators.dataset import DatasetConfig, MazeDataset, load_dataset
 from generators.maze import is_perfect
-from generators.repair import path_lengths, repair, solvable
+from generators.repair import repair
+from generators.shortest_paths import path_lengths, solvable
 
 ACTIVE_UNIT_THRESHOLD = 0.01
 
@@ -146,7 +147,7 @@ def _repair_times(generator: MazeGenerator, raw: np.ndarray, logits: np.ndarray 
 
 
 def active_units(generator: MazeGenerator, val: np.ndarray) -> int | None:
-    model = getattr(generator, "_model", None)
+    model = getattr(generator, "model", None)
     if model is None:
         return None
     import torch
@@ -335,7 +336,7 @@ def save_traversal(
     grid runs ``span`` standard deviations of the prior either side of its mean (N(0, I) for the
     VAE, the fitted Gaussian for the AE), the other units held at the prior mean.
     """
-    model = getattr(generator, "_model", None)
+    model = getattr(generator, "model", None)
     if model is None:
         return
     import torch
@@ -405,7 +406,7 @@ def save_figures(
     written = [out / f"{stem}_samples.png", out / f"{stem}_histograms.png"]
     save_montage(written[0], arrays["raw"], arrays["walls"])
     save_histograms(written[1], arrays)
-    if getattr(generator, "_model", None) is not None:
+    if getattr(generator, "model", None) is not None:
         written.append(out / f"{stem}_traversal.png")
         save_traversal(written[-1], generator, arrays["val"])
     return written

@@ -14,12 +14,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from generators.base import MazeGenerator, check_count, check_rng, check_uniforms
+from generators.base import UniformsMazeGenerator
 from generators.lattice import lattice
 from generators.spanning_tree import maximum_spanning_tree
 
 
-class KruskalGenerator(MazeGenerator):
+class KruskalGenerator(UniformsMazeGenerator):
     """Perfect mazes from a random-weight maximum spanning tree: short, branchy dead ends."""
 
     name = "kruskal"
@@ -29,12 +29,6 @@ class KruskalGenerator(MazeGenerator):
         """Uniforms consumed per maze: one per lattice edge."""
         return lattice(*self.cells).num_edges
 
-    def walls_from_uniforms(self, u: np.ndarray) -> np.ndarray:
-        """``u: float[B, E]`` edge weights -> ``walls: bool[B, H, W]``; deterministic."""
+    def _walls(self, u: np.ndarray) -> np.ndarray:
         lat = lattice(*self.cells)
-        u = check_uniforms(u, lat.num_edges)
         return lat.walls_from_passages(maximum_spanning_tree(lat, u))
-
-    def generate_walls(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        n, rng = check_count(n), check_rng(rng)
-        return self.walls_from_uniforms(rng.random((n, self.num_draws())))

@@ -8,8 +8,8 @@ Making ``n`` mazes from an rng:
 2. map ``eps`` to codes: the VAE's prior ``N(0, I)`` scaled by ``temperature``; the AE's Gaussian
    fitted to its training codes (``sampling="prior"``), or the blog's evenly spaced grid of
    codes around the origin (``sampling="grid"``, which takes its points from ``eps`` too);
-3. decode in batches to wall logits and clip: a cell is a wall where its probability exceeds
-   ``threshold``;
+3. decode in batches to wall logits through the model's own interface (``model.prior_codes``,
+   ``model.decode``) and clip: a cell is a wall where its probability exceeds ``threshold``;
 4. repair (`generators.repair`): ``"perfect"`` (default) keeps the maximum spanning tree of the
    decoder's passage log-odds, ``"connect"`` opens the fewest walls that join start and goal,
    ``None`` keeps the raw drawing (start and goal cells opened so it is a valid `Maze`).
@@ -28,10 +28,18 @@ ones) is what it was trained and evaluated on; other sizes are a convenience.
 
 Models load from safetensors files (`generators.models.load_model`); without ``model=`` the
 shipped weights in ``generators/pretrained/`` are used. Loaded models are cached per file.
+
+Forked processes (the async vector env's workers under the default ``fork`` start method) decode
+on one torch thread: GNU OpenMP, torch's intra-op thread pool, does not survive ``fork``, and the
+first parallel torch operation in a child of a parent that had already used the pool waits
+forever for threads the child does not have. PyTorch's own DataLoader workers set one thread for
+the same reason; a worker env decodes a maze or two at a time, where more threads do not help.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -40,7 +48,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from generators.base import GoalMode, MazeGenerator, check_count, check_rng
+from generators.base import GoalMode, MazeGenerator, check_count, check_int, check_real, check_rng
 from generators.lattice import lattice
 from generators.maze import is_perfect
 from generators.models import FIXED_LOGIT
@@ -50,6 +58,20 @@ Sampling = Literal["prior", "grid"]
 # Batches up to this many mazes are decoded on one thread (see `decode_codes`).
 _FEW_ROWS = 32
 Precision = Literal["float32", "float64"]
+# Latent noise is scaled by this at most: far beyond it every draw decodes to the same saturated
+# maze, whatever the seed.
+MAX_TEMPERATURE = 10.0
+MAX_GRID_RADIUS = 10.0
+
+
+def _one_torch_thread_after_fork() -> None:
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; see the module notes
+    os.register_at_fork(after_in_child=_one_torch_thread_after_fork)
 
 
 def pretrained_path(kind: str) -> Path:
@@ -126,22 +148,21 @@ class LearnedGenerator(MazeGenerator):
     ) -> None:
         super().__init__(size, goal)
         self.repair_mode = check_repair_mode(repair)
-        if not 0.0 < float(threshold) < 1.0:
-            raise ValueError(f"threshold must be a probability in (0, 1), got {threshold!r}")
-        if not float(temperature) >= 0.0:
-            raise ValueError(f"temperature must be >= 0, got {temperature!r}")
+        threshold = check_real(threshold, "threshold", 0.0, 1.0, low_open=True, high_open=True)
+        temperature = check_real(temperature, "temperature", 0.0, MAX_TEMPERATURE)
         if sampling not in ("prior", "grid"):
             raise ValueError(f"sampling must be 'prior' or 'grid', got {sampling!r}")
         if sampling == "grid" and self.kind != "ae":
             raise ValueError(f"sampling={sampling!r} is for the AE; the VAE samples its prior N(0, I)")
-        if not (isinstance(grid_steps, int) and grid_steps >= 2 and grid_radius > 0):
-            raise ValueError(
-                f"grid needs grid_steps >= 2 and grid_radius > 0, got {grid_steps!r}, {grid_radius!r}"
-            )
-        if not (isinstance(batch_size, int) and batch_size >= 1):
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        grid_radius = check_real(grid_radius, "grid_radius", 0.0, MAX_GRID_RADIUS, low_open=True)
+        grid_steps = check_int(grid_steps, "grid_steps", 2, 10_000)
+        batch_size = check_int(batch_size, "batch_size", 1, 1 << 20)
         if precision not in ("float32", "float64"):
             raise ValueError(f"precision must be 'float32' or 'float64', got {precision!r}")
+        if model is not None and not isinstance(model, (str, Path)):
+            raise TypeError(
+                f"model must be a path to a .safetensors file or None, got {type(model).__name__}"
+            )
         self.model_path = Path(model) if model is not None else pretrained_path(self.kind)
         self.threshold = float(threshold)
         self.temperature = float(temperature)
@@ -168,6 +189,11 @@ class LearnedGenerator(MazeGenerator):
         self.__dict__.update(state)
         self._model = load_cached(self.model_path)
         self._lattice = lattice(*self.cells)
+
+    @property
+    def model(self) -> Any:
+        """The loaded `generators.models.MazeAutoencoder` (float32, shared per file: do not modify)."""
+        return self._model
 
     @property
     def latent_dim(self) -> int:
@@ -203,27 +229,27 @@ class LearnedGenerator(MazeGenerator):
     # ------------------------------------------------------------------ sampling
     def codes_from_noise(self, eps: np.ndarray) -> np.ndarray:
         """Standard-normal ``eps: float[B, latent]`` -> latent codes ``float64[B, latent]``."""
-        eps = np.asarray(eps, dtype=np.float64)
-        mean = self._model.prior_mean.double().numpy()
-        tril = self._model.prior_scale_tril.double().numpy()
-        if self.sampling == "grid":
-            import torch
+        import torch
 
-            # The normal CDF turns each draw into a uniform one, which picks one of the grid's
-            # points along that unit with equal chance.
-            uniform = torch.special.ndtr(torch.from_numpy(eps)).numpy()
-            index = np.minimum((uniform * self.grid_steps).astype(np.int64), self.grid_steps - 1)
-            points = np.linspace(-self.grid_radius, self.grid_radius, self.grid_steps)
-            std = np.sqrt((tril**2).sum(axis=1))
-            return points[index] * std * self.temperature
-        return mean + self.temperature * eps @ tril.T
+        model = self._model_at(torch.float64)
+        eps_t = torch.from_numpy(np.ascontiguousarray(eps, dtype=np.float64))
+        with torch.no_grad():
+            if self.sampling == "grid":
+                # The normal CDF turns each draw into a uniform one, which picks one of the grid's
+                # points along that unit with equal chance.
+                uniform = torch.special.ndtr(eps_t).numpy()
+                index = np.minimum((uniform * self.grid_steps).astype(np.int64), self.grid_steps - 1)
+                points = np.linspace(-self.grid_radius, self.grid_radius, self.grid_steps)
+                std = np.sqrt((model.prior_scale_tril.numpy() ** 2).sum(axis=1))
+                return points[index] * std * self.temperature
+            return model.prior_codes(eps_t, self.temperature).numpy()
 
     def decode_codes(self, codes: np.ndarray) -> np.ndarray:
         """Codes ``float[B, latent]`` -> wall logits ``float32[B, h, w]`` on the model's own grid."""
         import torch
 
         dtype = torch.float64 if self.precision == "float64" else torch.float32
-        net = self._decoder(dtype)
+        model = self._model_at(dtype)
         out = np.empty((len(codes), *self._model.cfg.shape), dtype=np.float32)
         threads = torch.get_num_threads()
         # A few rows are a matrix-vector product: splitting it over threads costs more than it
@@ -235,15 +261,15 @@ class LearnedGenerator(MazeGenerator):
             with torch.no_grad():
                 for i in range(0, len(codes), self.batch_size):
                     z = torch.from_numpy(np.ascontiguousarray(codes[i : i + self.batch_size])).to(dtype)
-                    out[i : i + len(z)] = net(z, threshold=self.threshold).float().numpy()
+                    out[i : i + len(z)] = model.decode(z, self.threshold).float().numpy()
         finally:
             if few:
                 torch.set_num_threads(threads)
         return out
 
-    def _decoder(self, dtype: Any) -> Any:
-        # One decoder copy per precision, built on first use and shared by generators of the model.
-        return _decoder_copy(str(self.model_path.resolve()), self.model_path.stat().st_mtime, str(dtype))
+    def _model_at(self, dtype: Any) -> Any:
+        # One model per file and precision, loaded on first use and shared by its generators.
+        return _model_at(str(self.model_path.resolve()), self.model_path.stat().st_mtime, str(dtype))
 
     def draw_noise(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """The latent noise of ``n`` mazes, ``float64[n, noise_dim]``: one standard-normal row per maze."""
@@ -252,17 +278,30 @@ class LearnedGenerator(MazeGenerator):
 
     def draw(self, n: int, rng: np.random.Generator) -> LearnedBatch:
         """``n`` mazes with their raw drawings, repaired walls and repair cost."""
-        return self.draw_from_noise(self.draw_noise(n, rng))
+        return self._draw(self.draw_noise(n, rng))
 
     def walls_from_noise(self, noise: np.ndarray) -> np.ndarray:
         """``noise: float[B, noise_dim]`` -> ``walls: bool[B, H, W]`` (the `NoiseGenerator` fast path)."""
         return self.draw_from_noise(noise).walls
 
     def draw_from_noise(self, eps: np.ndarray) -> LearnedBatch:
-        """Decode, clip and repair the mazes of standard-normal ``eps: float[B, noise_dim]``."""
-        eps = np.asarray(eps, dtype=np.float64)
+        """Decode, clip and repair the mazes of standard-normal ``eps: float[B, noise_dim]``.
+
+        Raises:
+            ValueError: ``eps`` has the wrong shape or a value that is not finite.
+        """
+        eps = np.asarray(eps)
+        if eps.dtype == np.bool_ or not np.issubdtype(eps.dtype, np.number) or np.iscomplexobj(eps):
+            raise ValueError(f"noise must be real float[B, {self.noise_dim}], got dtype {eps.dtype}")
+        eps = eps.astype(np.float64, copy=False)
         if eps.ndim != 2 or eps.shape[1] != self.noise_dim:
             raise ValueError(f"noise must be float[B, {self.noise_dim}], got shape {eps.shape}")
+        if not np.isfinite(eps).all():
+            bad = eps[~np.isfinite(eps)][0]
+            raise ValueError(f"noise must be finite standard-normal draws, got {bad!r}")
+        return self._draw(eps)
+
+    def _draw(self, eps: np.ndarray) -> LearnedBatch:
         tiles = self.decode_codes(self.codes_from_noise(eps.reshape(-1, self.latent_dim)))
         logits = self._assemble(tiles.reshape(len(eps), self.tiles[0] * self.tiles[1], *tiles.shape[1:]))
         raw = logits > _logit(self.threshold)
@@ -319,14 +358,16 @@ def _logit(p: float) -> float:
 
 
 @lru_cache(maxsize=8)
-def _decoder_copy(path: str, mtime: float, dtype_name: str) -> Any:
-    import copy
-
+def _model_at(path: str, mtime: float, dtype_name: str) -> Any:
+    """The model of ``path`` in float32 (the shared one) or float64 (loaded again from the file:
+    rebuilding from the weights is exact, float16/float32 values widen without rounding)."""
     import torch
 
-    model = _load(path, mtime)
-    dtype = torch.float64 if dtype_name == str(torch.float64) else torch.float32
-    return copy.deepcopy(model.decoder).to(dtype).eval()
+    from generators.models import load_model
+
+    if dtype_name == str(torch.float32):
+        return _load(path, mtime)
+    return load_model(path).to(torch.float64)
 
 
 class AEGenerator(LearnedGenerator):

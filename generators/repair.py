@@ -18,11 +18,13 @@ modes, selected by ``repair=``:
 
 Every repaired maze records how many cells the repair changed.
 
-Flood fills run on bitboards: a whole grid is one Python integer with a zero guard column after
-each row (``stride = W + 1``), so one step in all four directions is four shifts, an or and an
-and, whatever the grid size. A fill also takes a whole rightward run at once with the carry trick
-``((open + seed) ^ open) & open``. Cost per maze: O(path turns) big-integer operations for a
-fill, about a tenth of a millisecond for 14x14 cells; ``connect`` pays one fill per opened wall.
+Which grids need connecting is the batched BFS of `generators.shortest_paths` (the one
+shortest-path engine). The 0-1 search for the fewest walls to open asks a different question, and
+its flood fills run on bitboards: a whole grid is one Python integer with a zero guard column
+after each row (``stride = W + 1``), so one step in all four directions is four shifts, an or and
+an and, whatever the grid size. A fill also takes a whole rightward run at once with the carry
+trick ``((open + seed) ^ open) & open``. Cost per cut-off maze: O(path turns) big-integer
+operations per fill, about a tenth of a millisecond for 14x14 cells, one fill per opened wall.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Literal
 import numpy as np
 
 from generators.lattice import Lattice, lattice
+from generators.shortest_paths import solvable
 from generators.spanning_tree import maximum_spanning_tree
 
 RepairMode = Literal["connect", "perfect"]
@@ -113,19 +116,6 @@ class _Board:
                 return seed
             seed = grown
 
-    def distance(self, open_: int, start: int, goal: int) -> int:
-        """BFS steps from ``start`` to ``goal`` through ``open_`` cells; -1 if unreachable."""
-        s = self.stride
-        seen = frontier = start
-        steps = 0
-        while not seen & goal:
-            frontier = ((frontier << 1) | (frontier >> 1) | (frontier << s) | (frontier >> s)) & open_ & ~seen
-            if not frontier:
-                return -1
-            seen |= frontier
-            steps += 1
-        return steps
-
 
 def _min_walls_to_open(board: _Board, open_: int, start: int, goal: int) -> int:
     """The fewest interior wall cells (as a bitmask) whose opening joins ``start`` to ``goal``."""
@@ -144,42 +134,6 @@ def _min_walls_to_open(board: _Board, open_: int, start: int, goal: int) -> int:
         opened |= wall
         target = wall | board.fill(board.dilate(wall) & open_ & layers[k - 1], open_)
     return opened
-
-
-# ---------------------------------------------------------------------- batch queries
-def solvable(
-    walls: np.ndarray, start: tuple[int, int] | None = None, goal: tuple[int, int] | None = None
-) -> np.ndarray:
-    """``walls: bool[B, H, W]`` -> ``bool[B]``: goal reachable from start (default: corner cells).
-
-    A grid whose start or goal is itself a wall is unsolvable.
-    """
-    walls = _check_batch(walls)
-    d_start, d_goal = _corner_cells(walls.shape[1:])
-    start, goal = start or d_start, goal or d_goal
-    board = _Board(walls.shape[1:])
-    s_bit, g_bit = board.bit(start), board.bit(goal)
-    out = np.zeros(len(walls), dtype=bool)
-    for i, open_ in enumerate(board.pack(~walls)):
-        if open_ & s_bit and open_ & g_bit:
-            out[i] = bool(board.fill(s_bit, open_) & g_bit)
-    return out
-
-
-def path_lengths(
-    walls: np.ndarray, start: tuple[int, int] | None = None, goal: tuple[int, int] | None = None
-) -> np.ndarray:
-    """``walls: bool[B, H, W]`` -> ``int[B]`` shortest start-goal path in steps, -1 if none."""
-    walls = _check_batch(walls)
-    d_start, d_goal = _corner_cells(walls.shape[1:])
-    start, goal = start or d_start, goal or d_goal
-    board = _Board(walls.shape[1:])
-    s_bit, g_bit = board.bit(start), board.bit(goal)
-    out = np.full(len(walls), -1, dtype=np.int64)
-    for i, open_ in enumerate(board.pack(~walls)):
-        if open_ & s_bit and open_ & g_bit:
-            out[i] = board.distance(open_, s_bit, g_bit)
-    return out
 
 
 # ---------------------------------------------------------------------- repair
@@ -204,10 +158,11 @@ def repair_connect(
     fixed[:, :, 0] = fixed[:, :, -1] = True
     fixed[:, start[0], start[1]] = False
     fixed[:, goal[0], goal[1]] = False
-    board = _Board(shape)
-    s_bit, g_bit = board.bit(start), board.bit(goal)
-    for i, open_ in enumerate(board.pack(~fixed)):
-        if not board.fill(s_bit, open_) & g_bit:
+    cut_off = np.flatnonzero(~solvable(fixed, start, goal))
+    if cut_off.size:
+        board = _Board(shape)
+        s_bit, g_bit = board.bit(start), board.bit(goal)
+        for i, open_ in zip(cut_off.tolist(), board.pack(~fixed[cut_off]), strict=True):
             fixed[i] &= ~board.unpack(_min_walls_to_open(board, open_, s_bit, g_bit))
     changed = np.count_nonzero(fixed != walls, axis=(1, 2))
     return RepairResult(fixed, changed)

@@ -15,6 +15,9 @@ a second. This module runs the same breadth-first search on every grid of a batc
 Work is O(squares explored) per grid plus a few numpy calls per BFS level, about 7 us per
 14x14-cell maze in batches of a thousand: ~200x faster than networkx, with identical answers on
 any grid (the tests compare the two on lattice mazes, random grids and unsolvable ones).
+
+`path_lengths` and `solvable` ask the same question of a batch sharing one start and goal (the
+corner cells by default), the form evaluation and repair use; they run the same search.
 """
 
 from __future__ import annotations
@@ -93,3 +96,35 @@ def _lengths(walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> np.ndarr
             reached = reached[~finished.take(reached // size)]
         frontier = reached
     return length
+
+
+def path_lengths(
+    walls: np.ndarray, start: tuple[int, int] | None = None, goal: tuple[int, int] | None = None
+) -> np.ndarray:
+    """``walls: bool[B, H, W]`` -> ``int64[B]`` shortest start-goal path in steps, -1 if none.
+
+    ``start`` and ``goal`` are ``(row, col)`` squares shared by the batch, by default the corner
+    cells ``(1, 1)`` and ``(H-2, W-2)``; a grid where either is a wall gets -1.
+    """
+    walls = np.asarray(walls)
+    if walls.ndim != 3 or walls.dtype != np.bool_:
+        raise ValueError(f"walls must be bool[B, H, W], got {walls.dtype} of shape {walls.shape}")
+    height, width = walls.shape[1:]
+    start = (1, 1) if start is None else start
+    goal = (height - 2, width - 2) if goal is None else goal
+    for name, (r, c) in (("start", start), ("goal", goal)):
+        if not (0 <= r < height and 0 <= c < width):
+            raise ValueError(f"{name} {(r, c)} is outside the {height}x{width} grid")
+    out = np.full(len(walls), -1, dtype=np.int64)
+    ok = ~walls[:, start[0], start[1]] & ~walls[:, goal[0], goal[1]]
+    if ok.any():
+        n = int(ok.sum())
+        out[ok] = shortest_path_lengths(walls[ok], np.tile(start, (n, 1)), np.tile(goal, (n, 1)))
+    return out
+
+
+def solvable(
+    walls: np.ndarray, start: tuple[int, int] | None = None, goal: tuple[int, int] | None = None
+) -> np.ndarray:
+    """``walls: bool[B, H, W]`` -> ``bool[B]``: goal reachable from start (default: corner cells)."""
+    return path_lengths(walls, start, goal) >= 0

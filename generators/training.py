@@ -37,7 +37,7 @@ from generators.models import (
     num_parameters,
     save_model,
 )
-from generators.repair import solvable
+from generators.shortest_paths import solvable
 
 CARD_VERSION = 1
 

@@ -28,7 +28,7 @@ from generators.models import (
     load_model,
     save_model,
 )
-from generators.repair import solvable
+from generators.shortest_paths import solvable
 from generators.training import PRESETS, TrainConfig, apply_preset, save_trained, train
 
 SIZE = (4, 5)

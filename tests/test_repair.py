@@ -11,7 +11,8 @@ from hypothesis.extra.numpy import arrays
 
 from generators import Maze, is_perfect, make_generator
 from generators.lattice import lattice
-from generators.repair import path_lengths, repair, repair_connect, repair_perfect, solvable
+from generators.repair import repair, repair_connect, repair_perfect
+from generators.shortest_paths import path_lengths, solvable
 from generators.spanning_tree import maximum_spanning_tree
 
 
