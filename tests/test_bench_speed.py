@@ -1,7 +1,8 @@
-"""The speed suite runs end to end (tiny settings), and its table, JSON and plots come out right.
+"""The speed suite (``python -m benchmarks.speed``) runs end to end (tiny settings), and its
+table, JSON and plots come out right.
 
-No timing is asserted: only that every section ran, every target got a verdict, and the outputs
-are well formed.
+No timing is asserted: only that every section ran and the outputs are well formed. Slow (the
+suite compiles and warms every generator): ``pytest -m slow``.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import json
 
 import pytest
 
-from daedalus_gym.cli import build_parser, main
-from daedalus_gym.speed import peers, report
-from daedalus_gym.speed.suite import exponent, run_suite, settings
+from benchmarks.speed import peers, report
+from benchmarks.speed.__main__ import main
+from benchmarks.speed.suite import exponent, run_suite, settings
+
+pytestmark = pytest.mark.slow
 
 TINY = {
     "single_steps": 300,
@@ -35,7 +38,7 @@ def tiny_results():
     return run_suite(quick=True, overrides=TINY)
 
 
-def test_every_section_and_target_is_reported(tiny_results):
+def test_every_section_is_reported(tiny_results):
     r = tiny_results
     assert set(r) == {
         "machine",
@@ -46,7 +49,6 @@ def test_every_section_and_target_is_reported(tiny_results):
         "vae",
         "memory",
         "scaling",
-        "targets",
     }
     assert set(r["single_env"]["steps_per_s"]) == {"grid", "egocentric", "rgb"}
     assert r["single_env"]["reset_ms"] > 0
@@ -61,9 +63,6 @@ def test_every_section_and_target_is_reported(tiny_results):
     assert all(g.get("walls_per_s", 1) > 0 for g in r["generation"])
     assert r["scaling"]["cells"] == [9, 25] and set(r["scaling"]["exponents"]) >= {"backtracker", "bfs check"}
     assert len(r["memory"]) == 4 and all(m["bytes_per_env"] > 0 for m in r["memory"])
-    for target in r["targets"]:
-        assert target["met"] in (True, False, None), target
-    assert sum(t["issue"] == 5 for t in r["targets"]) >= 6
 
 
 def test_table_json_and_plots(tiny_results, tmp_path):
@@ -75,6 +74,8 @@ def test_table_json_and_plots(tiny_results, tmp_path):
     width = lines[0].count("|")
     assert all(line.count("|") == width for line in lines if line.startswith("|"))
     assert "Machine:" in text and "Single env steps/s" in text and "Vector env steps/s, grid, 3 envs" in text
+    # The table reports figures, not planning: no targets, issue numbers or verdicts.
+    assert not any(word in text.lower() for word in ("target", "issue", "(#", "met"))
     assert json.loads(paths["json"].read_text())["settings"]["num_envs"] == [1, 3]
     for key in ("scaling", "vector"):
         assert paths[key].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -87,11 +88,10 @@ def test_missing_peers_are_reported_not_fatal(monkeypatch):
     monkeypatch.setattr(peers, "minigrid_env", missing)
     monkeypatch.setattr(peers, "mazelib_maze", missing)
     results = run_suite(quick=True, overrides={**TINY, "num_envs": (2,), "sizes": (3, 4)})
-    assert "daedalus-gym[bench]" in results["single_env"]["peer_error"]
+    assert peers.INSTALL_HINT in results["single_env"]["peer_error"]
     table = report.table(results)
-    assert "daedalus-gym[bench]" in table
-    single = next(t for t in results["targets"] if t["target"].startswith("single env steps/s >= 50x"))
-    assert single["met"] is None
+    assert peers.INSTALL_HINT in table
+    assert "MiniGrid-Empty-16x16)" not in table  # no peer figure, no ratio
 
 
 def test_peers_measure_what_we_compare_with():
@@ -114,9 +114,22 @@ def test_settings_and_helpers():
         run_suite(quick=True, overrides={"steps": 3})
 
 
-def test_cli_command_is_registered(capsys):
-    assert "bench-speed" in build_parser().format_help()
+def test_command_help(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["bench-speed", "--help"])
+        main(["--help"])
     assert exit_info.value.code == 0
-    assert "--quick" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "--quick" in out and "(default: bench-speed)" in out
+
+
+def test_unwritable_out_fails_before_measuring(tmp_path, capsys, monkeypatch):
+    import benchmarks.speed.suite as suite
+
+    def never(*args, **kwargs):
+        raise AssertionError("the suite ran before --out was checked")
+
+    monkeypatch.setattr(suite, "run_suite", never)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert main(["--out", str(blocker / "speed")]) == 2
+    assert "--out" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-INSTALL_HINT = 'pip install "daedalus-gym[bench]"'
+INSTALL_HINT = 'pip install -e ".[bench]"'
 MINIGRID_ID = "MiniGrid-Empty-16x16-v0"
 # Our generator name -> mazelib's class (module mazelib.generate.<class>).
 MAZELIB_GENERATORS = {

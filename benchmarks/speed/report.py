@@ -10,9 +10,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from daedalus_gym.speed.peers import INSTALL_HINT
+from benchmarks.speed.peers import INSTALL_HINT
 
-COLUMNS = ("Measure", "Daedalus-Gym", "Peer", "vs peer", "Target", "Met")
+COLUMNS = ("Measure", "Daedalus-Gym", "Peer", "vs peer")
 
 
 def _n(value: float | None) -> str:
@@ -28,15 +28,8 @@ def _short(message: str) -> str:
     return message.replace(str(Path.cwd()) + os.sep, "")
 
 
-def _met(flag: bool | None) -> str:
-    return {True: "yes", False: "**no**", None: "n/a"}[flag]
-
-
-def _target(results: dict[str, Any], issue: int, prefix: str) -> bool | None:
-    for t in results["targets"]:
-        if t["issue"] == issue and t["target"].startswith(prefix):
-            return t["met"]
-    return None
+def _row(measure: str, ours: str, peer: str = "", ratio: str = "") -> tuple[str, ...]:
+    return (measure, ours, peer, ratio)
 
 
 def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
@@ -46,29 +39,15 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
     peer_steps = single.get("peer_steps_per_s")
     peer_name = f"{_n(peer_steps)} (MiniGrid-Empty-16x16)" if peer_steps else single.get("peer_error", "")
     for mode, steps in single["steps_per_s"].items():
-        target, met = ("", "")
-        if mode == "grid":
-            target = ">= 50x MiniGrid (#5), >= 20x (#2)"
-            met5, met2 = _target(results, 5, "single env steps/s >= 50x"), _target(results, 2, "single env")
-            met = f"{_met(met5)} / {_met(met2)}"
-        out.append(
-            (
-                f"Single env steps/s, `{single['id']}` {mode}, gym.make",
-                _n(steps),
-                peer_name,
-                _ratio(steps, peer_steps),
-                target,
-                met,
-            )
-        )
+        label = f"Single env steps/s, `{single['id']}` {mode}, gym.make"
+        out.append(_row(label, _n(steps), peer_name, _ratio(steps, peer_steps)))
+    peer_resets = single.get("peer_resets_per_s")
     out.append(
-        (
+        _row(
             "Single env resets/s (generation + networkx check)",
             f"{_n(single['resets_per_s'])} ({single['reset_ms']:.2f} ms each)",
-            _n(single.get("peer_resets_per_s")) + (" (MiniGrid)" if single.get("peer_resets_per_s") else ""),
-            _ratio(single["resets_per_s"], single.get("peer_resets_per_s")),
-            "<= 2 ms per reset (#2)",
-            _met(_target(results, 2, "reset")),
+            _n(peer_resets) + (" (MiniGrid)" if peer_resets else ""),
+            _ratio(single["resets_per_s"], peer_resets),
         )
     )
 
@@ -76,105 +55,51 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
     sync = vector["sync_steps_per_s"]
     for row in vector["rows"]:
         mode, n, copy = row["obs_mode"], row["num_envs"], row["copy"]
-        target, met = "", ""
-        if (mode, n, copy) == ("grid", 1024, True):
-            target, met = ">= 2,000,000 (#5)", _met(_target(results, 5, "vector env, 1,024 envs, grid"))
-        elif (mode, n, copy) == ("egocentric", 1024, True):
-            target, met = "> grid (#5)", _met(_target(results, 5, "vector env, 1,024 envs: egocentric"))
         envs = f"{n:,} env" + ("s" if n != 1 else "")
         label = f"Vector env steps/s, {mode}, {envs}" + ("" if copy else ", copy=False (in-place buffer)")
         peer = f"{_n(sync[mode])} (SyncVectorEnv, {vector['sync_envs']} envs)"
-        out.append((label, _n(row["steps_per_s"]), peer, _ratio(row["steps_per_s"], sync[mode]), target, met))
+        out.append(_row(label, _n(row["steps_per_s"]), peer, _ratio(row["steps_per_s"], sync[mode])))
 
     for g in results["generation"]:
         name = g["name"]
         if "error" in g:
-            out.append((f"{name}: mazes/s", "not measured: " + _short(g["error"]), "", "", "", ""))
+            out.append(_row(f"{name}: mazes/s", "not measured: " + _short(g["error"])))
             continue
         peer = f"{_n(g['peer_per_s'])} ({g['peer']})" if g.get("peer_per_s") else g.get("peer_error", "")
-        target, met = "", ""
-        if name == "backtracker":
-            target = ">= 50x mazelib (#5), >= 10x (#2)"
-            prefix = "batched backtracker"
-            met = f"{_met(_target(results, 5, prefix))} / {_met(_target(results, 2, prefix))}"
+        label = f"{name}: mazes/s, batched walls ({g['batch']:,} a batch)"
+        out.append(_row(label, _n(g["walls_per_s"]), peer, _ratio(g["walls_per_s"], g.get("peer_per_s"))))
         out.append(
-            (
-                f"{name}: mazes/s, batched walls ({g['batch']:,} a batch)",
-                _n(g["walls_per_s"]),
-                peer,
-                _ratio(g["walls_per_s"], g.get("peer_per_s")),
-                target,
-                met,
-            )
-        )
-        out.append(
-            (
+            _row(
                 f"{name}: `Maze` objects/s (generate_batch) / one at a time (generate)",
                 f"{_n(g['mazes_per_s'])} / {_n(g['one_at_a_time_per_s'])}",
-                "",
-                "",
-                "",
-                "",
             )
         )
     v = results["vae"]
     if v.get("walls_per_s"):
-        out.append(
-            (
-                f"VAE decode + perfect repair, mazes/s (precision='{v['config'].get('precision')}')",
-                _n(v["walls_per_s"]),
-                "",
-                "",
-                ">= 10,000 (#5)",
-                _met(v["walls_per_s"] >= 1e4),
-            )
-        )
+        precision = v["config"].get("precision")
+        label = f"VAE decode + perfect repair, mazes/s (precision='{precision}')"
+        out.append(_row(label, _n(v["walls_per_s"])))
         if v.get("float32_walls_per_s"):
-            out.append(
-                (
-                    "VAE decode + perfect repair, precision='float32'",
-                    _n(v["float32_walls_per_s"]),
-                    "",
-                    "",
-                    "",
-                    "",
-                )
-            )
+            label = "VAE decode + perfect repair, precision='float32'"
+            out.append(_row(label, _n(v["float32_walls_per_s"])))
     else:
-        why = _short(v.get("error", "the vae generator is not registered yet"))
-        out.append(
-            ("VAE decode + perfect repair, mazes/s", f"not measured: {why}", "", "", ">= 10,000 (#5)", "n/a")
-        )
+        why = _short(v.get("error", "the vae generator is not registered"))
+        out.append(_row("VAE decode + perfect repair, mazes/s", f"not measured: {why}"))
 
     for m in results["memory"]:
-        out.append(
-            (
-                f"Memory per env, {m['what']}" + (f", {m['num_envs']:,} envs" if m["num_envs"] > 1 else ""),
-                f"{m['bytes_per_env'] / 1024:,.1f} KiB",
-                "",
-                "",
-                "",
-                "",
-            )
-        )
+        envs = f", {m['num_envs']:,} envs" if m["num_envs"] > 1 else ""
+        out.append(_row(f"Memory per env, {m['what']}{envs}", f"{m['bytes_per_env'] / 1024:,.1f} KiB"))
 
     sc = results["scaling"]
     first, last = sc["sizes"][0], sc["sizes"][-1]
     for name, seconds in [*sc["generators"].items(), ("bfs check", sc["check"])]:
         b = sc["exponents"][name]
         per_cell = [s / c * 1e9 for s, c in zip(seconds, sc["cells"], strict=True)]
-        target, met = ("", "")
-        if name == "backtracker":
-            target, met = "no worse than linear (#5)", _met(_target(results, 5, "backtracker cost"))
         out.append(
-            (
+            _row(
                 f"Cost vs size, {name}: per maze {first}x{first} -> {last}x{last} cells",
                 f"{seconds[0] * 1e6:,.1f} us -> {seconds[-1] * 1e3:,.2f} ms; cells^{b:.2f}; "
                 f"{per_cell[0]:.0f} -> {per_cell[-1]:.0f} ns/cell",
-                "",
-                "",
-                target,
-                met,
             )
         )
     return out
@@ -271,7 +196,6 @@ def plot_vector(results: dict[str, Any], path: Path, plt: Any) -> Path:
         ax.axhline(
             single["peer_steps_per_s"], ls="--", color="black", label="MiniGrid-Empty-16x16 (single env)"
         )
-    ax.axhline(2e6, ls="-.", color="grey", label="target: 2M env-steps/s at 1,024 envs")
     ax.set(
         xlabel="num_envs", ylabel="env-steps per second", title="Native vector env throughput, 14x14 cells"
     )

@@ -1,7 +1,7 @@
-"""The measurements, and the targets they are held to (issues 2 and 5; 14x14 cells unless stated).
+"""The measurements (14x14 cells unless stated).
 
 Every section returns plain JSON-ready dicts; `run_suite` collects them with the machine
-description and the target verdicts. Methods, so the numbers can be read correctly:
+description. Methods, so the numbers can be read correctly:
 
 - **Single env**: ``gym.make(id)`` with its default wrappers; random actions drawn up front;
   ``reset()`` whenever an episode ends, inside the timed loop. MiniGrid gets the same loop.
@@ -21,7 +21,6 @@ description and the target verdicts. Methods, so the numbers can be read correct
 
 from __future__ import annotations
 
-import os
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -31,10 +30,10 @@ import gymnasium as gym
 import numpy as np
 
 import daedalus_gym  # noqa: F401 -- registers the ids
-from generators.shortest_paths import shortest_path_lengths
-from daedalus_gym.speed import peers
-from daedalus_gym.speed.measure import best_rate, machine, rate_for
+from benchmarks.speed import peers
+from benchmarks.speed.measure import best_rate, machine, rate_for
 from generators import make_generator, registered_generators
+from generators.shortest_paths import shortest_path_lengths
 
 ENV_ID = "Daedalus-Backtracker-v0"
 SIZE = 14
@@ -158,7 +157,7 @@ def vector_env(cfg: dict[str, Any], progress: Progress) -> dict[str, Any]:
                 }
             )
             env.close()
-    n = 1024 if 1024 in cfg["num_envs"] else max(cfg["num_envs"])  # the targets' size
+    n = 1024 if 1024 in cfg["num_envs"] else max(cfg["num_envs"])  # the size the copy=False rows compare at
     for mode in OBS_MODES:
         progress(f"vector env: {mode}, {n} envs, copy=False")
         env = gym.make_vec(ENV_ID, n, vectorization_mode="vector_entry_point", obs_mode=mode, copy=False)
@@ -339,94 +338,10 @@ def scaling(cfg: dict[str, Any], progress: Progress) -> dict[str, Any]:
     return out
 
 
-# --------------------------------------------------------------------- targets
-def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each target with its measured value and whether it is met (``None``: not measurable)."""
-    single, gens = r["single_env"], {g["name"]: g for g in r["generation"]}
-    vector = {
-        (row["obs_mode"], row["num_envs"], row["copy"]): row["steps_per_s"] for row in r["vector"]["rows"]
-    }
-    out = []
-
-    def add(issue: int, text: str, value: float | None, met: bool | None, shown: str) -> None:
-        out.append({"issue": issue, "target": text, "value": value, "met": met, "shown": shown})
-
-    peer = single.get("peer_steps_per_s")
-    ratio = single["steps_per_s"]["grid"] / peer if peer else None
-    for issue, factor in ((2, 20), (5, 50)):
-        add(
-            issue,
-            f"single env steps/s >= {factor}x MiniGrid-Empty-16x16",
-            ratio,
-            None if ratio is None else ratio >= factor,
-            _x(ratio),
-        )
-    add(
-        2,
-        "reset (generation + networkx check) <= 2 ms at 14x14",
-        single["reset_ms"],
-        single["reset_ms"] <= 2.0,
-        f"{single['reset_ms']:.2f} ms",
-    )
-    grid = vector.get(("grid", 1024, True))
-    ego = vector.get(("egocentric", 1024, True))
-    add(
-        5,
-        "vector env, 1,024 envs, grid >= 2,000,000 env-steps/s",
-        grid,
-        None if grid is None else grid >= 2e6,
-        _n(grid),
-    )
-    add(
-        5,
-        "vector env, 1,024 envs: egocentric higher than grid",
-        ego,
-        None if None in (ego, grid) else ego > grid,
-        f"{_n(ego)} vs {_n(grid)}",
-    )
-    bt = gens.get("backtracker", {})
-    bt_ratio = bt["walls_per_s"] / bt["peer_per_s"] if bt.get("peer_per_s") else None
-    for issue, factor in ((2, 10), (5, 50)):
-        add(
-            issue,
-            f"batched backtracker >= {factor}x mazelib",
-            bt_ratio,
-            None if bt_ratio is None else bt_ratio >= factor,
-            _x(bt_ratio),
-        )
-    v = r["vae"].get("walls_per_s")
-    why = "not registered" if not r["vae"].get("registered") else r["vae"].get("error", "")
-    why = why.replace(os.getcwd() + os.sep, "")
-    add(
-        5,
-        "VAE decode + perfect repair >= 10,000 mazes/s",
-        v,
-        None if v is None else v >= 1e4,
-        _n(v) if v else why,
-    )
-    b = r["scaling"]["exponents"].get("backtracker")
-    add(
-        5,
-        "backtracker cost grows no worse than linearly, 7x7..128x128 (exponent <= 1.05)",
-        b,
-        None if b is None else b <= 1.05,
-        f"cells^{b:.2f}",
-    )
-    return out
-
-
-def _n(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.0f}"
-
-
-def _x(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f}x"
-
-
 def run_suite(
     quick: bool = False, progress: Progress | None = None, overrides: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Run every section once and return the results (see `daedalus_gym.speed.report`).
+    """Run every section once and return the results (see `benchmarks.speed.report`).
 
     ``overrides`` replaces entries of `settings` (the tests use it for a tiny run).
     """
@@ -443,5 +358,4 @@ def run_suite(
     results["vae"] = vae(cfg, progress)
     results["memory"] = memory(cfg, progress)
     results["scaling"] = scaling(cfg, progress)
-    results["targets"] = targets(results)
     return results
