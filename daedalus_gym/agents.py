@@ -1,4 +1,4 @@
-"""Agents that play a `MazeEnv`: three baselines and a loader for trained PPO policies.
+"""Agents that play a `MazeEnv`: three baselines and a loader for stable-baselines3 policies.
 
 The interface is two methods::
 
@@ -15,7 +15,7 @@ and two attributes that say what environment the agent needs:
 
 `make_agent_env` builds the environment an agent asks for, so a benchmark never has to know.
 Agents are named by spec strings: ``random``, ``wall-follower``, ``left-wall-follower``,
-``oracle`` and ``ppo:FILE`` (`make_agent`).
+``oracle``, and ``ppo:FILE`` / ``a2c:FILE`` / ``dqn:FILE`` for an SB3 model file (`make_agent`).
 """
 
 from __future__ import annotations
@@ -147,36 +147,68 @@ class OracleAgent(Agent):
         raise ValueError(f"oracle: no neighbour of {(row, col)} is closer to the goal {maze.goal}")
 
 
-class PPOAgent(Agent):
-    """A stable-baselines3 PPO policy saved by `save_ppo` (``daedalus-gym train-agent ppo`` does).
+# SB3 algorithms an agent file may hold, by the name in a spec (``ppo:FILE``, ``dqn:FILE``...).
+SB3_ALGOS = ("ppo", "a2c", "dqn")
+TRUST_PICKLE_WHY = (
+    "loading it unpickles Python objects stored in the file, which can run any code; "
+    "pass --trust-pickle (trust_pickle=True) only for a file from a source you trust"
+)
 
-    The file records how the policy sees the env (observation mode, window size, last-action
-    features); the agent asks `make_agent_env` for the same observation and adds the last-action
-    features itself. ``deterministic=True`` takes the most likely action; otherwise actions are
-    sampled from the policy with the agent's own seeded rng (reproducible, unlike SB3's torch
-    sampling).
+
+class SB3Agent(Agent):
+    """A stable-baselines3 policy (PPO, A2C or DQN) from a saved ``.zip``.
+
+    A model saved by `save_ppo` (``daedalus-gym train-agent ppo`` does) loads without
+    unpickling anything: its file records how the policy sees the env (a registered
+    ``Daedalus-*`` id, observation keywords, last-action features), and the spaces are rebuilt
+    from that env (`_pickle_free_objects`). Any other SB3 zip stores its spaces and classes as
+    cloudpickle, which runs code from the file; it loads only with ``trust_pickle=True``, and then
+    plays the env as made (pass the observation keywords it was trained with, e.g.
+    ``env_kwargs={"obs_mode": "egocentric"}``; a mismatch is an error at `make_agent_env`).
+
+    ``deterministic=True`` takes the most likely action; otherwise actions are sampled from the
+    policy with the agent's own seeded rng (reproducible, unlike SB3's torch sampling; DQN, which
+    has no action distribution, always acts greedily).
     """
 
-    def __init__(self, path: str | Path, deterministic: bool = True) -> None:
+    def __init__(
+        self, path: str | Path, deterministic: bool = True, algo: str = "ppo", trust_pickle: bool = False
+    ) -> None:
         try:
-            from stable_baselines3 import PPO
+            import stable_baselines3
         except ImportError as err:
-            raise ImportError(f"PPO agents need stable-baselines3: {RL_HINT}") from err
+            raise ImportError(f"SB3 agents need stable-baselines3: {RL_HINT}") from err
+        if algo not in SB3_ALGOS:
+            raise ValueError(f"algo must be one of {SB3_ALGOS}, got {algo!r}")
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"no PPO model at {path}")
-        meta, custom_objects = _pickle_free_objects(path)
-        self.model = PPO.load(path, device="cpu", custom_objects=custom_objects)
+            raise FileNotFoundError(f"no SB3 model at {path}")
+        data = _read_data(path)
+        meta = data.get(PPO_META_KEY)
+        cls = getattr(stable_baselines3, _algo_of(data, path))
+        if meta is not None:
+            meta, custom_objects = _pickle_free_objects(path, data)
+            self.model = _load(cls, path, custom_objects)
+        elif trust_pickle:
+            meta = {"env_kwargs": {}, "last_action": False}
+            self.model = _load(cls, path, None)
+        else:
+            raise ValueError(f"{path} was not written by 'daedalus-gym train-agent': {TRUST_PICKLE_WHY}")
         self.meta: dict[str, Any] = meta
         self.last_action_features = bool(meta["last_action"])
         self.deterministic = deterministic
-        self.name = f"ppo:{path}"
+        self.name = f"{algo}:{path}"
         self._last_action: int | None = None
         self._rng = np.random.default_rng()
 
     @property
     def env_kwargs(self) -> dict[str, Any]:
         return dict(self.meta["env_kwargs"])
+
+    @property
+    def observation_space(self) -> gym.Space | None:
+        """What the env must give a foreign model (None for ours: its ``env_kwargs`` say it)."""
+        return None if "env_id" in self.meta else self.model.observation_space
 
     def reset(self, seed: int | None = None) -> None:
         self._last_action = None
@@ -189,28 +221,77 @@ class PPOAgent(Agent):
         policy = self.model.policy
         with torch.no_grad():
             obs_tensor, _ = policy.obs_to_tensor(features)
-            probs = policy.get_distribution(obs_tensor).distribution.probs[0].numpy()
-        if self.deterministic:
-            action = int(np.argmax(probs))
-        else:
-            action = int(self._rng.choice(N_ACTIONS, p=probs / probs.sum()))
+            if hasattr(policy, "q_net"):  # DQN: greedy on the Q-values
+                action = int(policy.q_net(obs_tensor)[0].argmax())
+            else:
+                probs = policy.get_distribution(obs_tensor).distribution.probs[0].numpy()
+                if self.deterministic:
+                    action = int(np.argmax(probs))
+                else:
+                    action = int(self._rng.choice(N_ACTIONS, p=probs / probs.sum()))
         self._last_action = action
         return action
 
 
-def _pickle_free_objects(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+# The name most files were written under; every SB3 algorithm loads through `SB3Agent`.
+PPOAgent = SB3Agent
+
+
+def _read_data(path: Path) -> dict[str, Any]:
+    """The ``data`` JSON of an SB3 zip (plain JSON: reading it runs nothing)."""
+    import json
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = json.loads(archive.read("data"))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not a stable-baselines3 model file ({err})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} is not a stable-baselines3 model file (its data is not a JSON object)")
+    return data
+
+
+def _algo_of(data: dict[str, Any], path: Path) -> str:
+    """The SB3 class that wrote ``data``, told by the attributes only it saves."""
+    policy = (
+        str(data.get("policy_class", {}).get("__init__", ""))
+        if isinstance(data.get("policy_class"), dict)
+        else ""
+    )
+    if "exploration_rate" in data or "DQNPolicy" in policy:
+        return "DQN"
+    if "clip_range" in data:
+        return "PPO"
+    if "ActorCriticPolicy" in policy:
+        return "A2C"
+    raise ValueError(f"{path}: not a PPO, A2C or DQN model (policy {policy[:80]!r})")
+
+
+def _load(cls: Any, path: Path, custom_objects: dict[str, Any] | None) -> Any:
+    import pickle
+
+    try:
+        return cls.load(path, device="cpu", custom_objects=custom_objects)
+    except pickle.UnpicklingError as err:
+        # SB3 reads tensors with torch.load(weights_only=True), which refuses anything else.
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"{path}: refused, its weights hold more than tensors ({first})") from None
+
+
+def _pickle_free_objects(path: Path, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """What `PPO.load` needs so that it unpickles nothing: the model's meta and ``custom_objects``.
 
     An SB3 zip stores some attributes (spaces, policy class, schedules, buffers) as cloudpickle,
     which would run code from the file on load. Every such attribute is replaced here by an
     object rebuilt from plain data: the spaces from the env the model was trained on (recorded in
-    its meta), the policy and buffer classes from SB3 itself, the schedules as constants (this
+    its meta, and matched against the registered ``Daedalus-*`` ids: nothing named in the file
+    is imported), the policy and buffer classes from SB3 itself, the schedules as constants (this
     agent only plays; it never trains), and training-only state as ``None``. Tensors are read by
     SB3 with ``torch.load(weights_only=True)``.
     """
     import json
     import re
-    import zipfile
 
     from stable_baselines3.common.buffers import RolloutBuffer
     from stable_baselines3.common.policies import ActorCriticPolicy
@@ -220,23 +301,25 @@ def _pickle_free_objects(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     except ImportError:  # stable-baselines3 before FloatSchedule
         from stable_baselines3.common.utils import get_schedule_fn as schedule
 
+    from daedalus_gym.registration import registered_ids
     from daedalus_gym.wrappers import LastActionObs
 
-    try:
-        with zipfile.ZipFile(path) as archive:
-            data = json.loads(archive.read("data"))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path} is not a stable-baselines3 model file ({err})") from None
-    meta = data.get(PPO_META_KEY) if isinstance(data, dict) else None
+    meta = data.get(PPO_META_KEY)
     if not isinstance(meta, dict) or not {"env_id", "env_kwargs", "last_action"} <= set(meta):
-        raise ValueError(f"{path} was not written by 'daedalus-gym train-agent ppo' (no {PPO_META_KEY!r})")
+        raise ValueError(f"{path}: its {PPO_META_KEY!r} lacks env_id, env_kwargs or last_action")
+    env_id, env_kwargs = meta["env_id"], meta["env_kwargs"]
+    if not isinstance(env_id, str) or env_id not in registered_ids():
+        raise ValueError(
+            f"{path}: env_id {str(env_id)[:80]!r} is not a registered Daedalus id; "
+            f"expected one of {', '.join(registered_ids())}"
+        )
+    if not isinstance(env_kwargs, dict) or not all(isinstance(k, str) for k in env_kwargs):
+        raise ValueError(f"{path}: env_kwargs must be a JSON object, got {str(env_kwargs)[:80]!r}")
     policy = str(data.get("policy_class", {}).get("__init__", ""))
     if "ActorCriticPolicy.__init__" not in policy:
         raise ValueError(f"{path}: expected an ActorCriticPolicy (MlpPolicy) model, got {policy[:80]!r}")
 
-    import daedalus_gym  # noqa: F401  (registers the ids)
-
-    env = gym.make(meta["env_id"], **meta["env_kwargs"])
+    env = gym.make(env_id, **env_kwargs)
     if meta["last_action"]:
         env = LastActionObs(env)
 
@@ -301,25 +384,46 @@ AGENTS: dict[str, Callable[[], Agent]] = {
 }
 
 
-def make_agent(spec: str) -> Agent:
-    """Build an agent from its spec: a name in `AGENTS`, ``ppo:FILE`` or ``ppo-sample:FILE``
-    (the PPO policy with sampled rather than most-likely actions)."""
+def make_agent(spec: str, *, trust_pickle: bool = False) -> Agent:
+    """Build an agent from its spec: a name in `AGENTS`, or an SB3 model file as ``ppo:FILE``,
+    ``a2c:FILE``, ``dqn:FILE`` (``ppo-sample:FILE`` samples the policy's actions rather than
+    taking the most likely). ``trust_pickle`` lets a zip not written by ``daedalus-gym
+    train-agent`` be unpickled (see `SB3Agent`)."""
     if spec in AGENTS:
         return AGENTS[spec]()
     kind, sep, path = spec.partition(":")
-    if sep and kind in ("ppo", "ppo-sample") and path:
-        agent = PPOAgent(path, deterministic=kind == "ppo")
+    algo = kind.removesuffix("-sample")
+    if sep and algo in SB3_ALGOS and path:
+        agent = SB3Agent(
+            path, deterministic=not kind.endswith("-sample"), algo=algo, trust_pickle=trust_pickle
+        )
         agent.name = spec
         return agent
     raise ValueError(
-        f"unknown agent {spec!r}; expected one of {', '.join(AGENTS)}, ppo:FILE or ppo-sample:FILE"
+        f"unknown agent {spec!r}; expected one of {', '.join(AGENTS)}, or ALGO:FILE / ALGO-sample:FILE "
+        f"for ALGO in {', '.join(SB3_ALGOS)}"
     )
 
 
 def make_agent_env(agent: Agent, env_id: str, **make_kwargs: Any) -> gym.Env:
     """``gym.make(env_id)`` with what ``agent`` needs: its ``env_kwargs`` and, for a privileged
-    agent, the `MazeStateInfo` wrapper. ``make_kwargs`` (e.g. ``render_mode``) pass through."""
+    agent, the `MazeStateInfo` wrapper. ``make_kwargs`` (e.g. ``render_mode``, a generator's
+    settings) pass through; they may not contradict the agent's ``env_kwargs``."""
+    clash = {k for k, v in agent.env_kwargs.items() if k in make_kwargs and make_kwargs[k] != v}
+    if clash:
+        raise ValueError(
+            f"{agent.name} needs { ({k: agent.env_kwargs[k] for k in sorted(clash)}) }, "
+            f"but the env kwargs say { ({k: make_kwargs[k] for k in sorted(clash)}) }"
+        )
     env = gym.make(env_id, **{**agent.env_kwargs, **make_kwargs})
+    expected = getattr(agent, "observation_space", None)
+    if expected is not None and expected != env.observation_space:
+        env.close()
+        raise ValueError(
+            f"{agent.name} reads observations {expected}, but {env_id} with {make_kwargs or 'no kwargs'} "
+            f"gives {env.observation_space}; pass the env kwargs it was trained with "
+            '(e.g. --env-kwargs \'{"obs_mode": "egocentric"}\')'
+        )
     if agent.privileged:
         env = MazeStateInfo(env)
     return env

@@ -167,14 +167,16 @@ class Task:
     held_out: HeldOut | None = None
     record_dir: str | None = None
     record_episodes: int = 0
+    env_kwargs: tuple[tuple[str, Any], ...] = ()  # ``gym.make`` keywords, as items (hashable)
+    trust_pickle: bool = False
 
 
 @lru_cache(maxsize=8)
-def _cached_agent(spec: str):
-    # One load per worker process (a PPO model is read from disk once, not once per chunk).
+def _cached_agent(spec: str, trust_pickle: bool):
+    # One load per worker process (a model is read from disk once, not once per chunk).
     from daedalus_gym.agents import make_agent
 
-    return make_agent(spec)
+    return make_agent(spec, trust_pickle=trust_pickle)
 
 
 def run_task(task: Task) -> list[EpisodeResult]:
@@ -182,15 +184,16 @@ def run_task(task: Task) -> list[EpisodeResult]:
     import daedalus_gym  # noqa: F401 - registers the ids in a fresh worker process
     from daedalus_gym.agents import make_agent_env
 
-    agent = _cached_agent(task.agent)
-    plain_env = make_agent_env(agent, task.env)
+    agent = _cached_agent(task.agent, task.trust_pickle)
+    env_kwargs = dict(task.env_kwargs)
+    plain_env = make_agent_env(agent, task.env, **env_kwargs)
     render_env = None
     results = []
     try:
         for episode in task.episodes:
             record = task.record_dir is not None and episode < task.record_episodes
             if record and render_env is None:
-                render_env = _render_env(agent, task.env, plain_env.unwrapped.height)
+                render_env = _render_env(agent, task.env, plain_env.unwrapped.height, env_kwargs)
             env = render_env if record else plain_env
             result, frames = _play(agent, env, task, episode, record)
             results.append(result)
@@ -245,12 +248,12 @@ def _play(agent, env, task: Task, episode: int, record: bool) -> tuple[EpisodeRe
     return result, (frames.frames if frames is not None else [])
 
 
-def _render_env(agent, env_id: str, height: int):
+def _render_env(agent, env_id: str, height: int, env_kwargs: dict[str, Any]):
     from daedalus_gym.agents import make_agent_env
 
     # Frames of about 256 pixels a side, whatever the maze size.
     tile = max(2, 256 // height)
-    return make_agent_env(agent, env_id, render_mode="rgb_array", render_tile_size=tile)
+    return make_agent_env(agent, env_id, render_mode="rgb_array", render_tile_size=tile, **env_kwargs)
 
 
 class _GifFrames:
@@ -294,8 +297,12 @@ def make_tasks(
     held_out: dict[str, HeldOut] | None = None,
     record_dir: str | Path | None = None,
     record_episodes: int = 1,
+    env_kwargs: dict[str, Any] | None = None,
+    trust_pickle: bool = False,
 ) -> list[Task]:
     """Split agents x envs x episodes into chunks of at most ``chunk_size`` episodes."""
+    if record_episodes < 0:
+        raise ValueError(f"record_episodes must be >= 0, got {record_episodes}")
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
     if chunk_size < 1:
@@ -310,6 +317,8 @@ def make_tasks(
             held_out=held_out.get(env),
             record_dir=None if record_dir is None else str(record_dir),
             record_episodes=record_episodes if record_dir is not None else 0,
+            env_kwargs=tuple(sorted((env_kwargs or {}).items())),
+            trust_pickle=trust_pickle,
         )
         for agent in agents
         for env in envs
@@ -375,6 +384,8 @@ def run_benchmark(
     record_dir: str | Path | None = None,
     record_episodes: int = 1,
     chunk_size: int | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+    trust_pickle: bool = False,
 ) -> tuple[list[BenchRecord], list[EpisodeResult]]:
     """Play ``episodes`` episodes of every agent spec on every env id.
 
@@ -389,6 +400,10 @@ def run_benchmark(
         held_out: per env id, the training levels to keep out of evaluation (`levels.HeldOut`).
         record_dir: write GIFs of the first ``record_episodes`` episodes of each pair here.
         chunk_size: episodes per task; by default about four tasks per worker.
+        env_kwargs: ``gym.make`` keywords for every env, e.g. ``{"generator_kwargs": {"model":
+            "runs/vae/vae.safetensors"}}`` (JSON-serialisable, so workers can receive them).
+        trust_pickle: let SB3 agent files not written by ``daedalus-gym train-agent`` be
+            unpickled (`daedalus_gym.agents.SB3Agent`); it can run code from the file.
 
     Returns:
         ``(records, episode_results)``: one `BenchRecord` per (agent, env), agents outer, envs
@@ -400,12 +415,31 @@ def run_benchmark(
         raise ValueError(f"workers must be a positive int, got {workers!r}")
     if not agents or not envs:
         raise ValueError(f"need at least one agent and one env, got agents={list(agents)} envs={list(envs)}")
+    from daedalus_gym.registration import registered_ids
+
+    known = registered_ids()
+    unknown = [env_id for env_id in envs if env_id not in known]
+    if unknown:
+        raise ValueError(
+            f"envs must be registered Daedalus ids, got {unknown}; registered: {', '.join(known)}"
+        )
     if chunk_size is None:
         # About four tasks per worker, so that uneven chunks still balance.
         parallel = workers if backend == "local" else max(workers, 2)
         chunks_per_pair = math.ceil(4 * parallel / (len(agents) * len(envs))) if parallel > 1 else 1
         chunk_size = math.ceil(episodes / chunks_per_pair)
-    tasks = make_tasks(agents, envs, episodes, seed, chunk_size, held_out, record_dir, record_episodes)
+    tasks = make_tasks(
+        agents,
+        envs,
+        episodes,
+        seed,
+        chunk_size,
+        held_out,
+        record_dir,
+        record_episodes,
+        env_kwargs=env_kwargs,
+        trust_pickle=trust_pickle,
+    )
     if backend == "local":
         chunks = _run_local(tasks, workers)
     else:

@@ -1,13 +1,16 @@
-"""The ``daedalus-gym`` console command: one subcommand per module in `daedalus_gym.commands`."""
+"""The ``daedalus-gym`` console command: one subcommand per module in `daedalus_gym.commands`.
+
+Bad input is one line on stderr and exit code 2 (argparse's convention); ``--debug`` shows the
+traceback instead.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import pickle
 import sys
 from collections.abc import Sequence
-
-import gymnasium as gym
 
 # name -> (module, one-line help). Add a subcommand by adding a module and a row here.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -23,46 +26,92 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "evaluate a generator on prior samples: JSON + pictures",
     ),
     "bench": ("daedalus_gym.commands.bench", "benchmark agents on envs: table, JSON, CSV, plot, GIFs"),
-    "bench-speed": ("daedalus_gym.commands.bench_speed", "speed of envs, vector envs, generators vs peers"),
     "train-agent": (
         "daedalus_gym.commands.train_agent",
         "train a PPO agent on training levels, evaluate held out",
     ),
 }
 
+# Errors a user's input can cause: reported in one line, not as a traceback.
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    TypeError,
+    KeyError,
+    OSError,  # FileNotFoundError, PermissionError, IsADirectoryError...
+    ImportError,  # an optional dependency is missing: the message carries the install hint
+    pickle.UnpicklingError,
+    RuntimeError,
+)
+
+
+DEBUG_HELP = "show the full traceback of an error instead of one line"
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Module docstrings keep their layout; every option with a default shows it (an unset
+    optional one says in its help what happens without it)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: the message and where to look, not the whole usage."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="daedalus-gym", description="Generated mazes as Gymnasium environments."
+    parser = Parser(
+        prog="daedalus-gym",
+        description="Generated mazes as Gymnasium environments.",
+        formatter_class=HelpFormatter,
     )
     from daedalus_gym import __version__
 
     parser.add_argument("--version", action="version", version=f"daedalus-gym {__version__}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
         module = importlib.import_module(module_name)
         command = sub.add_parser(
-            name,
-            help=help_text,
-            description=module.__doc__,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            name, help=help_text, description=module.__doc__, formatter_class=HelpFormatter
         )
         module.add_arguments(command)
+        # Also after the command (``daedalus-gym generate ... --debug``); SUPPRESS keeps a
+        # ``--debug`` given before the command from being reset to False here.
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
         command.set_defaults(_run=module.run)
     return parser
 
 
+def _one_line(err: BaseException) -> str:
+    text = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+    text = " ".join(text.split())
+    return text if text else type(err).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    import gymnasium as gym
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a bad argument (already reported)
+        return done.code if isinstance(done.code, int) else 2
     try:
         return int(args._run(args) or 0)
-    except (ValueError, FileNotFoundError, gym.error.Error) as err:
-        # Bad input: a clear message, not a traceback.
-        print(f"daedalus-gym {args.command}: error: {err}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except (*EXPECTED_ERRORS, gym.error.Error) as err:
+        if args.debug:
+            raise
+        # Bad input: a clear message, not a traceback.
+        print(f"daedalus-gym {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

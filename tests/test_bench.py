@@ -80,6 +80,7 @@ def test_baselines_on_every_registered_id(env_id):
     assert mazes["random"] == mazes["wall-follower"] == mazes["oracle"]
 
 
+@pytest.mark.slow  # starts worker processes
 def test_results_do_not_depend_on_chunks_or_workers():
     envs = ["Daedalus-Backtracker-7x7-v0"]
     one, results = run_benchmark(BASELINES, envs, episodes=6, seed=3)
@@ -115,6 +116,7 @@ def test_tables():
         format_matrix(records, "nope")
 
 
+@pytest.mark.slow  # GIFs and a plot
 def test_bench_command_writes_every_output(tmp_path, capsys):
     paths = {ext: tmp_path / f"out.{ext}" for ext in ("json", "csv", "png", "md")}
     argv = [
@@ -158,7 +160,10 @@ def test_bench_command_writes_every_output(tmp_path, capsys):
 
 def test_bench_command_errors(capsys):
     assert main(["bench", "--envs", "Daedalus-Nope-v0"]) == 2
-    assert "unknown env ids" in capsys.readouterr().err
+    assert main(["bench", "--envs", "CartPole-v1"]) == 2  # registered, but not a maze
+    assert "unknown ids" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="registered Daedalus ids"):
+        run_benchmark(["random"], ["CartPole-v1"], episodes=1)
     assert main(["bench", "--envs", "Daedalus-Backtracker-7x7-v0", "--matrix", "bogus"]) == 2
     assert (
         main(["bench", "--envs", "Daedalus-Backtracker-7x7-v0", "--train-env", "Daedalus-Backtracker-v0"])
@@ -166,6 +171,7 @@ def test_bench_command_errors(capsys):
     )
 
 
+@pytest.mark.slow  # starts a Ray instance
 def test_ray_backend_gives_the_same_json_as_local(tmp_path, tiny_ppo_model):
     pytest.importorskip("ray")
     common = [

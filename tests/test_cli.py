@@ -31,7 +31,7 @@ def test_generate_npz_txt_png(tmp_path, capsys):
     [
         (["generate", "--out", "x.jpg"], "--out must end in"),
         (["generate", "--generator", "nope", "--out", "x.npz"], "unknown generator 'nope'"),
-        (["generate", "--size", "0", "--out", "x.npz"], "size must be"),
+        (["generate", "--size", "0", "--out", "x.npz"], "--size: expected an integer >= 1, got 0"),
         (["generate", "--kwargs", "[1]", "--out", "x.npz"], "JSON object"),
     ],
 )
@@ -94,3 +94,12 @@ def test_play_solves_with_path_keys():
         {"solved": True, "steps": len(path) - 1, "optimal": len(path) - 1, "return": episodes[0]["return"]}
     ]
     assert episodes[0]["return"] == pytest.approx(1 - 0.9 * (len(path) - 1) / (4 * 7 * 7), abs=1e-4)
+
+
+@pytest.mark.slow  # rebuilds the training set to compare with
+def test_evaluate_prints_figures_not_planning(tmp_path, capsys):
+    assert main(["evaluate", "--generator", "vae", "--n", "20", "--out", str(tmp_path), "--no-figures"]) == 0
+    out = capsys.readouterr().out.lower()
+    assert "solvable" in out
+    assert not any(word in out for word in ("target", "issue", "acceptance", "[x]"))
+    assert "targets" not in (tmp_path / "vae.json").read_text()

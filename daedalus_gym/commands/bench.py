@@ -4,8 +4,14 @@
         --json results.json --csv results.csv --plot results.png
 
 Agents: ``random``, ``wall-follower`` (right-hand rule), ``left-wall-follower``, ``oracle``
-(shortest path), ``ppo:FILE`` (a model from ``daedalus-gym train-agent``; ``ppo-sample:FILE``
-samples its actions). Each episode's maze and agent seeds are a pure function of
+(shortest path), and a stable-baselines3 model file as ``ppo:FILE``, ``a2c:FILE`` or
+``dqn:FILE`` (``ppo-sample:FILE`` samples its actions). A model from ``daedalus-gym
+train-agent`` loads without unpickling anything; any other SB3 zip needs ``--trust-pickle``
+(and, if it was trained on another observation, ``--env-kwargs '{"obs_mode": "egocentric"}'``).
+``--env-kwargs`` also serves your own generator model:
+``--env-kwargs '{"generator_kwargs": {"model": "runs/vae/vae.safetensors"}}'``.
+
+Each episode's maze and agent seeds are a pure function of
 (--seed, env id, episode index), so every backend and worker count prints the same numbers
 (throughput aside) and writes the same JSON. With ``--train-levels START:NUM`` episodes skip every
 maze that those training levels serve (by seed and by maze hash): a held-out evaluation.
@@ -14,6 +20,8 @@ maze that those training levels serve (by seed and by maze hash): a held-out eva
 from __future__ import annotations
 
 import argparse
+
+from daedalus_gym.commands import check_writable, json_object, non_negative_int, positive_int, seed_int
 
 
 def _csv(text: str) -> list[str]:
@@ -24,14 +32,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--agents",
         type=_csv,
-        default=["random", "wall-follower", "oracle"],
+        default="random,wall-follower,oracle",
         help="comma-separated agent specs",
     )
     parser.add_argument(
         "--envs", type=_csv, required=True, help="comma-separated env ids, or 'all' (every Daedalus id)"
     )
-    parser.add_argument("--episodes", type=int, default=100, help="episodes per (agent, env) (default 100)")
-    parser.add_argument("--seed", type=int, default=0, help="base seed of the episode seeds (default 0)")
+    parser.add_argument(
+        "--env-kwargs",
+        type=json_object,
+        default={},
+        metavar="JSON",
+        help='gym.make keywords for every env, e.g. \'{"generator_kwargs": {"model": "my.safetensors"}}\'',
+    )
+    parser.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="load SB3 zips not written by 'daedalus-gym train-agent': their spaces and classes are "
+        "pickled, and unpickling can run any code in the file; only for files you trust",
+    )
+    parser.add_argument("--episodes", type=positive_int, default=100, help="episodes per (agent, env)")
+    parser.add_argument("--seed", type=seed_int, default=0, help="base seed of the episode seeds")
     parser.add_argument("--json", metavar="FILE", help="write the records as JSON")
     parser.add_argument("--csv", metavar="FILE", help="write the records as CSV (with steps/s)")
     parser.add_argument("--plot", metavar="FILE", help="write a plot of success (95%% CI) and SPL")
@@ -43,26 +64,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also print an env x agent matrix, e.g. success_rate,spl",
     )
     parser.add_argument(
-        "--workers", type=int, default=1, help="local processes, or CPUs of a local Ray instance"
+        "--workers", type=positive_int, default=1, help="local processes, or CPUs of a local Ray instance"
     )
     parser.add_argument("--backend", choices=("local", "ray"), default="local", help="where episodes run")
-    parser.add_argument(
-        "--ray-address", default=None, help="Ray cluster address (default: start a local Ray)"
-    )
+    parser.add_argument("--ray-address", default=None, help="Ray cluster address; none: start a local Ray")
     parser.add_argument("--record", metavar="DIR", help="save GIFs of episodes (rendered via rgb_array) here")
-    parser.add_argument("--record-episodes", type=int, default=1, help="GIFs per (agent, env) (default 1)")
+    parser.add_argument("--record-episodes", type=non_negative_int, default=1, help="GIFs per (agent, env)")
     parser.add_argument(
         "--train-levels", metavar="START:NUM", help="hold out the mazes these training levels serve"
     )
     parser.add_argument(
-        "--train-env", metavar="ID", help="env the training levels belong to (default: each evaluated env)"
+        "--train-env", metavar="ID", help="env the training levels belong to; none: each evaluated env"
     )
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
-
-    import gymnasium as gym
 
     import daedalus_gym
     from daedalus_gym.benchmark import (
@@ -76,26 +93,22 @@ def run(args: argparse.Namespace) -> int:
     )
     from daedalus_gym.levels import HeldOut, LevelRange
 
+    known = daedalus_gym.registered_ids()
     # "all": every Daedalus id in registration-table order (generator by generator).
-    envs = (
-        [env_id for env_id in gym.registry if env_id.startswith("Daedalus-")]
-        if args.envs == ["all"]
-        else args.envs
-    )
+    envs = known if args.envs == ["all"] else args.envs
     unknown = [
-        env_id
-        for env_id in [*envs, *([args.train_env] if args.train_env else [])]
-        if env_id not in gym.registry
+        env_id for env_id in [*envs, *([args.train_env] if args.train_env else [])] if env_id not in known
     ]
     if unknown:
-        raise ValueError(f"unknown env ids {unknown}; registered: {', '.join(daedalus_gym.registered_ids())}")
-    if args.episodes < 1:
-        raise ValueError(f"--episodes must be >= 1, got {args.episodes}")
+        raise ValueError(f"--envs/--train-env: unknown ids {unknown}; registered: {', '.join(known)}")
     bad = [metric for metric in args.matrix or [] if metric not in METRICS]
     if bad:
         raise ValueError(f"--matrix metrics must be among {', '.join(METRICS)}, got {bad}")
     if args.train_env and not args.train_levels:
         raise ValueError("--train-env needs --train-levels START:NUM")
+    for flag in ("json", "csv", "plot", "markdown"):
+        check_writable(getattr(args, flag), f"--{flag}")
+    check_writable(args.record, "--record", directory=True)
     held_out = None
     if args.train_levels:
         levels = LevelRange.parse(args.train_levels)
@@ -116,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
         held_out=held_out,
         record_dir=args.record,
         record_episodes=args.record_episodes,
+        env_kwargs=args.env_kwargs,
+        trust_pickle=args.trust_pickle,
     )
     tables = [format_table(records)]
     if args.matrix:

@@ -8,17 +8,22 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from daedalus_gym.commands import check_writable, json_object, positive_int, seed_int
+
 SUFFIXES = (".png", ".npz", ".txt")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--generator", default="backtracker", help="registered generator name")
-    parser.add_argument("--size", type=int, default=14, help="cells a side (default 14)")
-    parser.add_argument("--n", type=int, default=16, help="how many mazes (default 16)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the numpy rng (default 0)")
+    parser.add_argument("--size", type=positive_int, default=14, help="cells a side")
+    parser.add_argument("--n", type=positive_int, default=16, help="how many mazes")
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed of the numpy rng")
     parser.add_argument("--goal", choices=["corner", "farthest"], default="corner", help="goal placement")
     parser.add_argument(
-        "--kwargs", default="{}", help='extra generator settings as JSON, e.g. \'{"repair": "connect"}\''
+        "--kwargs",
+        type=json_object,
+        default={},
+        help='other generator settings as JSON, e.g. \'{"repair": "connect"}\'',
     )
     parser.add_argument("--paths", action="store_true", help="draw the shortest path (PNG only)")
     parser.add_argument("--out", required=True, help=f"output file, one of {', '.join(SUFFIXES)}")
@@ -27,17 +32,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from daedalus_gym.commands import parse_json_object
-    from generators import make_generator, save_mazes
+    from daedalus_gym.commands import make_generator_from_flags
+    from generators import save_mazes
     from generators.maze import mazes_to_text
 
     out = Path(args.out)
     if out.suffix not in SUFFIXES:
         raise ValueError(f"--out must end in one of {SUFFIXES}, got {out.name!r}")
-    if args.n < 1:
-        raise ValueError(f"--n must be at least 1, got {args.n}")
-    extra = parse_json_object(args.kwargs, "--kwargs")
-    generator = make_generator(args.generator, size=args.size, goal=args.goal, **extra)
+    check_writable(out, "--out")
+    flags = {"size": args.size, "goal": args.goal}
+    generator = make_generator_from_flags(args.generator, flags, args.kwargs)
     mazes = generator.generate_batch(args.n, np.random.default_rng(args.seed))
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npz":

@@ -12,12 +12,14 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from daedalus_gym.commands import positive_int, seed_int
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("env_id", metavar="ID", help="a registered id, e.g. Daedalus-Backtracker-v0")
-    parser.add_argument("--seed", type=int, default=None, help="seed of the first maze")
+    parser.add_argument("--seed", type=seed_int, default=None, help="seed of the first maze; none: random")
     parser.add_argument("--show-path", action="store_true", help="overlay the shortest path")
-    parser.add_argument("--tile-size", type=int, default=24, help="pixels per square")
+    parser.add_argument("--tile-size", type=positive_int, default=24, help="pixels per square")
 
 
 def play(env: Any, next_event: Callable[[], Any], seed: int | None = None) -> list[dict[str, Any]]:
@@ -60,9 +62,12 @@ def play(env: Any, next_event: Callable[[], Any], seed: int | None = None) -> li
 def run(args: argparse.Namespace) -> int:
     import gymnasium as gym
 
-    import daedalus_gym  # noqa: F401  (registers the ids)
+    import daedalus_gym
     from daedalus_gym.rendering import import_pygame
 
+    if args.env_id not in daedalus_gym.registered_ids():
+        known = ", ".join(daedalus_gym.registered_ids())
+        raise ValueError(f"ID: unknown env id {args.env_id!r}; registered: {known}")
     pg = import_pygame()
     env = gym.make(
         args.env_id, render_mode="human", show_path=args.show_path, render_tile_size=args.tile_size

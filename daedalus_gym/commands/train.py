@@ -16,52 +16,65 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from collections.abc import Callable
+from typing import Any
 
-# flag -> (TrainConfig field, type, help)
-_FLAGS: dict[str, tuple[str, type, str]] = {
-    "--arch": ("arch", str, "encoder architecture: conv (default) or mlp"),
-    "--latent-dim": ("latent_dim", int, "size of the code"),
-    "--hidden": ("hidden", int, "width of the hidden layers"),
-    "--depth": ("depth", int, "hidden layers in the decoder (and the mlp encoder)"),
-    "--channels": ("channels", int, "conv encoder width"),
-    "--output": ("output", str, "decoder output: passages (default) or grid"),
-    "--recon-loss": ("recon_loss", str, "bce (default) or mse"),
-    "--decoder": ("decoder", str, "decoder: mlp (all passages at once) or ar (passage by passage)"),
-    "--ar-hidden": ("ar_hidden", int, "units per decision of the ar decoder"),
+from daedalus_gym.commands import check_writable, float_range, positive_int, seed_int
+
+# flag -> (TrainConfig field, argparse type or choices, help). Unset flags keep the starting
+# settings: the shipped model's for the kind (`generators.training.SHIPPED`), then --preset's.
+_FLAGS: dict[str, tuple[str, Callable[[str], Any] | tuple[str, ...], str]] = {
+    "--arch": ("arch", ("conv", "mlp"), "encoder architecture"),
+    "--latent-dim": ("latent_dim", positive_int, "size of the code"),
+    "--hidden": ("hidden", positive_int, "width of the hidden layers"),
+    "--depth": ("depth", positive_int, "hidden layers in the decoder (and the mlp encoder)"),
+    "--channels": ("channels", positive_int, "conv encoder width"),
+    "--output": ("output", ("passages", "grid"), "decoder output"),
+    "--recon-loss": ("recon_loss", ("bce", "mse"), "reconstruction loss"),
+    "--decoder": ("decoder", ("mlp", "ar"), "mlp (all passages at once) or ar (passage by passage)"),
+    "--ar-hidden": ("ar_hidden", positive_int, "units per decision of the ar decoder"),
     "--generator": ("generator", str, "classical generator that makes the training data"),
-    "--dataset-size": ("dataset_size", int, "training mazes"),
-    "--val-size": ("val_size", int, "validation mazes"),
-    "--data-seed": ("data_seed", int, "seed of the dataset"),
-    "--epochs": ("epochs", int, "passes over the training set"),
-    "--batch-size": ("batch_size", int, "minibatch size"),
-    "--lr": ("lr", float, "Adam learning rate"),
-    "--lr-schedule": ("lr_schedule", str, "cosine (default) or constant"),
-    "--anneal": ("anneal", str, "KL schedule: constant, monotonic or cyclical"),
-    "--beta": ("beta", float, "final KL weight"),
-    "--cycles": ("cycles", int, "cycles of the cyclical schedule (M)"),
-    "--ratio": ("ratio", float, "share of a cycle (or of the run) spent ramping the KL weight (R)"),
-    "--free-bits": ("free_bits", float, "nats per latent unit not penalised"),
-    "--threshold": ("threshold", float, "wall probability threshold for validation samples"),
-    "--val-samples": ("val_samples", int, "prior samples checked after each epoch"),
-    "--seed": ("seed", int, "seed of initialisation, shuffling and noise"),
+    "--dataset-size": ("dataset_size", positive_int, "training mazes"),
+    "--val-size": ("val_size", positive_int, "validation mazes"),
+    "--data-seed": ("data_seed", seed_int, "seed of the dataset"),
+    "--epochs": ("epochs", positive_int, "passes over the training set"),
+    "--batch-size": ("batch_size", positive_int, "minibatch size"),
+    "--lr": ("lr", float_range(0, low_open=True), "Adam learning rate"),
+    "--lr-schedule": ("lr_schedule", ("cosine", "constant"), "learning-rate schedule"),
+    "--anneal": ("anneal", ("constant", "monotonic", "cyclical"), "KL weight schedule"),
+    "--beta": ("beta", float_range(0), "final KL weight"),
+    "--cycles": ("cycles", positive_int, "cycles of the cyclical schedule (M)"),
+    "--ratio": (
+        "ratio",
+        float_range(0, 1, low_open=True),
+        "share of a cycle (or of the run) spent ramping the KL weight (R)",
+    ),
+    "--free-bits": ("free_bits", float_range(0), "nats per latent unit not penalised"),
+    "--threshold": ("threshold", float_range(0, 1), "wall probability threshold for validation samples"),
+    "--val-samples": ("val_samples", positive_int, "prior samples checked after each epoch"),
+    "--seed": ("seed", seed_int, "seed of initialisation, shuffling and noise"),
 }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("kind", choices=["ae", "vae"], help="autoencoder or variational autoencoder")
     parser.add_argument("--preset", choices=["blog"], default=None, help="start from a preset's settings")
-    parser.add_argument("--size", type=int, default=None, help="cells a side (default 14)")
+    parser.add_argument(
+        "--size", type=positive_int, default=argparse.SUPPRESS, help="cells a side (default: 14)"
+    )
     for flag, (_, kind, help_text) in _FLAGS.items():
-        parser.add_argument(flag, type=kind, default=None, help=help_text)
+        typed = {"choices": kind} if isinstance(kind, tuple) else {"type": kind}
+        help_text += " (default: the kind's shipped setting, or --preset's)"
+        parser.add_argument(flag, **typed, default=argparse.SUPPRESS, help=help_text)
     parser.add_argument("--out", required=True, help="output directory")
-    parser.add_argument("--name", default=None, help="file stem of the outputs (default: the kind)")
-    parser.add_argument("--cache-dir", default=None, help="dataset cache (default ~/.cache/daedalus-gym)")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--name", default=None, help="file stem of the outputs; none: the kind")
+    parser.add_argument("--cache-dir", default=None, help="dataset cache; none: ~/.cache/daedalus-gym")
+    parser.add_argument("--threads", type=positive_int, default=2, help="torch CPU threads")
     parser.add_argument(
         "--weights-dtype",
         choices=["float32", "float16"],
         default="float32",
-        help="storage type of the saved weights (float16 halves the file; default float32)",
+        help="storage type of the saved weights (float16 halves the file)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -73,11 +86,12 @@ def run(args: argparse.Namespace) -> int:
 
     from generators.training import apply_preset, default_config, save_trained, train
 
+    check_writable(args.out, "--out", directory=True)
     torch.set_num_threads(args.threads)
     cfg = apply_preset(default_config(args.kind), args.preset)
-    overrides = {field: getattr(args, flag[2:].replace("-", "_")) for flag, (field, _, _) in _FLAGS.items()}
+    overrides = {field: _given(args, flag) for flag, (field, _, _) in _FLAGS.items()}
     overrides = {k: v for k, v in overrides.items() if v is not None}
-    if args.size is not None:
+    if _given(args, "--size") is not None:
         overrides["size"] = (args.size, args.size)
     cfg = replace(cfg, **overrides)
     cfg.model_config()  # validate before spending time on data
@@ -89,15 +103,20 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _given(args: argparse.Namespace, flag: str) -> Any:
+    """The value of ``flag`` if it was given on the command line, else None."""
+    return getattr(args, flag[2:].replace("-", "_"), None)
+
+
 def _reconstruct(args: argparse.Namespace) -> list[str]:
     """The command line equivalent to ``args`` (when called from Python rather than the console)."""
     out = [args.kind]
     if args.preset:
         out += ["--preset", args.preset]
-    if args.size is not None:
+    if _given(args, "--size") is not None:
         out += ["--size", str(args.size)]
     for flag in _FLAGS:
-        value = getattr(args, flag[2:].replace("-", "_"))
+        value = _given(args, flag)
         if value is not None:
             out += [flag, str(value)]
     out += ["--out", args.out]

@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict, dataclass
 
+from daedalus_gym.commands import check_writable, float_range, non_negative_int, positive_int, seed_int
+
 ALGOS = ("ppo",)
 
 
@@ -39,21 +41,27 @@ class PPOSettings:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("algo", choices=ALGOS, help="learning algorithm")
     parser.add_argument("--env", required=True, help="registered env id to train on")
-    parser.add_argument("--steps", type=int, default=2_000_000, help="environment steps (default 2,000,000)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for PPO, the envs and the level sampler")
+    parser.add_argument("--steps", type=positive_int, default=2_000_000, help="environment steps")
+    parser.add_argument(
+        "--seed", type=seed_int, default=0, help="seed for PPO, the envs and the level sampler"
+    )
     parser.add_argument("--out", required=True, help="model file to write (SB3 .zip)")
-    parser.add_argument("--start-level", type=int, default=0, help="first training level seed (default 0)")
-    parser.add_argument("--num-levels", type=int, default=1000, help="training levels (default 1000)")
-    parser.add_argument("--view-size", type=int, default=5, help="egocentric window side, odd (default 5)")
-    parser.add_argument("--novelty-bonus", type=float, default=0.01, help="reward per newly visited square")
-    parser.add_argument("--n-envs", type=int, default=PPOSettings.n_envs, help="parallel training envs")
+    parser.add_argument("--start-level", type=seed_int, default=0, help="first training level seed")
+    parser.add_argument("--num-levels", type=positive_int, default=1000, help="training levels")
+    parser.add_argument("--view-size", type=positive_int, default=5, help="egocentric window side, odd")
     parser.add_argument(
-        "--eval-episodes", type=int, default=200, help="held-out evaluation episodes (0: none)"
+        "--novelty-bonus", type=float_range(0), default=0.01, help="reward per newly visited square"
     )
     parser.add_argument(
-        "--eval-envs", default=None, help="comma-separated ids to evaluate on (default: --env)"
+        "--n-envs", type=positive_int, default=PPOSettings.n_envs, help="parallel training envs"
     )
-    parser.add_argument("--eval-seed", type=int, default=12345, help="base seed of the evaluation episodes")
+    parser.add_argument(
+        "--eval-episodes", type=non_negative_int, default=200, help="held-out evaluation episodes (0: none)"
+    )
+    parser.add_argument("--eval-envs", default=None, help="comma-separated ids to evaluate on; none: --env")
+    parser.add_argument(
+        "--eval-seed", type=seed_int, default=12345, help="base seed of the evaluation episodes"
+    )
     parser.add_argument("--verbose", action="store_true", help="print SB3's training log")
 
 
@@ -62,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
     import gymnasium as gym
 
-    import daedalus_gym  # noqa: F401 - registers the ids
+    import daedalus_gym
     from daedalus_gym.agents import RL_HINT, save_ppo
     from daedalus_gym.benchmark import format_table, run_benchmark
     from daedalus_gym.levels import HeldOut, LevelRange, TrainLevels
@@ -75,17 +83,17 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as err:
         raise ImportError(f"train-agent needs stable-baselines3: {RL_HINT}") from err
 
-    if args.env not in gym.registry:
-        raise ValueError(f"unknown env id {args.env!r}; see daedalus_gym.registered_ids()")
-    if args.steps < 1:
-        raise ValueError(f"--steps must be >= 1, got {args.steps}")
-    if args.novelty_bonus < 0:
-        raise ValueError(f"--novelty-bonus must be >= 0, got {args.novelty_bonus}")
+    known = daedalus_gym.registered_ids()
+    if args.env not in known:
+        raise ValueError(f"--env: unknown id {args.env!r}; registered: {', '.join(known)}")
+    if args.view_size % 2 == 0:
+        raise ValueError(f"--view-size must be odd, got {args.view_size}")
+    check_writable(args.out, "--out")
     levels = LevelRange(args.start_level, args.num_levels)
     eval_envs = args.eval_envs.split(",") if args.eval_envs else [args.env]
-    unknown = [env_id for env_id in eval_envs if env_id not in gym.registry]
+    unknown = [env_id for env_id in eval_envs if env_id not in known]
     if unknown:
-        raise ValueError(f"unknown --eval-envs ids {unknown}")
+        raise ValueError(f"--eval-envs: unknown ids {unknown}; registered: {', '.join(known)}")
     settings = PPOSettings(n_envs=args.n_envs)
     env_kwargs = {"obs_mode": "egocentric", "view_size": args.view_size}
 

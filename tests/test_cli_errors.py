@@ -1,0 +1,244 @@
+"""Every command checks its arguments before any work, and bad input is one line on stderr with
+exit code 2 (a traceback only with ``--debug``); defaults show in every ``--help``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import zipfile
+
+import gymnasium as gym
+import pytest
+
+from daedalus_gym.cli import COMMANDS, build_parser, main
+
+
+def _error_line(capsys) -> str:
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        # a setting the generator does not take, or one that has its own flag
+        (["generate", "--kwargs", '{"foo": 1}'], "takes no setting 'foo'"),
+        (["generate", "--kwargs", '{"size": 3}'], "use --size"),
+        (["generate", "--kwargs", '{"goal": "farthest"}'], "use --goal"),
+        (["generate", "--seed", "-1"], "argument --seed: expected an integer >= 0, got -1"),
+        (["generate", "--n", "0"], "argument --n"),
+        (["evaluate", "--generator", "backtracker", "--repair", "connect"], "takes no setting 'repair'"),
+        (["evaluate", "--generator", "vae", "--threads", "0"], "argument --threads"),
+        (["evaluate", "--generator", "vae", "--n", "1"], "argument --n: expected an integer >= 2"),
+        (["train", "vae", "--epochs", "0"], "argument --epochs: expected an integer >= 1, got 0"),
+        (["train", "vae", "--beta", "-1"], "argument --beta: expected a finite number >= 0, got -1"),
+        (["train", "vae", "--beta", "nan"], "argument --beta"),
+        (["train", "vae", "--batch-size", "0"], "argument --batch-size"),
+        (["train", "vae", "--threads", "0"], "argument --threads"),
+        (
+            ["train-agent", "ppo", "--env", "Daedalus-Backtracker-7x7-v0", "--n-envs", "0"],
+            "argument --n-envs",
+        ),
+        (
+            ["train-agent", "ppo", "--env", "Daedalus-Backtracker-7x7-v0", "--eval-episodes", "-5"],
+            "argument --eval-episodes: expected an integer >= 0, got -5",
+        ),
+        (["train-agent", "ppo", "--env", "CartPole-v1"], "--env: unknown id 'CartPole-v1'"),
+        (["bench", "--envs", "CartPole-v1"], "unknown ids ['CartPole-v1']"),
+        (["bench", "--envs", "Daedalus-Backtracker-7x7-v0", "--record-episodes", "-1"], "--record-episodes"),
+        (["bench", "--envs", "Daedalus-Backtracker-7x7-v0", "--episodes", "0"], "argument --episodes"),
+        (["bench", "--envs", "Daedalus-Backtracker-7x7-v0", "--env-kwargs", "[1]"], "--env-kwargs"),
+        (["bench", "--envs", "Daedalus-Backtracker-7x7-v0", "--agents", "nobody"], "unknown agent 'nobody'"),
+        (["play", "CartPole-v1"], "unknown env id 'CartPole-v1'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(argv, message, tmp_path, capsys):
+    out = tmp_path / "out"
+    needs_out = {"generate": "mazes.npz", "train": "run", "train-agent": "agent.zip"}
+    if argv[0] in needs_out:
+        argv = [*argv, "--out", str(out / needs_out[argv[0]])]
+    assert main(argv) == 2
+    line = _error_line(capsys)
+    assert line.startswith(f"daedalus-gym {argv[0]}: error: ") and message in line
+    assert not out.exists()  # nothing written: not an untrained model, not half a file
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    argv = ["generate", "--kwargs", '{"foo": 1}', "--out", str(tmp_path / "m.npz")]
+    with pytest.raises(ValueError, match="takes no setting 'foo'"):
+        main([*argv, "--debug"])
+    with pytest.raises(ValueError, match="takes no setting 'foo'"):
+        main(["--debug", *argv])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["bench", "--envs", "Daedalus-Backtracker-7x7-v0", "--json", "{bad}"],
+        ["bench", "--envs", "Daedalus-Backtracker-7x7-v0", "--csv", "{bad}"],
+        ["bench", "--envs", "Daedalus-Backtracker-7x7-v0", "--plot", "{bad}"],
+        ["bench", "--envs", "Daedalus-Backtracker-7x7-v0", "--markdown", "{bad}"],
+        ["bench", "--envs", "Daedalus-Backtracker-7x7-v0", "--record", "{bad}"],
+        ["generate", "--out", "{bad}/m.npz"],
+        ["demo", "--out", "{bad}"],
+        ["evaluate", "--generator", "backtracker", "--out", "{bad}"],
+        ["train", "ae", "--out", "{bad}"],
+        ["train-agent", "ppo", "--env", "Daedalus-Backtracker-7x7-v0", "--out", "{bad}/a.zip"],
+    ],
+)
+def test_unwritable_outputs_fail_before_any_work(argv, tmp_path, capsys, monkeypatch):
+    """An output under a regular file cannot be created: said at once, not after the run."""
+    import daedalus_gym.benchmark
+    import generators.evaluation
+    import generators.training
+
+    def never(*args, **kwargs):
+        raise AssertionError("the work started before the outputs were checked")
+
+    for module, name in [
+        (daedalus_gym.benchmark, "run_benchmark"),
+        (generators.evaluation, "evaluate"),
+        (generators.training, "train"),
+        (generators, "make_generator"),
+    ]:
+        monkeypatch.setattr(module, name, never)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    argv = [arg.replace("{bad}", str(blocker / "sub")) for arg in argv]
+    assert main(argv) == 2
+    assert str(blocker) in _error_line(capsys)
+
+
+def _option_defaults(parser: argparse.ArgumentParser):
+    for action in parser._actions:
+        if not action.option_strings or action.default in (None, False, argparse.SUPPRESS):
+            continue
+        if isinstance(action, argparse._HelpAction | argparse._VersionAction):
+            continue
+        yield action
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_help_shows_the_defaults(command):
+    sub = build_parser()._subparsers._group_actions[0].choices[command]
+    text = "".join(sub.format_help().split())  # no whitespace: lines wrap anywhere
+    actions = list(_option_defaults(sub))
+    for action in actions:
+        assert "".join(f"(default: {action.default})".split()) in text, (command, action.dest)
+    assert "(default:None)" not in text
+    assert command == "play" or actions  # every command but play has defaulted options
+
+
+# ------------------------------------------------------------------ agent files
+@pytest.fixture(scope="module")
+def sb3():
+    return pytest.importorskip("stable_baselines3")
+
+
+def _our_zip(sb3, path, env_id="Daedalus-Backtracker-7x7-v0"):
+    """A PPO file as train-agent writes it (untrained: the format is what matters here)."""
+    from daedalus_gym.agents import save_ppo
+    from daedalus_gym.wrappers import LastActionObs
+
+    env_kwargs = {"obs_mode": "egocentric", "view_size": 5}
+    env = LastActionObs(gym.make(env_id, **env_kwargs))
+    model = sb3.PPO("MlpPolicy", env, n_steps=32, batch_size=32, seed=0, device="cpu")
+    return save_ppo(model, path, env_id=env_id, env_kwargs=env_kwargs, train_levels=(0, 10))
+
+
+def _rewrite(path, out, *, data=None, members=None):
+    """A copy of the zip ``path`` with its ``data`` JSON edited and members replaced."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "data" and data is not None:
+                content = json.dumps(data(json.loads(content))).encode()
+            if members and item.filename in members:
+                content = members[item.filename]
+            target.writestr(item, content)
+    return out
+
+
+def test_env_id_in_an_agent_file_imports_nothing(sb3, tmp_path, capsys):
+    """``this:Daedalus-...`` would make gym.make import the module ``this`` (the Zen of Python)."""
+
+    def evil(data):
+        data["daedalus_meta"]["env_id"] = "this:Daedalus-Backtracker-7x7-v0"
+        return data
+
+    path = _rewrite(_our_zip(sb3, tmp_path / "ours.zip"), tmp_path / "evil.zip", data=evil)
+    sys.modules.pop("this", None)
+    argv = ["bench", "--agents", f"ppo:{path}", "--envs", "Daedalus-Backtracker-7x7-v0", "--episodes", "1"]
+    assert main(argv) == 2
+    assert "this" not in sys.modules
+    line = _error_line(capsys)
+    assert "is not a registered Daedalus id" in line and "Beautiful is better" not in capsys.readouterr().out
+
+
+def test_a_pickle_in_the_weights_is_refused_in_one_line(sb3, tmp_path, capsys):
+    import io
+
+    import torch
+
+    class Payload:
+        def __reduce__(self):
+            return (print, ("planted code ran",))
+
+    buffer = io.BytesIO()
+    torch.save({"weights": Payload()}, buffer)
+    ours = _our_zip(sb3, tmp_path / "ours.zip")
+    path = _rewrite(ours, tmp_path / "evil.zip", members={"policy.pth": buffer.getvalue()})
+    argv = ["bench", "--agents", f"ppo:{path}", "--envs", "Daedalus-Backtracker-7x7-v0", "--episodes", "1"]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert "planted code ran" not in captured.out + captured.err
+    assert "Traceback" not in captured.err and len(captured.err.strip().splitlines()) == 1
+    assert "refused" in captured.err and str(path) in captured.err
+
+
+@pytest.mark.parametrize("algo", ["ppo", "a2c", "dqn"])
+def test_any_sb3_zip_plays_with_trust_pickle_only(sb3, algo, tmp_path, capsys):
+    from daedalus_gym.agents import make_agent
+
+    env = gym.make("Daedalus-Backtracker-7x7-v0", obs_mode="egocentric")
+    cls = getattr(sb3, algo.upper())
+    options = {"learning_starts": 0} if algo == "dqn" else {}
+    cls("MlpPolicy", env, seed=0, device="cpu", **options).save(tmp_path / "foreign.zip")
+    path = tmp_path / "foreign.zip"
+    with pytest.raises(ValueError, match="--trust-pickle"):
+        make_agent(f"{algo}:{path}")
+    common = [
+        "bench",
+        "--agents",
+        f"{algo}:{path}",
+        "--envs",
+        "Daedalus-Backtracker-7x7-v0",
+        "--episodes",
+        "2",
+    ]
+    assert main(common) == 2
+    assert "--trust-pickle" in _error_line(capsys)
+    # Trusted, but the env must give the observation it was trained on: a clear error otherwise.
+    assert main([*common, "--trust-pickle"]) == 2
+    assert "obs_mode" in _error_line(capsys)
+    json_path = tmp_path / "r.json"
+    argv = [*common, "--trust-pickle", "--env-kwargs", '{"obs_mode": "egocentric"}', "--json", str(json_path)]
+    assert main(argv) == 0
+    (record,) = json.loads(json_path.read_text())
+    assert record["agent"] == f"{algo}:{path}" and record["episodes"] == 2
+
+
+def test_bench_env_kwargs_reach_the_env(tmp_path):
+    """--env-kwargs go to gym.make: a generator setting changes the mazes served."""
+    base = ["bench", "--agents", "oracle", "--envs", "Daedalus-Backtracker-7x7-v0", "--episodes", "3"]
+    plain, farthest = tmp_path / "plain.json", tmp_path / "farthest.json"
+    assert main([*base, "--json", str(plain)]) == 0
+    kwargs = '{"generator_kwargs": {"size": 7, "goal": "farthest"}}'
+    assert main([*base, "--env-kwargs", kwargs, "--json", str(farthest)]) == 0
+    (a,), (b,) = json.loads(plain.read_text()), json.loads(farthest.read_text())
+    assert a["success_rate"] == b["success_rate"] == 1.0
+    assert b["mean_length"] != a["mean_length"]  # other goals, other paths
