@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -31,6 +32,9 @@ import numpy as np
 from daedalus_gym.wrappers import MazeStateInfo, last_action_features
 from generators import Maze
 from generators.maze import MOVES
+
+if TYPE_CHECKING:
+    from daedalus_gym.levels import LevelRange
 
 N_ACTIONS = 4
 RL_HINT = 'pip install "daedalus-gym[rl]"'
@@ -374,6 +378,86 @@ def save_ppo(
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)
     return path
+
+
+@dataclass(frozen=True)
+class PPOSettings:
+    """How `train_ppo` trains (SB3 names); tuned on Daedalus-Backtracker-7x7-v0 on a 2-core CPU.
+
+    The policy is an MLP on the ``view_size`` egocentric window plus the previous action
+    (`LastActionObs`): memoryless, the same for every maze size. ``novelty_bonus`` is paid for
+    each newly visited square during training (`NoveltyBonus`): the goal reward alone is too
+    sparse for PPO to find.
+    """
+
+    view_size: int = 5
+    novelty_bonus: float = 0.01
+    n_envs: int = 8
+    n_steps: int = 256
+    batch_size: int = 512
+    n_epochs: int = 4
+    learning_rate: float = 3e-4
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    ent_coef: float = 0.01
+    hidden: tuple[int, ...] = (64, 64)
+
+    @property
+    def env_kwargs(self) -> dict[str, Any]:
+        """The ``gym.make`` keywords of the observation the policy reads."""
+        return {"obs_mode": "egocentric", "view_size": self.view_size}
+
+
+def train_ppo(
+    env_id: str,
+    levels: LevelRange,
+    steps: int,
+    seed: int = 0,
+    settings: PPOSettings = PPOSettings(),
+    verbose: bool = False,
+) -> Any:
+    """Train an SB3 PPO policy on the training ``levels`` of ``env_id``; returns the model.
+
+    Sub-env ``i`` of ``settings.n_envs`` samples its levels from ``seed + i``; SB3 seeds torch
+    and numpy from ``seed``. Save it with `save_ppo` (``levels`` and ``settings.env_kwargs``).
+    """
+    try:
+        import torch
+        from stable_baselines3 import PPO
+        from stable_baselines3.common.vec_env import DummyVecEnv
+    except ImportError as err:
+        raise ImportError(f"training PPO needs stable-baselines3: {RL_HINT}") from err
+    from daedalus_gym.levels import TrainLevels
+    from daedalus_gym.wrappers import LastActionObs, NoveltyBonus
+
+    def make_env() -> gym.Env:
+        env = TrainLevels(gym.make(env_id, **settings.env_kwargs), levels)
+        if settings.novelty_bonus > 0:
+            env = NoveltyBonus(env, settings.novelty_bonus)
+        return LastActionObs(env)
+
+    # A 64-unit MLP: one torch thread is faster than several fighting over two cores.
+    torch.set_num_threads(1)
+    vec_env = DummyVecEnv([make_env for _ in range(settings.n_envs)])
+    vec_env.seed(seed)
+    model = PPO(
+        "MlpPolicy",
+        vec_env,
+        n_steps=settings.n_steps,
+        batch_size=settings.batch_size,
+        n_epochs=settings.n_epochs,
+        learning_rate=settings.learning_rate,
+        gamma=settings.gamma,
+        gae_lambda=settings.gae_lambda,
+        ent_coef=settings.ent_coef,
+        policy_kwargs={"net_arch": list(settings.hidden)},
+        seed=seed,
+        device="cpu",
+        verbose=1 if verbose else 0,
+    )
+    model.learn(total_timesteps=steps)
+    vec_env.close()
+    return model
 
 
 AGENTS: dict[str, Callable[[], Agent]] = {

@@ -1,12 +1,13 @@
 """A random agent on a Daedalus-Gym maze: the plain Gymnasium loop.
 
-python examples/random_agent.py --env-id Daedalus-Backtracker-7x7-v0 --episodes 20
+    python examples/random_agent.py
+
+Change the settings in `Settings` below.
 """
 
 from __future__ import annotations
 
-import argparse
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
@@ -14,24 +15,14 @@ import numpy as np
 import daedalus_gym  # noqa: F401 - registers the Daedalus-* ids
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
     env_id: str = "Daedalus-Backtracker-7x7-v0"
     episodes: int = 20
     seed: int = 0
 
 
-def parse_settings() -> Settings:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    for f in fields(Settings):
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
-    return Settings(**vars(parser.parse_args()))
-
-
-def main() -> None:
-    settings = parse_settings()
+def main(settings: Settings = Settings()) -> None:
     env = gym.make(settings.env_id)
 
     # Seeding, all in one place: the first reset seeds the maze sequence, the action space its own

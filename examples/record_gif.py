@@ -1,15 +1,15 @@
 """Record an agent solving a maze as a GIF, rendered through the env's ``rgb_array`` mode.
 
-    python examples/record_gif.py --agent wall-follower --env-id Daedalus-Prim-v0 --out prim.gif
-    python examples/record_gif.py --agent ppo:examples/models/ppo-backtracker-7x7.zip
+    python examples/record_gif.py
 
-``daedalus-gym bench --record DIR`` records every (agent, env) pair the same way.
+Change the settings in `Settings` below (``agent="ppo:examples/models/ppo-backtracker-7x7.zip"``
+plays a trained policy). ``daedalus-gym bench --record DIR`` records every (agent, env) pair
+the same way.
 """
 
 from __future__ import annotations
 
-import argparse
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import imageio.v3 as iio
 import numpy as np
@@ -18,7 +18,7 @@ import daedalus_gym  # noqa: F401 - registers the Daedalus-* ids
 from daedalus_gym.agents import make_agent, make_agent_env
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
     agent: str = "wall-follower"  # random, wall-follower, oracle, ppo:FILE
     env_id: str = "Daedalus-Backtracker-7x7-v0"
@@ -28,17 +28,7 @@ class Settings:
     out: str = "episode.gif"
 
 
-def parse_settings() -> Settings:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    for f in fields(Settings):
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
-    return Settings(**vars(parser.parse_args()))
-
-
-def main() -> None:
-    settings = parse_settings()
+def main(settings: Settings = Settings()) -> None:
     agent = make_agent(settings.agent)
     env = make_agent_env(agent, settings.env_id, render_mode="rgb_array", render_tile_size=settings.tile_size)
 

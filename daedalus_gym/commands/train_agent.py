@@ -3,9 +3,9 @@
     daedalus-gym train-agent ppo --env Daedalus-Backtracker-7x7-v0 --steps 2000000 --seed 0 \\
         --out models/ppo-backtracker-7x7.zip
 
-PPO (stable-baselines3) with an MLP on the egocentric window plus the previous action
-(`daedalus_gym.wrappers.LastActionObs`): a memoryless policy that can learn to follow walls, and
-that sees any maze size the same way. Training plays the Procgen-style levels
+PPO (stable-baselines3, `daedalus_gym.agents.train_ppo`) with an MLP on the egocentric window
+plus the previous action (`daedalus_gym.wrappers.LastActionObs`): a memoryless policy that can
+learn to follow walls, and that sees any maze size the same way. Training plays the Procgen-style levels
 ``[--start-level, --start-level + --num-levels)``; the goal reward is topped up with a small
 bonus for each newly visited square (`daedalus_gym.wrappers.NoveltyBonus`), without which PPO
 never sees a success to learn from. Evaluation plays ``--eval-episodes`` held-out mazes (outside
@@ -16,26 +16,11 @@ the training seeds and hashes) with the plain reward. The saved model names the 
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 from daedalus_gym.commands import check_writable, float_range, non_negative_int, positive_int, seed_int
 
 ALGOS = ("ppo",)
-
-
-@dataclass(frozen=True)
-class PPOSettings:
-    """PPO hyperparameters (SB3 names); tuned on Daedalus-Backtracker-7x7-v0 on a 2-core CPU."""
-
-    n_envs: int = 8
-    n_steps: int = 256
-    batch_size: int = 512
-    n_epochs: int = 4
-    learning_rate: float = 3e-4
-    gamma: float = 0.99
-    gae_lambda: float = 0.95
-    ent_coef: float = 0.01
-    hidden: tuple[int, ...] = (64, 64)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--novelty-bonus", type=float_range(0), default=0.01, help="reward per newly visited square"
     )
     parser.add_argument(
-        "--n-envs", type=positive_int, default=PPOSettings.n_envs, help="parallel training envs"
+        "--n-envs", type=positive_int, default=8, help="parallel training envs (PPOSettings.n_envs)"
     )
     parser.add_argument(
         "--eval-episodes", type=non_negative_int, default=200, help="held-out evaluation episodes (0: none)"
@@ -68,20 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import time
 
-    import gymnasium as gym
-
     import daedalus_gym
-    from daedalus_gym.agents import RL_HINT, save_ppo
+    from daedalus_gym.agents import PPOSettings, save_ppo, train_ppo
     from daedalus_gym.benchmark import format_table, run_benchmark
-    from daedalus_gym.levels import HeldOut, LevelRange, TrainLevels
-    from daedalus_gym.wrappers import LastActionObs, NoveltyBonus
-
-    try:
-        import torch
-        from stable_baselines3 import PPO
-        from stable_baselines3.common.vec_env import DummyVecEnv
-    except ImportError as err:
-        raise ImportError(f"train-agent needs stable-baselines3: {RL_HINT}") from err
+    from daedalus_gym.levels import HeldOut, LevelRange
 
     known = daedalus_gym.registered_ids()
     if args.env not in known:
@@ -94,45 +69,19 @@ def run(args: argparse.Namespace) -> int:
     unknown = [env_id for env_id in eval_envs if env_id not in known]
     if unknown:
         raise ValueError(f"--eval-envs: unknown ids {unknown}; registered: {', '.join(known)}")
-    settings = PPOSettings(n_envs=args.n_envs)
-    env_kwargs = {"obs_mode": "egocentric", "view_size": args.view_size}
+    settings = PPOSettings(view_size=args.view_size, novelty_bonus=args.novelty_bonus, n_envs=args.n_envs)
 
-    def make_env():
-        env = TrainLevels(gym.make(args.env, **env_kwargs), levels)
-        if args.novelty_bonus > 0:
-            env = NoveltyBonus(env, args.novelty_bonus)
-        return LastActionObs(env)
-
-    # A 64-unit MLP: one torch thread is faster than several fighting over two cores.
-    torch.set_num_threads(1)
-    vec_env = DummyVecEnv([make_env for _ in range(settings.n_envs)])
-    vec_env.seed(args.seed)  # sub-env i samples levels from seed + i
-    model = PPO(
-        "MlpPolicy",
-        vec_env,
-        n_steps=settings.n_steps,
-        batch_size=settings.batch_size,
-        n_epochs=settings.n_epochs,
-        learning_rate=settings.learning_rate,
-        gamma=settings.gamma,
-        gae_lambda=settings.gae_lambda,
-        ent_coef=settings.ent_coef,
-        policy_kwargs={"net_arch": list(settings.hidden)},
-        seed=args.seed,
-        device="cpu",
-        verbose=1 if args.verbose else 0,
-    )
     print(
         f"training PPO on {args.env} levels {levels} for {args.steps:,} steps (seed {args.seed})", flush=True
     )
     start = time.perf_counter()
-    model.learn(total_timesteps=args.steps)
+    model = train_ppo(args.env, levels, args.steps, args.seed, settings, verbose=args.verbose)
     minutes = (time.perf_counter() - start) / 60
     out = save_ppo(
         model,
         args.out,
         env_id=args.env,
-        env_kwargs=env_kwargs,
+        env_kwargs=settings.env_kwargs,
         train_levels=(levels.start_level, levels.num_levels),
         algo="ppo",
         novelty_bonus=args.novelty_bonus,
@@ -140,7 +89,6 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         settings=asdict(settings),
     )
-    vec_env.close()
     print(f"trained in {minutes:.1f} min; saved {out} ({out.stat().st_size / 1024:.0f} KiB)", flush=True)
 
     if args.eval_episodes > 0:
