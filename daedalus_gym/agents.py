@@ -34,7 +34,7 @@ from generators import Maze
 from generators.maze import MOVES
 
 if TYPE_CHECKING:
-    from daedalus_gym.levels import LevelRange
+    from daedalus_gym.splits import LevelRange
 
 N_ACTIONS = 4
 RL_HINT = 'pip install "daedalus-gym[rl]"'
@@ -427,7 +427,7 @@ def train_ppo(
         from stable_baselines3.common.vec_env import DummyVecEnv
     except ImportError as err:
         raise ImportError(f"training PPO needs stable-baselines3: {RL_HINT}") from err
-    from daedalus_gym.levels import TrainLevels
+    from daedalus_gym.splits import TrainLevels
     from daedalus_gym.wrappers import LastActionObs, NoveltyBonus
 
     def make_env() -> gym.Env:

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from daedalus_gym.levels import HeldOut
+from daedalus_gym.splits import HeldOut
 
 BACKENDS = ("local", "ray")
 RAY_HINT = 'pip install "daedalus-gym[ray]"'

@@ -1,33 +1,29 @@
-"""`MazeEnv`: one agent, one generated maze, four moves."""
+"""`MazeEnv`: one agent, one generated maze, four moves -- a batch of one over `daedalus_gym.core`."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, SupportsFloat
+from typing import Any, ClassVar, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from daedalus_gym.rendering import COLORS
-from generators import Generator, Maze, make_generator
+from daedalus_gym.core import (
+    MazeBatch,
+    ObsMode,
+    check_given_maze,
+    check_options,
+    check_seed,
+    check_shape,
+    describe,
+    make_settings,
+    maze_hashes,
+    step_budget,
+    unsolvable_error,
+)
+from generators import Generator, Maze
 
-ObsMode = Literal["grid", "egocentric", "rgb"]
-OBS_MODES: tuple[str, ...] = ("grid", "egocentric", "rgb")
-
-# Grid channels of the "grid" observation.
-WALL, AGENT, GOAL = 0, 1, 2
-
-
-def check_given_maze(maze: object, shape: tuple[int, int]) -> int:
-    """Validate ``reset(options={"maze": maze})`` for an env of grid ``shape``; the BFS path length."""
-    if not isinstance(maze, Maze):
-        raise TypeError(f"options['maze'] must be a generators.Maze, got {type(maze).__name__}")
-    if maze.shape != shape:
-        raise ValueError(f"options['maze'] has shape {maze.shape}, this env plays {shape}")
-    length = maze.shortest_path_length()  # networkx BFS
-    if length is None:
-        raise ValueError(f"options['maze'] is unsolvable: no path from {maze.start} to {maze.goal}")
-    return length
+_FIRST = np.zeros(1, dtype=np.int64)  # the batch of one's sub-env index
 
 
 class MazeEnv(gym.Env):
@@ -42,8 +38,10 @@ class MazeEnv(gym.Env):
     included; the current maze is ``env.unwrapped.maze``.
 
     ## Action Space
-    ``Discrete(4)``: 0 up, 1 right, 2 down, 3 left. A move into a wall leaves the agent in place
-    (the step still counts).
+    ``Discrete(4)``: 0 up, 1 right, 2 down, 3 left (an int or a numpy integer; a bool is not an
+    action). A move into a wall leaves the agent in place (the step still counts). Squares
+    outside the grid count as walls, so a maze without a wall border of its own is played
+    correctly too.
 
     ## Observation Space
     Chosen by ``obs_mode``:
@@ -56,15 +54,22 @@ class MazeEnv(gym.Env):
     - ``"rgb"``: ``Box(0, 255, (H * t, W * t, 3), uint8)`` pixels, ``t = obs_tile_size``.
 
     ## Rewards
-    ``1 - 0.9 * (steps / max_steps)`` on reaching the goal, 0 otherwise (MiniGrid's convention).
+    ``1 - 0.9 * (steps / B)`` on reaching the goal, 0 otherwise (MiniGrid's convention), where
+    ``B = 4 * h * w`` (``env.unwrapped.step_budget``) is the id's time limit. A time limit raised
+    above ``B`` keeps that scale, and reaching the goal after ``B`` steps pays 0.1.
 
     ## Starting State
     The agent stands on ``maze.start`` (the top-left cell unless the maze says otherwise).
 
     ## Episode End
-    - Termination: the agent reaches ``maze.goal``.
-    - Truncation: ``max_steps`` steps have been taken (default ``4 * h * w``: enough for a
-      wall follower to solve any perfect maze).
+    - Termination: the agent reaches ``maze.goal``. Stepping a terminated episode raises
+      ``RuntimeError``: call `reset` first.
+    - Truncation: Gymnasium's ``TimeLimit``, after ``max_episode_steps`` steps, the one time
+      limit. Every registered id sets it to ``B = 4 * h * w`` for its ``h x w`` cells (enough
+      for a wall follower to solve any perfect maze); ``gym.make(id, max_episode_steps=N)``
+      changes it. The env itself never truncates: built directly, wrap it in
+      ``gymnasium.wrappers.TimeLimit``. ``max_steps`` is no argument any more: passing it raises
+      ``TypeError`` pointing at ``max_episode_steps``.
 
     ## Information
     ``reset`` and ``step`` return ``info`` with ``optimal_path_length`` (BFS steps start -> goal),
@@ -72,20 +77,29 @@ class MazeEnv(gym.Env):
 
     ## Arguments
     - ``generator``: a registered name or a generator instance (`generators.Generator`).
-    - ``generator_kwargs``: keyword arguments for a named generator, e.g. ``{"size": 7}``.
+    - ``generator_kwargs``: keyword arguments for a named generator, e.g. ``{"size": 7}``. They
+      update the id's own (``default_generator_kwargs``, set by the registry), so
+      ``gym.make("Daedalus-Backtracker-7x7-v0", generator_kwargs={"goal": "farthest"})`` still
+      serves 7x7 mazes.
+    - ``default_generator_kwargs``: the id's generator keywords (the registry sets these).
     - ``obs_mode``: ``"grid"``, ``"egocentric"`` or ``"rgb"``.
     - ``view_size``: window side for ``"egocentric"`` (odd, >= 3). Default 5.
     - ``obs_tile_size``: pixels per square for ``"rgb"``. Default 4.
-    - ``max_steps``: step limit (default ``4 * h * w``).
     - ``render_mode``: ``"human"`` (pygame window), ``"rgb_array"`` or ``"ansi"``.
     - ``render_tile_size``: pixels per square when rendering. Default 16.
     - ``show_path``: overlay the shortest path when rendering.
     - ``max_attempts``: mazes drawn per reset before giving up on an unsolvable generator.
 
-    ``reset(options={"maze": maze})`` plays a given `generators.Maze` of the env's shape.
+    Integer arguments must be ints (a bool is refused); every bad argument raises an error that
+    names it. ``reset(seed=s)`` takes an int ``s >= 0`` or ``None``; ``reset(options={"maze":
+    maze})`` plays a given, solvable `generators.Maze` of the env's shape.
 
     ## Version History
-    - v0: initial release.
+    - v0: initial release. Since then, before the first release: one time limit, Gymnasium's
+      ``TimeLimit`` from ``max_episode_steps`` (``max_steps`` removed; the reward's scale is the
+      id's limit ``4 * h * w`` and never goes below 0.1); ``generator_kwargs`` update the id's
+      instead of replacing them; stepping after termination raises; bools, floats and negative
+      values are refused as ints and seeds; mazes without a wall border are played correctly.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}
@@ -97,74 +111,47 @@ class MazeEnv(gym.Env):
         obs_mode: ObsMode = "grid",
         view_size: int = 5,
         obs_tile_size: int = 4,
-        max_steps: int | None = None,
         render_mode: str | None = None,
         render_tile_size: int = 16,
         show_path: bool = False,
         max_attempts: int = 10,
+        default_generator_kwargs: dict[str, Any] | None = None,
+        max_steps: None = None,
     ) -> None:
-        if isinstance(generator, str):
-            self.generator = make_generator(generator, **(generator_kwargs or {}))
-        elif isinstance(generator, Generator):
-            if generator_kwargs:
-                raise ValueError("generator_kwargs only apply to a generator given by name")
-            self.generator = generator
-        else:
-            raise TypeError(
-                f"generator must be a registered name or a Generator, got {type(generator).__name__}"
-            )
-        if obs_mode not in OBS_MODES:
-            raise ValueError(f"obs_mode must be one of {OBS_MODES}, got {obs_mode!r}")
-        if not (isinstance(view_size, int) and view_size >= 3 and view_size % 2 == 1):
-            raise ValueError(f"view_size must be an odd int >= 3, got {view_size!r}")
-        if not (isinstance(obs_tile_size, int) and obs_tile_size >= 1):
-            raise ValueError(f"obs_tile_size must be a positive int, got {obs_tile_size!r}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
-            )
-        if not (isinstance(max_attempts, int) and max_attempts >= 1):
-            raise ValueError(f"max_attempts must be a positive int, got {max_attempts!r}")
-
-        self.height, self.width = self.generator.shape
-        cells = ((self.height - 1) // 2) * ((self.width - 1) // 2)
-        if max_steps is None:
-            max_steps = 4 * cells
-        if not (isinstance(max_steps, (int, np.integer)) and max_steps >= 1):
-            raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
-        self.max_steps = int(max_steps)
-        self.obs_mode: ObsMode = obs_mode
-        self.view_size = view_size
-        self.obs_tile_size = obs_tile_size
-        self.render_mode = render_mode
-        self.render_tile_size = render_tile_size
-        self.show_path = show_path
-        self.max_attempts = max_attempts
-
+        settings = make_settings(
+            generator=generator,
+            generator_kwargs=generator_kwargs,
+            default_generator_kwargs=default_generator_kwargs,
+            obs_mode=obs_mode,
+            view_size=view_size,
+            obs_tile_size=obs_tile_size,
+            max_episode_steps=None,
+            max_steps=max_steps,
+            render_mode=render_mode,
+            render_modes=self.metadata["render_modes"],
+            render_tile_size=render_tile_size,
+            show_path=show_path,
+            max_attempts=max_attempts,
+        )
+        self.settings = settings
+        self.generator = settings.generator
+        self.height, self.width = settings.shape
+        self.obs_mode: ObsMode = settings.obs_mode
+        self.step_budget = step_budget(settings.shape)
+        self.render_mode = settings.render_mode
         self.action_space = spaces.Discrete(4)
-        if obs_mode == "grid":
-            self.observation_space = spaces.MultiBinary((self.height, self.width, 3))
-        elif obs_mode == "egocentric":
-            self.observation_space = spaces.MultiBinary((view_size, view_size, 2))
-        else:
-            shape = (self.height * obs_tile_size, self.width * obs_tile_size, 3)
-            self.observation_space = spaces.Box(0, 255, shape, np.uint8)
-
-        # Flat-index moves: the maze border guarantees a move never leaves the grid.
-        self._offsets = {0: -self.width, 1: 1, 2: self.width, 3: -1}
+        self.observation_space = settings.observation_space()
         self.maze: Maze | None = None
-        self._grid_flat: np.ndarray | None = None  # the "grid" observation, flat, updated in place
-        self._renderer = None
+        self._batch = MazeBatch(settings, 1)
+        self._terminated = False
+        self._window = None
 
     # ------------------------------------------------------------------ core API
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
-        options = options or {}
-        unknown = set(options) - {"maze"}
-        if unknown:
-            raise ValueError(f"unknown reset options {sorted(unknown)}; supported: ['maze']")
+        super().reset(seed=check_seed(seed))
+        options = check_options(options, ["maze"])
         if "maze" in options:
             maze = options["maze"]
             length = check_given_maze(maze, (self.height, self.width))
@@ -173,105 +160,52 @@ class MazeEnv(gym.Env):
         self._load(maze, length)
         if self.render_mode == "human":
             self.render()
-        return self._obs(), dict(self._info)
+        return self._batch.observe_one(), dict(self._info)
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
-        if self.maze is None:
-            raise RuntimeError("call reset() before step()")
-        try:
-            offset = self._offsets[action]
-        except (KeyError, TypeError):
-            raise ValueError(f"action must be an int in [0, 4), got {action!r}") from None
-        pos = self._pos
-        new = pos + offset
-        grid = self._grid_flat  # None unless obs_mode == "grid"
-        if not self._flat_walls[new]:
-            if grid is not None:  # the agent channel is updated in place and copied below
-                grid[3 * pos + AGENT] = 0
-                grid[3 * new + AGENT] = 1
-            self._pos = pos = new
-        steps = self._steps = self._steps + 1
-        terminated = pos == self._goal_pos
-        truncated = not terminated and steps >= self.max_steps
-        reward = 1.0 - 0.9 * (steps / self.max_steps) if terminated else 0.0
+        """One move. Stepping before `reset` or after termination raises ``RuntimeError``."""
+        if self._terminated or self.maze is None:
+            what = "the episode has ended at the goal" if self._terminated else "no episode yet"
+            raise RuntimeError(f"{what}; call reset() before step()")
+        if action.__class__ is not int or not 0 <= action < 4:
+            action = _check_action(action)
+        batch = self._batch
+        terminated, reward = batch.step_one(action)
+        self._terminated = terminated
         info = self._info
-        info["steps"] = steps
+        info["steps"] = batch._steps1
         if self.render_mode == "human":
             self.render()
-        obs = self._grid.copy() if grid is not None else self._obs()
-        return obs, reward, terminated, truncated, info.copy()
+        return batch.observe_one(), reward, terminated, False, info.copy()
 
     # ------------------------------------------------------------------ maze handling
     def _draw_solvable_maze(self) -> tuple[Maze, int]:
-        for _ in range(self.max_attempts):
+        for _ in range(self.settings.max_attempts):
             maze = self.generator.generate(self.np_random)
-            if maze.shape != (self.height, self.width):
-                raise RuntimeError(
-                    f"generator {self.generator!r} made a maze of shape {maze.shape}, "
-                    f"expected {(self.height, self.width)}"
-                )
+            check_shape(self.generator, maze.shape, (self.height, self.width))
             length = maze.shortest_path_length()  # networkx BFS
             if length is not None:
                 return maze, length
-        raise RuntimeError(
-            f"generator {self.generator!r} made {self.max_attempts} unsolvable mazes in a row; "
-            "use a repair mode (e.g. repair='connect') or raise max_attempts"
-        )
+        raise unsolvable_error(self.generator, self.settings.max_attempts)
 
     def _load(self, maze: Maze, length: int) -> None:
         self.maze = maze
-        self._flat_walls = maze.walls.ravel().tolist()
-        self._goal_pos = maze.goal[0] * self.width + maze.goal[1]
-        self._pos = maze.start[0] * self.width + maze.start[1]
-        self._steps = 0
+        walls, start, goal = maze.walls[None], np.array([maze.start]), np.array([maze.goal])
+        digest = maze_hashes(walls, start, goal)
+        self._batch.load(_FIRST, walls, start, goal, np.array([length]), digest)
+        self._batch.start_one()
+        self._terminated = False
         self._info = {
             "optimal_path_length": length,
             "generator": self.generator.name,
-            "maze_hash": maze.maze_hash,
+            "maze_hash": digest[0],
             "steps": 0,
         }
-        if self.obs_mode == "grid":
-            grid = np.zeros((self.height, self.width, 3), dtype=np.int8)
-            grid[..., WALL] = maze.walls
-            grid[(*maze.goal, GOAL)] = 1
-            grid[(*maze.start, AGENT)] = 1
-            self._grid = grid
-            self._grid_flat = grid.reshape(-1)
-        elif self.obs_mode == "egocentric":
-            pad = self.view_size // 2
-            padded = np.ones((self.height + 2 * pad, self.width + 2 * pad, 2), dtype=np.int8)
-            padded[..., 1] = 0
-            padded[pad:-pad, pad:-pad, 0] = maze.walls
-            padded[maze.goal[0] + pad, maze.goal[1] + pad, 1] = 1
-            self._padded = padded
-        else:
-            self._background = self._paint_background(maze)
 
-    # ------------------------------------------------------------------ observations
     @property
     def agent_pos(self) -> tuple[int, int]:
         """The agent's ``(row, col)``."""
-        return divmod(self._pos, self.width)
-
-    def _obs(self) -> np.ndarray:
-        if self.obs_mode == "grid":
-            return self._grid.copy()
-        row, col = divmod(self._pos, self.width)
-        if self.obs_mode == "egocentric":
-            k = self.view_size
-            return self._padded[row : row + k, col : col + k].copy()
-        t = self.obs_tile_size
-        frame = self._background.copy()
-        frame[row * t : (row + 1) * t, col * t : (col + 1) * t] = COLORS["agent"]
-        return frame
-
-    def _paint_background(self, maze: Maze) -> np.ndarray:
-        palette = np.array([COLORS["floor"], COLORS["wall"], COLORS["start"], COLORS["goal"]], np.uint8)
-        index = maze.walls.astype(np.int64)
-        index[maze.start] = 2
-        index[maze.goal] = 3
-        t = self.obs_tile_size
-        return np.ascontiguousarray(np.repeat(np.repeat(palette[index], t, axis=0), t, axis=1))
+        return self._batch.agent_one()
 
     # ------------------------------------------------------------------ rendering
     def render(self) -> np.ndarray | str | None:
@@ -283,35 +217,33 @@ class MazeEnv(gym.Env):
             return None
         if self.maze is None:
             raise RuntimeError("call reset() before render()")
+        from daedalus_gym.rendering import Window, draw, render_ansi
+
         if self.render_mode == "ansi":
-            from daedalus_gym.rendering import render_ansi
-
             return render_ansi(self.maze, self.agent_pos)
-        if self._renderer is None:
-            from daedalus_gym.rendering import MazeRenderer
-
-            self._renderer = MazeRenderer(
-                tile_size=self.render_tile_size,
-                window=self.render_mode == "human",
-                fps=self.metadata["render_fps"],
-                caption=f"Daedalus-Gym: {self.generator.name}",
-            )
-        path = self.maze.shortest_path() if self.show_path else None
-        return self._renderer.render(self.maze, self.agent_pos, path)
+        path = self.maze.shortest_path() if self.settings.show_path else None
+        frame = draw(self.maze, self.agent_pos, path, self.settings.render_tile_size)
+        if self.render_mode == "rgb_array":
+            return frame
+        if self._window is None:
+            self._window = Window(f"Daedalus-Gym: {self.generator.name}", self.metadata["render_fps"])
+        self._window.show(frame)
+        return None
 
     def close(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
+        if self._window is not None:
+            self._window.close()
+            self._window = None
 
     def __getstate__(self) -> dict[str, Any]:
-        # The pygame renderer holds a window/surfaces that cannot be pickled; it is rebuilt lazily.
+        # A pygame window cannot be pickled; it reopens at the next render.
         state = self.__dict__.copy()
-        state["_renderer"] = None
-        state["_grid_flat"] = None
+        state["_window"] = None
         return state
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        if self._grid_flat is None and "_grid" in state:
-            self._grid_flat = self._grid.reshape(-1)  # a view, which pickling does not preserve
+
+def _check_action(action: Any) -> int:
+    """An action other than a plain int in ``[0, 4)``: a numpy integer in range, or an error."""
+    if isinstance(action, np.integer) and 0 <= action < 4:
+        return int(action)
+    raise ValueError(f"action must be an int in [0, 4), got {describe(action)}")

@@ -2,6 +2,12 @@
 
 Ids name what they serve: ``Daedalus-<Generator>[-<h>x<w>]-v<N>``. Kwargs are plain JSON (the
 generator is given by name) so specs serialise. Bump ``-vN`` whenever what an id serves changes.
+
+An id's generator settings are registered as ``default_generator_kwargs``, not as
+``generator_kwargs``: ``gym.make`` replaces a registered kwarg wholesale, and the env merges the
+caller's ``generator_kwargs`` over the id's, so a partial dict keeps the id's size. The time
+limit is the spec's ``max_episode_steps`` (Gymnasium's ``TimeLimit``; ``gym.make_vec`` hands it to
+the vector env), the one limit per id.
 """
 
 from __future__ import annotations
@@ -9,6 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
+
+from daedalus_gym.core import step_budget
 
 ENTRY_POINT = "daedalus_gym.env:MazeEnv"
 VECTOR_ENTRY_POINT = "daedalus_gym.vector_env:MazeVectorEnv"  # what gym.make_vec builds natively
@@ -31,9 +39,9 @@ LEARNED = {
 }
 
 
-def max_steps_for(size: int) -> int:
-    """The env's default step limit for ``size x size`` cells (see `MazeEnv`)."""
-    return 4 * size * size
+def time_limit_for(size: int) -> int:
+    """An id's ``max_episode_steps`` for ``size x size`` cells (see `MazeEnv`)."""
+    return step_budget((2 * size + 1, 2 * size + 1))
 
 
 def env_specs() -> list[dict[str, Any]]:
@@ -44,8 +52,8 @@ def env_specs() -> list[dict[str, Any]]:
             specs.append(
                 {
                     "id": f"Daedalus-{title}{suffix}-v0",
-                    "kwargs": {"generator": name, "generator_kwargs": {"size": size}},
-                    "max_episode_steps": max_steps_for(size),
+                    "kwargs": {"generator": name, "default_generator_kwargs": {"size": size}},
+                    "max_episode_steps": time_limit_for(size),
                 }
             )
     for title, name in LEARNED.items():
@@ -54,9 +62,9 @@ def env_specs() -> list[dict[str, Any]]:
                 "id": f"Daedalus-{title}-v0",
                 "kwargs": {
                     "generator": name,
-                    "generator_kwargs": {"size": DEFAULT_SIZE, "repair": "perfect"},
+                    "default_generator_kwargs": {"size": DEFAULT_SIZE, "repair": "perfect"},
                 },
-                "max_episode_steps": max_steps_for(DEFAULT_SIZE),
+                "max_episode_steps": time_limit_for(DEFAULT_SIZE),
             }
         )
     return specs
@@ -67,8 +75,7 @@ def register_envs() -> None:
     for spec in env_specs():
         if spec["id"] in gym.registry:
             continue
-        extra = {"vector_entry_point": VECTOR_ENTRY_POINT} if VECTOR_ENTRY_POINT else {}
-        gym.register(entry_point=ENTRY_POINT, **extra, **spec)
+        gym.register(entry_point=ENTRY_POINT, vector_entry_point=VECTOR_ENTRY_POINT, **spec)
 
 
 def registered_ids() -> list[str]:

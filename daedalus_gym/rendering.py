@@ -1,13 +1,18 @@
-"""Drawing mazes: pygame for pictures and windows, plain text for terminals.
+"""Drawing mazes: one numpy painter for pixels, plain text for terminals, pygame for the window.
 
-pygame is imported lazily, so environments that never render do not need a display (or pygame
-itself); headless machines render with ``SDL_VIDEODRIVER=dummy``.
+Every picture -- the ``rgb`` observation, ``rgb_array`` frames, montages, PNG files -- is painted
+here in numpy: each grid square becomes a ``t x t`` tile of its colour, then the shortest path
+and the agent are drawn on top. pygame only opens the ``human`` window and shows those frames;
+it is imported lazily, so environments that never open a window do not need a display.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
+import struct
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +30,7 @@ COLORS: dict[str, tuple[int, int, int]] = {
     "agent": (47, 111, 222),
     "path": (246, 178, 60),
 }
+_PALETTE = np.array([COLORS["floor"], COLORS["wall"], COLORS["start"], COLORS["goal"]], np.uint8)
 
 
 def import_pygame() -> Any:
@@ -45,77 +51,67 @@ def render_ansi(maze: Maze, agent: Cell | None = None) -> str:
     return "\n".join("".join(r) for r in rows) + "\n"
 
 
-class MazeRenderer:
-    """Draws a maze, the agent and optionally a path with pygame.
+def paint_mazes(walls: np.ndarray, start: np.ndarray, goal: np.ndarray, tile: int) -> np.ndarray:
+    """Tiles of a batch of mazes: ``walls: bool[B, H, W]``, ``start``/``goal: int[B, 2]`` ->
+    ``uint8[B, H * tile, W * tile, 3]`` (wall, floor, start and goal colours)."""
+    index = walls.astype(np.intp)
+    rows = np.arange(len(walls))
+    index[rows, start[:, 0], start[:, 1]] = 2
+    index[rows, goal[:, 0], goal[:, 1]] = 3
+    return np.repeat(np.repeat(_PALETTE[index], tile, axis=1), tile, axis=2)
 
-    Args:
-        tile_size: pixels per grid square.
-        window: open a window (``render_mode="human"``) instead of drawing off-screen.
-        fps: frame-rate cap for the window.
-        caption: window title.
-    """
 
-    def __init__(
-        self, tile_size: int = 16, window: bool = False, fps: int = 8, caption: str = "Daedalus-Gym"
-    ):
-        if not (isinstance(tile_size, int) and tile_size >= 2):
-            raise ValueError(f"tile_size must be an int >= 2, got {tile_size!r}")
+def draw(
+    maze: Maze, agent: Cell | None = None, path: Sequence[Cell] | None = None, tile: int = 16
+) -> np.ndarray:
+    """``uint8[H * tile, W * tile, 3]``: the maze, the path (a line through square centres) and
+    the agent (a disc)."""
+    frame = paint_mazes(maze.walls[None], np.array([maze.start]), np.array([maze.goal]), tile)[0]
+    centre = tile // 2
+    if path is not None and len(path) > 1:
+        half = max(2, tile // 4) // 2
+        for (r0, c0), (r1, c1) in itertools.pairwise(path):
+            top, bottom = min(r0, r1) * tile + centre - half, max(r0, r1) * tile + centre + half
+            left, right = min(c0, c1) * tile + centre - half, max(c0, c1) * tile + centre + half
+            frame[max(top, 0) : bottom + 1, max(left, 0) : right + 1] = COLORS["path"]
+    if agent is not None:
+        radius = max(1, math.ceil(tile * 0.4))
+        y, x = np.ogrid[:tile, :tile]
+        disc = (y - centre) ** 2 + (x - centre) ** 2 <= radius * radius
+        frame[agent[0] * tile : (agent[0] + 1) * tile, agent[1] * tile : (agent[1] + 1) * tile][disc] = (
+            COLORS["agent"]
+        )
+    return frame
+
+
+class Window:
+    """The ``human`` render mode: a pygame window showing frames painted by `draw`."""
+
+    def __init__(self, caption: str = "Daedalus-Gym", fps: int = 8) -> None:
         self.pygame = import_pygame()
-        self.tile_size = tile_size
-        self.window = window
-        self.fps = fps
         self.caption = caption
+        self.fps = fps
         self._screen = None
         self._clock = None
 
-    def draw(self, maze: Maze, agent: Cell | None = None, path: Sequence[Cell] | None = None) -> Any:
-        """A pygame ``Surface`` of the maze."""
-        pg, t = self.pygame, self.tile_size
-        height, width = maze.shape
-        surface = pg.Surface((width * t, height * t))
-        surface.fill(COLORS["floor"])
-        for row, col in np.argwhere(maze.walls).tolist():
-            surface.fill(COLORS["wall"], (col * t, row * t, t, t))
-        surface.fill(COLORS["start"], (maze.start[1] * t, maze.start[0] * t, t, t))
-        surface.fill(COLORS["goal"], (maze.goal[1] * t, maze.goal[0] * t, t, t))
-        if path is not None and len(path) > 1:
-            points = [(c * t + t // 2, r * t + t // 2) for r, c in path]
-            pg.draw.lines(surface, COLORS["path"], False, points, max(2, t // 4))
-        if agent is not None:
-            centre = (agent[1] * t + t // 2, agent[0] * t + t // 2)
-            pg.draw.circle(surface, COLORS["agent"], centre, max(1, math.ceil(t * 0.4)))
-        return surface
-
-    def render(
-        self, maze: Maze, agent: Cell | None = None, path: Sequence[Cell] | None = None
-    ) -> np.ndarray | None:
-        """``uint8[H * t, W * t, 3]`` off-screen, or draw to the window and return ``None``."""
-        surface = self.draw(maze, agent, path)
-        if not self.window:
-            return surface_to_array(self.pygame, surface)
+    def show(self, frame: np.ndarray) -> None:
         pg = self.pygame
+        surface = pg.surfarray.make_surface(np.ascontiguousarray(np.transpose(frame, (1, 0, 2))))
         if self._screen is None:
             pg.display.init()
             pg.display.set_caption(self.caption)
-            self._screen = pg.display.set_mode(surface.get_size())
             self._clock = pg.time.Clock()
-        elif self._screen.get_size() != surface.get_size():
+        if self._screen is None or self._screen.get_size() != surface.get_size():
             self._screen = pg.display.set_mode(surface.get_size())
         pg.event.pump()
         self._screen.blit(surface, (0, 0))
         pg.display.flip()
         self._clock.tick(self.fps)
-        return None
 
     def close(self) -> None:
         if self._screen is not None:
             self.pygame.display.quit()
             self._screen = None
-
-
-def surface_to_array(pygame: Any, surface: Any) -> np.ndarray:
-    """pygame surfaces are (x, y)-indexed; arrays here are (row, col)."""
-    return np.ascontiguousarray(np.transpose(pygame.surfarray.array3d(surface), (1, 0, 2)))
 
 
 def montage(
@@ -127,10 +123,9 @@ def montage(
     shapes = {m.shape for m in mazes}
     if len(shapes) != 1:
         raise ValueError(f"montage needs mazes of one shape, got {sorted(shapes)}")
-    renderer = MazeRenderer(tile_size=tile_size)
     columns = columns or math.ceil(math.sqrt(len(mazes)))
     rows = math.ceil(len(mazes) / columns)
-    tiles = [renderer.render(m, None, m.shortest_path() if paths else None) for m in mazes]
+    tiles = [draw(m, None, m.shortest_path() if paths else None, tile_size) for m in mazes]
     th, tw, _ = tiles[0].shape
     gap_px = gap * tile_size
     out = np.full((rows * (th + gap_px) - gap_px, columns * (tw + gap_px) - gap_px, 3), 255, np.uint8)
@@ -141,10 +136,17 @@ def montage(
 
 
 def save_png(path: str | os.PathLike[str], image: np.ndarray) -> None:
-    """Write ``uint8[H, W, 3]`` to a PNG with pygame."""
-    pygame = import_pygame()
+    """Write ``uint8[H, W, 3]`` to a PNG (8-bit RGB, zlib-compressed rows)."""
     image = np.asarray(image, dtype=np.uint8)
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"image must be uint8[H, W, 3], got shape {image.shape}")
-    surface = pygame.surfarray.make_surface(np.ascontiguousarray(np.transpose(image, (1, 0, 2))))
-    pygame.image.save(surface, os.fspath(path))
+    height, width, _ = image.shape
+    rows = np.concatenate([np.zeros((height, 1), np.uint8), image.reshape(height, -1)], axis=1)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
+    with open(os.fspath(path), "wb") as f:
+        f.write(png + chunk(b"IEND", b""))

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 import daedalus_gym
 from daedalus_gym.agents import PPOSettings, save_ppo, train_ppo
 from daedalus_gym.benchmark import format_table, run_benchmark
-from daedalus_gym.levels import HeldOut, LevelRange
+from daedalus_gym.splits import HeldOut, LevelRange
 
 
 @dataclass(frozen=True)

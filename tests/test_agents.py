@@ -19,7 +19,7 @@ from daedalus_gym.agents import (
 )
 from daedalus_gym.cli import main
 from daedalus_gym.env import MazeEnv
-from daedalus_gym.levels import HeldOut, LevelRange, TrainLevels, held_out_seeds, level_hashes
+from daedalus_gym.splits import HeldOut, LevelRange, TrainLevels, held_out_seeds, level_hashes
 from daedalus_gym.wrappers import LastActionObs, MazeStateInfo, NoveltyBonus, last_action_features
 from generators import Maze
 

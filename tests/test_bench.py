@@ -19,7 +19,7 @@ from daedalus_gym.benchmark import (
     wilson_interval,
 )
 from daedalus_gym.cli import main
-from daedalus_gym.levels import HeldOut, LevelRange
+from daedalus_gym.splits import HeldOut, LevelRange
 
 ENV_IDS = daedalus_gym.registered_ids()
 BASELINES = ["random", "wall-follower", "oracle"]

@@ -10,6 +10,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
+from gymnasium.wrappers import TimeLimit
 
 import daedalus_gym
 from daedalus_gym.env import MazeEnv
@@ -83,20 +84,53 @@ def test_same_seed_same_rollout(env_id):
     assert c[0][1] != a[0][1], "different seeds should give different mazes"
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
-def test_1000_seeded_resets_solvable_and_reproducible(env_id):
+def check_seeded_resets(env_id: str, count: int) -> None:
     env = gym.make(env_id)
     hashes = {}
-    for seed in range(1000):
+    for seed in range(count):
         _, info = env.reset(seed=seed)
         maze = env.unwrapped.maze
         assert maze.is_solvable()
         assert info["optimal_path_length"] == bfs_length(maze.walls, maze.start, maze.goal)
         hashes[seed] = info["maze_hash"]
     again = gym.make(env_id)
-    for seed in range(999, -1, -37):
+    for seed in range(count - 1, -1, -37):
         assert again.reset(seed=seed)[1]["maze_hash"] == hashes[seed]
-    assert len(set(hashes.values())) == 1000
+    assert len(set(hashes.values())) == count
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_seeded_resets_solvable_and_reproducible(env_id):
+    check_seeded_resets(env_id, 40)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_1000_seeded_resets_solvable_and_reproducible(env_id):
+    check_seeded_resets(env_id, 1000)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_partial_generator_kwargs_keep_the_ids_size(env_id):
+    registered = gym.spec(env_id).kwargs["default_generator_kwargs"]
+    env = gym.make(env_id, generator_kwargs={"goal": "farthest"})
+    assert env.unwrapped.generator.shape == gym.make(env_id).unwrapped.generator.shape
+    assert env.unwrapped.generator.cells == (registered["size"], registered["size"])
+    envs = gym.make_vec(env_id, num_envs=2, generator_kwargs={"goal": "farthest"})
+    assert envs.single_observation_space == gym.make(env_id).observation_space
+    envs.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_one_time_limit(env_id):
+    """The id's max_episode_steps truncates the single env, make_vec and scales the reward."""
+    limit = gym.spec(env_id).max_episode_steps
+    assert gym.make(env_id).unwrapped.step_budget == limit  # the reward's scale
+    assert gym.make_vec(env_id, num_envs=2).max_episode_steps == limit
+    with pytest.raises(TypeError, match=r"max_steps was removed.*max_episode_steps"):
+        gym.make(env_id, max_steps=1000)
+    with pytest.raises(TypeError, match="max_steps was removed"):
+        gym.make_vec(env_id, num_envs=2, max_steps=1000)
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -175,7 +209,7 @@ class FixedGenerator:
 
 
 def test_moves_walls_reward_and_termination():
-    env = MazeEnv(FixedGenerator(corridor()), max_steps=10)
+    env = MazeEnv(FixedGenerator(corridor()))
     obs, info = env.reset(seed=0)
     assert info["optimal_path_length"] == 4
     assert env.agent_pos == (1, 1)
@@ -187,17 +221,46 @@ def test_moves_walls_reward_and_termination():
         env.step(1)
     obs, reward, terminated, truncated, info = env.step(1)
     assert env.agent_pos == (1, 5) and terminated and not truncated
-    assert reward == pytest.approx(1 - 0.9 * 6 / 10)
+    assert reward == 1 - 0.9 * 6 / 12  # 1 x 3 cells: a budget of 4 * 1 * 3 steps
     assert obs[1, 5, 1] == 1 and obs[:, :, 1].sum() == 1  # agent channel follows the agent
     assert info["steps"] == 6
+    with pytest.raises(RuntimeError, match=r"ended at the goal; call reset\(\)"):
+        env.step(1)  # stepping a finished episode does not pay the goal again
+    env.reset()
+    assert env.step(1)[1] == 0
 
 
-def test_truncation_at_max_steps():
-    env = MazeEnv(FixedGenerator(corridor()), max_steps=3)
+def test_truncation_by_the_time_limit_only():
+    env = TimeLimit(MazeEnv(FixedGenerator(corridor())), 3)
     env.reset(seed=0)
     results = [env.step(3) for _ in range(3)]
     assert [r[3] for r in results] == [False, False, True]
     assert all(r[1] == 0 and not r[2] for r in results)
+    bare = MazeEnv(FixedGenerator(corridor()))
+    bare.reset(seed=0)
+    assert not any(bare.step(3)[3] for _ in range(10))  # the env never truncates by itself
+
+
+def test_gym_make_time_limit_truncates_and_the_reward_keeps_its_scale():
+    env = gym.make("Daedalus-Backtracker-7x7-v0", max_episode_steps=5)
+    env.reset(seed=0)
+    assert [env.step(0)[3] for _ in range(5)] == [False] * 4 + [True]
+    walls = np.ones((15, 15), dtype=bool)
+    walls[1, 1:14] = False
+    env = gym.make("Daedalus-Backtracker-7x7-v0")
+    env.reset(seed=0, options={"maze": Maze(walls, (1, 1), (1, 13))})
+    for _ in range(11):
+        env.step(1)
+    _, reward, terminated, _, _ = env.step(1)
+    assert terminated and reward == 1 - 0.9 * 12 / 196 and env.spec.max_episode_steps == 196
+    long = gym.make("Daedalus-Backtracker-7x7-v0", max_episode_steps=400)
+    long.reset(seed=0, options={"maze": Maze(walls, (1, 1), (1, 13))})
+    for _ in range(300):
+        assert not long.step(3)[3]
+    for _ in range(11):
+        long.step(1)
+    _, reward, terminated, _, _ = long.step(1)
+    assert terminated and reward == pytest.approx(0.1)  # past the budget the goal still pays 0.1
 
 
 def test_egocentric_window_reads_walls_outside():
@@ -243,7 +306,7 @@ def test_unsolvable_generator_gives_clear_error():
     [
         ({"obs_mode": "pixels"}, "obs_mode"),
         ({"view_size": 4}, "view_size"),
-        ({"max_steps": 0}, "max_steps"),
+        ({"max_attempts": 0}, "max_attempts"),
         ({"render_mode": "video"}, "render_mode"),
         ({"generator": "nope"}, "unknown generator"),
         ({"generator_kwargs": {"size": -1}}, "size"),

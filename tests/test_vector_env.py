@@ -18,14 +18,14 @@ import pytest
 from gymnasium.utils.env_checker import data_equivalence
 from gymnasium.utils.passive_env_checker import check_obs
 from gymnasium.vector import AutoresetMode
+from gymnasium.wrappers import TimeLimit
 
 import daedalus_gym
-from generators.shortest_paths import shortest_path_lengths
 from daedalus_gym.vector_env import MazeVectorEnv
 from generators import Maze, MazeGenerator, make_generator, registered_generators
-from generators.backtracker import BacktrackerGenerator, _carve_one
+from generators.backtracker import BacktrackerGenerator
 from generators.base import NoiseGenerator, UniformsGenerator
-from generators.lattice import lattice
+from generators.shortest_paths import shortest_path_lengths
 
 ENV_IDS = daedalus_gym.registered_ids()
 OBS_MODES = ["grid", "egocentric", "rgb"]
@@ -100,7 +100,7 @@ def test_every_id_matches_single_envs(env_id):
 @pytest.mark.parametrize("obs_mode", OBS_MODES)
 @pytest.mark.parametrize("env_id", ["Daedalus-Backtracker-v0", "Daedalus-Kruskal-v0", "Daedalus-Wilson-v0"])
 def test_same_seeds_same_trajectories(env_id, obs_mode):
-    # 3x3 cells: max_steps 36, so within 300 steps the envs both reach goals and time out.
+    # 3x3 cells: a time limit of 36 steps, so within 300 steps the envs both reach goals and time out.
     ref, vec = make_pair(env_id, 6, obs_mode=obs_mode, generator_kwargs={"size": 3}, max_episode_steps=36)
     ends = assert_same_rollout(ref, vec, steps=300, seed=5)
     assert ends["terminated"] > 0 and ends["truncated"] > 0
@@ -115,16 +115,13 @@ def test_same_trajectories_at_full_size_with_options(obs_mode):
     assert ends["truncated"] > 0
 
 
-def test_time_limit_and_step_limit_differ():
-    # TimeLimit at 20 truncates; the env's max_steps (30) scales the reward, like gym.make does.
-    ref, vec = make_pair(
-        "Daedalus-Backtracker-v0", 4, generator_kwargs={"size": 2}, max_steps=30, max_episode_steps=20
-    )
-    assert_same_rollout(ref, vec, steps=100, seed=1)
-    ref, vec = make_pair(
-        "Daedalus-Backtracker-v0", 4, generator_kwargs={"size": 2}, max_steps=10, max_episode_steps=20
-    )
-    assert_same_rollout(ref, vec, steps=100, seed=1)
+@pytest.mark.parametrize("limit", [10, 20])
+def test_time_limit_matches_sync(limit):
+    # One time limit: gym.make's TimeLimit for the single envs, max_episode_steps for the native
+    # env; the reward keeps the 2x2-cell scale (16 steps) either side of it.
+    ref, vec = make_pair("Daedalus-Backtracker-v0", 4, generator_kwargs={"size": 2}, max_episode_steps=limit)
+    ends = assert_same_rollout(ref, vec, steps=100, seed=1)
+    assert ends["terminated"] > 0 and ends["truncated"] > 0
 
 
 def test_seed_sequences_and_continued_streams():
@@ -151,7 +148,7 @@ def test_unseeded_envs_differ_and_seeded_envs_repeat():
 
 # --------------------------------------------------------------------- autoreset modes
 def test_next_step_autoreset():
-    vec = MazeVectorEnv(2, generator_kwargs={"size": 4}, max_steps=3)
+    vec = MazeVectorEnv(2, generator_kwargs={"size": 4}, max_episode_steps=3)
     vec.reset(seed=0)
     for _ in range(3):
         _, reward, terminated, truncated, info = vec.step(np.array([0, 0]))  # into the top wall
@@ -178,7 +175,11 @@ def test_same_step_autoreset_matches_sync():
 
 def test_disabled_autoreset_needs_masked_resets():
     ref, vec = make_pair(
-        "Daedalus-Backtracker-v0", 3, AutoresetMode.DISABLED, generator_kwargs={"size": 2}, max_steps=4
+        "Daedalus-Backtracker-v0",
+        3,
+        AutoresetMode.DISABLED,
+        generator_kwargs={"size": 2},
+        max_episode_steps=4,
     )
     assert_same(ref.reset(seed=0), vec.reset(seed=0), "reset")
     actions = np.zeros(3, dtype=np.int64)
@@ -218,8 +219,8 @@ def test_every_registered_generator_matches_single_envs(name):
     except Exception as err:  # e.g. a learned generator whose weights are not installed
         pytest.skip(f"{name} cannot be built with default arguments here: {err}")
     kwargs = {"generator": name}
-    ref = gym.vector.SyncVectorEnv([lambda: daedalus_gym.MazeEnv(**kwargs, max_steps=25)] * 2)
-    vec = MazeVectorEnv(2, **kwargs, max_steps=25)
+    ref = gym.vector.SyncVectorEnv([lambda: TimeLimit(daedalus_gym.MazeEnv(**kwargs), 25)] * 2)
+    vec = MazeVectorEnv(2, **kwargs, max_episode_steps=25)
     assert_same_rollout(ref, vec, steps=60, seed=21)
 
 
@@ -249,9 +250,9 @@ def test_fast_path_contract(name):
 
 def test_farthest_goal_placement_is_served():
     ref = gym.vector.SyncVectorEnv(
-        [lambda: daedalus_gym.MazeEnv("prim", {"size": 3, "goal": "farthest"}, max_steps=20)] * 3
+        [lambda: TimeLimit(daedalus_gym.MazeEnv("prim", {"size": 3, "goal": "farthest"}), 20)] * 3
     )
-    vec = MazeVectorEnv(3, "prim", {"size": 3, "goal": "farthest"}, max_steps=20)
+    vec = MazeVectorEnv(3, "prim", {"size": 3, "goal": "farthest"}, max_episode_steps=20)
     assert_same_rollout(ref, vec, steps=60, seed=8)
 
 
@@ -311,9 +312,9 @@ class FlakySlow(Flaky):
 )
 def test_unsolvable_mazes_are_skipped_like_the_single_env(generator, path):
     ref = gym.vector.SyncVectorEnv(
-        [lambda: daedalus_gym.MazeEnv(generator, max_steps=8, max_attempts=50)] * 3
+        [lambda: TimeLimit(daedalus_gym.MazeEnv(generator, max_attempts=50), 8)] * 3
     )
-    vec = MazeVectorEnv(3, generator, max_steps=8, max_attempts=50, pool_size=3)
+    vec = MazeVectorEnv(3, generator, max_episode_steps=8, max_attempts=50, pool_size=3)
     assert vec._fast_path == path
     assert_same_rollout(ref, vec, steps=60, seed=0)
 
@@ -325,8 +326,8 @@ def test_too_many_unsolvable_mazes_raise():
 
 
 def test_networkx_check_agrees_with_batched_bfs():
-    a = MazeVectorEnv(3, Flaky(p=0.3), max_steps=10, check="networkx")
-    b = MazeVectorEnv(3, Flaky(p=0.3), max_steps=10)
+    a = MazeVectorEnv(3, Flaky(p=0.3), max_episode_steps=10, check="networkx")
+    b = MazeVectorEnv(3, Flaky(p=0.3), max_episode_steps=10)
     assert_same(a.reset(seed=1), b.reset(seed=1), "reset")
     for _ in range(40):
         actions = np.full(3, 2)
@@ -378,7 +379,7 @@ def test_copy_semantics(obs_mode):
     kept = first.copy()
     second = fresh.step(np.array([1, 2]))[0]
     assert second is not first and np.array_equal(first, kept)
-    assert np.array_equal(second, shared._obs)
+    assert np.array_equal(second, shared._batch.obs)
 
 
 @pytest.mark.parametrize("obs_mode", OBS_MODES)
@@ -513,56 +514,3 @@ def test_batched_bfs_bad_input():
     walls = np.ones((1, 5, 5), bool)
     with pytest.raises(ValueError, match="open squares"):
         shortest_path_lengths(walls, np.array([[1, 1]]), np.array([[3, 3]]))
-
-
-@pytest.mark.parametrize("cells", [(1, 2), (2, 1), (3, 5), (14, 14), (9, 4)])
-def test_backtracker_lockstep_equals_the_scalar_loop(cells, monkeypatch):
-    import generators.backtracker as bt
-
-    monkeypatch.setattr(bt, "LOCKSTEP_CHUNK", (16, 16))  # several chunks, the last one partial
-    gen = BacktrackerGenerator(cells)
-    lat = lattice(*cells)
-    u = np.random.default_rng(3).random((41, gen.num_draws()))
-    expected = lat.walls_from_passages(np.stack([_carve_one(lat, row) for row in u]))
-    assert np.array_equal(gen._walls_numpy(u), expected)
-    assert np.array_equal(gen._walls_numpy(u[:3]), expected[:3])  # the per-maze path
-    assert np.array_equal(gen.walls_from_uniforms(u), expected)  # the JIT, where numba imports
-
-
-@pytest.mark.parametrize("cells", [(1, 2), (2, 1), (3, 5), (14, 14), (9, 4), (40, 33)])
-def test_backtracker_jit_equals_the_numpy_paths(cells):
-    import generators.backtracker as bt
-
-    kernel = bt.jit_kernel()
-    assert kernel is not None, "numba is a dependency: the JIT path must be in use"
-    gen = BacktrackerGenerator(cells)
-    u = np.random.default_rng(7).random((300, gen.num_draws()))
-    jit = np.ones((len(u), *gen.shape), dtype=bool)
-    kernel(u, *cells, jit, bt._MOVE)
-    assert np.array_equal(jit, gen._walls_numpy(u))
-    # Uniforms at the edges (multiples of 2**-53, as rng.random draws, next to k/12): the
-    # table's floor(12 u) must pick what int(u * k) picks in the plain loop.
-    scale = 2.0**53
-    edges = [(round(q / 12 * scale) + d) / scale for q in range(12) for d in (-1, 0, 1)]
-    edges = np.array([e for e in edges if 0.0 <= e < 1.0])
-    u = np.random.default_rng(8).choice(edges, (50, gen.num_draws()))
-    jit = np.ones((len(u), *gen.shape), dtype=bool)
-    kernel(u, *cells, jit, bt._MOVE)
-    lat = lattice(*cells)
-    assert np.array_equal(jit, lat.walls_from_passages(np.stack([_carve_one(lat, row) for row in u])))
-
-
-def test_backtracker_jit_can_be_switched_off(monkeypatch):
-    import generators.backtracker as bt
-
-    monkeypatch.setenv("DAEDALUS_GYM_JIT", "0")
-    bt.jit_kernel.cache_clear()
-    try:
-        assert bt.jit_kernel() is None
-        gen = BacktrackerGenerator((5, 6))
-        u = np.random.default_rng(1).random((20, gen.num_draws()))
-        assert np.array_equal(gen.walls_from_uniforms(u), gen._walls_numpy(u))
-    finally:
-        monkeypatch.delenv("DAEDALUS_GYM_JIT")
-        bt.jit_kernel.cache_clear()
-    assert bt.jit_kernel() is not None

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         write_csv,
         write_json,
     )
-    from daedalus_gym.levels import HeldOut, LevelRange
+    from daedalus_gym.splits import HeldOut, LevelRange
 
     known = daedalus_gym.registered_ids()
     # "all": every Daedalus id in registration-table order (generator by generator).

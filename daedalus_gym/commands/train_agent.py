@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     import daedalus_gym
     from daedalus_gym.agents import PPOSettings, save_ppo, train_ppo
     from daedalus_gym.benchmark import format_table, run_benchmark
-    from daedalus_gym.levels import HeldOut, LevelRange
+    from daedalus_gym.splits import HeldOut, LevelRange
 
     known = daedalus_gym.registered_ids()
     if args.env not in known:

@@ -1,0 +1,452 @@
+"""The maze rules, written once over a batch of mazes: `MazeEnv` plays a batch of one,
+`MazeVectorEnv` a batch of ``num_envs``.
+
+A batch of ``N`` mazes lies end to end in one flat wall array. Each maze is padded by ``pad``
+wall squares on every side (at least one, and the egocentric window's reach), so a move is one
+add to a flat index, never leaves its maze, and a maze without a wall border of its own is
+played correctly too. `MazeBatch` holds that state and the observation buffers, and applies the
+rules: a move into a wall stays put, the goal terminates, and reaching it pays
+``1 - 0.9 * steps / budget`` with ``budget = 4 * h * w`` for ``h x w`` cells. Argument checks
+(`make_settings`, `check_seeds`, `check_options`), the maze hash and the served-maze check live
+here too, so that both envs use one answer to each question."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from gymnasium import spaces
+
+from daedalus_gym.rendering import COLORS, paint_mazes
+from generators import Generator, Maze, make_generator
+from generators.maze import MOVES
+
+ObsMode = Literal["grid", "egocentric", "rgb"]
+OBS_MODES: tuple[str, ...] = ("grid", "egocentric", "rgb")
+
+# Channels of the "grid" observation.
+WALL, AGENT, GOAL = 0, 1, 2
+# Reward on reaching the goal: 1 - FINISH_PENALTY * steps / budget (MiniGrid's convention).
+FINISH_PENALTY = 0.9
+
+
+# --------------------------------------------------------------------- argument checks
+def describe(value: object) -> str:
+    """``value!r (type)``, for error messages."""
+    return f"{value!r} ({type(value).__name__})"
+
+
+def check_int(value: object, name: str, minimum: int = 1) -> int:
+    """``value`` as an int ``>= minimum``; a bool or a float is not an int here."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an int >= {minimum}, got {describe(value)}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_choice(value: object, name: str, choices: Sequence[object]) -> Any:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {describe(value)}")
+    return value
+
+
+def check_seed(seed: object, name: str = "seed") -> int | None:
+    """A reset seed: ``None`` or an int ``>= 0`` (not a bool, a float or bytes)."""
+    if seed is None:
+        return None
+    return check_int(seed, name, minimum=0)
+
+
+def check_seeds(seed: object, n: int) -> list[int | None]:
+    """A vector reset's ``seed`` -> one seed per sub-env (an int ``s`` gives ``s + i``)."""
+    if seed is None:
+        return [None] * n
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+        first = check_seed(seed)
+        return [first + i for i in range(n)]  # type: ignore[operator]
+    if isinstance(seed, (Sequence, np.ndarray)) and not isinstance(seed, (str, bytes, bytearray)):
+        if len(seed) != n:
+            raise ValueError(f"seed must be an int, None or a list of {n} seeds, got a list of {len(seed)}")
+        return [check_seed(s, f"seed[{i}]") for i, s in enumerate(seed)]
+    raise ValueError(f"seed must be an int >= 0, None or a list of {n} seeds, got {describe(seed)}")
+
+
+def check_options(options: object, supported: Sequence[str]) -> dict[str, Any]:
+    """``reset``'s ``options``: ``None`` or a dict whose keys are ``supported``."""
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise TypeError(f"options must be a dict (keys {sorted(supported)}) or None, got {describe(options)}")
+    unknown = set(options) - set(supported)
+    if unknown:
+        raise ValueError(f"unknown reset options {sorted(map(str, unknown))}; supported: {sorted(supported)}")
+    return dict(options)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated arguments shared by `MazeEnv` and `MazeVectorEnv`."""
+
+    generator: Generator
+    obs_mode: ObsMode
+    view_size: int
+    obs_tile_size: int
+    max_episode_steps: int
+    render_mode: str | None
+    render_tile_size: int
+    show_path: bool
+    max_attempts: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return tuple(self.generator.shape)  # type: ignore[return-value]
+
+    def observation_space(self) -> spaces.Space:
+        height, width = self.shape
+        if self.obs_mode == "grid":
+            return spaces.MultiBinary((height, width, 3))
+        if self.obs_mode == "egocentric":
+            return spaces.MultiBinary((self.view_size, self.view_size, 2))
+        t = self.obs_tile_size
+        return spaces.Box(0, 255, (height * t, width * t, 3), np.uint8)
+
+
+def step_budget(shape: tuple[int, int]) -> int:
+    """``4 * h * w`` for a grid of ``h x w`` cells: enough for a wall follower to solve any
+    perfect maze. It is every id's time limit and the reward's scale."""
+    return 4 * ((shape[0] - 1) // 2) * ((shape[1] - 1) // 2)
+
+
+def make_settings(
+    *,
+    generator: object,
+    generator_kwargs: object,
+    default_generator_kwargs: object,
+    obs_mode: object,
+    view_size: object,
+    obs_tile_size: object,
+    max_episode_steps: object,
+    max_steps: object,
+    render_mode: object,
+    render_modes: Sequence[str],
+    render_tile_size: object,
+    show_path: object,
+    max_attempts: object,
+) -> Settings:
+    """Check every constructor argument once and build the generator; see `MazeEnv`."""
+    if max_steps is not None:
+        raise TypeError(
+            f"max_steps was removed (got {max_steps!r}): the one time limit is max_episode_steps, "
+            "e.g. gym.make(env_id, max_episode_steps=N)"
+        )
+    for name, value in (
+        ("generator_kwargs", generator_kwargs),
+        ("default_generator_kwargs", default_generator_kwargs),
+    ):
+        if value is not None and not isinstance(value, Mapping):
+            raise TypeError(f"{name} must be a dict or None, got {describe(value)}")
+    if isinstance(generator, str):
+        # The id's registered kwargs, updated by the caller's: a partial generator_kwargs keeps
+        # the rest of what the id serves (its size above all).
+        kwargs = {**(default_generator_kwargs or {}), **(generator_kwargs or {})}
+        gen = make_generator(generator, **kwargs)
+    elif isinstance(generator, Generator):
+        if generator_kwargs:
+            raise ValueError(
+                f"generator_kwargs only apply to a generator given by name, got {generator_kwargs!r} "
+                f"with {type(generator).__name__}"
+            )
+        gen = generator
+    else:
+        raise TypeError(f"generator must be a registered name or a Generator, got {describe(generator)}")
+    check_choice(obs_mode, "obs_mode", OBS_MODES)
+    view = check_int(view_size, "view_size", minimum=3)
+    if view % 2 == 0:
+        raise ValueError(f"view_size must be an odd int >= 3, got {view_size!r}")
+    if render_mode is not None:
+        check_choice(render_mode, "render_mode", [*render_modes, None])
+    if not isinstance(show_path, (bool, np.bool_)):
+        raise ValueError(f"show_path must be a bool, got {describe(show_path)}")
+    limit = step_budget(gen.shape) if max_episode_steps is None else max_episode_steps
+    return Settings(
+        generator=gen,
+        obs_mode=obs_mode,  # type: ignore[arg-type]
+        view_size=view,
+        obs_tile_size=check_int(obs_tile_size, "obs_tile_size"),
+        max_episode_steps=check_int(limit, "max_episode_steps"),
+        render_mode=render_mode,  # type: ignore[arg-type]
+        render_tile_size=check_int(render_tile_size, "render_tile_size"),
+        show_path=bool(show_path),
+        max_attempts=check_int(max_attempts, "max_attempts"),
+    )
+
+
+# --------------------------------------------------------------------- mazes
+def reward(terminated: Any, steps: Any, budget: int) -> Any:
+    """``1 - 0.9 * steps / budget`` where ``terminated``, else 0; scalars or arrays alike.
+
+    Past the budget (a time limit raised above it) the goal still pays 0.1.
+    """
+    if isinstance(steps, np.ndarray):
+        return np.where(terminated, 1.0 - FINISH_PENALTY * np.minimum(steps / budget, 1.0), 0.0)
+    return 1.0 - FINISH_PENALTY * min(steps / budget, 1.0) if terminated else 0.0
+
+
+def maze_hashes(walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> np.ndarray:
+    """A stable hex digest of each ``(walls[i], start[i], goal[i])``: ``object[B]`` of str.
+
+    The same digest as `generators.Maze.maze_hash` (tested), computed for a whole batch.
+    """
+    shape = np.asarray(walls.shape[1:], dtype="<i8").tobytes()
+    packed = np.packbits(walls.reshape(len(walls), walls[0].size if len(walls) else 0), axis=1)
+    ends = np.concatenate([start, goal], axis=1).astype("<i8")
+    out = np.empty(len(walls), dtype=object)
+    for i in range(len(walls)):
+        h = hashlib.blake2b(shape, digest_size=12)
+        h.update(packed[i].tobytes())
+        h.update(ends[i].tobytes())
+        out[i] = h.hexdigest()
+    return out
+
+
+def check_given_maze(maze: object, shape: tuple[int, int]) -> int:
+    """Validate ``reset(options={"maze": maze})`` for mazes of ``shape``; its BFS path length."""
+    if not isinstance(maze, Maze):
+        raise TypeError(f"options['maze'] must be a generators.Maze, got {describe(maze)}")
+    if maze.shape != shape:
+        raise ValueError(f"options['maze'] has shape {maze.shape}, this env plays {shape}")
+    length = maze.shortest_path_length()  # networkx BFS
+    if length is None:
+        raise ValueError(f"options['maze'] is unsolvable: no path from {maze.start} to {maze.goal}")
+    return length
+
+
+def unsolvable_error(generator: Generator, attempts: int) -> RuntimeError:
+    return RuntimeError(
+        f"generator {generator!r} made {attempts} unsolvable mazes in a row; "
+        "use a repair mode (e.g. repair='connect') or raise max_attempts"
+    )
+
+
+def check_shape(generator: Generator, shape: tuple[int, ...], expected: tuple[int, int]) -> None:
+    if tuple(shape) != tuple(expected):
+        raise RuntimeError(f"generator {generator!r} made mazes of shape {tuple(shape)}, expected {expected}")
+
+
+# --------------------------------------------------------------------- the batch
+class MazeBatch:
+    """``num`` mazes, their agents and their observation buffers; the rules over them.
+
+    `step` moves every agent with array operations; `step_one` is the same rule for a batch of
+    one written with Python scalars, which is what makes the single env fast (numpy's per-call
+    cost dominates at ``num = 1``).
+    """
+
+    def __init__(self, settings: Settings, num: int) -> None:
+        self.settings = settings
+        self.num = n = num
+        self.height, self.width = h, w = settings.shape
+        self.obs_mode = settings.obs_mode
+        self.budget = step_budget(settings.shape)
+        self.pad = p = max(1, settings.view_size // 2) if self.obs_mode == "egocentric" else 1
+        self.row = w + 2 * p
+        self.size = (h + 2 * p) * self.row
+        self.moves = MOVES[:, 0] * self.row + MOVES[:, 1]
+        self._moves_list = self.moves.tolist()
+        self.walls = np.ones(n * self.size, dtype=bool)
+        self.pos = np.zeros(n, dtype=np.int64)
+        self.goal = np.zeros(n, dtype=np.int64)
+        self.start = np.zeros(n, dtype=np.int64)
+        self.steps = np.zeros(n, dtype=np.int64)
+        self.length = np.zeros(n, dtype=np.int64)
+        self.hash = np.full(n, "", dtype=object)
+        # Flat index of each square's (row, col) in one maze's H x W grid; -1 on the padding.
+        local = np.full((h + 2 * p, self.row), -1, dtype=np.int64)
+        local[p : p + h, p : p + w] = np.arange(h * w).reshape(h, w)
+        self._local = local.ravel()
+        self._build_obs_buffers()
+
+    # ------------------------------------------------------------------ buffers
+    def _build_obs_buffers(self) -> None:
+        n, h, w, p = self.num, self.height, self.width, self.pad
+        if self.obs_mode == "grid":
+            self.obs = np.zeros((n, h, w, 3), dtype=np.int8)
+        elif self.obs_mode == "egocentric":
+            k = self.settings.view_size
+            # [wall, goal] pairs read as one int16 so that a window is one gather of k*k values.
+            self.cells = np.zeros((n, h + 2 * p, self.row, 2), dtype=np.int8)
+            self.cells[..., 0] = 1
+            self.obs = np.zeros((n, k, k, 2), dtype=np.int8)
+            d = np.arange(k) - k // 2
+            self._window = (d[:, None] * self.row + d[None, :]).ravel()
+        else:
+            t = self.settings.obs_tile_size
+            self.obs = np.zeros((n, h * t, w * t, 3), dtype=np.uint8)
+            y, x, c = np.meshgrid(np.arange(t), np.arange(t), np.arange(3), indexing="ij")
+            self._tile = (y * (w * t * 3) + x * 3 + c).ravel()  # a square's pixels, from its corner
+            self._agent_px = np.tile(np.array(COLORS["agent"], np.uint8), t * t)
+            self._floor_px = np.tile(np.array(COLORS["floor"], np.uint8), t * t)
+            self._start_px = np.tile(np.array(COLORS["start"], np.uint8), t * t)
+        self._views()
+
+    def _views(self) -> None:
+        # Views into the buffers; rebuilt after unpickling, which does not preserve views.
+        self._obs_flat = self.obs.reshape(-1)
+        if self.obs_mode == "egocentric":
+            self._cells16 = self.cells.view(np.int16).reshape(-1)
+            self._obs16 = self.obs.view(np.int16).reshape(self.num, -1)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for key in ("_obs_flat", "_cells16", "_obs16"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._views()
+
+    # ------------------------------------------------------------------ coordinates
+    def square(self, envs: np.ndarray, rc: np.ndarray) -> np.ndarray:
+        """Global square index of ``(row, col)`` pairs ``rc: int[k, 2]`` in sub-envs ``envs``."""
+        return envs * self.size + (rc[:, 0] + self.pad) * self.row + rc[:, 1] + self.pad
+
+    def cell(self, pos: np.ndarray) -> np.ndarray:
+        """Global square index -> index into the batch of ``H x W`` grids (``env * H * W + ...``)."""
+        env, local = np.divmod(pos, self.size)
+        return env * (self.height * self.width) + self._local[local]
+
+    def rc(self, pos: np.ndarray) -> np.ndarray:
+        """Global square index -> ``int[k, 2]`` of ``(row, col)`` in its maze."""
+        row, col = np.divmod(pos % self.size, self.row)
+        return np.stack([row - self.pad, col - self.pad], axis=1)
+
+    # ------------------------------------------------------------------ episodes
+    def load(
+        self,
+        envs: np.ndarray,
+        walls: np.ndarray,
+        start: np.ndarray,
+        goal: np.ndarray,
+        length: np.ndarray,
+        digest: np.ndarray,
+    ) -> None:
+        """Start new episodes in sub-envs ``envs``.
+
+        ``walls: bool[k, H, W]``, ``start``/``goal: int[k, 2]``, ``length: int[k]`` (BFS steps),
+        ``digest: object[k]`` (`maze_hashes`).
+        """
+        p, h, w = self.pad, self.height, self.width
+        grid = self.walls.reshape(self.num, h + 2 * p, self.row)
+        grid[envs, p : p + h, p : p + w] = walls
+        self.start[envs] = self.square(envs, start)
+        self.goal[envs] = self.square(envs, goal)
+        self.pos[envs] = self.start[envs]
+        self.steps[envs] = 0
+        self.length[envs] = length
+        self.hash[envs] = digest
+        rows = np.arange(len(envs))
+        if self.obs_mode == "grid":
+            block = np.zeros((len(envs), h, w, 3), dtype=np.int8)
+            block[..., WALL] = walls
+            block[rows, goal[:, 0], goal[:, 1], GOAL] = 1
+            block[rows, start[:, 0], start[:, 1], AGENT] = 1
+            self.obs[envs] = block
+        elif self.obs_mode == "egocentric":
+            block = np.zeros((len(envs), h + 2 * p, self.row, 2), dtype=np.int8)
+            block[..., 0] = 1
+            block[:, p : p + h, p : p + w, 0] = walls
+            block[rows, goal[:, 0] + p, goal[:, 1] + p, 1] = 1
+            self.cells[envs] = block
+        else:
+            self.obs[envs] = paint_mazes(walls, start, goal, self.settings.obs_tile_size)
+            self._obs_flat[self._pixel(self.pos[envs])[:, None] + self._tile] = self._agent_px
+
+    def _pixel(self, pos: np.ndarray) -> np.ndarray:
+        """Flat index of the top-left pixel of each square ``pos`` in the rgb buffer."""
+        t, w = self.settings.obs_tile_size, self.width
+        cell = self.cell(pos)
+        env, local = np.divmod(cell, self.height * w)
+        row, col = np.divmod(local, w)
+        return env * self.obs[0].size + row * (t * w * t * 3) + col * (t * 3)
+
+    def step(self, actions: np.ndarray, frozen: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Move every agent (``actions: int[num]``, already checked); ``frozen`` ones stay put.
+
+        Returns ``(terminated, reward)``.
+        """
+        old = self.pos
+        new = old + self.moves.take(actions)
+        new = np.where(self.walls.take(new), old, new)
+        if frozen is not None:
+            new[frozen] = old[frozen]
+        if self.obs_mode == "grid":
+            self._obs_flat[self.cell(old) * 3 + AGENT] = 0
+            self._obs_flat[self.cell(new) * 3 + AGENT] = 1
+        elif self.obs_mode == "rgb":
+            background = np.where((old == self.start)[:, None], self._start_px, self._floor_px)
+            self._obs_flat[self._pixel(old)[:, None] + self._tile] = background
+            self._obs_flat[self._pixel(new)[:, None] + self._tile] = self._agent_px
+        self.pos = new
+        self.steps += 1
+        terminated = new == self.goal
+        return terminated, reward(terminated, self.steps, self.budget)
+
+    def observe(self) -> np.ndarray:
+        """The observation buffer, current (egocentric windows are gathered here)."""
+        if self.obs_mode == "egocentric":
+            np.take(self._cells16, self.pos[:, None] + self._window, out=self._obs16, mode="clip")
+        return self.obs
+
+    # ------------------------------------------------------------------ a batch of one, in scalars
+    def start_one(self) -> None:
+        """Prepare `step_one`/`observe_one` for sub-env 0 after a `load`."""
+        self._walls_list = self.walls.tolist()
+        self._local_list = self._local.tolist()
+        self._pos1, self._goal1, self._start1 = int(self.pos[0]), int(self.goal[0]), int(self.start[0])
+        self._steps1 = 0
+
+    def step_one(self, action: int) -> tuple[bool, float]:
+        """`step` for a batch of one with a valid ``action``: ``(terminated, reward)``."""
+        pos = self._pos1
+        new = pos + self._moves_list[action]
+        if not self._walls_list[new]:
+            if self.obs_mode == "grid":  # the agent channel, updated in place
+                flat = self._obs_flat
+                flat[3 * self._local_list[pos] + AGENT] = 0
+                flat[3 * self._local_list[new] + AGENT] = 1
+            elif self.obs_mode == "rgb":
+                self._paint_one(pos, self._start_px if pos == self._start1 else self._floor_px)
+                self._paint_one(new, self._agent_px)
+            self._pos1 = pos = new
+        steps = self._steps1 = self._steps1 + 1
+        terminated = pos == self._goal1
+        return terminated, reward(terminated, steps, self.budget)
+
+    def _paint_one(self, pos: int, pixels: np.ndarray) -> None:
+        self._obs_flat[self._pixel(np.array([pos]))[0] + self._tile] = pixels
+
+    def observe_one(self) -> np.ndarray:
+        """Sub-env 0's observation, a fresh array."""
+        if self.obs_mode == "egocentric":
+            k = self.settings.view_size
+            row, col = divmod(self._pos1, self.row)
+            reach = k // 2
+            return self.cells[0, row - reach : row - reach + k, col - reach : col - reach + k].copy()
+        return self.obs[0].copy()
+
+    def agent_one(self) -> tuple[int, int]:
+        row, col = divmod(self._pos1, self.row)
+        return (row - self.pad, col - self.pad)
+
+    # ------------------------------------------------------------------ inspection
+    def maze(self, index: int) -> Maze:
+        """The maze sub-env ``index`` is playing."""
+        p, h, w = self.pad, self.height, self.width
+        walls = self.walls.reshape(self.num, h + 2 * p, self.row)[index, p : p + h, p : p + w]
+        (start,), (goal,) = self.rc(self.start[index : index + 1]), self.rc(self.goal[index : index + 1])
+        return Maze(walls.copy(), tuple(start.tolist()), tuple(goal.tolist()))
