@@ -88,6 +88,7 @@ def test_play_solves_with_path_keys():
     keys = [Event(pg.KEYDOWN, key_of[(b[0] - a[0], b[1] - a[1])]) for a, b in itertools.pairwise(path)]
     events = iter([*keys, Event(pg.QUIT)])
     env = gym.make("Daedalus-Backtracker-7x7-v0", render_mode="human", render_tile_size=2)
+    env.unwrapped.metadata = {**env.unwrapped.metadata, "render_fps": 0}  # no frame pacing in a test
     episodes = play(env, lambda: next(events), seed=4)
     env.close()
     assert episodes == [
