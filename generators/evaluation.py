@@ -113,6 +113,11 @@ def _reference_dataset(generator: MazeGenerator) -> MazeDataset:
     """The training set of a learned generator (from its model card), else the generator's own."""
     card = model_card(generator)
     if card is not None:
+        if not isinstance(card.get("dataset_config"), dict):
+            raise ValueError(
+                f"model card {Path(generator.model_path).with_suffix('.json')} has no 'dataset_config' "
+                "(the generator name, size and counts of the training set), which evaluation compares with"
+            )
         return load_dataset(DatasetConfig.from_dict(card["dataset_config"]))
     return load_dataset(DatasetConfig(generator=generator.name, size=generator.cells))
 
@@ -123,7 +128,15 @@ def model_card(generator: MazeGenerator) -> dict[str, Any] | None:
     if path is None:
         return None
     card = Path(path).with_suffix(".json")
-    return json.loads(card.read_text()) if card.is_file() else None
+    if not card.is_file():
+        return None
+    try:
+        data = json.loads(card.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"model card {card} is not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"model card {card} must hold a JSON object, got {type(data).__name__}")
+    return data
 
 
 def _repair_times(generator: MazeGenerator, raw: np.ndarray, logits: np.ndarray | None) -> np.ndarray:

@@ -421,12 +421,21 @@ def save_mazes(path: str | Path, mazes: Sequence[Maze]) -> None:
 
 
 def load_mazes(path: str | Path) -> list[Maze]:
-    """Load mazes written by `save_mazes` (no pickle: ``allow_pickle=False``)."""
-    with np.load(path, allow_pickle=False) as data:
-        missing = {"walls", "start", "goal"} - set(data.files)
-        if missing:
-            raise ValueError(f"{path} is not a maze file: missing arrays {sorted(missing)}")
-        walls, start, goal = data["walls"], data["start"], data["goal"]
+    """Load mazes written by `save_mazes`. Never unpickles: a file holding pickled (object)
+    arrays is refused with a ValueError."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = {"walls", "start", "goal"} - set(data.files)
+            if missing:
+                raise ValueError(f"{path} is not a maze file: missing arrays {sorted(missing)}")
+            walls, start, goal = data["walls"], data["start"], data["goal"]
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
+            raise ValueError(
+                f"{path} holds pickled (object) arrays; maze files hold only plain arrays and are "
+                "loaded without unpickling"
+            ) from None
+        raise
     if (
         walls.ndim != 3
         or walls.dtype != np.bool_

@@ -22,9 +22,9 @@ Either way `decode` returns full-grid wall logits ``float[B, H, W]`` (fixed cell
 ``+/-FIXED_LOGIT``), so thresholding, repair and evaluation never need to know which was used.
 
 Two decoders (``decoder=``): ``mlp`` maps the code to every wall logit at once (about 1.6 M
-multiply-adds a 14x14 maze); ``ar`` (`ARDecoder`, the shipped VAE's) decides the passages one at a
-time from a per-cell embedding of the code and exact frontier features of the passages decided
-before (`generators.ar`). Both generate about 10,000-15,000 mazes per second with the repair on
+multiply-adds a 14x14 maze); ``ar`` (`generators.ar_decoder.ARDecoder`, the shipped VAE's)
+decides the passages one at a time from a per-cell embedding of the code and exact frontier
+features of the passages decided before. Both generate about 10,000-15,000 mazes per second with the repair on
 two CPU cores.
 """
 
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -131,7 +130,7 @@ class ModelConfig:
         return cls(**{**d, "size": tuple(d.get("size", (14, 14)))})
 
 
-def _mlp(sizes: list[int]) -> nn.Sequential:
+def mlp(sizes: list[int]) -> nn.Sequential:
     """Linear layers with GELU between them (none after the last)."""
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(itertools.pairwise(sizes)):
@@ -147,7 +146,7 @@ class MLPEncoder(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         height, width = cfg.shape
-        self.net = _mlp([(height - 1) * (width - 1)] + [cfg.hidden] * cfg.depth)
+        self.net = mlp([(height - 1) * (width - 1)] + [cfg.hidden] * cfg.depth)
         self.out_features = cfg.hidden
 
     def forward(self, walls: Tensor) -> Tensor:
@@ -190,7 +189,7 @@ class Decoder(nn.Module):
         lat = lattice(*cfg.size)
         self.output = cfg.output
         n_out = lat.num_edges if cfg.output == "passages" else (height - 1) * (width - 1)
-        self.net = _mlp([cfg.latent_dim] + [cfg.hidden] * cfg.depth + [n_out])
+        self.net = mlp([cfg.latent_dim] + [cfg.hidden] * cfg.depth + [n_out])
         template = torch.from_numpy(lat.template()).float()
         base = (template * 2 - 1) * FIXED_LOGIT
         if cfg.output == "passages":
@@ -202,8 +201,8 @@ class Decoder(nn.Module):
         self.register_buffer("flat_index", flat_index, persistent=False)
         self.shape = (height, width)
 
-    def forward(self, z: Tensor, threshold: float = 0.5) -> Tensor:
-        """Wall logits of the codes ``z`` (``threshold`` is for the ``ar`` decoder's interface)."""
+    def forward(self, z: Tensor) -> Tensor:
+        """Wall logits of the codes ``z``."""
         out = self.net(z)
         logits = self.base_logits.expand(len(z), -1).clone()
         logits[:, self.flat_index] = out
@@ -212,83 +211,6 @@ class Decoder(nn.Module):
     def teacher(self, z: Tensor, walls: Tensor) -> Tensor:
         """The logits training compares with ``walls``: the same as `forward` here."""
         return self(z)
-
-
-class ARDecoder(nn.Module):
-    """Code ``float[B, latent]`` -> wall logits ``float[B, H, W]``, one passage at a time.
-
-    The code is mapped once to an ``ar_hidden``-vector per cell (an MLP of ``depth`` hidden
-    layers); then, in raster order (`generators.ar.decision_order`), each passage's wall logit is
-    ``b[kind] + w[kind] . relu(embedding[cell] + C @ features) + d[kind] . features``, with
-    ``kind`` right or down and ``features`` the ten frontier features of the passages already
-    decided (`generators.ar`: loops, cut-off components, open neighbours, joined to the start).
-    Training is teacher-forced
-    (`teacher`: features from the training maze, every logit at once); `forward` decodes
-    greedily, each passage clipped at ``threshold`` before the next is decided.
-    """
-
-    def __init__(self, cfg: ModelConfig) -> None:
-        super().__init__()
-        from generators.ar import NUM_FEATURES, decision_order
-
-        h, w = cfg.size
-        height, width = cfg.shape
-        lat = lattice(h, w)
-        self.size = (h, w)
-        self.units = cfg.ar_hidden
-        self.embed = _mlp([cfg.latent_dim] + [cfg.hidden] * cfg.depth + [h * w * cfg.ar_hidden])
-        self.context = nn.Linear(NUM_FEATURES, cfg.ar_hidden, bias=False)
-        self.out = nn.Linear(cfg.ar_hidden, 2)
-        self.direct = nn.Linear(NUM_FEATURES, 2, bias=False)  # features straight to each kind's logit
-        cell, kind, edge = decision_order(h, w)
-        self.register_buffer("dec_cell", torch.from_numpy(cell.copy()), persistent=False)
-        self.register_buffer("dec_kind", torch.from_numpy(kind.copy()), persistent=False)
-        self.register_buffer("dec_edge", torch.from_numpy(edge.copy()), persistent=False)
-        self.register_buffer("edge_to_dec", torch.from_numpy(edge.argsort()), persistent=False)
-        template = torch.from_numpy(lat.template()).float()
-        self.register_buffer("base_logits", ((template * 2 - 1) * FIXED_LOGIT).flatten(), persistent=False)
-        self.register_buffer(
-            "flat_index", torch.from_numpy(lat.edge_rc[:, 0] * width + lat.edge_rc[:, 1]), persistent=False
-        )
-        self.shape = (height, width)
-
-    def _grid(self, decision_logits: Tensor) -> Tensor:
-        """Logits in decision order ``[B, E]`` -> full-grid wall logits ``[B, H, W]``."""
-        logits = self.base_logits.to(decision_logits.dtype).expand(len(decision_logits), -1).clone()
-        logits[:, self.flat_index] = decision_logits[:, self.edge_to_dec]
-        return logits.view(len(decision_logits), *self.shape)
-
-    def teacher(self, z: Tensor, walls: Tensor) -> Tensor:
-        """Teacher-forced logits: every decision conditioned on ``walls``' own earlier passages."""
-        from generators.ar import frontier_features
-
-        open_edges = walls.flatten(1)[:, self.flat_index] < 0.5
-        open_dec = open_edges[:, self.dec_edge].cpu().numpy()
-        feats = torch.from_numpy(frontier_features(open_dec, self.size)).to(device=z.device, dtype=z.dtype)
-        emb = self.embed(z).view(len(z), -1, self.units)
-        hidden = F.relu(emb[:, self.dec_cell] + self.context(feats))
-        logits = (hidden * self.out.weight[self.dec_kind]).sum(-1) + self.out.bias[self.dec_kind]
-        logits = logits + (feats * self.direct.weight[self.dec_kind]).sum(-1)
-        return self._grid(logits)
-
-    @torch.no_grad()
-    def forward(self, z: Tensor, threshold: float = 0.5) -> Tensor:
-        """Greedy decoding: each passage is a wall when its probability exceeds ``threshold``."""
-        from generators.ar import greedy_decode
-
-        if not 0.0 < threshold < 1.0:
-            raise ValueError(f"threshold must be a probability in (0, 1), got {threshold!r}")
-        emb = self.embed(z).view(len(z), -1, self.units).double().cpu().numpy()
-        logits, _ = greedy_decode(
-            emb,
-            self.context.weight.detach().double().cpu().numpy().T,
-            self.out.weight.detach().double().cpu().numpy(),
-            self.out.bias.detach().double().cpu().numpy(),
-            self.direct.weight.detach().double().cpu().numpy(),
-            self.size,
-            wall_above=math.log(threshold) - math.log1p(-threshold),
-        )
-        return self._grid(torch.from_numpy(logits).to(device=z.device, dtype=z.dtype))
 
 
 class MazeAutoencoder(nn.Module):
@@ -306,7 +228,13 @@ class MazeAutoencoder(nn.Module):
         self.encoder = MLPEncoder(cfg) if cfg.arch == "mlp" else ConvEncoder(cfg)
         n_heads = 2 if cfg.kind == "vae" else 1
         self.to_latent = nn.Linear(self.encoder.out_features, n_heads * cfg.latent_dim)
-        self.decoder: Decoder | ARDecoder = ARDecoder(cfg) if cfg.decoder == "ar" else Decoder(cfg)
+        if cfg.decoder == "ar":
+            # Imported here: the ar decoder's module builds on this one's layers.
+            from generators.ar_decoder import ARDecoder
+
+            self.decoder: nn.Module = ARDecoder(cfg)
+        else:
+            self.decoder = Decoder(cfg)
         d = cfg.latent_dim
         # The prior codes are drawn from: N(0, I) for the VAE, the fitted Gaussian for the AE.
         self.register_buffer("prior_mean", torch.zeros(d))
@@ -348,7 +276,9 @@ class MazeAutoencoder(nn.Module):
         ``threshold`` matters only to the ``ar`` decoder, which clips each passage at it before
         deciding the next; clip its output at the same threshold.
         """
-        return self.decoder(z, threshold=threshold)
+        if self.cfg.decoder == "ar":
+            return self.decoder(z, threshold=threshold)
+        return self.decoder(z)
 
     def teacher_logits(self, z: Tensor, walls: Tensor) -> Tensor:
         """The logits the loss compares with ``walls``: `decode` for the ``mlp`` decoder; for the
@@ -473,11 +403,6 @@ def kl_weight(
     raise ValueError(f"schedule must be 'constant', 'monotonic' or 'cyclical', got {schedule!r}")
 
 
-def build_model(cfg: ModelConfig) -> MazeAutoencoder:
-    """A freshly initialised model (seed torch yourself beforehand for reproducibility)."""
-    return MazeAutoencoder(cfg)
-
-
 def num_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
@@ -523,13 +448,33 @@ def save_model(model: MazeAutoencoder, path: str | Path, dtype: str = "float32")
     save_file(state, str(path), metadata=metadata)
 
 
+# Bounds on a model config read from a file: far above any useful maze model, low enough that a
+# hostile file cannot make the loader allocate gigabytes before it has checked a tensor.
+MAX_MODEL_CELLS_PER_SIDE = 256
+MAX_MODEL_PARAMETERS = 50_000_000
+FILE_DTYPES = (torch.float16, torch.float32)
+
+
+def _expected_state(cfg: ModelConfig) -> dict[str, Tensor]:
+    """The persistent tensors of a model of ``cfg``, shapes and dtypes only (built on torch's
+    ``meta`` device: no memory for the weights)."""
+    with torch.device("meta"):
+        return MazeAutoencoder(cfg).state_dict()
+
+
 def load_model(path: str | Path) -> MazeAutoencoder:
     """Read a model written by `save_model`; never executes pickle.
+
+    Everything is checked before the model is built: the config in the file's metadata (its
+    sizes bounded), every tensor's name, shape and dtype against that config (read from the
+    header, before any tensor data), then every tensor's values (finite; ``prior_scale_tril`` a
+    lower-triangular matrix with a positive diagonal, as a Cholesky factor must be).
 
     Raises:
         FileNotFoundError: no such file.
         ValueError: the file is not a readable safetensors file, is not a Daedalus-Gym model, or
-            its tensors do not match the architecture its metadata describes.
+            a tensor does not match the architecture its metadata describes or holds values no
+            trained model has; the message names the file and the tensor.
     """
     from safetensors import safe_open
 
@@ -539,9 +484,36 @@ def load_model(path: str | Path) -> MazeAutoencoder:
     try:
         with safe_open(str(path), framework="pt") as f:
             metadata = f.metadata() or {}
-            state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open has no items())
+            header = {k: (tuple(f.get_slice(k).get_shape()), f.get_slice(k).get_dtype()) for k in f.keys()}  # noqa: SIM118
     except Exception as exc:  # safetensors raises its own error types for damaged headers
         raise ValueError(f"{path} is not a readable safetensors model file ({exc})") from exc
+    cfg = _config_from_metadata(path, metadata)
+    _check_header(path, cfg, header)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            state = {k: f.get_tensor(k) for k in header}
+    except Exception as exc:
+        raise ValueError(f"{path} is not a readable safetensors model file ({exc})") from exc
+    for name, tensor in state.items():
+        if tensor.dtype not in FILE_DTYPES:
+            raise ValueError(
+                f"{path}: tensor {name!r} is {tensor.dtype}; model files hold float16 or float32"
+            )
+        if not torch.isfinite(tensor).all():
+            raise ValueError(f"{path}: tensor {name!r} holds NaN or infinite values (a damaged file?)")
+    tril = state["prior_scale_tril"].float()
+    if not (torch.equal(tril, tril.tril()) and (tril.diagonal() > 0).all()):
+        raise ValueError(
+            f"{path}: tensor 'prior_scale_tril' must be lower-triangular with a positive diagonal "
+            "(a Cholesky factor)"
+        )
+    model = MazeAutoencoder(cfg)
+    model.load_state_dict({k: v.float() for k, v in state.items()})
+    model.eval()
+    return model
+
+
+def _config_from_metadata(path: Path, metadata: dict[str, str]) -> ModelConfig:
     if metadata.get("format") != "daedalus-gym-maze-autoencoder":
         raise ValueError(
             f"{path} is a safetensors file but not a Daedalus-Gym maze model (metadata {metadata})"
@@ -553,21 +525,41 @@ def load_model(path: str | Path) -> MazeAutoencoder:
         )
     try:
         cfg = ModelConfig.from_dict(json.loads(metadata["config"]))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"{path} has a missing or invalid model config in its metadata ({exc})") from exc
-    model = MazeAutoencoder(cfg)
-    expected = model.state_dict()
-    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    if max(cfg.size) > MAX_MODEL_CELLS_PER_SIDE:
+        raise ValueError(
+            f"{path}: model config size {cfg.size} exceeds {MAX_MODEL_CELLS_PER_SIDE} cells a side"
+        )
+    # Each layer's size is bounded before the meta-device model below multiplies them.
+    for name in ("latent_dim", "hidden", "channels", "ar_hidden"):
+        if getattr(cfg, name) > 1 << 16:
+            raise ValueError(f"{path}: model config {name}={getattr(cfg, name)} exceeds {1 << 16}")
+    if cfg.depth > 64:
+        raise ValueError(f"{path}: model config depth={cfg.depth} exceeds 64")
+    return cfg
+
+
+def _check_header(path: Path, cfg: ModelConfig, header: dict[str, tuple[tuple[int, ...], str]]) -> None:
+    expected = _expected_state(cfg)
+    n_params = sum(t.numel() for t in expected.values())
+    if n_params > MAX_MODEL_PARAMETERS:
+        raise ValueError(
+            f"{path}: its model config describes {n_params:,} parameters, more than {MAX_MODEL_PARAMETERS:,}"
+        )
+    missing, unexpected = sorted(set(expected) - set(header)), sorted(set(header) - set(expected))
     wrong = [
-        f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}"
+        f"{k}: file {header[k][0]} vs model {tuple(v.shape)}"
         for k, v in expected.items()
-        if k in state and state[k].shape != v.shape
+        if k in header and header[k][0] != tuple(v.shape)
     ]
     if missing or unexpected or wrong:
         raise ValueError(
             f"{path} does not match its config {cfg}: missing {missing}, unexpected {unexpected}, "
             f"wrong shapes {wrong}"
         )
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    model.eval()
-    return model
+    for name, (_, dtype) in header.items():
+        if dtype not in ("F16", "F32"):
+            raise ValueError(
+                f"{path}: tensor {name!r} is {dtype}; model files hold F16 or F32 (float16/float32)"
+            )

@@ -29,6 +29,17 @@ def register_generator(
     """Register a generator under ``name``: a ``"module:Class"`` string or a callable."""
     if not isinstance(name, str) or not name:
         raise ValueError(f"generator name must be a non-empty string, got {name!r}")
+    if isinstance(entry_point, str):
+        module_name, colon, attr = entry_point.partition(":")
+        if not (module_name and colon and attr):
+            raise ValueError(
+                f"entry point of generator {name!r} must be 'module:attribute', got {entry_point!r}"
+            )
+    elif not callable(entry_point):
+        raise TypeError(
+            f"entry point of generator {name!r} must be a 'module:attribute' string or a callable, "
+            f"got {type(entry_point).__name__}"
+        )
     if name in _REGISTRY and not override and _REGISTRY[name] != entry_point:
         raise ValueError(f"a generator named {name!r} is already registered ({_REGISTRY[name]!r})")
     _REGISTRY[name] = entry_point
@@ -51,14 +62,34 @@ def registered_generators() -> Mapping[str, str | Callable[..., MazeGenerator]]:
 
 
 def generator_class(name: str) -> Callable[..., MazeGenerator]:
-    """Resolve a registered name to its class (or factory)."""
+    """Resolve a registered name to its class (or factory).
+
+    Raises:
+        TypeError: ``name`` is not a string.
+        ValueError: no generator is registered under ``name``.
+        ImportError: the registered entry point names a module or attribute that does not exist.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"generator name must be a string, got {type(name).__name__} {name!r}")
     _load_entry_points()
     if name not in _REGISTRY:
         raise ValueError(f"unknown generator {name!r}; registered: {', '.join(sorted(_REGISTRY))}")
     target = _REGISTRY[name]
     if isinstance(target, str):
         module_name, _, attr = target.partition(":")
-        target = getattr(importlib.import_module(module_name), attr)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise ImportError(
+                f"generator {name!r} is registered as {target!r}, but its module {module_name!r} "
+                f"cannot be imported ({exc})"
+            ) from exc
+        if not hasattr(module, attr):
+            raise ImportError(
+                f"generator {name!r} is registered as {target!r}, but module {module_name!r} has no "
+                f"attribute {attr!r}"
+            )
+        target = getattr(module, attr)
     return target
 
 

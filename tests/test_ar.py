@@ -1,4 +1,4 @@
-"""The autoregressive decoder's frontier walk (`generators.ar`) and `ARDecoder`.
+"""The autoregressive decoder's frontier walk and `ARDecoder` (`generators.ar_decoder`).
 
 The walk's two structural features are exact: on every perfect maze no open passage is flagged
 ``loop`` and no closed one ``strand``; and a decoder that follows only those two rules draws
@@ -14,7 +14,13 @@ import pytest
 import torch
 
 from generators import is_perfect, make_generator
-from generators.ar import FEATURE_NAMES, NUM_FEATURES, decision_order, frontier_features, greedy_decode
+from generators.ar_decoder import (
+    FEATURE_NAMES,
+    NUM_FEATURES,
+    decision_order,
+    frontier_features,
+    greedy_decode,
+)
 from generators.lattice import lattice
 from generators.models import MazeAutoencoder, ModelConfig, init_parameters, load_model, save_model
 

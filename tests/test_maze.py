@@ -405,25 +405,18 @@ def test_is_perfect_matches_definition(walls):
         assert Maze(walls).is_perfect() == expected
 
 
-def test_graph_from_edges_is_networkx_graph():
-    """The reset check's fast graph builder gives exactly ``nx.Graph(edges)`` plus the nodes."""
+def test_cell_graph_length_matches_square_graph_and_batched_bfs():
+    """The reset check's cell graph (built through networkx's public API) gives the same length as
+    BFS over every open square and as the batched BFS of `generators.shortest_paths`."""
+    from generators import make_generator
     from generators.maze import _graph_from_edges
+    from generators.shortest_paths import path_lengths
 
+    graph = _graph_from_edges([(0, 1), (1, 2)], (0, 5))
+    assert isinstance(graph, nx.Graph) and set(graph.nodes) == {0, 1, 2, 5}
     rng = np.random.default_rng(0)
-    for _ in range(20):
-        edges = rng.integers(0, 30, (rng.integers(0, 40), 2))
-        edges = [[int(a), int(b)] for a, b in edges if a != b]
-        fast = _graph_from_edges(edges, (0, 31))
-        slow = nx.Graph(edges)
-        slow.add_nodes_from((0, 31))
-        assert set(fast.nodes) == set(slow.nodes)
-        assert {frozenset(e) for e in fast.edges} == {frozenset(e) for e in slow.edges}
-        for a, b in edges:
-            assert fast[a][b] is fast[b][a]  # one attribute dict per edge, as networkx keeps it
-        for target in (31, *range(30)):
-            if target in slow:
-                assert nx.has_path(fast, 0, target) == nx.has_path(slow, 0, target)
-                if nx.has_path(slow, 0, target):
-                    assert nx.shortest_path_length(fast, 0, target) == nx.shortest_path_length(
-                        slow, 0, target
-                    )
+    for name in ("backtracker", "prim", "kruskal"):
+        for maze in make_generator(name, size=(5, 7)).generate_batch(10, rng):
+            square = nx.shortest_path_length(maze.to_graph(), maze.start, maze.goal)
+            assert maze.shortest_path_length() == square
+            assert path_lengths(maze.walls[None])[0] == square

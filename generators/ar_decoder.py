@@ -1,10 +1,10 @@
-"""The frontier walk behind the autoregressive (``decoder="ar"``) maze decoder.
+"""The autoregressive (``decoder="ar"``) maze decoder: `ARDecoder` and the frontier walk it runs.
 
 The ``ar`` decoder decides a maze's passages one at a time, in raster order: for each cell
 ``(r, c)``, row by row, first the passage to its right neighbour, then the one to the cell below.
 Each decision is a wall logit computed from two things:
 
-- the latent code, through a per-cell embedding (`generators.models.ARDecoder`);
+- the latent code, through a per-cell embedding (`ARDecoder.embed`);
 - ten context features of the decisions already made, computed here, which tell the network
   what a perfect maze needs at this point. The walk keeps the connectivity of the cells decided
   so far on the frontier (one label per connected component, the classic row-by-row
@@ -37,13 +37,19 @@ multiply-adds), about 30 us per 14x14 maze on one core.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import torch
+from numba.extending import register_jitable
+from torch import Tensor, nn
+from torch.nn import functional as F
 
 from generators._jit import compile_kernel
 from generators.lattice import lattice
+from generators.models import FIXED_LOGIT, ModelConfig, mlp
 
 NUM_FEATURES = 10
 FEATURE_NAMES = (
@@ -77,6 +83,17 @@ def decision_order(h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for a in out:
         a.setflags(write=False)
     return out  # type: ignore[return-value]
+
+
+@register_jitable
+def _merge(above: np.ndarray, below: np.ndarray, old: int, new: int, start: int) -> int:
+    """Relabel component ``old`` as ``new`` on the frontier; the start's label afterwards."""
+    for i in range(len(above)):
+        if above[i] == old:
+            above[i] = new
+        if below[i] == old:
+            below[i] = new
+    return new if start == old else start
 
 
 def _walk(
@@ -130,13 +147,7 @@ def _walk(
                 up = above[c]
                 if left_open:  # joined to the left; merge the component above into it
                     if up >= 0 and up != cur:
-                        for i in range(w):
-                            if above[i] == up:
-                                above[i] = cur
-                            if below[i] == up:
-                                below[i] = cur
-                        if start == up:
-                            start = cur
+                        start = _merge(above, below, up, cur, start)
                 else:
                     cur = up if up >= 0 else k
                 right_open = False
@@ -193,13 +204,7 @@ def _walk(
                             right_open = True
                             nb = above[c + 1]
                             if nb >= 0 and nb != cur:
-                                for i in range(w):
-                                    if above[i] == nb:
-                                        above[i] = cur
-                                    if below[i] == nb:
-                                        below[i] = cur
-                                if start == nb:
-                                    start = cur
+                                start = _merge(above, below, nb, cur, start)
                         else:
                             below[c] = cur
                     j += 1
@@ -300,3 +305,74 @@ def _threads() -> int:
         return max(1, torch.get_num_threads())
     except ImportError:  # pragma: no cover - torch is a dependency
         return 1
+
+
+class ARDecoder(nn.Module):
+    """Code ``float[B, latent]`` -> wall logits ``float[B, H, W]``, one passage at a time.
+
+    The code is mapped once to an ``ar_hidden``-vector per cell (an MLP of ``depth`` hidden
+    layers); then, in raster order (`decision_order`), each passage's wall logit is
+    ``b[kind] + w[kind] . relu(embedding[cell] + C @ features) + d[kind] . features``, with
+    ``kind`` right or down and ``features`` the ten frontier features of the passages already
+    decided (loops, cut-off components, open neighbours, joined to the start).
+    Training is teacher-forced
+    (`teacher`: features from the training maze, every logit at once); `forward` decodes
+    greedily, each passage clipped at ``threshold`` before the next is decided.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        h, w = cfg.size
+        height, width = cfg.shape
+        lat = lattice(h, w)
+        self.size = (h, w)
+        self.units = cfg.ar_hidden
+        self.embed = mlp([cfg.latent_dim] + [cfg.hidden] * cfg.depth + [h * w * cfg.ar_hidden])
+        self.context = nn.Linear(NUM_FEATURES, cfg.ar_hidden, bias=False)
+        self.out = nn.Linear(cfg.ar_hidden, 2)
+        self.direct = nn.Linear(NUM_FEATURES, 2, bias=False)  # features straight to each kind's logit
+        cell, kind, edge = decision_order(h, w)
+        self.register_buffer("dec_cell", torch.from_numpy(cell.copy()), persistent=False)
+        self.register_buffer("dec_kind", torch.from_numpy(kind.copy()), persistent=False)
+        self.register_buffer("dec_edge", torch.from_numpy(edge.copy()), persistent=False)
+        self.register_buffer("edge_to_dec", torch.from_numpy(edge.argsort()), persistent=False)
+        template = torch.from_numpy(lat.template()).float()
+        self.register_buffer("base_logits", ((template * 2 - 1) * FIXED_LOGIT).flatten(), persistent=False)
+        self.register_buffer(
+            "flat_index", torch.from_numpy(lat.edge_rc[:, 0] * width + lat.edge_rc[:, 1]), persistent=False
+        )
+        self.shape = (height, width)
+
+    def _grid(self, decision_logits: Tensor) -> Tensor:
+        """Logits in decision order ``[B, E]`` -> full-grid wall logits ``[B, H, W]``."""
+        logits = self.base_logits.to(decision_logits.dtype).expand(len(decision_logits), -1).clone()
+        logits[:, self.flat_index] = decision_logits[:, self.edge_to_dec]
+        return logits.view(len(decision_logits), *self.shape)
+
+    def teacher(self, z: Tensor, walls: Tensor) -> Tensor:
+        """Teacher-forced logits: every decision conditioned on ``walls``' own earlier passages."""
+        open_edges = walls.flatten(1)[:, self.flat_index] < 0.5
+        open_dec = open_edges[:, self.dec_edge].cpu().numpy()
+        feats = torch.from_numpy(frontier_features(open_dec, self.size)).to(device=z.device, dtype=z.dtype)
+        emb = self.embed(z).view(len(z), -1, self.units)
+        hidden = F.relu(emb[:, self.dec_cell] + self.context(feats))
+        logits = (hidden * self.out.weight[self.dec_kind]).sum(-1) + self.out.bias[self.dec_kind]
+        logits = logits + (feats * self.direct.weight[self.dec_kind]).sum(-1)
+        return self._grid(logits)
+
+    @torch.no_grad()
+    def forward(self, z: Tensor, threshold: float = 0.5) -> Tensor:
+        """Greedy decoding: each passage is a wall when its probability exceeds ``threshold``."""
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"threshold must be a probability in (0, 1), got {threshold!r}")
+        emb = self.embed(z).view(len(z), -1, self.units).double().cpu().numpy()
+        logits, _ = greedy_decode(
+            emb,
+            self.context.weight.detach().double().cpu().numpy().T,
+            self.out.weight.detach().double().cpu().numpy(),
+            self.out.bias.detach().double().cpu().numpy(),
+            self.direct.weight.detach().double().cpu().numpy(),
+            self.size,
+            wall_above=math.log(threshold) - math.log1p(-threshold),
+        )
+        return self._grid(torch.from_numpy(logits).to(device=z.device, dtype=z.dtype))

@@ -1,0 +1,120 @@
+"""Bad input to the generators' public entry points: a clear error, never a crash or a silent wrong."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from generators import load_mazes, make_generator, register_generator
+from generators.registry import _REGISTRY
+
+UNIFORM_ERROR = r"u must hold uniforms in \[0, 1\)"
+
+
+@pytest.mark.parametrize("value", [1.0, 5.0, -0.5, np.nan, np.inf, -np.inf, 1.0 + 1e-12])
+@pytest.mark.parametrize("name", ["backtracker", "prim", "kruskal"])
+def test_out_of_range_uniforms_are_refused(name, value):
+    # These reached the compiled kernels unchecked: 1.0, NaN, 5.0 and inf crashed the backtracker
+    # (segfault), -0.5 crashed Prim, and others silently gave walls that are not a perfect maze.
+    gen = make_generator(name, size=4)
+    u = np.full((2, gen.num_draws()), 0.5)
+    u[1, 3] = value
+    with pytest.raises(ValueError, match=UNIFORM_ERROR) as info:
+        gen.walls_from_uniforms(u)
+    assert "(1, 3)" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["backtracker", "prim", "kruskal"])
+def test_uniforms_at_the_edges_of_the_range_are_accepted(name):
+    gen = make_generator(name, size=4)
+    for value in (0.0, 1.0 - 2.0**-53):
+        walls = gen.walls_from_uniforms(np.full((1, gen.num_draws()), value))
+        assert walls.shape == (1, 9, 9)
+
+
+@pytest.mark.parametrize("name", ["backtracker", "prim", "kruskal"])
+def test_uniforms_of_the_wrong_kind_are_refused(name):
+    gen = make_generator(name, size=4)
+    with pytest.raises(ValueError, match="shape"):
+        gen.walls_from_uniforms(np.full((2, gen.num_draws() + 1), 0.5))
+    with pytest.raises(ValueError, match="dtype"):
+        gen.walls_from_uniforms(np.full((2, gen.num_draws()), "a"))
+    with pytest.raises(ValueError, match="dtype"):
+        gen.walls_from_uniforms(np.zeros((2, gen.num_draws()), dtype=bool))
+
+
+def test_non_finite_noise_is_refused():
+    gen = make_generator("vae")
+    noise = np.zeros((2, gen.noise_dim))
+    for bad in (np.nan, np.inf):
+        noise[1, 0] = bad
+        with pytest.raises(ValueError, match="noise must be finite"):
+            gen.walls_from_noise(noise)
+    with pytest.raises(ValueError, match="shape"):
+        gen.walls_from_noise(np.zeros((2, gen.noise_dim + 1)))
+
+
+@pytest.mark.parametrize("temperature", [np.inf, 1e308, np.nan, -1.0, 10.5])
+def test_absurd_temperatures_are_refused(temperature):
+    # inf and 1e308 decoded every seed to one identical maze.
+    with pytest.raises(ValueError, match=r"temperature must be a finite number in \[0.0, 10.0\]"):
+        make_generator("vae", temperature=temperature)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"threshold": True}, TypeError, "threshold must be a real number"),
+        ({"threshold": 1.0}, ValueError, "threshold"),
+        ({"threshold": np.nan}, ValueError, "threshold"),
+        ({"temperature": "1"}, TypeError, "temperature must be a real number"),
+        ({"batch_size": True}, TypeError, "batch_size must be an int"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"grid_steps": 2.0}, TypeError, "grid_steps must be an int"),
+        ({"grid_radius": np.inf}, ValueError, "grid_radius"),
+        ({"model": 5}, TypeError, "model must be a path"),
+    ],
+)
+def test_learned_settings_are_checked(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        make_generator("ae", **kwargs)
+
+
+@pytest.mark.parametrize("size", [True, 2.5, "14", (3, True), (0, 4), 1025])
+@pytest.mark.parametrize("name", ["backtracker", "prim", "kruskal", "wilson"])
+def test_bad_sizes_are_refused(name, size):
+    with pytest.raises(ValueError, match="size"):
+        make_generator(name, size=size)
+
+
+@pytest.mark.parametrize("name", [["a"], 5, None, b"backtracker"])
+def test_make_generator_needs_a_string_name(name):
+    with pytest.raises(TypeError, match="generator name must be a string"):
+        make_generator(name)
+
+
+def test_a_bad_entry_point_names_what_is_missing():
+    try:
+        register_generator("test-missing-attr", "generators.backtracker:NoSuchGenerator")
+        register_generator("test-missing-module", "generators.no_such_module:Gen")
+        with pytest.raises(ImportError, match=r"'test-missing-attr'.*has no attribute 'NoSuchGenerator'"):
+            make_generator("test-missing-attr")
+        with pytest.raises(ImportError, match=r"'test-missing-module'.*'generators\.no_such_module'"):
+            make_generator("test-missing-module")
+    finally:
+        _REGISTRY.pop("test-missing-attr", None)
+        _REGISTRY.pop("test-missing-module", None)
+    with pytest.raises(ValueError, match="'module:attribute'"):
+        register_generator("test-no-colon", "generators.backtracker")
+    with pytest.raises(TypeError, match="callable"):
+        register_generator("test-not-callable", 5)
+    assert "test-no-colon" not in _REGISTRY
+
+
+def test_load_mazes_refuses_a_pickled_file(tmp_path):
+    path = tmp_path / "pickled.npz"
+    walls = np.empty(1, dtype=object)
+    walls[0] = np.ones((3, 3), dtype=bool)
+    np.savez(path, walls=walls, start=np.ones((1, 2), int), goal=np.ones((1, 2), int))
+    with pytest.raises(ValueError, match="pickled"):
+        load_mazes(path)
