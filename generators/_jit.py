@@ -9,12 +9,14 @@ runs every kernel as that plain Python (slow, for debugging), with the same resu
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 
+@cache
 def compile_kernel(fn: Callable[..., Any]) -> Any:
-    """``fn`` compiled by numba (nopython, cached on disk, GIL released): a numba dispatcher.
-    Callers cache the result (`functools.lru_cache`)."""
+    """``fn`` compiled by numba (nopython, cached on disk, GIL released): a numba dispatcher,
+    built once per function."""
     import numba
 
     return numba.njit(cache=True, nogil=True)(fn)

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 import torch
@@ -212,11 +211,6 @@ def _walk(
             above[:] = below
 
 
-@lru_cache(maxsize=1)
-def _kernel() -> Any:
-    return compile_kernel(_walk)
-
-
 def frontier_features(open_dec: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Teacher-forcing features ``float32[B, E, NUM_FEATURES]`` of mazes whose decisions (``open_dec:
     bool[B, E]``, in `decision_order`) are given."""
@@ -226,7 +220,7 @@ def frontier_features(open_dec: np.ndarray, size: tuple[int, int]) -> np.ndarray
     feats = np.zeros((n, e, NUM_FEATURES), dtype=np.float32)
     opened = np.zeros((n, e), dtype=np.uint8)
     dummy2 = np.zeros((1, 1), dtype=np.float64)
-    _kernel()(
+    compile_kernel(_walk)(
         h,
         w,
         True,
@@ -268,7 +262,7 @@ def greedy_decode(
     opened = np.zeros((n, e), dtype=np.uint8)
     weights = [np.ascontiguousarray(a, dtype=np.float64) for a in (w_ctx, w_out, b_out, w_direct)]
     no_open, no_feats = np.zeros((1, 1), dtype=np.uint8), np.zeros((1, 1, NUM_FEATURES), dtype=np.float32)
-    kernel = _kernel()
+    kernel = compile_kernel(_walk)
 
     def run(lo: int, hi: int) -> None:
         kernel(

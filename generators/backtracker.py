@@ -19,8 +19,7 @@ as plain Python (the tests compare the two; ``NUMBA_DISABLE_JIT=1`` runs it ever
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -101,13 +100,6 @@ def _carve_kernel(u: np.ndarray, h: int, w: int, walls: np.ndarray, move: np.nda
             t += 1
 
 
-@lru_cache(maxsize=1)
-def jit_kernel() -> Any:
-    """`_carve_kernel` compiled by numba (cached on disk). Compiled on first use: numba's import
-    is not free."""
-    return compile_kernel(_carve_kernel)
-
-
 class BacktrackerGenerator(UniformsMazeGenerator):
     """Perfect mazes by randomised depth-first search: long corridors, few dead ends."""
 
@@ -122,5 +114,5 @@ class BacktrackerGenerator(UniformsMazeGenerator):
     def _walls(self, u: np.ndarray) -> np.ndarray:
         h, w = self.cells
         walls = np.ones((len(u), 2 * h + 1, 2 * w + 1), dtype=bool)
-        jit_kernel()(np.ascontiguousarray(u), h, w, walls, _MOVE)
+        compile_kernel(_carve_kernel)(np.ascontiguousarray(u), h, w, walls, _MOVE)
         return walls

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+from dataclasses import asdict
+from typing import Any, ClassVar, Literal, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
 from generators.maze import Maze, farthest_cell
 
 GoalMode = Literal["corner", "farthest"]
+C = TypeVar("C")
 MAX_CELLS_PER_SIDE = 1024
 
 
@@ -99,6 +101,24 @@ def parse_size(size: object) -> tuple[int, int]:
             f"size must be between 1 and {MAX_CELLS_PER_SIDE} cells a side and at least 2 cells, got {size!r}"
         )
     return hw
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """A settings dataclass with a ``size`` pair as a JSON-ready dict (``size`` as a list)."""
+    d = asdict(config)
+    d["size"] = list(config.size)
+    return d
+
+
+def config_from_dict(cls: type[C], d: dict[str, Any], what: str) -> C:
+    """Inverse of `config_to_dict`: unknown keys are an error naming ``what`` and the known ones."""
+    if not isinstance(d, dict):
+        raise ValueError(f"{what} config must be a JSON object, got {type(d).__name__}")
+    known = set(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+    unknown = set(d) - known
+    if unknown:
+        raise ValueError(f"unknown {what} config keys {sorted(unknown)}; expected {sorted(known)}")
+    return cls(**{**d, "size": tuple(d.get("size", (14, 14)))})
 
 
 def check_rng(rng: object) -> np.random.Generator:

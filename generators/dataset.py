@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from generators.base import parse_size
+from generators.base import config_from_dict, config_to_dict, parse_size
 from generators.registry import make_generator
 
 CACHE_ENV_VAR = "DAEDALUS_GYM_CACHE"
@@ -69,17 +69,11 @@ class DatasetConfig:
             raise ValueError(f"n_train must be at least 1, got {self.n_train}")
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["size"] = list(self.size)
-        return d
+        return config_to_dict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DatasetConfig:
-        known = {"generator", "size", "n_train", "n_val", "seed", "generator_kwargs"}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown dataset config keys {sorted(unknown)}; expected {sorted(known)}")
-        return cls(**{**d, "size": tuple(d.get("size", (14, 14)))})
+        return config_from_dict(cls, d, "dataset")
 
     def cache_name(self) -> str:
         """A file name unique to this config, readable at a glance."""

@@ -17,13 +17,13 @@ import hashlib
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import networkx as nx
 import numpy as np
 
+from generators._jit import compile_kernel
 from generators.lattice import lattice
 
 Cell = tuple[int, int]
@@ -364,7 +364,7 @@ def is_perfect(walls: np.ndarray) -> np.ndarray:
     if candidates.size == 0 or h * w < 2:
         out[candidates] = h * w == 1
         return out
-    kernel = _forest_kernel()
+    kernel = compile_kernel(_acyclic)
     lat = lattice(h, w)
     open_edges = np.ascontiguousarray(lat.passages_from_walls(walls[candidates]), dtype=np.uint8)
     acyclic = np.zeros(len(candidates), dtype=np.bool_)
@@ -395,13 +395,6 @@ def _acyclic(open_edges: np.ndarray, ends: np.ndarray, n_cells: int, out: np.nda
                     break
                 parent[ra] = rb
         out[b] = ok
-
-
-@lru_cache(maxsize=1)
-def _forest_kernel() -> Any:  # a numba dispatcher
-    from generators._jit import compile_kernel
-
-    return compile_kernel(_acyclic)
 
 
 # --------------------------------------------------------------------- batch files

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,7 +40,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from generators.base import parse_size
+from generators.base import config_from_dict, config_to_dict, parse_size
 from generators.lattice import lattice
 
 Kind = Literal["ae", "vae"]
@@ -117,17 +117,11 @@ class ModelConfig:
         return (2 * h + 1, 2 * w + 1)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["size"] = list(self.size)
-        return d
+        return config_to_dict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown model config keys {sorted(unknown)}; expected {sorted(known)}")
-        return cls(**{**d, "size": tuple(d.get("size", (14, 14)))})
+        return config_from_dict(cls, d, "model")
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:

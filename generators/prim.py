@@ -18,8 +18,7 @@ loop as plain Python (the tests compare the two; ``NUMBA_DISABLE_JIT=1`` runs it
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -87,13 +86,6 @@ def _grow_kernel(u: np.ndarray, h: int, w: int, walls: np.ndarray) -> None:
             t += 1
 
 
-@lru_cache(maxsize=1)
-def jit_kernel() -> Any:
-    """`_grow_kernel` compiled by numba (cached on disk). Compiled on first use: numba's import
-    is not free."""
-    return compile_kernel(_grow_kernel)
-
-
 class PrimGenerator(UniformsMazeGenerator):
     """Perfect mazes by randomised Prim (uniform frontier edge): short dead ends around the start."""
 
@@ -108,5 +100,5 @@ class PrimGenerator(UniformsMazeGenerator):
     def _walls(self, u: np.ndarray) -> np.ndarray:
         h, w = self.cells
         walls = np.ones((len(u), 2 * h + 1, 2 * w + 1), dtype=bool)
-        jit_kernel()(np.ascontiguousarray(u), h, w, walls)
+        compile_kernel(_grow_kernel)(np.ascontiguousarray(u), h, w, walls)
         return walls

@@ -19,13 +19,14 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from generators.base import config_to_dict
 from generators.dataset import DatasetConfig, load_dataset
 from generators.maze import is_perfect
 from generators.models import (
@@ -86,19 +87,7 @@ class TrainConfig:
     preset: str | None = None
 
     def model_config(self) -> ModelConfig:
-        return ModelConfig(
-            kind=self.kind,  # type: ignore[arg-type]
-            arch=self.arch,  # type: ignore[arg-type]
-            size=self.size,
-            latent_dim=self.latent_dim,
-            hidden=self.hidden,
-            depth=self.depth,
-            channels=self.channels,
-            output=self.output,  # type: ignore[arg-type]
-            recon_loss=self.recon_loss,  # type: ignore[arg-type]
-            decoder=self.decoder,  # type: ignore[arg-type]
-            ar_hidden=self.ar_hidden,
-        )
+        return ModelConfig(**{name: getattr(self, name) for name in ModelConfig.__dataclass_fields__})
 
     def dataset_config(self) -> DatasetConfig:
         return DatasetConfig(
@@ -110,9 +99,7 @@ class TrainConfig:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["size"] = list(self.size)
-        return d
+        return config_to_dict(self)
 
 
 # The blog's setup: MLP 784-512-2 autoencoder, MSE on the full grid, 1,280 mazes, batch 128,

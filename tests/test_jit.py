@@ -7,6 +7,7 @@ import pytest
 
 import generators.backtracker as bt
 import generators.prim as prim
+from generators._jit import compile_kernel
 
 SIZES = [(1, 2), (2, 1), (3, 5), (14, 14), (9, 4), (40, 33)]
 
@@ -24,7 +25,8 @@ def _edge_uniforms(max_slots: int) -> np.ndarray:
 
 def _run(module, cells: tuple[int, int], u: np.ndarray, compiled: bool) -> np.ndarray:
     walls = np.ones((len(u), 2 * cells[0] + 1, 2 * cells[1] + 1), dtype=bool)
-    kernel = module.jit_kernel() if compiled else module.jit_kernel().py_func
+    kernel = compile_kernel(bt._carve_kernel if module is bt else prim._grow_kernel)
+    kernel = kernel if compiled else kernel.py_func
     extra = (bt._MOVE,) if module is bt else ()
     kernel(np.ascontiguousarray(u), *cells, walls, *extra)
     return walls

@@ -421,36 +421,10 @@ def test_train_and_evaluate_commands(tmp_path: Path, monkeypatch, capsys) -> Non
 
     parser = argparse.ArgumentParser()
     train_cmd.add_arguments(parser)
-    args = parser.parse_args(
-        [
-            "vae",
-            "--size",
-            "4",
-            "--latent-dim",
-            "3",
-            "--hidden",
-            "16",
-            "--depth",
-            "1",
-            "--channels",
-            "4",
-            "--dataset-size",
-            "32",
-            "--val-size",
-            "8",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "16",
-            "--val-samples",
-            "10",
-            "--out",
-            str(tmp_path / "m"),
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--no-progress",
-        ]
-    )
+    flags = "vae --size 4 --latent-dim 3 --hidden 16 --depth 1 --channels 4 --dataset-size 32"
+    flags += " --val-size 8 --epochs 1 --batch-size 16 --val-samples 10 --no-progress"
+    out_dirs = ["--out", str(tmp_path / "m"), "--cache-dir", str(tmp_path / "cache")]
+    args = parser.parse_args(flags.split() + out_dirs)
     assert train_cmd.run(args) == 0
     card = json.loads((tmp_path / "m" / "vae.json").read_text())
     assert card["command"].startswith("daedalus-gym train vae --size 4")

@@ -35,6 +35,13 @@ def _rewrite(path, change, metadata_change=None):
     save_file(state, str(path), metadata=metadata)
 
 
+def _poison(name, value):
+    def change(state):
+        state[name][0, 0] = value
+
+    return change
+
+
 def test_a_sound_file_loads(tmp_path):
     assert load_model(_save(tmp_path)).cfg == CFG
 
@@ -42,11 +49,7 @@ def test_a_sound_file_loads(tmp_path):
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
 def test_non_finite_tensors_are_refused(tmp_path, bad):
     path = _save(tmp_path)
-
-    def poison(state):
-        state["to_latent.weight"][0, 0] = bad
-
-    _rewrite(path, poison)
+    _rewrite(path, _poison("to_latent.weight", bad))
     with pytest.raises(ValueError, match=r"m\.safetensors.*'to_latent\.weight'.*NaN or infinite"):
         load_model(path)
 
@@ -129,11 +132,7 @@ def test_shapes_are_checked_against_the_config(tmp_path):
 def test_a_generator_on_a_damaged_file_fails_at_construction(tmp_path):
     # The AE used to fail only at its first reset, naming neither the file nor the tensor.
     path = _save(tmp_path)
-
-    def poison(state):
-        state["decoder.net.0.weight"][0, 0] = float("nan")
-
-    _rewrite(path, poison)
+    _rewrite(path, _poison("decoder.net.0.weight", float("nan")))
     with pytest.raises(ValueError, match=r"m\.safetensors.*'decoder\.net\.0\.weight'"):
         make_generator("vae", size=3, model=path)
 
