@@ -4,14 +4,23 @@ exit code 2 (a traceback only with ``--debug``); defaults show in every ``--help
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import math
 import sys
+import tempfile
 import zipfile
+from pathlib import Path
+from unittest import mock
 
 import gymnasium as gym
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from daedalus_gym.cli import COMMANDS, build_parser, main
+from daedalus_gym.commands import float_range, int_range
 
 
 def _error_line(capsys) -> str:
@@ -65,6 +74,65 @@ def test_bad_input_is_one_line_and_exit_code_2(argv, message, tmp_path, capsys):
     line = _error_line(capsys)
     assert line.startswith(f"daedalus-gym {argv[0]}: error: ") and message in line
     assert not out.exists()  # nothing written: not an untrained model, not half a file
+
+
+# ------------------------------------------------------------------ properties
+NUMBER_TEXT = st.one_of(
+    st.text(max_size=10),
+    st.integers(-(10**20), 10**20).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(["0", "-0", "1e3", "1_000", "True", "nan", "inf", "-inf", " 7 ", "0x10", ""]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=NUMBER_TEXT)
+def test_range_types_give_a_value_in_range_or_an_argparse_error(text):
+    for low, high in [(0, None), (1, None), (2, 10)]:
+        try:
+            value = int_range(low, high)(text)
+        except argparse.ArgumentTypeError as err:
+            assert "expected" in str(err)  # says what is accepted
+        else:
+            assert type(value) is int and value >= low and (high is None or value <= high)
+    for low, high, low_open in [(0, None, False), (0, None, True), (0, 1, True)]:
+        try:
+            value = float_range(low, high, low_open=low_open)(text)
+        except argparse.ArgumentTypeError:
+            continue
+        assert math.isfinite(value) and (value > low if low_open else value >= low)
+        assert high is None or value <= high
+
+
+class Accepted(Exception):
+    """Raised where the command would start its work: the arguments got through."""
+
+
+@settings(max_examples=150, deadline=None)
+@given(flag=st.sampled_from(["--size", "--n", "--seed", "--kwargs", "--goal"]), value=NUMBER_TEXT)
+def test_generate_arguments_are_accepted_in_range_or_refused_in_one_line(flag, value):
+    """Any value of any flag: a one-line error with exit code 2, or a run with a valid value."""
+    out = Path(tempfile.gettempdir()) / "daedalus-gym-never-written" / "m.npz"
+    stderr = io.StringIO()
+
+    def accept(name, flags, kwargs):
+        raise Accepted(flags, kwargs)
+
+    with (
+        mock.patch("daedalus_gym.commands.make_generator_from_flags", accept),
+        contextlib.redirect_stderr(stderr),
+    ):
+        try:
+            code = main(["generate", f"{flag}={value}", "--out", str(out)])
+        except Accepted as accepted:
+            flags, kwargs = accepted.args
+            assert flags["size"] >= 1 and flags["goal"] in ("corner", "farthest")
+            assert isinstance(kwargs, dict)
+            return
+    assert code == 2
+    lines = stderr.getvalue().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("daedalus-gym generate: error: ")
+    assert "Traceback" not in stderr.getvalue()
 
 
 def test_debug_shows_the_traceback(tmp_path):

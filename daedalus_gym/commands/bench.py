@@ -81,7 +81,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    import gymnasium as gym
+
     import daedalus_gym
+    from daedalus_gym.agents import make_agent
     from daedalus_gym.benchmark import (
         METRICS,
         format_matrix,
@@ -95,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
     known = daedalus_gym.registered_ids()
     # "all": every Daedalus id in registration-table order (generator by generator).
-    envs = known if args.envs == ["all"] else args.envs
+    envs = [env_id for env_id in gym.registry if env_id in known] if args.envs == ["all"] else args.envs
     unknown = [
         env_id for env_id in [*envs, *([args.train_env] if args.train_env else [])] if env_id not in known
     ]
@@ -109,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
     for flag in ("json", "csv", "plot", "markdown"):
         check_writable(getattr(args, flag), f"--{flag}")
     check_writable(args.record, "--record", directory=True)
+    for spec in args.agents:  # a bad spec or model file is said now, not from a worker later
+        make_agent(spec, trust_pickle=args.trust_pickle)
     held_out = None
     if args.train_levels:
         levels = LevelRange.parse(args.train_levels)
