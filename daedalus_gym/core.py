@@ -122,22 +122,24 @@ def step_budget(shape: tuple[int, int]) -> int:
 
 
 def make_settings(
-    *,
+    render_modes: Sequence[str],
     generator: object,
     generator_kwargs: object,
-    default_generator_kwargs: object,
     obs_mode: object,
     view_size: object,
     obs_tile_size: object,
     max_episode_steps: object,
-    max_steps: object,
     render_mode: object,
-    render_modes: Sequence[str],
     render_tile_size: object,
     show_path: object,
     max_attempts: object,
+    default_generator_kwargs: object,
+    max_steps: object,
 ) -> Settings:
-    """Check every constructor argument once and build the generator; see `MazeEnv`."""
+    """Check every constructor argument once and build the generator; see `MazeEnv`.
+
+    The arguments come in `MazeEnv`'s order, after the env's ``render_modes``.
+    """
     if max_steps is not None:
         raise TypeError(
             f"max_steps was removed (got {max_steps!r}): the one time limit is max_episode_steps, "
@@ -268,6 +270,9 @@ class MazeBatch:
         local = np.full((h + 2 * p, self.row), -1, dtype=np.int64)
         local[p : p + h, p : p + w] = np.arange(h * w).reshape(h, w)
         self._local = local.ravel()
+        self._base = np.arange(n, dtype=np.int64) * self.size  # each maze's first square ...
+        self._cell_base = np.arange(n, dtype=np.int64) * (h * w)  # ... and first grid cell
+        self._grid_mode, self._rgb_mode = self.obs_mode == "grid", self.obs_mode == "rgb"
         self._build_obs_buffers()
 
     # ------------------------------------------------------------------ buffers
@@ -296,13 +301,14 @@ class MazeBatch:
     def _views(self) -> None:
         # Views into the buffers; rebuilt after unpickling, which does not preserve views.
         self._obs_flat = self.obs.reshape(-1)
+        self._obs0 = self.obs[0]
         if self.obs_mode == "egocentric":
             self._cells16 = self.cells.view(np.int16).reshape(-1)
             self._obs16 = self.obs.view(np.int16).reshape(self.num, -1)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for key in ("_obs_flat", "_cells16", "_obs16"):
+        for key in ("_obs_flat", "_obs0", "_cells16", "_obs16"):
             state.pop(key, None)
         return state
 
@@ -318,7 +324,11 @@ class MazeBatch:
     def cell(self, pos: np.ndarray) -> np.ndarray:
         """Global square index -> index into the batch of ``H x W`` grids (``env * H * W + ...``)."""
         env, local = np.divmod(pos, self.size)
-        return env * (self.height * self.width) + self._local[local]
+        return env * (self.height * self.width) + self._local.take(local)
+
+    def _agent_cells(self, pos: np.ndarray) -> np.ndarray:
+        """`cell` of ``pos: int[num]``, one square per sub-env in order (no division needed)."""
+        return self._cell_base + self._local.take(pos - self._base)
 
     def rc(self, pos: np.ndarray) -> np.ndarray:
         """Global square index -> ``int[k, 2]`` of ``(row, col)`` in its maze."""
@@ -385,8 +395,8 @@ class MazeBatch:
         if frozen is not None:
             new[frozen] = old[frozen]
         if self.obs_mode == "grid":
-            self._obs_flat[self.cell(old) * 3 + AGENT] = 0
-            self._obs_flat[self.cell(new) * 3 + AGENT] = 1
+            self._obs_flat[self._agent_cells(old) * 3 + AGENT] = 0
+            self._obs_flat[self._agent_cells(new) * 3 + AGENT] = 1
         elif self.obs_mode == "rgb":
             background = np.where((old == self.start)[:, None], self._start_px, self._floor_px)
             self._obs_flat[self._pixel(old)[:, None] + self._tile] = background
@@ -415,29 +425,30 @@ class MazeBatch:
         pos = self._pos1
         new = pos + self._moves_list[action]
         if not self._walls_list[new]:
-            if self.obs_mode == "grid":  # the agent channel, updated in place
+            if self._grid_mode:  # the agent channel, updated in place
                 flat = self._obs_flat
                 flat[3 * self._local_list[pos] + AGENT] = 0
                 flat[3 * self._local_list[new] + AGENT] = 1
-            elif self.obs_mode == "rgb":
+            elif self._rgb_mode:
                 self._paint_one(pos, self._start_px if pos == self._start1 else self._floor_px)
                 self._paint_one(new, self._agent_px)
             self._pos1 = pos = new
         steps = self._steps1 = self._steps1 + 1
-        terminated = pos == self._goal1
-        return terminated, reward(terminated, steps, self.budget)
+        if pos == self._goal1:
+            return True, reward(True, steps, self.budget)
+        return False, 0.0
 
     def _paint_one(self, pos: int, pixels: np.ndarray) -> None:
         self._obs_flat[self._pixel(np.array([pos]))[0] + self._tile] = pixels
 
     def observe_one(self) -> np.ndarray:
         """Sub-env 0's observation, a fresh array."""
-        if self.obs_mode == "egocentric":
-            k = self.settings.view_size
-            row, col = divmod(self._pos1, self.row)
-            reach = k // 2
-            return self.cells[0, row - reach : row - reach + k, col - reach : col - reach + k].copy()
-        return self.obs[0].copy()
+        if self._grid_mode or self._rgb_mode:
+            return self._obs0.copy()
+        k = self.settings.view_size
+        row, col = divmod(self._pos1, self.row)
+        top, left = row - k // 2, col - k // 2  # inside the padding: pad >= k // 2
+        return self.cells[0, top : top + k, left : left + k].copy()
 
     def agent_one(self) -> tuple[int, int]:
         row, col = divmod(self._pos1, self.row)

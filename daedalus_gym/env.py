@@ -119,20 +119,9 @@ class MazeEnv(gym.Env):
         max_steps: None = None,
     ) -> None:
         settings = make_settings(
-            generator=generator,
-            generator_kwargs=generator_kwargs,
-            default_generator_kwargs=default_generator_kwargs,
-            obs_mode=obs_mode,
-            view_size=view_size,
-            obs_tile_size=obs_tile_size,
-            max_episode_steps=None,
-            max_steps=max_steps,
-            render_mode=render_mode,
-            render_modes=self.metadata["render_modes"],
-            render_tile_size=render_tile_size,
-            show_path=show_path,
-            max_attempts=max_attempts,
-        )
+            self.metadata["render_modes"], generator, generator_kwargs, obs_mode, view_size, obs_tile_size,
+            None, render_mode, render_tile_size, show_path, max_attempts, default_generator_kwargs, max_steps,
+        )  # fmt: skip
         self.settings = settings
         self.generator = settings.generator
         self.height, self.width = settings.shape

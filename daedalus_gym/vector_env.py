@@ -179,20 +179,10 @@ class MazeVectorEnv(VectorEnv):
             ) from None
         check_choice(check, "check", CHECKS)
         settings = make_settings(
-            generator=generator,
-            generator_kwargs=generator_kwargs,
-            default_generator_kwargs=default_generator_kwargs,
-            obs_mode=obs_mode,
-            view_size=view_size,
-            obs_tile_size=obs_tile_size,
-            max_episode_steps=max_episode_steps,
-            max_steps=max_steps,
-            render_mode=render_mode,
-            render_modes=self.metadata["render_modes"],
-            render_tile_size=render_tile_size,
-            show_path=show_path,
-            max_attempts=max_attempts,
-        )
+            self.metadata["render_modes"], generator, generator_kwargs, obs_mode, view_size, obs_tile_size,
+            max_episode_steps, render_mode, render_tile_size, show_path, max_attempts,
+            default_generator_kwargs, max_steps,
+        )  # fmt: skip
         if pool_size is None:
             pool_size = min(_POOL_MAX, max(_POOL_MIN, math.ceil(_POOL_TARGET_BATCH / n)))
         self.pool_size = check_int(pool_size, "pool_size")

@@ -1,0 +1,95 @@
+"""The batched core: one rule set, whatever the batch size; one hash; one painter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from daedalus_gym.core import MazeBatch, make_settings, maze_hashes, reward, step_budget
+from daedalus_gym.env import MazeEnv
+from daedalus_gym.rendering import COLORS, draw, paint_mazes, save_png
+from generators import Maze, make_generator
+
+
+def settings(obs_mode: str, size: int = 3):
+    return make_settings(
+        ["rgb_array"], "kruskal", {"size": size}, obs_mode, 5, 2, None, None, 8, False, 10, None, None
+    )
+
+
+def test_maze_hashes_equal_maze_hash():
+    mazes = make_generator("prim", size=(3, 6)).generate_batch(20, np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    odd = rng.random((5, 4, 9)) < 0.3  # not on the lattice, even side
+    odd[:, 0, 0] = odd[:, 3, 8] = False
+    mazes += [Maze(w, (0, 0), (3, 8)) for w in odd]
+    for group in (mazes[:20], mazes[20:]):
+        walls = np.stack([m.walls for m in group])
+        start, goal = np.array([m.start for m in group]), np.array([m.goal for m in group])
+        assert maze_hashes(walls, start, goal).tolist() == [m.maze_hash for m in group]
+
+
+def test_reward_scalar_and_array_agree():
+    steps = np.array([1, 5, 12, 30])
+    terminated = np.array([True, False, True, True])
+    batched = reward(terminated, steps, 12)
+    assert batched.tolist() == [reward(bool(t), int(s), 12) for t, s in zip(terminated, steps, strict=True)]
+    assert batched.tolist() == [1 - 0.9 / 12, 0.0, pytest.approx(0.1), pytest.approx(0.1)]
+    assert step_budget((29, 29)) == 4 * 14 * 14
+
+
+@pytest.mark.parametrize("obs_mode", ["grid", "egocentric", "rgb"])
+def test_batch_of_one_in_scalars_equals_the_batched_rule(obs_mode):
+    """`step_one` (the single env's path) and `step` (the vector env's) give the same game."""
+    cfg = settings(obs_mode)
+    mazes = make_generator("kruskal", size=3).generate_batch(4, np.random.default_rng(2))
+    walls = np.stack([m.walls for m in mazes])
+    start, goal = np.array([m.start for m in mazes]), np.array([m.goal for m in mazes])
+    digest = maze_hashes(walls, start, goal)
+    lengths = np.array([m.shortest_path_length() for m in mazes])
+    many = MazeBatch(cfg, 4)
+    many.load(np.arange(4), walls, start, goal, lengths, digest)
+    ones = []
+    for i in range(4):
+        one = MazeBatch(cfg, 1)
+        one.load(
+            np.zeros(1, np.int64),
+            walls[i : i + 1],
+            start[i : i + 1],
+            goal[i : i + 1],
+            lengths[i : i + 1],
+            digest[i : i + 1],
+        )
+        one.start_one()
+        ones.append(one)
+    rng = np.random.default_rng(3)
+    done = np.zeros(4, bool)
+    for _ in range(60):
+        actions = rng.integers(0, 4, 4)
+        terminated, rewards = many.step(actions)
+        obs = many.observe()
+        for i, one in enumerate(ones):
+            if done[i]:
+                continue
+            t, r = one.step_one(int(actions[i]))
+            assert (t, r) == (bool(terminated[i]), float(rewards[i]))
+            assert np.array_equal(one.observe_one(), obs[i])
+            assert one.agent_one() == tuple(many.rc(many.pos)[i].tolist())
+            done[i] = t
+
+
+def test_painter_draws_the_rgb_observation_and_frames(tmp_path):
+    maze = make_generator("backtracker", size=3).generate(np.random.default_rng(0))
+    env = MazeEnv("backtracker", {"size": 3}, obs_mode="rgb", obs_tile_size=3)
+    obs, _ = env.reset(options={"maze": maze})
+    painted = paint_mazes(maze.walls[None], np.array([maze.start]), np.array([maze.goal]), 3)[0]
+    agent = obs.reshape(7, 3, 7, 3, 3)[1, :, 1]
+    assert (agent == COLORS["agent"]).all()  # the agent's square ...
+    painted[3:6, 3:6] = COLORS["agent"]
+    assert np.array_equal(obs, painted)  # ... on the painted maze
+    frame = draw(maze, (1, 1), maze.shortest_path(), 8)
+    assert frame.shape == (56, 56, 3)
+    colours = {tuple(c) for c in frame.reshape(-1, 3).tolist()}
+    assert {COLORS[k] for k in ("wall", "floor", "goal", "agent", "path")} <= colours
+    save_png(tmp_path / "maze.png", frame)
+    assert (tmp_path / "maze.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
