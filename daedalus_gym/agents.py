@@ -390,16 +390,21 @@ class PPOSettings:
     sparse for PPO to find.
     """
 
+    # what the policy sees, and the training-time shaping
     view_size: int = 5
     novelty_bonus: float = 0.01
+    # rollouts: n_envs * n_steps env steps per update, in minibatches of batch_size
     n_envs: int = 8
     n_steps: int = 256
     batch_size: int = 512
+    # optimisation
     n_epochs: int = 4
     learning_rate: float = 3e-4
+    ent_coef: float = 0.01
+    # returns and advantages
     gamma: float = 0.99
     gae_lambda: float = 0.95
-    ent_coef: float = 0.01
+    # the MLP's hidden layers
     hidden: tuple[int, ...] = (64, 64)
 
     @property

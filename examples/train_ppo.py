@@ -23,22 +23,23 @@ from daedalus_gym.splits import HeldOut, LevelRange
 
 @dataclass(frozen=True)
 class Settings:
+    # training: PPO on the levels [start, start + num) of env_id
     env_id: str = "Daedalus-Backtracker-7x7-v0"
-    eval_env_ids: tuple[str, ...] = ("Daedalus-Backtracker-7x7-v0", "Daedalus-VAE-v0")
+    levels: LevelRange = field(default_factory=lambda: LevelRange(start_level=0, num_levels=1000))
     steps: int = 2_000_000
     seed: int = 0
-    start_level: int = 0
-    num_levels: int = 1000
+    ppo: PPOSettings = field(default_factory=PPOSettings)
+    out: str = "runs/ppo-backtracker-7x7.zip"
+    # evaluation: held-out mazes of each of these ids
+    eval_env_ids: tuple[str, ...] = ("Daedalus-Backtracker-7x7-v0", "Daedalus-VAE-v0")
     eval_episodes: int = 200
     eval_seed: int = 12345
-    out: str = "runs/ppo-backtracker-7x7.zip"
-    ppo: PPOSettings = field(default_factory=PPOSettings)
 
 
 def main(settings: Settings = Settings()) -> None:
     # Seeding, all in one place: PPO and its envs from `seed` (sub-env i draws levels from
     # seed + i), the evaluation episodes from `eval_seed`.
-    levels = LevelRange(settings.start_level, settings.num_levels)
+    levels = settings.levels
 
     start = time.perf_counter()
     model = train_ppo(settings.env_id, levels, settings.steps, settings.seed, settings.ppo)
