@@ -104,3 +104,20 @@ def test_evaluate_prints_figures_not_planning(tmp_path, capsys):
     assert "solvable" in out
     assert not any(word in out for word in ("target", "issue", "acceptance", "[x]"))
     assert "targets" not in (tmp_path / "vae.json").read_text()
+
+
+def test_demo_times_warm_resets_only(monkeypatch):
+    """The cold first reset (model loading, JIT compilation) is not in the demo's reset column."""
+    from daedalus_gym.commands import demo
+
+    clock = [0.0]
+    seeds = []
+
+    class Env:
+        def reset(self, seed=None):
+            seeds.append(seed)
+            clock[0] += 3.0 if len(seeds) == 1 else 0.002  # a cold first reset, then warm ones
+
+    monkeypatch.setattr(demo.time, "perf_counter", lambda: clock[0])
+    assert demo.warm_reset_ms(Env(), seed=5, n=4) == pytest.approx(2.0)
+    assert seeds == [5, 6, 7, 8, 9]
