@@ -20,6 +20,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from daedalus_gym.core import check_int
+
 
 @dataclass(frozen=True)
 class LevelRange:
@@ -128,11 +130,14 @@ def held_out_seeds(
     ``first_seed`` defaults to the first seed after the training range. At most
     ``max_candidates`` seeds (default ``10 * n + len(train)``) are tried before giving up.
     """
-    if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
+    n = check_int(n, "n", minimum=0)
     train = held_out.train
-    seed = train.start_level + train.num_levels if first_seed is None else int(first_seed)
-    limit = 10 * n + train.num_levels if max_candidates is None else max_candidates
+    seed = (
+        train.start_level + train.num_levels if first_seed is None else check_int(first_seed, "first_seed", 0)
+    )
+    limit = (
+        10 * n + train.num_levels if max_candidates is None else check_int(max_candidates, "max_candidates")
+    )
     own = isinstance(env, str)
     env = gym.make(env) if isinstance(env, str) else env
     seeds: list[int] = []

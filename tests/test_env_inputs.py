@@ -152,3 +152,21 @@ def test_bad_single_actions(action):
     with pytest.raises(ValueError, match=r"action must be an int in \[0, 4\), got "):
         env.step(action)
     env.step(np.int64(1))  # numpy integers are fine
+
+
+# --------------------------------------------------------------------- level splits
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n": 2.5}, r"n must be an int >= 0, got 2\.5 \(float\)"),
+        ({"n": True}, "n must be an int"),
+        ({"n": 1, "max_candidates": 0}, "max_candidates"),
+    ],
+)
+def test_held_out_seeds_refuses_non_int_counts(kwargs, match):
+    from daedalus_gym.splits import HeldOut, LevelRange, held_out_seeds
+
+    env = MazeEnv(generator_kwargs={"size": 2})
+    held_out = HeldOut.of(env, LevelRange(0, 2))
+    with pytest.raises(ValueError, match=match):
+        held_out_seeds(env, held_out, **kwargs)
