@@ -38,6 +38,7 @@ def test_sb3_check_env_ppo_observation():
     assert [str(w.message) for w in caught] == []
 
 
+@pytest.mark.slow  # trains
 @pytest.mark.parametrize("obs_mode", ["grid", "egocentric"])
 def test_ppo_mlp_policy_runs_on_default_and_egocentric_obs(obs_mode):
     env = gym.make("Daedalus-Backtracker-7x7-v0", obs_mode=obs_mode)
