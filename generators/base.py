@@ -166,6 +166,14 @@ def check_real(
     return x
 
 
+def check_choice(value: object, name: str, choices: tuple[object, ...]) -> Any:
+    """``value`` if it is one of ``choices`` (compared by type and value, so an array or a list is
+    never ambiguous), else a ValueError naming ``name``, the value and the choices."""
+    if not any(type(value) is type(c) and value == c for c in choices):
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
+
+
 def check_int(value: object, name: str, low: int, high: int | None = None) -> int:
     """``value`` as an int in ``[low, high]``, or an error naming ``name`` and the accepted range."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
@@ -198,9 +206,7 @@ class MazeGenerator(ABC):
 
     def __init__(self, size: int | tuple[int, int] = 14, goal: GoalMode = "corner") -> None:
         self.cells = parse_size(size)
-        if goal not in ("corner", "farthest"):
-            raise ValueError(f"goal must be 'corner' or 'farthest', got {goal!r}")
-        self.goal_mode: GoalMode = goal
+        self.goal_mode: GoalMode = check_choice(goal, "goal", ("corner", "farthest"))
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -48,7 +48,15 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from generators.base import GoalMode, MazeGenerator, check_count, check_int, check_real, check_rng
+from generators.base import (
+    GoalMode,
+    MazeGenerator,
+    check_choice,
+    check_count,
+    check_int,
+    check_real,
+    check_rng,
+)
 from generators.lattice import lattice
 from generators.maze import is_perfect
 from generators.models import FIXED_LOGIT
@@ -150,15 +158,13 @@ class LearnedGenerator(MazeGenerator):
         self.repair_mode = check_repair_mode(repair)
         threshold = check_real(threshold, "threshold", 0.0, 1.0, low_open=True, high_open=True)
         temperature = check_real(temperature, "temperature", 0.0, MAX_TEMPERATURE)
-        if sampling not in ("prior", "grid"):
-            raise ValueError(f"sampling must be 'prior' or 'grid', got {sampling!r}")
+        check_choice(sampling, "sampling", ("prior", "grid"))
         if sampling == "grid" and self.kind != "ae":
             raise ValueError(f"sampling={sampling!r} is for the AE; the VAE samples its prior N(0, I)")
         grid_radius = check_real(grid_radius, "grid_radius", 0.0, MAX_GRID_RADIUS, low_open=True)
         grid_steps = check_int(grid_steps, "grid_steps", 2, 10_000)
         batch_size = check_int(batch_size, "batch_size", 1, 1 << 20)
-        if precision not in ("float32", "float64"):
-            raise ValueError(f"precision must be 'float32' or 'float64', got {precision!r}")
+        check_choice(precision, "precision", ("float32", "float64"))
         if model is not None and not isinstance(model, (str, Path)):
             raise TypeError(
                 f"model must be a path to a .safetensors file or None, got {type(model).__name__}"

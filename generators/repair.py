@@ -34,6 +34,7 @@ from typing import Literal
 
 import numpy as np
 
+from generators.base import check_choice
 from generators.lattice import Lattice, lattice
 from generators.shortest_paths import solvable
 from generators.spanning_tree import maximum_spanning_tree
@@ -51,9 +52,7 @@ class RepairResult:
 
 
 def check_repair_mode(repair: object) -> RepairMode | None:
-    if repair not in REPAIR_MODES:
-        raise ValueError(f"repair must be None, 'connect' or 'perfect', got {repair!r}")
-    return repair  # type: ignore[return-value]
+    return check_choice(repair, "repair", REPAIR_MODES)
 
 
 def _check_batch(walls: object) -> np.ndarray:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from generators import load_mazes, make_generator, register_generator
+from generators import is_perfect, load_mazes, make_generator, register_generator
 from generators.registry import _REGISTRY
 
 UNIFORM_ERROR = r"u must hold uniforms in \[0, 1\)"
@@ -118,3 +120,64 @@ def test_load_mazes_refuses_a_pickled_file(tmp_path):
     np.savez(path, walls=walls, start=np.ones((1, 2), int), goal=np.ones((1, 2), int))
     with pytest.raises(ValueError, match="pickled"):
         load_mazes(path)
+
+
+ANY_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
+    st.lists(st.integers(-3, 30), max_size=3),
+    st.sampled_from(["corner", "farthest", "prior", "grid", "perfect", "connect", "float32"]),
+)
+CLASSICAL_KEYS = ["size", "goal"]
+LEARNED_KEYS = [*CLASSICAL_KEYS, "repair", "threshold", "temperature", "grid_radius", "grid_steps"]
+
+
+def _maze_or_clear_error(name: str, kwargs: dict) -> None:
+    """A clear TypeError/ValueError, or a generator whose mazes honour the generator contract."""
+    try:
+        gen = make_generator(name, **kwargs)
+    except (TypeError, ValueError) as exc:
+        assert str(exc), "errors must say what was wrong"
+        return
+    maze = gen.generate(np.random.default_rng(0))
+    assert maze.walls.shape == gen.shape and maze.walls.dtype == np.bool_
+    assert maze.is_solvable()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(["backtracker", "prim", "kruskal", "wilson"]),
+    kwargs=st.dictionaries(st.sampled_from(CLASSICAL_KEYS), ANY_VALUE, max_size=2),
+)
+def test_classical_generator_kwargs_give_a_maze_or_a_clear_error(name, kwargs):
+    if isinstance(kwargs.get("size"), int) and not isinstance(kwargs["size"], bool):
+        kwargs["size"] = min(kwargs["size"], 40)  # valid sizes up to 1024 are fine, just slow
+    _maze_or_clear_error(name, kwargs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(kwargs=st.dictionaries(st.sampled_from(LEARNED_KEYS), ANY_VALUE, max_size=3))
+def test_learned_generator_kwargs_give_a_maze_or_a_clear_error(kwargs):
+    if isinstance(kwargs.get("size"), int) and not isinstance(kwargs["size"], bool):
+        kwargs["size"] = min(kwargs["size"], 30)
+    _maze_or_clear_error("vae", kwargs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(["backtracker", "prim", "kruskal"]),
+    u=st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=4),
+)
+def test_any_uniforms_give_perfect_walls_or_a_clear_error(name, u):
+    gen = make_generator(name, size=(2, 3))
+    row = np.resize(np.array(u, dtype=np.float64), gen.num_draws())
+    try:
+        walls = gen.walls_from_uniforms(row[None])
+    except ValueError as exc:
+        assert "u must hold uniforms in [0, 1)" in str(exc)
+        assert not ((row >= 0) & (row < 1)).all()
+        return
+    assert is_perfect(walls).all()
