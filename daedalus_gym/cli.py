@@ -36,7 +36,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     ValueError,
     TypeError,
-    KeyError,
     OSError,  # FileNotFoundError, PermissionError, IsADirectoryError...
     ImportError,  # an optional dependency is missing: the message carries the install hint
     pickle.UnpicklingError,
@@ -89,8 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _one_line(err: BaseException) -> str:
-    text = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
-    text = " ".join(text.split())
+    text = " ".join(str(err).split())
     return text if text else type(err).__name__
 
 

@@ -310,3 +310,10 @@ def test_bench_env_kwargs_reach_the_env(tmp_path):
     (a,), (b,) = json.loads(plain.read_text()), json.loads(farthest.read_text())
     assert a["success_rate"] == b["success_rate"] == 1.0
     assert b["mean_length"] != a["mean_length"]  # other goals, other paths
+
+
+def test_a_missing_optional_dependency_is_one_line_with_its_install_hint(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
+    argv = ["bench", "--envs", "Daedalus-Backtracker-7x7-v0", "--episodes", "1", "--backend", "ray"]
+    assert main(argv) == 2
+    assert 'pip install "daedalus-gym[ray]"' in _error_line(capsys)
