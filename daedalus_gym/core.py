@@ -151,11 +151,26 @@ def make_settings(
     ):
         if value is not None and not isinstance(value, Mapping):
             raise TypeError(f"{name} must be a dict or None, got {describe(value)}")
+    check_choice(obs_mode, "obs_mode", OBS_MODES)
+    view = check_int(view_size, "view_size", minimum=3)
+    if view % 2 == 0:
+        raise ValueError(f"view_size must be an odd int >= 3, got {view_size!r}")
+    if render_mode is not None:
+        check_choice(render_mode, "render_mode", [*render_modes, None])
+    if not isinstance(show_path, (bool, np.bool_)):
+        raise ValueError(f"show_path must be a bool, got {describe(show_path)}")
+    checked = {
+        "obs_tile_size": check_int(obs_tile_size, "obs_tile_size"),
+        "render_tile_size": check_int(render_tile_size, "render_tile_size"),
+        "max_attempts": check_int(max_attempts, "max_attempts"),
+    }
+    if max_episode_steps is not None:
+        max_episode_steps = check_int(max_episode_steps, "max_episode_steps")
+    # Last, once every cheap check has passed: building a generator may load a model.
     if isinstance(generator, str):
         # The id's registered kwargs, updated by the caller's: a partial generator_kwargs keeps
         # the rest of what the id serves (its size above all).
-        kwargs = {**(default_generator_kwargs or {}), **(generator_kwargs or {})}
-        gen = make_generator(generator, **kwargs)
+        gen = make_generator(generator, **{**(default_generator_kwargs or {}), **(generator_kwargs or {})})
     elif isinstance(generator, Generator):
         if generator_kwargs:
             raise ValueError(
@@ -165,25 +180,14 @@ def make_settings(
         gen = generator
     else:
         raise TypeError(f"generator must be a registered name or a Generator, got {describe(generator)}")
-    check_choice(obs_mode, "obs_mode", OBS_MODES)
-    view = check_int(view_size, "view_size", minimum=3)
-    if view % 2 == 0:
-        raise ValueError(f"view_size must be an odd int >= 3, got {view_size!r}")
-    if render_mode is not None:
-        check_choice(render_mode, "render_mode", [*render_modes, None])
-    if not isinstance(show_path, (bool, np.bool_)):
-        raise ValueError(f"show_path must be a bool, got {describe(show_path)}")
-    limit = step_budget(gen.shape) if max_episode_steps is None else max_episode_steps
     return Settings(
         generator=gen,
         obs_mode=obs_mode,  # type: ignore[arg-type]
         view_size=view,
-        obs_tile_size=check_int(obs_tile_size, "obs_tile_size"),
-        max_episode_steps=check_int(limit, "max_episode_steps"),
+        max_episode_steps=step_budget(gen.shape) if max_episode_steps is None else max_episode_steps,
         render_mode=render_mode,  # type: ignore[arg-type]
-        render_tile_size=check_int(render_tile_size, "render_tile_size"),
         show_path=bool(show_path),
-        max_attempts=check_int(max_attempts, "max_attempts"),
+        **checked,
     )
 
 

@@ -178,14 +178,14 @@ class MazeVectorEnv(VectorEnv):
                 f"autoreset_mode must be one of {valid}, got {describe(autoreset_mode)}"
             ) from None
         check_choice(check, "check", CHECKS)
+        if pool_size is None:
+            pool_size = min(_POOL_MAX, max(_POOL_MIN, math.ceil(_POOL_TARGET_BATCH / n)))
+        self.pool_size = check_int(pool_size, "pool_size")
         settings = make_settings(
             self.metadata["render_modes"], generator, generator_kwargs, obs_mode, view_size, obs_tile_size,
             max_episode_steps, render_mode, render_tile_size, show_path, max_attempts,
             default_generator_kwargs, max_steps,
         )  # fmt: skip
-        if pool_size is None:
-            pool_size = min(_POOL_MAX, max(_POOL_MIN, math.ceil(_POOL_TARGET_BATCH / n)))
-        self.pool_size = check_int(pool_size, "pool_size")
         self.num_envs = n
         self.settings = settings
         self.generator = settings.generator

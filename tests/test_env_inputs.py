@@ -170,3 +170,12 @@ def test_held_out_seeds_refuses_non_int_counts(kwargs, match):
     held_out = HeldOut.of(env, LevelRange(0, 2))
     with pytest.raises(ValueError, match=match):
         held_out_seeds(env, held_out, **kwargs)
+
+
+@pytest.mark.parametrize("cls", [MazeEnv, MazeVectorEnv])
+def test_arguments_are_checked_before_the_generator_is_built(cls):
+    # An unknown generator would fail too; the cheap checks come first, before any model loads.
+    with pytest.raises(ValueError, match="obs_mode must be one of"):
+        cls(generator="no-such-generator", obs_mode="pixels")
+    with pytest.raises(ValueError, match="max_attempts must be an int"):
+        cls(generator="no-such-generator", max_attempts=True)
