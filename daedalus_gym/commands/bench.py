@@ -140,6 +140,10 @@ def run(args: argparse.Namespace) -> int:
     tables = [format_table(records)]
     if args.matrix:
         tables.append(format_matrix(records, args.matrix))
+    if args.env_kwargs:  # the ids alone do not say which mazes were played
+        import json
+
+        tables.insert(0, f"env kwargs: {json.dumps(args.env_kwargs)}")
     print("\n\n".join(tables))
     if args.markdown:
         Path(args.markdown).write_text("\n\n".join(tables) + "\n")
