@@ -40,6 +40,7 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     ImportError,  # an optional dependency is missing: the message carries the install hint
     pickle.UnpicklingError,
     RuntimeError,
+    MemoryError,  # e.g. --n too large for this machine
 )
 
 
@@ -88,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _one_line(err: BaseException) -> str:
+    if isinstance(err, MemoryError):
+        return f"out of memory ({' '.join(str(err).split()) or 'MemoryError'}): ask for less"
     text = " ".join(str(err).split())
     return text if text else type(err).__name__
 

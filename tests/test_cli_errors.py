@@ -317,3 +317,12 @@ def test_a_missing_optional_dependency_is_one_line_with_its_install_hint(monkeyp
     argv = ["bench", "--envs", "Daedalus-Backtracker-7x7-v0", "--episodes", "1", "--backend", "ray"]
     assert main(argv) == 2
     assert 'pip install "daedalus-gym[ray]"' in _error_line(capsys)
+
+
+def test_out_of_memory_is_one_line(tmp_path, capsys, monkeypatch):
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr("daedalus_gym.commands.make_generator_from_flags", exhausted)
+    assert main(["generate", "--n", "1000000000", "--out", str(tmp_path / "m.npz")]) == 2
+    assert "out of memory" in _error_line(capsys)
