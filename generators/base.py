@@ -143,9 +143,9 @@ def check_uniforms(u: object, draws: int) -> np.ndarray:
     u = u.astype(np.float64, copy=False)
     if u.ndim != 2 or u.shape[1] != draws:
         raise ValueError(f"u must be float[B, {draws}], got shape {u.shape}")
-    # NaN fails both comparisons, so this also rejects NaN.
-    inside = (u >= 0.0) & (u < 1.0)
-    if not inside.all():
+    # Two reductions without temporaries; min and max propagate NaN, which fails both tests.
+    if u.size and not (u.min() >= 0.0 and u.max() < 1.0):
+        inside = (u >= 0.0) & (u < 1.0)
         where = tuple(int(i) for i in np.argwhere(~inside)[0])
         raise ValueError(f"u must hold uniforms in [0, 1), got {float(u[where])!r} at index {where}")
     return u

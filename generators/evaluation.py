@@ -360,7 +360,7 @@ def save_traversal(
     order = np.argsort(-mu.var(0).numpy())
     i, j = int(order[0]), int(order[1 % len(order)])
     mean = model.prior_mean.double().numpy()
-    std = np.sqrt((model.prior_scale_tril.double().numpy() ** 2).sum(axis=1))
+    std = model.prior_std().double().numpy()
     values = np.linspace(-span, span, steps)
     codes = np.tile(mean, (steps * steps, 1))
     for a, u in enumerate(values):

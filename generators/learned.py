@@ -246,7 +246,7 @@ class LearnedGenerator(MazeGenerator):
                 uniform = torch.special.ndtr(eps_t).numpy()
                 index = np.minimum((uniform * self.grid_steps).astype(np.int64), self.grid_steps - 1)
                 points = np.linspace(-self.grid_radius, self.grid_radius, self.grid_steps)
-                std = np.sqrt((model.prior_scale_tril.numpy() ** 2).sum(axis=1))
+                std = model.prior_std().numpy()
                 return points[index] * std * self.temperature
             return model.prior_codes(eps_t, self.temperature).numpy()
 

@@ -300,6 +300,10 @@ class MazeAutoencoder(nn.Module):
         """Standard-normal ``eps: float[B, latent]`` -> codes from the prior, scaled by ``temperature``."""
         return self.prior_mean + temperature * eps @ self.prior_scale_tril.T
 
+    def prior_std(self) -> Tensor:
+        """Standard deviation of each latent unit under the prior, ``float[latent]``."""
+        return self.prior_scale_tril.pow(2).sum(dim=1).sqrt()
+
     def sample(
         self,
         n: int,

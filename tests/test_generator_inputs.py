@@ -144,7 +144,8 @@ def _maze_or_clear_error(name: str, kwargs: dict) -> None:
         return
     maze = gen.generate(np.random.default_rng(0))
     assert maze.walls.shape == gen.shape and maze.walls.dtype == np.bool_
-    assert maze.is_solvable()
+    if getattr(gen, "repair_mode", "perfect") is not None:  # repair=None serves raw drawings
+        assert maze.is_solvable()
 
 
 @settings(max_examples=60, deadline=None)
