@@ -264,32 +264,6 @@ def evaluate(
     return metrics, arrays
 
 
-def targets(metrics: dict[str, Any]) -> dict[str, bool]:
-    """Issue 3's acceptance checks on a metrics dict (for the shipped VAE)."""
-    m = metrics
-    path_ok = (
-        m["path_length_mean"] is not None
-        and abs(m["path_length_mean"] / m["train_path_length_mean"] - 1) <= 0.15
-    )
-    return {
-        "repaired 100% solvable": m["solvable_pct"] == 100.0,
-        "repair median < 1 ms": m["repair_ms_median"] < 1.0,
-        "repair p99 < 10 ms": m["repair_ms_p99"] < 10.0,
-        "raw >= 90% solvable": m["raw_solvable_pct"] >= 90.0,
-        "raw >= 50% perfect": m["raw_perfect_pct"] >= 50.0,
-        "0 training copies": m["training_copies"] == 0,
-        "0 duplicates": m["duplicates"] == 0,
-        "nearest-train Hamming >= 70% of LOO": m["nearest_train_hamming_ratio"] >= 0.7,
-        "pairwise Hamming >= 90% of training": m["pairwise_hamming_ratio"] >= 0.9,
-        "dead-end fraction within 2 points": abs(
-            m["dead_end_fraction_pct"] - m["train_dead_end_fraction_pct"]
-        )
-        <= 2.0,
-        "path length within 15%": path_ok,
-        ">= 2,000 mazes/s with repair": m["mazes_per_second"] >= 2000,
-    }
-
-
 def format_report(metrics: dict[str, Any]) -> str:
     """The figures as aligned text lines."""
     skip = {"generator", "dataset"}
