@@ -8,8 +8,10 @@ Examples::
     daedalus-gym train vae --decoder mlp --hidden 1024 --beta 1 --epochs 30 --out runs/vae-mlp
     daedalus-gym train ae --preset blog --out runs/blog    # the blog's MLP 784-512-2, MSE, 1,280 mazes
 
-Flags given on the command line override the preset's values. The run is reproducible from its
-``--seed`` (and ``--data-seed``) on the same machine and torch build.
+Flags given on the command line override the preset's values; unset ones keep the preset's,
+or else the shipped model's settings for the kind (``generators.training.SHIPPED``). The
+settings used are printed before training starts. The run is reproducible from its ``--seed``
+(and ``--data-seed``) on the same machine and torch build.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dataclasses import replace
+    from dataclasses import asdict, replace
 
     import torch
 
@@ -95,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         overrides["size"] = (args.size, args.size)
     cfg = replace(cfg, **overrides)
     cfg.model_config()  # validate before spending time on data
+    print(f"training {args.kind}: " + ", ".join(f"{k}={v}" for k, v in asdict(cfg).items()), flush=True)
     command = "daedalus-gym train " + " ".join(shlex.quote(a) for a in _reconstruct(args))
     result = train(cfg, cache_dir=args.cache_dir, progress=not args.no_progress)
     name = args.name or args.kind
