@@ -274,9 +274,11 @@ class MazeBatch:
         local = np.full((h + 2 * p, self.row), -1, dtype=np.int64)
         local[p : p + h, p : p + w] = np.arange(h * w).reshape(h, w)
         self._local = local.ravel()
+        self._local_list = self._local.tolist()
         self._base = np.arange(n, dtype=np.int64) * self.size  # each maze's first square ...
         self._cell_base = np.arange(n, dtype=np.int64) * (h * w)  # ... and first grid cell
         self._grid_mode, self._rgb_mode = self.obs_mode == "grid", self.obs_mode == "rgb"
+        self._whole_grid = self.obs_mode != "egocentric"
         self._build_obs_buffers()
 
     # ------------------------------------------------------------------ buffers
@@ -420,12 +422,12 @@ class MazeBatch:
     def start_one(self) -> None:
         """Prepare `step_one`/`observe_one` for sub-env 0 after a `load`."""
         self._walls_list = self.walls.tolist()
-        self._local_list = self._local.tolist()
         self._pos1, self._goal1, self._start1 = int(self.pos[0]), int(self.goal[0]), int(self.start[0])
         self._steps1 = 0
 
-    def step_one(self, action: int) -> tuple[bool, float]:
-        """`step` for a batch of one with a valid ``action``: ``(terminated, reward)``."""
+    def step_one(self, action: int) -> tuple[np.ndarray, float, bool, int]:
+        """`step` for a batch of one with a valid ``action``: ``(obs, reward, terminated, steps)``,
+        the observation a fresh array."""
         pos = self._pos1
         new = pos + self._moves_list[action]
         if not self._walls_list[new]:
@@ -438,17 +440,19 @@ class MazeBatch:
                 self._paint_one(new, self._agent_px)
             self._pos1 = pos = new
         steps = self._steps1 = self._steps1 + 1
+        obs = self._obs0.copy() if self._whole_grid else self._window_one()
         if pos == self._goal1:
-            return True, reward(True, steps, self.budget)
-        return False, 0.0
+            return obs, reward(True, steps, self.budget), True, steps
+        return obs, 0.0, False, steps
 
     def _paint_one(self, pos: int, pixels: np.ndarray) -> None:
         self._obs_flat[self._pixel(np.array([pos]))[0] + self._tile] = pixels
 
     def observe_one(self) -> np.ndarray:
         """Sub-env 0's observation, a fresh array."""
-        if self._grid_mode or self._rgb_mode:
-            return self._obs0.copy()
+        return self._obs0.copy() if self._whole_grid else self._window_one()
+
+    def _window_one(self) -> np.ndarray:
         k = self.settings.view_size
         row, col = divmod(self._pos1, self.row)
         top, left = row - k // 2, col - k // 2  # inside the padding: pad >= k // 2

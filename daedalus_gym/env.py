@@ -158,14 +158,13 @@ class MazeEnv(gym.Env):
             raise RuntimeError(f"{what}; call reset() before step()")
         if action.__class__ is not int or not 0 <= action < 4:
             action = _check_action(action)
-        batch = self._batch
-        terminated, reward = batch.step_one(action)
+        obs, reward, terminated, steps = self._batch.step_one(action)
         self._terminated = terminated
         info = self._info
-        info["steps"] = batch._steps1
+        info["steps"] = steps
         if self.render_mode == "human":
             self.render()
-        return batch.observe_one(), reward, terminated, False, info.copy()
+        return obs, reward, terminated, False, info.copy()
 
     # ------------------------------------------------------------------ maze handling
     def _draw_solvable_maze(self) -> tuple[Maze, int]:

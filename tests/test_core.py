@@ -71,9 +71,9 @@ def test_batch_of_one_in_scalars_equals_the_batched_rule(obs_mode):
         for i, one in enumerate(ones):
             if done[i]:
                 continue
-            t, r = one.step_one(int(actions[i]))
-            assert (t, r) == (bool(terminated[i]), float(rewards[i]))
-            assert np.array_equal(one.observe_one(), obs[i])
+            single_obs, r, t, steps = one.step_one(int(actions[i]))
+            assert (t, r, steps) == (bool(terminated[i]), float(rewards[i]), many.steps[i])
+            assert np.array_equal(single_obs, obs[i])
             assert one.agent_one() == tuple(many.rc(many.pos)[i].tolist())
             done[i] = t
 
