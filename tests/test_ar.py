@@ -113,6 +113,7 @@ def test_greedy_decoding_equals_teacher_forcing_on_its_own_output(threshold):
     assert len({tuple(w.flatten().tolist()) for w in walls}) > 10  # the code matters
 
 
+@pytest.mark.slow
 def test_ar_model_trains_saves_and_loads(tmp_path: Path):
     from generators.training import TrainConfig, train
 

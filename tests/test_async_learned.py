@@ -26,6 +26,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("env_id", ["VAE", "AE"])
 def test_async_vector_env_with_learned_generators_does_not_hang(env_id):
     # In a subprocess with a timeout: a hang fails the test instead of stalling the run.

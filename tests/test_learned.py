@@ -227,6 +227,7 @@ def tiny_train_config(**kw) -> TrainConfig:
     return TrainConfig(**{**base, **kw})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["ae", "vae"])
 def test_training_runs_and_is_reproducible(kind: str, tmp_path: Path) -> None:
     cfg = tiny_train_config(kind=kind, anneal="cyclical", cycles=2)
@@ -384,6 +385,7 @@ def test_style_stats_of_a_corridor() -> None:
     assert stats["path_length"][0] == 3
 
 
+@pytest.mark.slow
 def test_evaluate_reports_every_figure(model_file, tmp_path: Path) -> None:
     gen = make_generator("vae", size=SIZE, model=model_file())
     data = build_dataset(DatasetConfig(size=SIZE, n_train=40, n_val=12))
@@ -415,6 +417,7 @@ def test_evaluate_reports_every_figure(model_file, tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- commands
+@pytest.mark.slow
 def test_train_and_evaluate_commands(tmp_path: Path, monkeypatch, capsys) -> None:
     from daedalus_gym.commands import evaluate as evaluate_cmd
     from daedalus_gym.commands import train as train_cmd

@@ -92,7 +92,7 @@ def test_none_mode_returns_a_copy() -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: repair(np.zeros((1, 5, 5), bool), "fix"), "repair must be one of None, 'connect', 'perfect'"),
+        (lambda: repair(np.zeros((1, 5, 5), bool), "fix"), "repair must be one of None, 'connect'"),
         (lambda: repair_connect(np.zeros((5, 5), bool)), r"walls must be bool\[B, H, W\]"),
         (lambda: repair_connect(np.full((1, 5, 5), 2)), "only 0/1"),
         (lambda: repair_perfect(np.zeros((1, 6, 5), bool)), "odd-sided"),
