@@ -237,7 +237,12 @@ class MazeGenerator(ABC):
 
     def place_batch(self, walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``start, goal: int[B, 2]`` that `generate_batch` gives the grids ``walls: bool[B, H, W]``."""
-        walls = np.asarray(walls, dtype=bool)
+        walls = np.asarray(walls)
+        if walls.dtype != np.bool_ or walls.ndim != 3 or walls.shape[1:] != self.shape:
+            raise ValueError(
+                f"walls must be bool[B, {self.shape[0]}, {self.shape[1]}], "
+                f"got {walls.dtype} of shape {walls.shape}"
+            )
         start = np.ones((len(walls), 2), dtype=np.int64)
         if self.goal_mode == "farthest":
             goal = np.array([farthest_cell(w, (1, 1)) for w in walls], dtype=np.int64).reshape(-1, 2)

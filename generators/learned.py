@@ -237,8 +237,9 @@ class LearnedGenerator(MazeGenerator):
         """Standard-normal ``eps: float[B, latent]`` -> latent codes ``float64[B, latent]``."""
         import torch
 
+        eps = _check_rows(eps, self.latent_dim, "eps")
         model = self._model_at(torch.float64)
-        eps_t = torch.from_numpy(np.ascontiguousarray(eps, dtype=np.float64))
+        eps_t = torch.from_numpy(np.ascontiguousarray(eps))
         with torch.no_grad():
             if self.sampling == "grid":
                 # The normal CDF turns each draw into a uniform one, which picks one of the grid's
@@ -254,6 +255,7 @@ class LearnedGenerator(MazeGenerator):
         """Codes ``float[B, latent]`` -> wall logits ``float32[B, h, w]`` on the model's own grid."""
         import torch
 
+        codes = _check_rows(codes, self.latent_dim, "codes")
         dtype = torch.float64 if self.precision == "float64" else torch.float32
         model = self._model_at(dtype)
         out = np.empty((len(codes), *self._model.cfg.shape), dtype=np.float32)
@@ -296,16 +298,7 @@ class LearnedGenerator(MazeGenerator):
         Raises:
             ValueError: ``eps`` has the wrong shape or a value that is not finite.
         """
-        eps = np.asarray(eps)
-        if eps.dtype == np.bool_ or not np.issubdtype(eps.dtype, np.number) or np.iscomplexobj(eps):
-            raise ValueError(f"noise must be real float[B, {self.noise_dim}], got dtype {eps.dtype}")
-        eps = eps.astype(np.float64, copy=False)
-        if eps.ndim != 2 or eps.shape[1] != self.noise_dim:
-            raise ValueError(f"noise must be float[B, {self.noise_dim}], got shape {eps.shape}")
-        if not np.isfinite(eps).all():
-            bad = eps[~np.isfinite(eps)][0]
-            raise ValueError(f"noise must be finite standard-normal draws, got {bad!r}")
-        return self._draw(eps)
+        return self._draw(_check_rows(eps, self.noise_dim, "noise"))
 
     def _draw(self, eps: np.ndarray) -> LearnedBatch:
         tiles = self.decode_codes(self.codes_from_noise(eps.reshape(-1, self.latent_dim)))
@@ -357,6 +350,19 @@ class LearnedGenerator(MazeGenerator):
         if width < big.shape[2]:
             logits[:, :, -1] = FIXED_LOGIT
         return logits
+
+
+def _check_rows(x: object, width: int, name: str) -> np.ndarray:
+    """``x`` as finite ``float64[B, width]``, or a ValueError naming ``name`` and what is wrong."""
+    x = np.asarray(x)
+    if x.dtype == np.bool_ or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise ValueError(f"{name} must be real float[B, {width}], got dtype {x.dtype}")
+    x = x.astype(np.float64, copy=False)
+    if x.ndim != 2 or x.shape[1] != width:
+        raise ValueError(f"{name} must be float[B, {width}], got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name} must be finite, got {float(x[~np.isfinite(x)][0])!r}")
+    return x
 
 
 def _logit(p: float) -> float:

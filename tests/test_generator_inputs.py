@@ -54,6 +54,21 @@ def test_non_finite_noise_is_refused():
             gen.walls_from_noise(noise)
     with pytest.raises(ValueError, match="shape"):
         gen.walls_from_noise(np.zeros((2, gen.noise_dim + 1)))
+    with pytest.raises(ValueError, match="codes must be finite"):
+        gen.decode_codes(np.full((1, gen.latent_dim), np.nan))
+    with pytest.raises(ValueError, match=r"eps must be float\[B, "):
+        gen.codes_from_noise(np.zeros(gen.latent_dim))
+
+
+@pytest.mark.parametrize("name", ["backtracker", "prim"])
+def test_place_batch_checks_its_walls(name):
+    gen = make_generator(name, size=4)
+    walls = gen.generate_walls(2, np.random.default_rng(0))
+    assert gen.place_batch(walls)[0].shape == (2, 2)
+    with pytest.raises(ValueError, match=r"walls must be bool\[B, 9, 9\]"):
+        gen.place_batch(walls[:, :-1])
+    with pytest.raises(ValueError, match=r"walls must be bool\[B, 9, 9\]"):
+        gen.place_batch(walls.astype(np.uint8))
 
 
 @pytest.mark.parametrize("temperature", [np.inf, 1e308, np.nan, -1.0, 10.5])
