@@ -299,6 +299,10 @@ class MazeBatch:
             self.obs = np.zeros((n, h * t, w * t, 3), dtype=np.uint8)
             y, x, c = np.meshgrid(np.arange(t), np.arange(t), np.arange(3), indexing="ij")
             self._tile = (y * (w * t * 3) + x * 3 + c).ravel()  # a square's pixels, from its corner
+            # A padded square's first pixel in its frame (the padding, never stood on, maps outside).
+            row, col = np.divmod(np.arange(self.size), self.row)
+            self._pixel_local = (row - p) * (t * w * t * 3) + (col - p) * (t * 3)
+            self._pixel_base = np.arange(n, dtype=np.int64) * (h * t * w * t * 3)
             self._agent_px = np.tile(np.array(COLORS["agent"], np.uint8), t * t)
             self._floor_px = np.tile(np.array(COLORS["floor"], np.uint8), t * t)
             self._start_px = np.tile(np.array(COLORS["start"], np.uint8), t * t)
@@ -384,11 +388,12 @@ class MazeBatch:
 
     def _pixel(self, pos: np.ndarray) -> np.ndarray:
         """Flat index of the top-left pixel of each square ``pos`` in the rgb buffer."""
-        t, w = self.settings.obs_tile_size, self.width
-        cell = self.cell(pos)
-        env, local = np.divmod(cell, self.height * w)
-        row, col = np.divmod(local, w)
-        return env * self.obs[0].size + row * (t * w * t * 3) + col * (t * 3)
+        env, local = np.divmod(pos, self.size)
+        return env * self.obs[0].size + self._pixel_local.take(local)
+
+    def _agent_pixels(self, pos: np.ndarray) -> np.ndarray:
+        """`_pixel` of ``pos: int[num]``, one square per sub-env in order (no division needed)."""
+        return self._pixel_base + self._pixel_local.take(pos - self._base)
 
     def step(self, actions: np.ndarray, frozen: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Move every agent (``actions: int[num]``, already checked); ``frozen`` ones stay put.
@@ -405,8 +410,8 @@ class MazeBatch:
             self._obs_flat[self._agent_cells(new) * 3 + AGENT] = 1
         elif self.obs_mode == "rgb":
             background = np.where((old == self.start)[:, None], self._start_px, self._floor_px)
-            self._obs_flat[self._pixel(old)[:, None] + self._tile] = background
-            self._obs_flat[self._pixel(new)[:, None] + self._tile] = self._agent_px
+            self._obs_flat[self._agent_pixels(old)[:, None] + self._tile] = background
+            self._obs_flat[self._agent_pixels(new)[:, None] + self._tile] = self._agent_px
         self.pos = new
         self.steps += 1
         terminated = new == self.goal
