@@ -10,9 +10,10 @@ Importing this package registers every ``Daedalus-*`` id with gymnasium::
 
 from daedalus_gym.env import MazeEnv
 from daedalus_gym.registration import register_envs, registered_ids
+from daedalus_gym.vector_env import MazeVectorEnv
 
 __version__ = "0.1.0"
 
 register_envs()
 
-__all__ = ["MazeEnv", "__version__", "register_envs", "registered_ids"]
+__all__ = ["MazeEnv", "MazeVectorEnv", "__version__", "register_envs", "registered_ids"]

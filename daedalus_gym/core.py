@@ -68,7 +68,8 @@ def check_seeds(seed: object, n: int) -> list[int | None]:
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
         first = check_seed(seed)
         return [first + i for i in range(n)]  # type: ignore[operator]
-    if isinstance(seed, (Sequence, np.ndarray)) and not isinstance(seed, (str, bytes, bytearray)):
+    sequence = isinstance(seed, Sequence) and not isinstance(seed, (str, bytes, bytearray))
+    if sequence or (isinstance(seed, np.ndarray) and seed.ndim == 1):
         if len(seed) != n:
             raise ValueError(f"seed must be an int, None or a list of {n} seeds, got a list of {len(seed)}")
         return [check_seed(s, f"seed[{i}]") for i, s in enumerate(seed)]
@@ -155,8 +156,7 @@ def make_settings(
     view = check_int(view_size, "view_size", minimum=3)
     if view % 2 == 0:
         raise ValueError(f"view_size must be an odd int >= 3, got {view_size!r}")
-    if render_mode is not None:
-        check_choice(render_mode, "render_mode", [*render_modes, None])
+    check_choice(render_mode, "render_mode", [*render_modes, None])
     if not isinstance(show_path, (bool, np.bool_)):
         raise ValueError(f"show_path must be a bool, got {describe(show_path)}")
     checked = {

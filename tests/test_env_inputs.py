@@ -105,6 +105,7 @@ def test_max_steps_is_refused_with_a_pointer_to_the_time_limit(value):
         (-1, r"seed must be an int >= 0, got -1"),
         (2.0, r"seed must be an int >= 0, None or a list of 3 seeds, got 2\.0 \(float\)"),
         (np.array([0.5, 1.0, 2.0]), r"seed\[0\] must be an int >= 0, got np\.float64\(0\.5\)"),
+        (np.array(4), r"seed must be an int >= 0, None or a list of 3 seeds, got array\(4\)"),
     ],
 )
 def test_vector_reset_refuses_non_int_seeds(seed, match):
