@@ -38,3 +38,22 @@ def test_async_vector_env_with_learned_generators_does_not_hang(env_id):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("done")
+
+
+def test_forked_children_of_a_learned_generator_decode_on_one_thread():
+    """The cause of the hang, checked directly: after ``fork`` torch's OpenMP pool is unusable, so
+    importing the learned generators sets one torch thread in every forked child."""
+    import multiprocessing as mp
+
+    import generators.learned  # noqa: F401  (registers the at-fork hook)
+
+    ctx = mp.get_context("fork")
+    with ctx.Pool(1) as pool:
+        threads = pool.apply(_torch_threads)
+    assert threads == 1
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
