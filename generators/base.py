@@ -129,20 +129,29 @@ def check_rng(rng: object) -> np.random.Generator:
     return rng
 
 
+def check_rows(x: object, width: int, name: str, *, finite: bool = True) -> np.ndarray:
+    """``x`` as ``float64[B, width]`` of real numbers (finite unless ``finite=False``), or a
+    ValueError naming ``name`` and its bad dtype, shape or value."""
+    x = np.asarray(x)
+    if x.dtype == np.bool_ or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise ValueError(f"{name} must be real numbers float[B, {width}], got dtype {x.dtype}")
+    x = x.astype(np.float64, copy=False)
+    if x.ndim != 2 or x.shape[1] != width:
+        raise ValueError(f"{name} must be float[B, {width}], got shape {x.shape}")
+    if finite and not np.isfinite(x).all():
+        raise ValueError(f"{name} must be finite, got {float(x[~np.isfinite(x)][0])!r}")
+    return x
+
+
 def check_uniforms(u: object, draws: int) -> np.ndarray:
-    """``u`` as ``float64[B, draws]`` with every value finite and in ``[0, 1)`` (a
-    `UniformsGenerator`'s input), or a ValueError naming the bad shape or value.
+    """``u`` as ``float64[B, draws]`` with every value in ``[0, 1)`` (a `UniformsGenerator`'s
+    input), or a ValueError naming the bad dtype, shape or value.
 
     Checked once at the public entry: the compiled kernels index tables and grids with
     ``int(u * k)`` and trust it to lie in ``0..k-1``; a value outside ``[0, 1)`` would read or
     write outside them (or silently give a maze that is not perfect).
     """
-    u = np.asarray(u)
-    if u.dtype == np.bool_ or not (np.issubdtype(u.dtype, np.floating) or np.issubdtype(u.dtype, np.integer)):
-        raise ValueError(f"u must be real numbers float[B, {draws}] in [0, 1), got dtype {u.dtype}")
-    u = u.astype(np.float64, copy=False)
-    if u.ndim != 2 or u.shape[1] != draws:
-        raise ValueError(f"u must be float[B, {draws}], got shape {u.shape}")
+    u = check_rows(u, draws, "u", finite=False)
     # Two reductions without temporaries; min and max propagate NaN, which fails both tests.
     if u.size and not (u.min() >= 0.0 and u.max() < 1.0):
         inside = (u >= 0.0) & (u < 1.0)

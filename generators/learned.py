@@ -56,6 +56,7 @@ from generators.base import (
     check_int,
     check_real,
     check_rng,
+    check_rows,
 )
 from generators.lattice import lattice
 from generators.maze import is_perfect
@@ -237,7 +238,7 @@ class LearnedGenerator(MazeGenerator):
         """Standard-normal ``eps: float[B, latent]`` -> latent codes ``float64[B, latent]``."""
         import torch
 
-        eps = _check_rows(eps, self.latent_dim, "eps")
+        eps = check_rows(eps, self.latent_dim, "eps")
         model = self._model_at(torch.float64)
         eps_t = torch.from_numpy(np.ascontiguousarray(eps))
         with torch.no_grad():
@@ -255,7 +256,7 @@ class LearnedGenerator(MazeGenerator):
         """Codes ``float[B, latent]`` -> wall logits ``float32[B, h, w]`` on the model's own grid."""
         import torch
 
-        codes = _check_rows(codes, self.latent_dim, "codes")
+        codes = check_rows(codes, self.latent_dim, "codes")
         dtype = torch.float64 if self.precision == "float64" else torch.float32
         model = self._model_at(dtype)
         out = np.empty((len(codes), *self._model.cfg.shape), dtype=np.float32)
@@ -298,7 +299,7 @@ class LearnedGenerator(MazeGenerator):
         Raises:
             ValueError: ``eps`` has the wrong shape or a value that is not finite.
         """
-        return self._draw(_check_rows(eps, self.noise_dim, "noise"))
+        return self._draw(check_rows(eps, self.noise_dim, "noise"))
 
     def _draw(self, eps: np.ndarray) -> LearnedBatch:
         tiles = self.decode_codes(self.codes_from_noise(eps.reshape(-1, self.latent_dim)))
@@ -350,19 +351,6 @@ class LearnedGenerator(MazeGenerator):
         if width < big.shape[2]:
             logits[:, :, -1] = FIXED_LOGIT
         return logits
-
-
-def _check_rows(x: object, width: int, name: str) -> np.ndarray:
-    """``x`` as finite ``float64[B, width]``, or a ValueError naming ``name`` and what is wrong."""
-    x = np.asarray(x)
-    if x.dtype == np.bool_ or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
-        raise ValueError(f"{name} must be real float[B, {width}], got dtype {x.dtype}")
-    x = x.astype(np.float64, copy=False)
-    if x.ndim != 2 or x.shape[1] != width:
-        raise ValueError(f"{name} must be float[B, {width}], got shape {x.shape}")
-    if not np.isfinite(x).all():
-        raise ValueError(f"{name} must be finite, got {float(x[~np.isfinite(x)][0])!r}")
-    return x
 
 
 def _logit(p: float) -> float:
