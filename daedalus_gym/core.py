@@ -23,6 +23,7 @@ from gymnasium import spaces
 from daedalus_gym.rendering import COLORS, paint_mazes
 from generators import Generator, Maze, make_generator
 from generators.maze import MOVES
+from generators.shortest_paths import shortest_path_lengths
 
 ObsMode = Literal["grid", "egocentric", "rgb"]
 OBS_MODES: tuple[str, ...] = ("grid", "egocentric", "rgb")
@@ -229,6 +230,20 @@ def check_given_maze(maze: object, shape: tuple[int, int]) -> int:
     if length is None:
         raise ValueError(f"options['maze'] is unsolvable: no path from {maze.start} to {maze.goal}")
     return length
+
+
+def path_lengths(walls: np.ndarray, start: np.ndarray, goal: np.ndarray, check: str) -> np.ndarray:
+    """The served-maze check for a batch: BFS steps start -> goal, ``-1`` where unsolvable.
+
+    ``check="bfs"``: the batched BFS of `generators.shortest_paths`; ``"networkx"``: networkx BFS
+    per maze (`Maze.shortest_path_length`, the single env's check). The two agree (tested).
+    """
+    if check == "bfs":
+        return shortest_path_lengths(walls, start, goal)
+    lengths = [
+        Maze(w, tuple(s), tuple(g)).shortest_path_length() for w, s, g in zip(walls, start, goal, strict=True)
+    ]
+    return np.array([-1 if d is None else d for d in lengths], dtype=np.int64)
 
 
 def unsolvable_error(generator: Generator, attempts: int) -> RuntimeError:

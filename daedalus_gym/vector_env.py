@@ -24,11 +24,11 @@ from daedalus_gym.core import (
     describe,
     make_settings,
     maze_hashes,
+    path_lengths,
     unsolvable_error,
 )
 from generators import Generator, Maze, MazeGenerator
 from generators.base import NoiseGenerator, UniformsGenerator
-from generators.shortest_paths import shortest_path_lengths
 
 CHECKS: tuple[str, ...] = ("bfs", "networkx")
 # Mazes kept ready per sub-env: enough that a refill is one big batch (about 4,096 mazes) for any
@@ -404,16 +404,7 @@ class MazeVectorEnv(VectorEnv):
                 return
             owner = np.repeat(envs, want[envs])
             walls, start, goal = self._generate(envs, want[envs])
-            if self.check == "bfs":
-                length = shortest_path_lengths(walls, start, goal)
-            else:
-                length = np.array(
-                    [
-                        -1 if (d := Maze(w, tuple(s), tuple(g)).shortest_path_length()) is None else d
-                        for w, s, g in zip(walls, start, goal, strict=True)
-                    ],
-                    dtype=np.int64,
-                )
+            length = path_lengths(walls, start, goal, self.check)
             keep = length >= 0
             self._check_runs(owner, keep)
             owner, walls, start, goal, length = (
