@@ -67,8 +67,9 @@ Sampling = Literal["prior", "grid"]
 # Batches up to this many mazes are decoded on one thread (see `decode_codes`).
 _FEW_ROWS = 32
 Precision = Literal["float32", "float64"]
-# Latent noise is scaled by this at most: far beyond it every draw decodes to the same saturated
-# maze, whatever the seed.
+# Latent noise is scaled by this at most. Codes ten prior standard deviations out are already far
+# from anything the model was trained on; near overflow (1e308, inf) every seed decoded to one
+# and the same maze.
 MAX_TEMPERATURE = 10.0
 MAX_GRID_RADIUS = 10.0
 
@@ -90,6 +91,7 @@ def pretrained_path(kind: str) -> Path:
 
 @lru_cache(maxsize=8)
 def _load(path: str, mtime: float) -> Any:
+    # ``mtime`` is part of the cache key only: a rewritten file is loaded again.
     from generators.models import load_model
 
     return load_model(path)
