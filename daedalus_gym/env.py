@@ -132,7 +132,8 @@ class MazeEnv(gym.Env):
         self.observation_space = settings.observation_space()
         self.maze: Maze | None = None
         self._batch = MazeBatch(settings, 1)
-        self._terminated = False
+        self._step_one = self._batch.step_one
+        self._stop: str | None = "no episode yet"  # why `step` must refuse, or None
         self._window = None
 
     # ------------------------------------------------------------------ core API
@@ -153,13 +154,13 @@ class MazeEnv(gym.Env):
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
         """One move. Stepping before `reset` or after termination raises ``RuntimeError``."""
-        if self._terminated or self.maze is None:
-            what = "the episode has ended at the goal" if self._terminated else "no episode yet"
-            raise RuntimeError(f"{what}; call reset() before step()")
+        if self._stop is not None:
+            raise RuntimeError(f"{self._stop}; call reset() before step()")
         if action.__class__ is not int or not 0 <= action < 4:
             action = _check_action(action)
-        obs, reward, terminated, steps = self._batch.step_one(action)
-        self._terminated = terminated
+        obs, reward, terminated, steps = self._step_one(action)
+        if terminated:
+            self._stop = "the episode has ended at the goal"
         info = self._info
         info["steps"] = steps
         if self.render_mode == "human":
@@ -182,7 +183,7 @@ class MazeEnv(gym.Env):
         digest = maze_hashes(walls, start, goal)
         self._batch.load(_FIRST, walls, start, goal, np.array([length]), digest)
         self._batch.start_one()
-        self._terminated = False
+        self._stop = None
         self._info = {
             "optimal_path_length": length,
             "generator": self.generator.name,
