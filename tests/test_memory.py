@@ -31,8 +31,9 @@ PROBE = textwrap.dedent(
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
 def test_learned_generator_memory_is_flat_after_warm_up() -> None:
-    # Before freed heap pages were handed back, RSS grew about 10% over such a run and kept growing (glibc kept
-    # the freed temporaries of every batch); a fresh process keeps other tests' memory out.
+    # Before freed heap pages were handed back, RSS grew about 10% over such a run and kept
+    # growing (glibc kept the freed temporaries of every batch); a fresh process keeps other
+    # tests' memory out.
     out = subprocess.run(
         [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=600, check=True
     )

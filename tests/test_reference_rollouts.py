@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import _record_reference as ref
+import pytest
 
 REFERENCE = json.loads(ref.PATH.read_text())
 
