@@ -317,7 +317,12 @@ class MazeVectorEnv(VectorEnv):
         return obs, rewards, terminated, truncated, info
 
     def _check_actions(self, actions: Any) -> np.ndarray:
-        a = np.asarray(actions)
+        try:
+            a = np.asarray(actions)
+        except (ValueError, TypeError):  # ragged lists, bytes next to str, ...
+            raise ValueError(
+                f"actions must be an int array of shape ({self.num_envs},), got {actions!r:.80}"
+            ) from None
         if a.shape != (self.num_envs,):
             raise ValueError(f"actions must have shape ({self.num_envs},), got {a.shape}")
         if a.dtype.kind not in "iu":
