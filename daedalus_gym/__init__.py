@@ -12,7 +12,7 @@ from daedalus_gym.env import MazeEnv
 from daedalus_gym.registration import register_envs, registered_ids
 from daedalus_gym.vector_env import MazeVectorEnv
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 register_envs()
 
