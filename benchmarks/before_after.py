@@ -124,9 +124,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    print(
-        "| code | single env steps/s | vs MiniGrid | reset ms | vector grid x1,024 | vector egocentric x1,024 |"
-    )
+    header = [
+        "code",
+        "single env steps/s",
+        "vs MiniGrid",
+        "reset ms",
+        "vector grid x1,024",
+        "egocentric x1,024",
+    ]
+    print("| " + " | ".join(header) + " |")
     print("|---|---:|---:|---:|---:|---:|")
     for _ in range(args.rounds):
         print(row(f"before ({old})", measure(old)), flush=True)
