@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "daedalus_gym.commands.train_agent",
         "train a PPO agent on training levels, evaluate held out",
     ),
+    "dataset": ("daedalus_gym.commands.dataset", "record an agent's episodes as a Minari dataset"),
 }
 
 # Errors a user's input can cause: reported in one line, not as a traceback.
