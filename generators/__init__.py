@@ -4,6 +4,8 @@ This package knows how mazes are made and nothing about environments (it never i
 `daedalus_gym`).
 """
 
+__daedalus_gym__ = True  # `import daedalus_gym` checks this: another top-level `generators` may shadow ours
+
 from generators.base import Generator, MazeGenerator, parse_size
 from generators.maze import Maze, is_perfect, load_mazes, save_mazes
 from generators.registry import (
