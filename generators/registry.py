@@ -94,5 +94,15 @@ def generator_class(name: str) -> Callable[..., MazeGenerator]:
 
 
 def make_generator(name: str, **kwargs: Any) -> MazeGenerator:
-    """Build a registered generator, e.g. ``make_generator("backtracker", size=14)``."""
-    return generator_class(name)(**kwargs)
+    """Build a registered generator, e.g. ``make_generator("backtracker", size=14)``.
+
+    ``target={"path_length": L, "dead_ends": f}`` or ``difficulty=d`` (d in [0, 1]) steers any
+    generator's mazes (`generators.control`); without them the generator is served as is.
+    """
+    target, difficulty = kwargs.pop("target", None), kwargs.pop("difficulty", None)
+    generator = generator_class(name)(**kwargs)
+    if target is None and difficulty is None:
+        return generator
+    from generators.control import ControlledGenerator
+
+    return ControlledGenerator(generator, target=target, difficulty=difficulty)

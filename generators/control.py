@@ -1,0 +1,321 @@
+"""Difficulty control: mazes whose path length and dead ends are asked for, from any generator.
+
+``make_generator(name, target={"path_length": L, "dead_ends": f})`` or
+``make_generator(name, difficulty=d)`` wraps the named generator in a `ControlledGenerator`.
+
+Metrics, measured on the served maze:
+
+- ``path_length``: start-goal shortest path in steps on the wall grid (a cell step is 2 squares);
+- ``dead_ends``: fraction of cells with exactly one open neighbouring cell.
+
+Method: search in the generator's own random input, per maze.
+
+1. Each maze gets a 53-bit seed drawn from the caller's rng (that seed is this generator's
+   "noise", so it offers the `NoiseGenerator` fast path and ``generate_batch(n) == n x
+   generate``); the search for that maze draws only from ``default_rng(seed)``.
+2. Round 0 draws ``ROUND`` candidates from the wrapped generator (its uniforms, its latent codes,
+   or whole mazes where it has neither) for every maze at once, builds them in one batched call
+   and measures them in batch (`generators.shortest_paths`, numpy for dead ends).
+3. A maze whose best candidate is within tolerance of every target is served (the *first* such
+   candidate, not the closest: taking the extreme of many candidates would narrow the mazes
+   served). The others go on for up to ``MAX_ROUNDS`` rounds, half fresh draws and half
+   mutations of their best candidate so far: each coordinate of its noise is replaced, with
+   probability ``MUTATION``, by the same coordinate of a fresh draw (an evolution step that
+   keeps every coordinate's distribution, so a learned model's codes stay in its prior). After
+   the last round the closest candidate is served.
+
+For the classical generators this is batched selection over their uniforms, plus mutation of
+the uniforms (Wilson's walk has no uniforms vector: fresh draws only). For the learned AE/VAE it
+is a search in the model's latent space: codes are sampled, decoded, repaired to perfect mazes
+by the model's own repair pass and measured; mutations move around the best codes. Every served
+maze is what the wrapped generator serves for some input, so it is as perfect as the wrapped
+generator's (the learned ones must use ``repair="perfect"``).
+
+Cost: ``ROUND`` to ``ROUND * MAX_ROUNDS`` wrapped-generator mazes plus as many BFS per served maze;
+targets near the middle of the distribution are met in the first round, rare ones take longer.
+
+``difficulty=d`` in [0, 1] asks for the path length at quantile ``0.05 + 0.9 d`` of the wrapped
+generator's own path lengths, calibrated from ``CALIBRATION_SAMPLES`` mazes drawn with
+``default_rng(CALIBRATION_SEED)`` for that generator's settings and size, once per process.
+The same sample says what targets are accepted: from its minimum divided by ``1 + MARGIN`` (never
+below the start-goal Manhattan distance with the goal in the corner) to its maximum times
+``1 + MARGIN``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from generators.base import (
+    MazeGenerator,
+    NoiseGenerator,
+    UniformsGenerator,
+    check_count,
+    check_rng,
+    check_uniforms,
+)
+from generators.shortest_paths import shortest_path_lengths
+
+METRICS = ("path_length", "dead_ends")
+ROUND = 8  # candidates per maze and round
+MAX_ROUNDS = 32
+MUTATION = 0.1  # chance that a mutation redraws a given noise coordinate
+TOLERANCE = 0.04  # relative; a candidate this close to every target is served at once
+CALIBRATION_SAMPLES = 1024
+CALIBRATION_SEED = 0
+MARGIN = 0.15
+_SEED_SCALE = float(2**53)
+_calibrations: dict[str, Calibration] = {}
+
+
+def cell_degrees(walls: np.ndarray) -> np.ndarray:
+    """``walls: bool[B, H, W]`` lattice grids -> open neighbouring cells per cell, ``int8[B, h, w]``."""
+    b, height, width = walls.shape
+    h, w = (height - 1) // 2, (width - 1) // 2
+    degree = np.zeros((b, h, w), dtype=np.int8)
+    across = ~walls[:, 1:-1:2, 2:-1:2]  # passage between cell (r, c) and (r, c + 1): [B, h, w - 1]
+    down = ~walls[:, 2:-1:2, 1:-1:2]  # between (r, c) and (r + 1, c): [B, h - 1, w]
+    degree[:, :, :-1] += across
+    degree[:, :, 1:] += across
+    degree[:, :-1, :] += down
+    degree[:, 1:, :] += down
+    return degree
+
+
+def dead_end_fraction(walls: np.ndarray) -> np.ndarray:
+    """``walls: bool[B, H, W]`` -> ``float64[B]``: fraction of cells with one open neighbour cell."""
+    degree = cell_degrees(walls)
+    return (degree == 1).mean(axis=(1, 2))
+
+
+def measure(generator: MazeGenerator, walls: np.ndarray) -> dict[str, np.ndarray]:
+    """``walls: bool[B, H, W]`` -> ``{"path_length": int64[B], "dead_ends": float64[B]}`` with the
+    start and goal ``generator`` places in them (-1 path length where the goal is cut off)."""
+    start, goal = generator.place_batch(walls)
+    return {"path_length": shortest_path_lengths(walls, start, goal), "dead_ends": dead_end_fraction(walls)}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The wrapped generator's uncontrolled metrics, ``float64[CALIBRATION_SAMPLES]`` each."""
+
+    path_length: np.ndarray
+    dead_ends: np.ndarray
+    lowest_path: float  # no path can be shorter (start-goal Manhattan distance), 0 if unknown
+
+    def reachable(self, metric: str) -> tuple[float, float]:
+        """The targets accepted for ``metric``: the sample's range widened by ``MARGIN``."""
+        sample = getattr(self, metric)
+        low, high = float(sample.min()) / (1 + MARGIN), float(sample.max()) * (1 + MARGIN)
+        if metric == "path_length":
+            low = max(low, self.lowest_path, 1.0)
+        else:
+            low, high = max(low, 1e-9), min(high, 1.0)
+        return low, high
+
+    def quantile(self, metric: str, q: float) -> float:
+        return float(np.quantile(getattr(self, metric), q))
+
+
+def calibrate(generator: MazeGenerator) -> Calibration:
+    """The uncontrolled metrics of ``generator`` (cached per settings, once per process)."""
+    key = json.dumps(generator.config(), sort_keys=True, default=str)
+    if key not in _calibrations:
+        walls = np.asarray(
+            generator.generate_walls(CALIBRATION_SAMPLES, np.random.default_rng(CALIBRATION_SEED))
+        )
+        m = measure(generator, walls)
+        lowest = 0.0
+        if getattr(generator, "goal_mode", "corner") == "corner":
+            height, width = generator.shape
+            lowest = float((height - 3) + (width - 3))
+        _calibrations[key] = Calibration(
+            m["path_length"].astype(np.float64), m["dead_ends"].astype(np.float64), lowest
+        )
+    return _calibrations[key]
+
+
+def _check_target_value(metric: str, value: object, reach: tuple[float, float]) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"target {metric!r} must be a number, got {type(value).__name__} {value!r}")
+    x = float(value)
+    low, high = reach
+    if not (math.isfinite(x) and x > 0):
+        raise ValueError(f"target {metric!r} must be a finite number > 0, got {value!r}")
+    if not low <= x <= high:
+        raise ValueError(
+            f"target {metric!r}={value!r} is outside what this generator reaches at this size: "
+            f"[{low:.4g}, {high:.4g}]"
+        )
+    return x
+
+
+def resolve_target(
+    generator: MazeGenerator, target: object = None, difficulty: object = None
+) -> dict[str, float]:
+    """Check ``target`` or ``difficulty`` against ``generator``'s calibration; the targets to serve.
+
+    Raises:
+        ValueError: both or neither given, an unknown metric name, a value that is not a finite
+            positive number, a target outside the reachable range, a difficulty outside [0, 1].
+    """
+    if target is not None and difficulty is not None:
+        raise ValueError(
+            f"give either target or difficulty, not both (got target={target!r}, difficulty={difficulty!r})"
+        )
+    if target is None and difficulty is None:
+        raise ValueError("give target={'path_length': ..., 'dead_ends': ...} or difficulty in [0, 1]")
+    cal = calibrate(generator)
+    if difficulty is not None:
+        if isinstance(difficulty, (bool, np.bool_)) or not isinstance(
+            difficulty, (int, float, np.integer, np.floating)
+        ):
+            raise ValueError(
+                f"difficulty must be a number in [0, 1], got {type(difficulty).__name__} {difficulty!r}"
+            )
+        d = float(difficulty)
+        if not (math.isfinite(d) and 0.0 <= d <= 1.0):
+            raise ValueError(f"difficulty must be a number in [0, 1], got {difficulty!r}")
+        return {"path_length": cal.quantile("path_length", 0.05 + 0.9 * d)}
+    if not isinstance(target, Mapping) or not target:
+        raise ValueError(f"target must be a non-empty dict with keys from {list(METRICS)}, got {target!r}")
+    unknown = [k for k in target if k not in METRICS]
+    if unknown:
+        raise ValueError(f"unknown target {unknown[0]!r}; accepted: {', '.join(METRICS)}")
+    return {k: _check_target_value(k, target[k], cal.reachable(k)) for k in METRICS if k in target}
+
+
+class ControlledGenerator(MazeGenerator):
+    """Mazes from ``base`` whose metrics are close to ``target`` (see the module notes).
+
+    Args:
+        base: the generator to steer (any `MazeGenerator`; learned ones with ``repair="perfect"``).
+        target: ``{"path_length": steps, "dead_ends": fraction}``, either key or both.
+        difficulty: a number in [0, 1] instead of ``target``: a path-length quantile of ``base``.
+    """
+
+    def __init__(self, base: MazeGenerator, target: object = None, difficulty: object = None) -> None:
+        if not isinstance(base, MazeGenerator):
+            raise TypeError(f"base must be a MazeGenerator, got {type(base).__name__}")
+        repair_mode = getattr(base, "repair_mode", "perfect")
+        if repair_mode != "perfect":
+            raise ValueError(
+                f"difficulty control serves perfect mazes only: {base.name} needs repair='perfect', "
+                f"got repair={repair_mode!r}"
+            )
+        super().__init__(base.cells, base.goal_mode)
+        self.base = base
+        self.name = base.name  # type: ignore[misc]
+        self.perfect = base.perfect  # type: ignore[misc]
+        self.target = resolve_target(base, target, difficulty)
+        self._asked = (
+            {"difficulty": float(difficulty)} if difficulty is not None else {"target": dict(self.target)}
+        )
+
+    def config(self) -> dict[str, Any]:
+        return {**self.base.config(), **self._asked}
+
+    # ------------------------------------------------------------------ noise fast path
+    def draw_noise(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """One uniform per maze, ``float64[n, 1]``: the seed of that maze's search."""
+        n, rng = check_count(n), check_rng(rng)
+        return rng.random((n, 1))
+
+    def walls_from_noise(self, noise: np.ndarray) -> np.ndarray:
+        """``noise: float[B, 1]`` in ``[0, 1)`` -> ``walls: bool[B, H, W]``, one search per row."""
+        u = check_uniforms(noise, 1)
+        seeds = (u[:, 0] * _SEED_SCALE).astype(np.int64)
+        return self.search([np.random.default_rng(int(s)) for s in seeds])[0]
+
+    def generate_walls(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return self.walls_from_noise(self.draw_noise(n, rng))
+
+    # ------------------------------------------------------------------ the search
+    def _draw(self, k: int, rng: np.random.Generator) -> np.ndarray | None:
+        base = self.base
+        if isinstance(base, UniformsGenerator):
+            return rng.random((k, base.num_draws()))
+        if isinstance(base, NoiseGenerator):
+            return np.asarray(base.draw_noise(k, rng))
+        return None
+
+    def _build(self, noise: np.ndarray) -> np.ndarray:
+        base = self.base
+        if isinstance(base, UniformsGenerator):
+            return np.asarray(base.walls_from_uniforms(noise))
+        return np.asarray(base.walls_from_noise(noise))  # type: ignore[attr-defined]
+
+    def _error(self, metrics: dict[str, np.ndarray]) -> np.ndarray:
+        """Largest relative miss over the targets, ``float64[B]`` (inf for an unsolvable maze)."""
+        err = np.zeros(len(metrics["path_length"]))
+        for k, t in self.target.items():
+            err = np.maximum(err, np.abs(metrics[k] - t) / t)
+        return np.where(metrics["path_length"] < 0, np.inf, err)
+
+    def _tolerance(self) -> float:
+        # Path lengths come in steps of 2 squares and dead-end fractions in steps of one cell:
+        # a target between two reachable values is met at the nearer one.
+        tol = TOLERANCE
+        h, w = self.cells
+        if "path_length" in self.target:
+            tol = max(tol, 2.0 / self.target["path_length"])
+        if "dead_ends" in self.target:
+            tol = max(tol, 0.5 / (h * w) / self.target["dead_ends"])
+        return tol * (1 + 1e-9)
+
+    def search(self, rngs: list[np.random.Generator]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One maze per rng: ``walls: bool[B, H, W]``, ``error: float64[B]`` (relative miss),
+        ``candidates: int64[B]`` (wrapped-generator mazes built for it)."""
+        b = len(rngs)
+        walls = np.zeros((b, *self.shape), dtype=bool)
+        best_err = np.full(b, np.inf)
+        best_noise: list[np.ndarray | None] = [None] * b
+        built = np.zeros(b, dtype=np.int64)
+        active = np.arange(b)
+        tol = self._tolerance()
+        for round_ in range(MAX_ROUNDS):
+            if not active.size:
+                break
+            noise = [self._candidates(rngs[i], best_noise[i], round_) for i in active]
+            if noise[0] is None:
+                cand = np.concatenate([np.asarray(self.base.generate_walls(ROUND, rngs[i])) for i in active])
+            else:
+                cand = self._build(np.concatenate(noise))  # type: ignore[arg-type]
+            err = self._error(measure(self, cand)).reshape(len(active), ROUND)
+            built[active] += ROUND
+            hit = err <= tol
+            # The first candidate within tolerance, else the closest one.
+            pick = np.where(hit.any(axis=1), hit.argmax(axis=1), err.argmin(axis=1))
+            chosen = err[np.arange(len(active)), pick]
+            better = chosen < best_err[active]
+            for j in np.flatnonzero(better):
+                i = active[j]
+                best_err[i] = chosen[j]
+                walls[i] = cand[j * ROUND + pick[j]]
+                if noise[j] is not None:
+                    best_noise[i] = noise[j][pick[j]]  # type: ignore[index]
+            active = active[best_err[active] > tol]
+        return walls, best_err, built
+
+    def _candidates(
+        self, rng: np.random.Generator, best: np.ndarray | None, round_: int
+    ) -> np.ndarray | None:
+        fresh = self._draw(ROUND, rng)
+        if fresh is None or best is None or round_ == 0:
+            return fresh
+        half = ROUND // 2
+        # Mutants of the best so far: each coordinate redrawn with probability MUTATION.
+        mask = rng.random((half, *best.shape)) < MUTATION
+        fresh[half:] = np.where(mask, fresh[half:], best)
+        return fresh
+
+
+def controlled(base: MazeGenerator, target: object = None, difficulty: object = None) -> ControlledGenerator:
+    """``base`` steered to ``target`` or ``difficulty`` (see `ControlledGenerator`)."""
+    return ControlledGenerator(base, target=target, difficulty=difficulty)

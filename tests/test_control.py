@@ -1,0 +1,125 @@
+"""Difficulty control: targets met, same rng -> same mazes, clear errors, the vector env, and
+difficulty that orders path lengths."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import daedalus_gym  # noqa: F401 - registers the ids
+from generators import is_perfect, make_generator
+from generators.control import ControlledGenerator, calibrate, dead_end_fraction, measure
+
+CLASSICAL = ["backtracker", "kruskal", "prim", "wilson"]
+
+
+def _served(gen, n: int = 24, seed: int = 0) -> dict[str, np.ndarray]:
+    walls = np.stack([m.walls for m in gen.generate_batch(n, np.random.default_rng(seed))])
+    assert is_perfect(walls).all()
+    return measure(gen, walls)
+
+
+@pytest.mark.parametrize("name", CLASSICAL)
+def test_path_length_target_met(name: str) -> None:
+    base = make_generator(name, size=8)
+    target = calibrate(base).quantile("path_length", 0.7)
+    got = _served(make_generator(name, size=8, target={"path_length": target}))["path_length"]
+    assert np.median(np.abs(got - target) / target) <= 0.05
+
+
+def test_both_targets_met() -> None:
+    base = make_generator("kruskal", size=8)
+    cal = calibrate(base)
+    target = {"path_length": cal.quantile("path_length", 0.5), "dead_ends": cal.quantile("dead_ends", 0.5)}
+    got = _served(make_generator("kruskal", size=8, target=target))
+    for k, t in target.items():
+        assert np.median(np.abs(got[k] - t) / t) <= 0.05, k
+
+
+def test_learned_generator_steered_in_latent_space() -> None:
+    base = make_generator("vae", size=8)
+    target = calibrate(base).quantile("path_length", 0.8)
+    got = _served(make_generator("vae", size=8, target={"path_length": target}), n=8)["path_length"]
+    assert np.median(np.abs(got - target) / target) <= 0.05
+
+
+def test_same_rng_same_mazes_and_batch_equals_singles() -> None:
+    gen = make_generator("backtracker", size=8, difficulty=0.3)
+    a = gen.generate_batch(6, np.random.default_rng(5))
+    rng = np.random.default_rng(5)
+    assert a == [gen.generate(rng) for _ in range(6)]
+    assert a != gen.generate_batch(6, np.random.default_rng(6))
+
+
+def test_config_rebuilds_the_controlled_generator() -> None:
+    gen = make_generator("prim", size=8, target={"path_length": 30})
+    again = make_generator(**gen.config())
+    assert isinstance(again, ControlledGenerator)
+    rng_a, rng_b = np.random.default_rng(1), np.random.default_rng(1)
+    assert gen.generate_batch(3, rng_a) == again.generate_batch(3, rng_b)
+
+
+def test_uncontrolled_generator_unchanged() -> None:
+    assert not isinstance(make_generator("kruskal", size=8), ControlledGenerator)
+
+
+def test_difficulty_orders_path_lengths() -> None:
+    medians = [
+        np.median(_served(make_generator("kruskal", size=10, difficulty=d), n=16)["path_length"])
+        for d in (0.0, 0.5, 1.0)
+    ]
+    assert medians[0] < medians[1] < medians[2]
+
+
+def test_dead_end_fraction_counts_cells() -> None:
+    # A 1x3 corridor: the two end cells have one open neighbour, the middle one two.
+    walls = np.ones((1, 3, 7), dtype=bool)
+    walls[0, 1, 1:6] = False
+    assert dead_end_fraction(walls).tolist() == [2 / 3]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"target": {"length": 40}}, "unknown target 'length'; accepted: path_length, dead_ends"),
+        ({"target": {"path_length": -5}}, "path_length.*> 0, got -5"),
+        ({"target": {"path_length": "long"}}, "must be a number, got str 'long'"),
+        ({"target": {"path_length": float("nan")}}, "got nan"),
+        ({"target": {"path_length": float("inf")}}, "got inf"),
+        ({"target": {"path_length": 10_000}}, r"outside what this generator reaches.*\[\d"),
+        ({"target": {"path_length": 2}}, r"outside what this generator reaches"),
+        ({"target": {"dead_ends": 0.99}}, r"dead_ends.*outside"),
+        ({"target": {}}, "non-empty dict"),
+        ({"target": 40}, "non-empty dict"),
+        ({"difficulty": 1.5}, r"difficulty must be a number in \[0, 1\], got 1.5"),
+        ({"difficulty": -0.1}, r"in \[0, 1\], got -0.1"),
+        ({"difficulty": True}, "difficulty must be a number"),
+        ({"difficulty": 0.5, "target": {"path_length": 40}}, "either target or difficulty, not both"),
+    ],
+)
+def test_bad_targets_are_clear_errors(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        make_generator("kruskal", size=8, **kwargs)
+
+
+def test_learned_generator_needs_perfect_repair() -> None:
+    with pytest.raises(ValueError, match="repair='perfect', got repair='connect'"):
+        make_generator("vae", size=8, repair="connect", difficulty=0.5)
+
+
+def test_env_and_vector_env_serve_controlled_mazes() -> None:
+    kwargs = {"generator_kwargs": {"size": 8, "target": {"path_length": 40}}}
+    env = gym.make("Daedalus-Kruskal-7x7-v0", **kwargs)
+    _, info = env.reset(seed=0)
+    assert abs(info["optimal_path_length"] - 40) <= 2
+    vec = gym.make_vec("Daedalus-Kruskal-7x7-v0", 4, vectorization_mode="vector_entry_point", **kwargs)
+    assert vec.unwrapped._fast_path == "noise"
+    vec.reset(seed=0)
+    walls = vec.unwrapped._pool_walls[:, 0]
+    lengths = measure(env.unwrapped.settings.generator, walls)["path_length"]
+    assert (np.abs(lengths - 40) <= 2).all()
+    ref = gym.make_vec("Daedalus-Kruskal-7x7-v0", 4, vectorization_mode="sync", **kwargs)
+    obs_ref, _ = ref.reset(seed=0)
+    obs_vec, _ = vec.reset(seed=0)
+    assert np.array_equal(obs_ref, obs_vec)
