@@ -32,6 +32,8 @@ WALL_CHAR = "#"
 FLOOR_CHAR = "."
 START_CHAR = "S"
 GOAL_CHAR = "G"
+# JaxUED / minimax's agent, by direction index: 0 right, 1 down, 2 left, 3 up.
+AGENT_CHARS: tuple[str, ...] = (">", "v", "<", "^")
 
 # The four moves in (d_row, d_col), in the env's action order: up, right, down, left.
 MOVES: np.ndarray = np.array([(-1, 0), (0, 1), (1, 0), (0, -1)], dtype=np.int64)
@@ -160,22 +162,69 @@ class Maze:
 
     @classmethod
     def from_text(cls, text: str) -> Maze:
-        """Inverse of `to_text`. Exactly one ``S`` and one ``G`` are required."""
-        lines = [line for line in text.strip("\n").splitlines()]
-        if not lines or len({len(line) for line in lines}) != 1:
-            raise ValueError("maze text must be a non-empty rectangle of characters")
-        chars = np.array([list(line) for line in lines])
-        allowed = {WALL_CHAR, FLOOR_CHAR, START_CHAR, GOAL_CHAR}
-        bad = {str(c) for c in np.unique(chars)} - allowed
-        if bad:
-            raise ValueError(f"maze text has unexpected characters {sorted(bad)}, allowed {sorted(allowed)}")
-        starts, goals = np.argwhere(chars == START_CHAR), np.argwhere(chars == GOAL_CHAR)
+        """Inverse of `to_text`. Exactly one ``S`` and one ``G`` are required.
+
+        Raises:
+            ValueError: the text is not a rectangle, or names the line and column (both from 1)
+                of an unexpected character or of a second ``S`` or ``G``.
+        """
+        walls, starts, goals = _read_grid(text, (START_CHAR,), "maze text")
         if len(starts) != 1 or len(goals) != 1:
+            where = _second(starts, repr(START_CHAR)) or _second(goals, repr(GOAL_CHAR))
             raise ValueError(
                 f"maze text needs exactly one {START_CHAR!r} and one {GOAL_CHAR!r}, "
-                f"got {len(starts)} and {len(goals)}"
+                f"got {len(starts)} and {len(goals)}{where}"
             )
-        return cls(chars == WALL_CHAR, tuple(starts[0]), tuple(goals[0]))
+        return cls(walls, starts[0][:2], goals[0][:2])
+
+    def to_str(self) -> str:
+        """The level string of JaxUED and minimax's maze: ``#`` wall, ``.`` free, ``G`` goal and
+        ``>`` the agent, one line per row, *without* the wall border.
+
+        Those libraries surround a level with walls themselves, so a ``(2h+1, 2w+1)`` grid is
+        written as ``2h-1`` lines of ``2w-1`` characters (7x7 cells: JaxUED's default 13x13
+        level). Our agent has no heading; it is written facing right (``>``, JaxUED's direction
+        0), the direction their envs start with by default.
+
+        Raises:
+            ValueError: the border has an open square (the format has no way to write it).
+        """
+        border = np.ones(self.shape, dtype=bool)
+        border[1:-1, 1:-1] = False
+        open_border = np.argwhere(border & ~self.walls)
+        if len(open_border):
+            raise ValueError(
+                f"to_str writes mazes walled all round (the level format leaves the border out); "
+                f"this maze's border is open at {tuple(open_border[0].tolist())}"
+            )
+        chars = np.where(self.walls, WALL_CHAR, FLOOR_CHAR).astype("<U1")
+        chars[self.start] = AGENT_CHARS[0]
+        chars[self.goal] = GOAL_CHAR
+        return "\n".join("".join(row) for row in chars[1:-1, 1:-1])
+
+    @classmethod
+    def from_str(cls, text: str) -> Maze:
+        """Inverse of `to_str`: a JaxUED / minimax level string, walled all round.
+
+        Any of ``>``, ``v``, ``<``, ``^`` marks the start (the direction is dropped: the env
+        has no heading); exactly one start and one ``G``. A level of ``R`` lines of ``C``
+        characters becomes a ``(R + 2, C + 2)`` grid; it need not be a lattice maze. Blank lines
+        around the level are ignored, as JaxUED's ``Level.from_str`` ignores them.
+
+        Raises:
+            ValueError: the string is not a rectangle, or names the line and column (both from 1)
+                of an unexpected character, of a second start or goal, or says which is missing.
+        """
+        return read_level_string(text)
+
+    # ----------------------------------------------------------------- metrics
+    def metrics(self) -> dict[str, int | float | None]:
+        """Per-level numbers: see `level_metrics`, plus ``shortest_path_length`` (BFS steps start
+        -> goal, ``None`` when unsolvable)."""
+        counts = level_metrics(self.walls[None])
+        out: dict[str, int | float | None] = {"shortest_path_length": self.shortest_path_length()}
+        out.update({key: value[0].item() for key, value in counts.items()})
+        return out
 
     # ----------------------------------------------------------------- blog format
     def to_blog(self) -> np.ndarray:
@@ -314,6 +363,126 @@ def farthest_cell(walls: np.ndarray, start: Cell) -> Cell:
     return min(cell for cell, d in lengths.items() if d == best)
 
 
+def read_level_string(text: str, first_line: int = 1) -> Maze:
+    """`Maze.from_str`, with line numbers counted from ``first_line`` (a level inside a file)."""
+    if not isinstance(text, str):
+        raise TypeError(f"a level string must be a str, got {type(text).__name__}")
+    walls, starts, goals = _read_grid(text, AGENT_CHARS, "level string", first_line)
+    agents = "".join(AGENT_CHARS)
+    if len(starts) != 1 or len(goals) != 1:
+        if not starts or not goals:
+            missing = f"agent start (one of {agents!r})" if not starts else f"goal {GOAL_CHAR!r}"
+            raise ValueError(f"level string has no {missing}; it needs exactly one start and one goal")
+        where = _second(starts, "agent start") or _second(goals, repr(GOAL_CHAR))
+        raise ValueError(f"level string needs exactly one start and one goal{where}")
+    padded = np.ones((walls.shape[0] + 2, walls.shape[1] + 2), dtype=bool)
+    padded[1:-1, 1:-1] = walls
+    (sr, sc), (gr, gc) = starts[0][:2], goals[0][:2]
+    return Maze(padded, (sr + 1, sc + 1), (gr + 1, gc + 1))
+
+
+# A marker found while reading a grid: (row, col) in the grid, then (line, column) in the text.
+_Mark = tuple[int, int, int, int]
+
+
+def _read_grid(
+    text: str, start_chars: tuple[str, ...], what: str, first_line: int = 1
+) -> tuple[np.ndarray, list[_Mark], list[_Mark]]:
+    """Read a character grid: ``walls: bool[R, C]`` and where the start and goal marks are.
+
+    Blank lines before and after the grid are skipped (their line numbers still count); a
+    ``\r`` ending a line is dropped. Errors name the line and column, both counted from 1.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"{what} must be a str, got {type(text).__name__}")
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    if not filled:
+        raise ValueError(f"{what} must be a non-empty rectangle of characters, got no lines")
+    top, bottom = filled[0], filled[-1]
+    width = len(lines[top])
+    allowed = (WALL_CHAR, FLOOR_CHAR, GOAL_CHAR, *start_chars)
+    walls = np.ones((bottom - top + 1, width), dtype=bool)
+    starts: list[_Mark] = []
+    goals: list[_Mark] = []
+    for row, line in enumerate(lines[top : bottom + 1]):
+        number = first_line + top + row
+        if len(line) != width:
+            raise ValueError(
+                f"{what} must be a non-empty rectangle of characters: line {number} has "
+                f"{len(line)} characters, line {first_line + top} has {width}"
+            )
+        bad = set(line) - set(allowed)
+        if bad:
+            col = min(line.index(ch) for ch in bad)
+            raise ValueError(
+                f"{what} has unexpected characters {sorted(bad)}: {line[col]!r} at line {number}, "
+                f"column {col + 1}; allowed {list(allowed)}"
+            )
+        chars = np.array(list(line))
+        walls[row] = chars == WALL_CHAR
+        for col in np.flatnonzero(np.isin(chars, start_chars)).tolist():
+            starts.append((row, col, number, col + 1))
+        for col in np.flatnonzero(chars == GOAL_CHAR).tolist():
+            goals.append((row, col, number, col + 1))
+    return walls, starts, goals
+
+
+def _second(marks: list[_Mark], name: str) -> str:
+    """Where a second mark sits, for an error message (empty when there is at most one)."""
+    if len(marks) < 2:
+        return ""
+    (_, _, line, col), (_, _, first_line, first_col) = marks[1], marks[0]
+    return (
+        f": a second {name} at line {line}, column {col} "
+        f"(the first is at line {first_line}, column {first_col})"
+    )
+
+
+def level_metrics(walls: np.ndarray) -> dict[str, np.ndarray]:
+    """Structure counts of a batch of levels, ``walls: bool[B, H, W]`` -> arrays of ``B``.
+
+    - ``dead_ends``: open squares with exactly one open 4-neighbour (outside the grid is wall);
+    - ``dead_end_fraction``: ``dead_ends`` per cell: over the ``h * w`` cells of a lattice grid
+      (a passage square is never a dead end there), over the open squares of any other grid;
+    - ``junctions``: open squares with three or more open 4-neighbours;
+    - ``n_walls`` and ``passable``: wall and open squares.
+
+    The counts are sums over the grid (``O(B H W)``, no search), cheap enough for every reset.
+    """
+    walls = np.asarray(walls)
+    if walls.ndim != 3 or walls.dtype != np.bool_:
+        raise ValueError(f"walls must be bool[B, H, W], got {walls.dtype} of shape {walls.shape}")
+    open_ = ~walls
+    padded = np.pad(open_, ((0, 0), (1, 1), (1, 1))).astype(np.int8)
+    degree = padded[:, :-2, 1:-1] + padded[:, 2:, 1:-1] + padded[:, 1:-1, :-2] + padded[:, 1:-1, 2:]
+    dead_ends = np.count_nonzero((degree == 1) & open_, axis=(1, 2)).astype(np.int64)
+    passable = np.count_nonzero(open_, axis=(1, 2)).astype(np.int64)
+    height, width = walls.shape[1:]
+    cells = np.where(_on_lattice(walls), ((height - 1) // 2) * ((width - 1) // 2), passable)
+    return {
+        "dead_ends": dead_ends,
+        "dead_end_fraction": dead_ends / np.maximum(cells, 1),
+        "junctions": np.count_nonzero((degree >= 3) & open_, axis=(1, 2)).astype(np.int64),
+        "n_walls": height * width - passable,
+        "passable": passable,
+    }
+
+
+def _on_lattice(walls: np.ndarray) -> np.ndarray:
+    """For ``walls: bool[B, H, W]``, which grids have the lattice layout (`is_lattice`), ``bool[B]``."""
+    if walls.shape[1] % 2 == 0 or walls.shape[2] % 2 == 0:
+        return np.zeros(len(walls), dtype=bool)
+    return (
+        walls[:, 0].all(axis=1)
+        & walls[:, -1].all(axis=1)
+        & walls[:, :, 0].all(axis=1)
+        & walls[:, :, -1].all(axis=1)
+        & walls[:, ::2, ::2].all(axis=(1, 2))
+        & ~walls[:, 1::2, 1::2].any(axis=(1, 2))
+    )
+
+
 def _open_degree(walls: np.ndarray) -> np.ndarray:
     open_ = np.pad(~walls, 1, constant_values=False).astype(np.int8)
     return open_[:-2, 1:-1] + open_[2:, 1:-1] + open_[1:-1, :-2] + open_[1:-1, 2:]
@@ -349,14 +518,7 @@ def is_perfect(walls: np.ndarray) -> np.ndarray:
     if walls.shape[1] % 2 == 0 or walls.shape[2] % 2 == 0 or walls.shape[1] < 3 or walls.shape[2] < 3:
         return out
     h, w = (walls.shape[1] - 1) // 2, (walls.shape[2] - 1) // 2
-    on_lattice = (
-        walls[:, 0].all(axis=1)
-        & walls[:, -1].all(axis=1)
-        & walls[:, :, 0].all(axis=1)
-        & walls[:, :, -1].all(axis=1)
-        & walls[:, ::2, ::2].all(axis=(1, 2))
-        & ~walls[:, 1::2, 1::2].any(axis=(1, 2))
-    )
+    on_lattice = _on_lattice(walls)
     n_open = np.count_nonzero(~walls[:, 1:-1:2, 2:-1:2], axis=(1, 2)) + np.count_nonzero(
         ~walls[:, 2:-1:2, 1:-1:2], axis=(1, 2)
     )
