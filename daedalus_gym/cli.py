@@ -30,6 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "daedalus_gym.commands.train_agent",
         "train a PPO agent on training levels, evaluate held out",
     ),
+    "bench-control": (
+        "daedalus_gym.commands.bench_control",
+        "measure difficulty control: accuracy, diversity, speed, agents per difficulty",
+    ),
     "dataset": ("daedalus_gym.commands.dataset", "record an agent's episodes as a Minari dataset"),
 }
 

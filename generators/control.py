@@ -13,12 +13,12 @@ Method: search in the generator's own random input, per maze.
 1. Each maze gets a 53-bit seed drawn from the caller's rng (that seed is this generator's
    "noise", so it offers the `NoiseGenerator` fast path and ``generate_batch(n) == n x
    generate``); the search for that maze draws only from ``default_rng(seed)``.
-2. Round 0 draws ``ROUND`` candidates from the wrapped generator (its uniforms, its latent codes,
+2. Round 0 draws ``ROUND`` (8) candidates from the wrapped generator (its uniforms, its latent codes,
    or whole mazes where it has neither) for every maze at once, builds them in one batched call
    and measures them in batch (`generators.shortest_paths`, numpy for dead ends).
 3. A maze whose best candidate is within tolerance of every target is served (the *first* such
    candidate, not the closest: taking the extreme of many candidates would narrow the mazes
-   served). The others go on for up to ``MAX_ROUNDS`` rounds, half fresh draws and half
+   served). The others go on for up to ``MAX_ROUNDS`` rounds of 16, then 32, half fresh draws and half
    mutations of their best candidate so far: each coordinate of its noise is replaced, with
    probability ``MUTATION``, by the same coordinate of a fresh draw (an evolution step that
    keeps every coordinate's distribution, so a learned model's codes stay in its prior). After
@@ -31,8 +31,10 @@ by the model's own repair pass and measured; mutations move around the best code
 maze is what the wrapped generator serves for some input, so it is as perfect as the wrapped
 generator's (the learned ones must use ``repair="perfect"``).
 
-Cost: ``ROUND`` to ``ROUND * MAX_ROUNDS`` wrapped-generator mazes plus as many BFS per served maze;
-targets near the middle of the distribution are met in the first round, rare ones take longer.
+Cost: 8 to 472 wrapped-generator mazes plus as many BFS (none for a dead-ends target alone: the
+wrapped mazes are perfect, so solvable) per served maze, and a few numpy calls per BFS level
+and round for the whole batch; targets near the middle of the distribution are mostly met in the
+first round, rare ones take more rounds.
 
 ``difficulty=d`` in [0, 1] asks for the path length at quantile ``0.05 + 0.9 d`` of the wrapped
 generator's own path lengths, calibrated from ``CALIBRATION_SAMPLES`` mazes drawn with
@@ -63,8 +65,8 @@ from generators.base import (
 from generators.shortest_paths import shortest_path_lengths
 
 METRICS = ("path_length", "dead_ends")
-ROUND = 8  # candidates per maze and round
-MAX_ROUNDS = 32
+ROUND = 8  # candidates per maze in the first round; later rounds draw 16, then 32
+MAX_ROUNDS = 16  # at most 8 + 16 + 14 * 32 = 472 candidates per maze
 MUTATION = 0.1  # chance that a mutation redraws a given noise coordinate
 TOLERANCE = 0.04  # relative; a candidate this close to every target is served at once
 CALIBRATION_SAMPLES = 1024
@@ -94,11 +96,19 @@ def dead_end_fraction(walls: np.ndarray) -> np.ndarray:
     return (degree == 1).mean(axis=(1, 2))
 
 
-def measure(generator: MazeGenerator, walls: np.ndarray) -> dict[str, np.ndarray]:
-    """``walls: bool[B, H, W]`` -> ``{"path_length": int64[B], "dead_ends": float64[B]}`` with the
-    start and goal ``generator`` places in them (-1 path length where the goal is cut off)."""
-    start, goal = generator.place_batch(walls)
-    return {"path_length": shortest_path_lengths(walls, start, goal), "dead_ends": dead_end_fraction(walls)}
+def measure(
+    generator: MazeGenerator, walls: np.ndarray, metrics: tuple[str, ...] = METRICS
+) -> dict[str, np.ndarray]:
+    """``walls: bool[B, H, W]`` -> ``{"path_length": int64[B], "dead_ends": float64[B]}`` (the
+    ``metrics`` asked for), with the start and goal ``generator`` places in them (-1 path length
+    where the goal is cut off)."""
+    out = {}
+    if "path_length" in metrics:
+        start, goal = generator.place_batch(walls)
+        out["path_length"] = shortest_path_lengths(walls, start, goal)
+    if "dead_ends" in metrics:
+        out["dead_ends"] = dead_end_fraction(walls)
+    return out
 
 
 @dataclass(frozen=True)
@@ -252,11 +262,14 @@ class ControlledGenerator(MazeGenerator):
         return np.asarray(base.walls_from_noise(noise))  # type: ignore[attr-defined]
 
     def _error(self, metrics: dict[str, np.ndarray]) -> np.ndarray:
-        """Largest relative miss over the targets, ``float64[B]`` (inf for an unsolvable maze)."""
-        err = np.zeros(len(metrics["path_length"]))
+        """Largest relative miss over the targets, ``float64[B]`` (inf for an unsolvable maze; the
+        wrapped generators serve perfect mazes, so with no path target no BFS is needed)."""
+        err = np.zeros(len(next(iter(metrics.values()))))
         for k, t in self.target.items():
             err = np.maximum(err, np.abs(metrics[k] - t) / t)
-        return np.where(metrics["path_length"] < 0, np.inf, err)
+        if "path_length" in metrics:
+            err[metrics["path_length"] < 0] = np.inf
+        return err
 
     def _tolerance(self) -> float:
         # Path lengths come in steps of 2 squares and dead-end fractions in steps of one cell:
@@ -282,13 +295,16 @@ class ControlledGenerator(MazeGenerator):
         for round_ in range(MAX_ROUNDS):
             if not active.size:
                 break
-            noise = [self._candidates(rngs[i], best_noise[i], round_) for i in active]
+            # Rounds grow (8, 16, 32, 32...): most mazes are served by the first, and the few left
+            # after it cost a BFS pass per round whatever their number.
+            k = ROUND << min(round_, 2)
+            noise = [self._candidates(rngs[i], best_noise[i], round_, k) for i in active]
             if noise[0] is None:
-                cand = np.concatenate([np.asarray(self.base.generate_walls(ROUND, rngs[i])) for i in active])
+                cand = np.concatenate([np.asarray(self.base.generate_walls(k, rngs[i])) for i in active])
             else:
                 cand = self._build(np.concatenate(noise))  # type: ignore[arg-type]
-            err = self._error(measure(self, cand)).reshape(len(active), ROUND)
-            built[active] += ROUND
+            err = self._error(measure(self, cand, tuple(self.target))).reshape(len(active), k)
+            built[active] += k
             hit = err <= tol
             # The first candidate within tolerance, else the closest one.
             pick = np.where(hit.any(axis=1), hit.argmax(axis=1), err.argmin(axis=1))
@@ -297,19 +313,19 @@ class ControlledGenerator(MazeGenerator):
             for j in np.flatnonzero(better):
                 i = active[j]
                 best_err[i] = chosen[j]
-                walls[i] = cand[j * ROUND + pick[j]]
+                walls[i] = cand[j * k + pick[j]]
                 if noise[j] is not None:
                     best_noise[i] = noise[j][pick[j]]  # type: ignore[index]
             active = active[best_err[active] > tol]
         return walls, best_err, built
 
     def _candidates(
-        self, rng: np.random.Generator, best: np.ndarray | None, round_: int
+        self, rng: np.random.Generator, best: np.ndarray | None, round_: int, k: int
     ) -> np.ndarray | None:
-        fresh = self._draw(ROUND, rng)
+        fresh = self._draw(k, rng)
         if fresh is None or best is None or round_ == 0:
             return fresh
-        half = ROUND // 2
+        half = k // 2
         # Mutants of the best so far: each coordinate redrawn with probability MUTATION.
         mask = rng.random((half, *best.shape)) < MUTATION
         fresh[half:] = np.where(mask, fresh[half:], best)

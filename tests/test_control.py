@@ -123,3 +123,26 @@ def test_env_and_vector_env_serve_controlled_mazes() -> None:
     obs_ref, _ = ref.reset(seed=0)
     obs_vec, _ = vec.reset(seed=0)
     assert np.array_equal(obs_ref, obs_vec)
+
+
+@pytest.mark.slow
+def test_bench_control_quick_writes_table_json_and_plots(tmp_path) -> None:
+    import json
+
+    from daedalus_gym.cli import main
+
+    assert main(["bench-control", "--quick", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "control.json").read_text())
+    assert {s["metric"] for s in report["summary"]} == {"path_length", "dead_ends"}
+    assert all(s["perfect_min"] == 100 for s in report["summary"] if s["perfect_min"] == s["perfect_min"])
+    assert "| kruskal | 8x8 | path_length |" in (tmp_path / "control.md").read_text()
+    assert (tmp_path / "control_accuracy.png").stat().st_size > 0
+
+
+def test_bench_control_bad_flags_are_one_line_errors(capsys) -> None:
+    from daedalus_gym.cli import main
+
+    assert main(["bench-control", "--out", "/tmp/x", "--sizes", "3"]) == 2
+    assert "expected an integer in [4, 64], got 3" in capsys.readouterr().err
+    assert main(["bench-control", "--out", "/tmp/x", "--generators", "maze9"]) == 2
+    assert "--generators: unknown ['maze9']" in capsys.readouterr().err

@@ -1,0 +1,351 @@
+"""Measure difficulty control: how close served mazes come to a target, and what difficulty means.
+
+    daedalus-gym bench-control --out docs/control --seed 0
+    daedalus-gym bench-control --quick --out /tmp/control   # a smoke test in seconds
+
+For every generator and size, the uncontrolled path lengths and dead-end fractions of the
+calibration sample (`generators.control`) give targets: ``--inside`` evenly spaced from the 5th
+to the 95th percentile, and ``--beyond`` more up to 30% below the 5th and above the 95th. At each
+target ``--mazes`` mazes are served in one batch and the table reports:
+
+- error: median ``|achieved - target| / target``;
+- perfect: % of served mazes that are perfect;
+- diversity: median nearest-neighbour Hamming distance (wall squares) among the served mazes,
+  as a fraction of the same figure for as many uncontrolled mazes;
+- mazes/s: served mazes per second of that batch (calibration excluded: it runs once).
+
+A target the generator cannot reach is rejected with the range it accepts, and counted.
+Then, per difficulty bin, ``--episodes`` episodes of each agent (``--agents``; the oracle's mean
+episode length is the shortest path) on the controlled env: success rate and SPL.
+
+Writes ``control.md`` (tables), ``control.json`` and, with matplotlib, ``control_accuracy.png``
+and ``control_difficulty.png`` in ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from daedalus_gym.commands import check_writable, float_range, int_range, positive_int, seed_int
+
+GENERATORS = ("backtracker", "kruskal", "prim", "wilson", "ae", "vae")
+METRICS = ("path_length", "dead_ends")
+ENV_IDS = {
+    "backtracker": "Daedalus-Backtracker-v0",
+    "kruskal": "Daedalus-Kruskal-v0",
+    "prim": "Daedalus-Prim-v0",
+    "wilson": "Daedalus-Wilson-v0",
+    "ae": "Daedalus-AE-v0",
+    "vae": "Daedalus-VAE-v0",
+}
+PLOT_HINT = 'plots need matplotlib: pip install "daedalus-gym[render]" (or pip install matplotlib)'
+
+
+def _csv(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _sizes(text: str) -> list[int]:
+    parse = int_range(4, 64)
+    return [parse(item) for item in _csv(text)]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", metavar="DIR", required=True, help="folder for the table, JSON and plots")
+    parser.add_argument("--generators", type=_csv, default=",".join(GENERATORS), help="comma-separated names")
+    parser.add_argument("--sizes", type=_sizes, default="14,28", help="comma-separated cells a side (4-64)")
+    parser.add_argument("--mazes", type=int_range(2, 4096), default=64, help="mazes served per target")
+    parser.add_argument("--inside", type=int_range(2, 50), default=10, help="targets from 5th to 95th pct")
+    parser.add_argument("--beyond", type=int_range(0, 20), default=5, help="targets beyond each side")
+    parser.add_argument("--span", type=float_range(0.0, 0.9), default=0.3, help="how far beyond (fraction)")
+    parser.add_argument("--bins", type=int_range(2, 20), default=5, help="difficulty bins")
+    parser.add_argument("--episodes", type=positive_int, default=20, help="episodes per (agent, bin)")
+    parser.add_argument(
+        "--agents", type=_csv, default="wall-follower,oracle", help="agent specs (see 'bench'), e.g. ppo:FILE"
+    )
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed of every batch and episode")
+    parser.add_argument("--quick", action="store_true", help="smoke test: kruskal 8x8, few targets and mazes")
+
+
+def targets(sample: np.ndarray, inside: int, beyond: int, span: float) -> list[tuple[float, str]]:
+    """``(target, "inside" | "below" | "above")``: ``inside`` from the 5th to the 95th percentile of
+    ``sample: float[N]``, ``beyond`` more on each side up to ``span`` beyond them."""
+    p5, p95 = np.percentile(sample, [5, 95])
+    out = [(float(t), "inside") for t in np.linspace(p5, p95, inside)]
+    for k in range(1, beyond + 1):
+        out.append((float(p5 * (1 - span * k / beyond)), "below"))
+        out.append((float(p95 * (1 + span * k / beyond)), "above"))
+    return out
+
+
+def nearest_hamming(walls: np.ndarray) -> float:
+    """Median over ``walls: bool[N, H, W]`` of the Hamming distance to the nearest other grid."""
+    x = walls.reshape(len(walls), -1).astype(np.float32)
+    ones = x.sum(axis=1)
+    dist = ones[:, None] + ones[None, :] - 2 * (x @ x.T)
+    np.fill_diagonal(dist, np.inf)
+    return float(np.median(dist.min(axis=1)))
+
+
+def accuracy(name: str, size: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """One row per (metric, target) of ``name`` at ``size``."""
+    from generators import is_perfect, make_generator
+    from generators.control import ControlledGenerator, calibrate, measure
+
+    base = make_generator(name, size=size)
+    cal = calibrate(base)
+    plain = nearest_hamming(np.asarray(base.generate_walls(args.mazes, np.random.default_rng(args.seed))))
+    rows = []
+    for metric in METRICS:
+        for target, where in targets(getattr(cal, metric), args.inside, args.beyond, args.span):
+            row: dict[str, Any] = {"generator": name, "size": size, "metric": metric, "target": target}
+            row["where"] = where
+            try:
+                gen = ControlledGenerator(base, target={metric: target})
+            except ValueError as err:
+                rows.append({**row, "rejected": str(err)})
+                continue
+            t0 = time.perf_counter()
+            walls = gen.generate_walls(args.mazes, np.random.default_rng(args.seed))
+            seconds = time.perf_counter() - t0
+            got = measure(gen, walls)[metric].astype(np.float64)
+            row.update(
+                error=float(np.median(np.abs(got - target) / target)),
+                achieved=float(np.median(got)),
+                perfect=float(is_perfect(walls).mean() * 100),
+                diversity=nearest_hamming(walls) / plain if plain else float("nan"),
+                mazes_per_s=args.mazes / seconds,
+            )
+            rows.append(row)
+    return rows
+
+
+def difficulty_bins(name: str, size: int, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Per difficulty bin centre and agent: success rate, SPL and mean episode length."""
+    from daedalus_gym.benchmark import run_benchmark
+
+    rows = []
+    for b in range(args.bins):
+        d = (b + 0.5) / args.bins
+        kwargs = {"generator_kwargs": {"size": size, "difficulty": d}}
+        records, _ = run_benchmark(args.agents, [ENV_IDS[name]], args.episodes, args.seed, env_kwargs=kwargs)
+        for r in records:
+            rows.append(
+                {
+                    "generator": name,
+                    "size": size,
+                    "difficulty": d,
+                    "agent": r.agent,
+                    "success_rate": r.success_rate,
+                    "spl": r.spl,
+                    "mean_length": r.mean_length,
+                }
+            )
+    return rows
+
+
+def monotone(values: list[float]) -> str:
+    diffs = np.diff(values)
+    if (diffs == 0).all():
+        return "flat"
+    if (diffs >= 0).all():
+        return "rising"
+    if (diffs <= 0).all():
+        return "falling"
+    return "not monotone"
+
+
+def summary(acc: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (generator, size, metric): median error inside / beyond, worst perfect %, diversity,
+    mazes/s inside, and how many targets were rejected."""
+    groups: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
+    for row in acc:
+        groups.setdefault((row["generator"], row["size"], row["metric"]), []).append(row)
+    out = []
+    for (name, size, metric), rows in groups.items():
+        served = [r for r in rows if "rejected" not in r]
+        inside = [r for r in served if r["where"] == "inside"]
+        beyond = [r for r in served if r["where"] != "inside"]
+
+        def med(rs: list[dict[str, Any]], key: str) -> float:
+            return float(np.median([r[key] for r in rs])) if rs else float("nan")
+
+        out.append(
+            {
+                "generator": name,
+                "size": size,
+                "metric": metric,
+                "error_inside": med(inside, "error"),
+                "error_beyond": med(beyond, "error"),
+                "beyond_served": len(beyond),
+                "rejected": len(rows) - len(served),
+                "perfect_min": min((r["perfect"] for r in served), default=float("nan")),
+                "diversity_min": min((r["diversity"] for r in served), default=float("nan")),
+                "mazes_per_s_min_inside": min((r["mazes_per_s"] for r in inside), default=float("nan")),
+            }
+        )
+    return out
+
+
+def markdown(summ: list[dict[str, Any]], bins: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    lines = [
+        f"{args.mazes} mazes per target, seed {args.seed}; {args.inside} targets from the 5th to the 95th "
+        f"percentile, {args.beyond} beyond each side (up to {args.span:.0%}).",
+        "",
+        "| generator | size | metric | error inside | error beyond | beyond served / rejected "
+        "| perfect % (min) | diversity (min) | mazes/s (min inside) |",
+        "|---|---|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for s in summ:
+        cells = [
+            _fmt(s["error_inside"], "{:.1%}"),
+            _fmt(s["error_beyond"], "{:.1%}"),
+            f"{s['beyond_served']} / {s['rejected']}",
+            _fmt(s["perfect_min"], "{:.0f}"),
+            _fmt(s["diversity_min"], "{:.0%}"),
+            _fmt(s["mazes_per_s_min_inside"], "{:,.0f}"),
+        ]
+        lines.append(
+            f"| {s['generator']} | {s['size']}x{s['size']} | {s['metric']} | " + " | ".join(cells) + " |"
+        )
+    if bins:
+        lines += [
+            "",
+            f"Per difficulty bin ({args.episodes} episodes each): the oracle's path length, "
+            "each other agent's success rate / SPL.",
+            "",
+            "| generator | size | agent | " + " | ".join(f"d={d:.2f}" for d in _centres(args)) + " | trend |",
+            "|---|---|---|" + "--:|" * (args.bins + 1),
+        ]
+        groups: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
+        for r in bins:
+            groups.setdefault((r["generator"], r["size"], r["agent"]), []).append(r)
+        for (name, size, agent), rows in groups.items():
+            key = "mean_length" if agent == "oracle" else "spl"
+            values = [r[key] for r in rows]
+            if agent == "oracle":
+                cells = [f"{v:.0f}" for v in values]
+            else:
+                cells = [f"{r['success_rate']:.0%} / {r['spl']:.2f}" for r in rows]
+            label = f"{agent} (path length)" if agent == "oracle" else f"{agent} (success / SPL)"
+            trend = monotone(values)
+            lines.append(f"| {name} | {size}x{size} | {label} | " + " | ".join(cells) + f" | {trend} |")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value: float, spec: str) -> str:
+    return "-" if not np.isfinite(value) else spec.format(value)
+
+
+def _centres(args: argparse.Namespace) -> list[float]:
+    return [(b + 0.5) / args.bins for b in range(args.bins)]
+
+
+def plot(acc: list[dict[str, Any]], bins: list[dict[str, Any]], out: Path, sizes: list[int]) -> list[Path]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as err:
+        raise ImportError(PLOT_HINT) from err
+    written = []
+    fig, axes = plt.subplots(len(METRICS), len(sizes), figsize=(5 * len(sizes), 8), squeeze=False)
+    for i, metric in enumerate(METRICS):
+        for j, size in enumerate(sizes):
+            ax = axes[i][j]
+            rows = [r for r in acc if r["metric"] == metric and r["size"] == size and "rejected" not in r]
+            for name in dict.fromkeys(r["generator"] for r in rows):
+                rs = sorted((r for r in rows if r["generator"] == name), key=lambda r: r["target"])
+                ax.plot([r["target"] for r in rs], [r["achieved"] for r in rs], "o-", ms=3, label=name)
+            if rows:
+                lo, hi = min(r["target"] for r in rows), max(r["target"] for r in rows)
+                ax.plot([lo, hi], [lo, hi], "k:", lw=1, label="achieved = target")
+            ax.set(title=f"{metric}, {size}x{size}", xlabel="target", ylabel="median achieved")
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    written.append(out / "control_accuracy.png")
+    fig.savefig(written[-1], dpi=100)
+    plt.close(fig)
+    if bins:
+        agents = list(dict.fromkeys(r["agent"] for r in bins))
+        fig, axes = plt.subplots(
+            len(sizes), len(agents), figsize=(5 * len(agents), 4 * len(sizes)), squeeze=False
+        )
+        for i, size in enumerate(sizes):
+            for j, agent in enumerate(agents):
+                ax = axes[i][j]
+                rows = [r for r in bins if r["size"] == size and r["agent"] == agent]
+                key = "mean_length" if agent == "oracle" else "spl"
+                for name in dict.fromkeys(r["generator"] for r in rows):
+                    rs = [r for r in rows if r["generator"] == name]
+                    ax.plot([r["difficulty"] for r in rs], [r[key] for r in rs], "o-", ms=3, label=name)
+                ylabel = "oracle path length" if agent == "oracle" else f"{agent} SPL"
+                ax.set(title=f"{agent}, {size}x{size}", xlabel="difficulty", ylabel=ylabel)
+                ax.legend(fontsize=7)
+        fig.tight_layout()
+        written.append(out / "control_difficulty.png")
+        fig.savefig(written[-1], dpi=100)
+        plt.close(fig)
+    return written
+
+
+def run(args: argparse.Namespace) -> int:
+    from daedalus_gym.agents import make_agent
+    from generators import registered_generators
+
+    if args.quick:
+        args.generators, args.sizes, args.mazes = ["kruskal"], [8], 8
+        args.inside, args.beyond, args.bins, args.episodes = 3, 1, 2, 2
+    unknown = [g for g in args.generators if g not in registered_generators() or g not in ENV_IDS]
+    if unknown:
+        raise ValueError(f"--generators: unknown {unknown}; accepted: {', '.join(GENERATORS)}")
+    out = Path(args.out)
+    check_writable(out, "--out", directory=True)
+    for spec in args.agents:  # a bad spec or model file is said now, not after the accuracy runs
+        make_agent(spec)
+    acc, bins = [], []
+    for size in args.sizes:
+        for name in args.generators:
+            acc += accuracy(name, size, args)
+            bins += difficulty_bins(name, size, args)
+    summ = summary(acc)
+    host = machine()
+    text = "machine: " + ", ".join(f"{k} {v}" for k, v in host.items()) + "\n\n" + markdown(summ, bins, args)
+    print(text, end="")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "control.md").write_text(text)
+    report = {"machine": host, "settings": _settings(args), "summary": summ, "targets": acc, "bins": bins}
+    (out / "control.json").write_text(json.dumps(report, indent=1) + "\n")
+    written = [out / "control.md", out / "control.json", *plot(acc, bins, out, args.sizes)]
+    print(f"wrote {', '.join(map(str, written))}")
+    return 0
+
+
+def machine() -> dict[str, Any]:
+    """The machine the figures come from: the repository's `benchmarks.speed.measure.machine`, or
+    where the package runs without the repository beside it, what `platform` says."""
+    try:
+        from benchmarks.speed.measure import machine as describe
+    except ImportError:
+        import os
+        import platform
+
+        return {
+            "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "os": f"{platform.system()} {platform.release()}",
+            "python": platform.python_version(),
+        }
+    return describe()
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    keys = ("generators", "sizes", "mazes", "inside", "beyond", "span", "bins", "episodes", "agents", "seed")
+    return {k: getattr(args, k) for k in keys}
