@@ -220,15 +220,33 @@ def maze_hashes(walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> np.nd
     return out
 
 
-def check_given_maze(maze: object, shape: tuple[int, int]) -> int:
-    """Validate ``reset(options={"maze": maze})`` for mazes of ``shape``; its BFS path length."""
+# ``reset(options=...)`` keys that give the level to play: "level", and "maze", its older name.
+LEVEL_OPTIONS: tuple[str, ...] = ("level", "maze")
+
+
+def given_level(options: Mapping[str, Any]) -> tuple[str, object] | None:
+    """The ``(key, value)`` of the level in checked ``options``, or ``None`` when none is given."""
+    keys = [key for key in LEVEL_OPTIONS if key in options]
+    if len(keys) > 1:
+        raise ValueError(
+            "options['level'] and options['maze'] name the same thing ('maze' is the older name); "
+            "give one of them"
+        )
+    return (keys[0], options[keys[0]]) if keys else None
+
+
+def check_given_maze(maze: object, shape: tuple[int, int], key: str = "level") -> int:
+    """Validate ``reset(options={key: maze})`` for mazes of ``shape``; its BFS path length.
+
+    Any wall grid of ``shape`` plays, lattice maze or not, when its start and goal are joined.
+    """
     if not isinstance(maze, Maze):
-        raise TypeError(f"options['maze'] must be a generators.Maze, got {describe(maze)}")
+        raise TypeError(f"options[{key!r}] must be a generators.Maze, got {describe(maze)}")
     if maze.shape != shape:
-        raise ValueError(f"options['maze'] has shape {maze.shape}, this env plays {shape}")
+        raise ValueError(f"options[{key!r}] has shape {maze.shape}, this env plays {shape}")
     length = maze.shortest_path_length()  # networkx BFS
     if length is None:
-        raise ValueError(f"options['maze'] is unsolvable: no path from {maze.start} to {maze.goal}")
+        raise ValueError(f"options[{key!r}] is unsolvable: no path from {maze.start} to {maze.goal}")
     return length
 
 

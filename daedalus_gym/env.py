@@ -9,6 +9,7 @@ import numpy as np
 from gymnasium import spaces
 
 from daedalus_gym.core import (
+    LEVEL_OPTIONS,
     MazeBatch,
     ObsMode,
     check_given_maze,
@@ -16,12 +17,14 @@ from daedalus_gym.core import (
     check_seed,
     check_shape,
     describe,
+    given_level,
     make_settings,
     maze_hashes,
     step_budget,
     unsolvable_error,
 )
 from generators import Generator, Maze
+from generators.maze import level_metrics
 
 _FIRST = np.zeros(1, dtype=np.int64)  # the batch of one's sub-env index
 
@@ -74,6 +77,9 @@ class MazeEnv(gym.Env):
     ## Information
     ``reset`` and ``step`` return ``info`` with ``optimal_path_length`` (BFS steps start -> goal),
     ``generator`` (its name), ``maze_hash`` (stable across runs and machines) and ``steps``.
+    ``reset``'s ``info`` also describes the level (`generators.maze.level_metrics`):
+    ``dead_ends`` (count), ``dead_end_fraction`` (per cell), ``junctions``, ``n_walls`` and
+    ``passable`` (open squares); computed once per level, never per step.
 
     ## Arguments
     - ``generator``: a registered name or a generator instance (`generators.Generator`).
@@ -91,15 +97,20 @@ class MazeEnv(gym.Env):
     - ``max_attempts``: mazes drawn per reset before giving up on an unsolvable generator.
 
     Integer arguments must be ints (a bool is refused); every bad argument raises an error that
-    names it. ``reset(seed=s)`` takes an int ``s >= 0`` or ``None``; ``reset(options={"maze":
-    maze})`` plays a given, solvable `generators.Maze` of the env's shape.
+    names it. ``reset(seed=s)`` takes an int ``s >= 0`` or ``None``; ``reset(options={"level":
+    level})`` plays a given level, a `generators.Maze` of the env's shape: any wall grid, lattice
+    maze or not (e.g. one read with ``Maze.from_str`` or `generators.level_files.load_levels`),
+    whose start and goal are open and joined. ``"maze"`` is the older name of ``"level"`` and
+    still works.
 
     ## Version History
     - v0: initial release. Since then, before the first release: one time limit, Gymnasium's
       ``TimeLimit`` from ``max_episode_steps`` (``max_steps`` removed; the reward's scale is the
       id's limit ``4 * h * w`` and never goes below 0.1); ``generator_kwargs`` update the id's
       instead of replacing them; stepping after termination raises; bools, floats and negative
-      values are refused as ints and seeds; mazes without a wall border are played correctly.
+      values are refused as ints and seeds; mazes without a wall border are played correctly;
+      ``reset(options={"level": ...})`` (``"maze"`` kept as its alias) and the level's metrics
+      in ``reset``'s ``info``.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}
@@ -141,16 +152,19 @@ class MazeEnv(gym.Env):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=check_seed(seed))
-        options = check_options(options, ["maze"])
-        if "maze" in options:
-            maze = options["maze"]
-            length = check_given_maze(maze, (self.height, self.width))
+        options = check_options(options, LEVEL_OPTIONS)
+        level = given_level(options)
+        if level is not None:
+            key, maze = level
+            length = check_given_maze(maze, (self.height, self.width), key)
         else:
             maze, length = self._draw_solvable_maze()
         self._load(maze, length)
         if self.render_mode == "human":
             self.render()
-        return self._batch.observe_one(), dict(self._info)
+        # The level's metrics come with reset only: they do not change while it is played.
+        metrics = {key: value[0].item() for key, value in level_metrics(maze.walls[None]).items()}
+        return self._batch.observe_one(), {**self._info, **metrics}
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
         """One move. Stepping before `reset` or after termination raises ``RuntimeError``."""

@@ -13,6 +13,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from daedalus_gym.core import (
+    LEVEL_OPTIONS,
     MazeBatch,
     ObsMode,
     check_choice,
@@ -22,6 +23,7 @@ from daedalus_gym.core import (
     check_seeds,
     check_shape,
     describe,
+    given_level,
     make_settings,
     maze_hashes,
     path_lengths,
@@ -29,6 +31,7 @@ from daedalus_gym.core import (
 )
 from generators import Generator, Maze, MazeGenerator
 from generators.base import NoiseGenerator, UniformsGenerator
+from generators.maze import level_metrics
 
 CHECKS: tuple[str, ...] = ("bfs", "networkx")
 # Mazes kept ready per sub-env: enough that a refill is one big batch (about 4,096 mazes) for any
@@ -36,6 +39,9 @@ CHECKS: tuple[str, ...] = ("bfs", "networkx")
 _POOL_TARGET_BATCH = 4096
 _POOL_MIN, _POOL_MAX = 2, 64
 _INFO_KEYS = ("optimal_path_length", "generator", "maze_hash", "steps")
+# A level's metrics (`level_metrics`): integer counts, then the one fraction.
+_COUNT_KEYS = ("dead_ends", "junctions", "n_walls", "passable")
+_FRACTION_KEY = "dead_end_fraction"
 
 
 class MazeVectorEnv(VectorEnv):
@@ -113,7 +119,11 @@ class MazeVectorEnv(VectorEnv):
     ## Information
     Per step and reset, gymnasium's vector info layout: ``optimal_path_length`` (int64),
     ``generator`` and ``maze_hash`` (object arrays of str), ``steps`` (int64), each with its
-    ``_key`` mask -- the same as `SyncVectorEnv` over `MazeEnv`.
+    ``_key`` mask -- the same as `SyncVectorEnv` over `MazeEnv`. The sub-envs that start a
+    level (at `reset`, or an autoreset within `step`) also report its metrics, as `MazeEnv`'s
+    ``reset`` does: ``dead_ends``, ``junctions``, ``n_walls``, ``passable`` (int64) and
+    ``dead_end_fraction`` (float64), masked to those sub-envs. They are computed in the pool's
+    refill batch, so a step pays only for gathering them.
 
     ## Arguments
     - ``num_envs``: number of sub-environments (an int >= 1).
@@ -223,6 +233,11 @@ class MazeVectorEnv(VectorEnv):
         self._pool_goal = np.zeros((n, k, 2), dtype=np.int64)
         self._pool_length = np.zeros((n, k), dtype=np.int64)
         self._pool_hash = np.full((n, k), "", dtype=object)
+        self._pool_counts = np.zeros((n, k, len(_COUNT_KEYS)), dtype=np.int64)
+        self._pool_fraction = np.zeros((n, k), dtype=np.float64)
+        # The metrics of the level each sub-env plays.
+        self._counts = np.zeros((n, len(_COUNT_KEYS)), dtype=np.int64)
+        self._fraction = np.zeros(n, dtype=np.float64)
         self._pool_head = np.zeros(n, dtype=np.int64)
         self._pool_count = np.zeros(n, dtype=np.int64)
         self._unsolvable_run = np.zeros(n, dtype=np.int64)
@@ -244,11 +259,12 @@ class MazeVectorEnv(VectorEnv):
             seed: ``None`` (keep each stream; fresh entropy the first time), an int ``s >= 0``
                 (sub-env ``i`` gets ``s + i``) or one int ``>= 0``/``None`` per sub-env.
             options: ``{"reset_mask": bool[num_envs]}`` resets only the masked sub-envs (seeds of
-                the others are ignored); ``{"maze": Maze}`` plays that maze in every reset sub-env.
+                the others are ignored); ``{"level": Maze}`` plays that level in every reset
+                sub-env (``"maze"``, its older name, still works).
         """
         n = self.num_envs
         seeds = check_seeds(seed, n)
-        options = check_options(options, ["maze", "reset_mask"])
+        options = check_options(options, [*LEVEL_OPTIONS, "reset_mask"])
         mask = options.get("reset_mask")
         if mask is None:
             envs = np.arange(n)
@@ -267,17 +283,18 @@ class MazeVectorEnv(VectorEnv):
             envs = np.flatnonzero(mask)
 
         given = None
-        if "maze" in options:
-            given = self._given_maze(options["maze"], len(envs))  # checked before any state changes
+        level = given_level(options)
+        if level is not None:  # checked before any state changes
+            given = self._given_maze(*level, len(envs))
         for i in envs.tolist():
             if seeds[i] is not None or self._rngs[i] is None:
                 self._rngs[i], self._seeds[i] = seeding.np_random(seeds[i])
                 self._pool_count[i] = 0  # mazes drawn from the old stream no longer apply
                 self._unsolvable_run[i] = 0
-        self._batch.load(envs, *(given if given is not None else self._serve(envs)))
+        self._load(envs, *(given if given is not None else self._serve(envs)))
         self._loaded = True
         self._autoreset[envs] = False
-        return self._observe(), self._info(envs)
+        return self._observe(), {**self._info(envs), **self._level_info(envs)}
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         if not self._loaded:
@@ -296,22 +313,25 @@ class MazeVectorEnv(VectorEnv):
         truncated = ~terminated & (batch.steps >= self.max_episode_steps)
 
         final: dict[str, Any] | None = None
+        started: np.ndarray | None = None  # sub-envs that start a level in this step
         if any_reset:
-            envs = np.flatnonzero(resetting)
-            batch.load(envs, *self._serve(envs))
+            envs = started = np.flatnonzero(resetting)
+            self._load(envs, *self._serve(envs))
             rewards[envs] = 0.0
             terminated[envs] = False
             truncated[envs] = False
         elif self.autoreset_mode == AutoresetMode.SAME_STEP:
             done = terminated | truncated
             if done.any():
-                envs = np.flatnonzero(done)
+                envs = started = np.flatnonzero(done)
                 final = self._final(envs)
-                batch.load(envs, *self._serve(envs))
+                self._load(envs, *self._serve(envs))
 
         self._autoreset = terminated | truncated
         obs = self._observe()
         info = self._info()
+        if started is not None:
+            info.update(self._level_info(started))
         if final is not None:
             info = {**final, **info}
         return obs, rewards, terminated, truncated, info
@@ -357,6 +377,20 @@ class MazeVectorEnv(VectorEnv):
             info[f"_{key}"] = mask.copy()
         return info
 
+    def _level_info(self, envs: np.ndarray) -> dict[str, Any]:
+        """The metrics of the levels sub-envs ``envs`` have just started, masked to them."""
+        mask = np.zeros(self.num_envs, dtype=bool)
+        mask[envs] = True
+        info: dict[str, Any] = {}
+        for j, key in enumerate(_COUNT_KEYS):
+            value = np.zeros(self.num_envs, dtype=np.int64)
+            value[envs] = self._counts[envs, j]
+            info[key], info[f"_{key}"] = value, mask.copy()
+        value = np.zeros(self.num_envs, dtype=np.float64)
+        value[envs] = self._fraction[envs]
+        info[_FRACTION_KEY], info[f"_{_FRACTION_KEY}"] = value, mask
+        return info
+
     def _final(self, envs: np.ndarray) -> dict[str, Any]:
         """SAME_STEP's ``final_obs``/``final_info`` for the finished sub-envs ``envs``."""
         obs = self._batch.observe()
@@ -373,16 +407,26 @@ class MazeVectorEnv(VectorEnv):
         }
 
     # ------------------------------------------------------------------ maze supply
-    def _given_maze(self, maze: Any, count: int) -> tuple[np.ndarray, ...]:
-        length = check_given_maze(maze, (self.height, self.width))
+    def _given_maze(self, key: str, maze: Any, count: int) -> tuple[np.ndarray, ...]:
+        length = check_given_maze(maze, (self.height, self.width), key)
         start, goal = np.array([maze.start]), np.array([maze.goal])
+        counts, fraction = _metrics(maze.walls[None])
         return (
             np.broadcast_to(maze.walls, (count, *maze.shape)),
             np.repeat(start, count, axis=0),
             np.repeat(goal, count, axis=0),
             np.full(count, length, dtype=np.int64),
             np.repeat(maze_hashes(maze.walls[None], start, goal), count),
+            np.repeat(counts, count, axis=0),
+            np.repeat(fraction, count),
         )
+
+    def _load(self, envs: np.ndarray, *level: np.ndarray) -> None:
+        """Start the levels ``level`` (`_serve`'s arrays) in sub-envs ``envs``."""
+        *arrays, counts, fraction = level
+        self._batch.load(envs, *arrays)
+        self._counts[envs] = counts
+        self._fraction[envs] = fraction
 
     def _serve(self, envs: np.ndarray) -> tuple[np.ndarray, ...]:
         """Pop the next ready maze of each sub-env in ``envs``, refilling the pool if one is dry."""
@@ -397,6 +441,8 @@ class MazeVectorEnv(VectorEnv):
             self._pool_goal[envs, slot],
             self._pool_length[envs, slot],
             self._pool_hash[envs, slot],
+            self._pool_counts[envs, slot],
+            self._pool_fraction[envs, slot],
         )
 
     def _refill(self) -> None:
@@ -427,6 +473,7 @@ class MazeVectorEnv(VectorEnv):
             self._pool_goal[owner, slot] = goal
             self._pool_length[owner, slot] = length
             self._pool_hash[owner, slot] = maze_hashes(walls, start, goal)
+            self._pool_counts[owner, slot], self._pool_fraction[owner, slot] = _metrics(walls)
             self._pool_count += np.bincount(owner, minlength=self.num_envs)
 
     def _generate(self, envs: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -517,6 +564,12 @@ class MazeVectorEnv(VectorEnv):
             draw(m, a, m.shortest_path() if show_path else None, tile)
             for m, a in zip(mazes, agents, strict=True)
         )
+
+
+def _metrics(walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`level_metrics` of ``walls: bool[B, H, W]`` as ``(int64[B, 4] counts, float64[B] fraction)``."""
+    metrics = level_metrics(walls)
+    return np.stack([metrics[key] for key in _COUNT_KEYS], axis=1), metrics[_FRACTION_KEY]
 
 
 __all__ = ["CHECKS", "MazeVectorEnv"]
