@@ -2,7 +2,8 @@
 # Set up a virtual environment in .venv with Daedalus-Gym installed (editable).
 #   bash scripts/setup.sh           # runtime only
 #   bash scripts/setup.sh dev       # + test tools (pytest, hypothesis, ruff)
-#   bash scripts/setup.sh dev,rl    # any extras from pyproject.toml: dev, rl, ray, bench, plot, video
+#   bash scripts/setup.sh dev,rl    # any extras from pyproject.toml: dev, rl, ray, bench, plot, video,
+#                                   # minari, docs
 # Torch is installed first as the CPU build: an unpinned torch would pull a multi-GB CUDA build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
