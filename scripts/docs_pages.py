@@ -181,11 +181,12 @@ def oracle_frames(env_id: str) -> list[Any]:
     agent = OracleAgent()
     env = make_agent_env(agent, env_id, render_mode="rgb_array", render_tile_size=max(2, GIF_PIXELS // grid))
     obs, info = env.reset(seed=GIF_SEED)
-    frames = [env.render()]
-    terminated = truncated = False
-    while not (terminated or truncated):
-        obs, _, terminated, truncated, info = env.step(agent.act(obs, info))
+    frames, terminated, truncated = [], False, False
+    for _ in range(int(gym.spec(env_id).max_episode_steps or 0) + 1):
         frames.append(env.render())
+        if terminated or truncated:
+            break
+        obs, _, terminated, truncated, info = env.step(agent.act(obs, info))
     env.close()
     if not terminated:
         raise RuntimeError(f"{env_id}: the oracle did not reach the goal")
