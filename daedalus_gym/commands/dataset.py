@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--agent", type=agent_spec, required=True, help=f"who plays: {', '.join(AGENT_CHOICES)}"
     )
-    parser.add_argument("--episodes", type=positive_int, required=True, help="episodes to record")
+    parser.add_argument("--episodes", type=positive_int, default=100, help="episodes to record")
     parser.add_argument("--out", required=True, metavar="DIR", help="Minari datasets root to write into")
     parser.add_argument("--seed", type=seed_int, default=0, help="base seed of the episode seeds")
     parser.add_argument("--name", type=dataset_name, help="dataset id; none: daedalus-<env>-<agent>-v0")
