@@ -7,7 +7,9 @@ This package knows how mazes are made and nothing about environments (it never i
 __daedalus_gym__ = True  # `import daedalus_gym` checks this: another top-level `generators` may shadow ours
 
 from generators.base import Generator, MazeGenerator, parse_size
+from generators.level_files import load_levels, save_levels
 from generators.maze import Maze, is_perfect, load_mazes, save_mazes
+from generators.mutators import latent_edit, move_goal, tree_edit
 from generators.registry import (
     generator_class,
     make_generator,
@@ -28,10 +30,15 @@ __all__ = [
     "MazeGenerator",
     "generator_class",
     "is_perfect",
+    "latent_edit",
+    "load_levels",
     "load_mazes",
     "make_generator",
+    "move_goal",
     "parse_size",
     "register_generator",
     "registered_generators",
+    "save_levels",
     "save_mazes",
+    "tree_edit",
 ]

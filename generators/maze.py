@@ -490,17 +490,7 @@ def _open_degree(walls: np.ndarray) -> np.ndarray:
 
 def is_lattice(walls: np.ndarray) -> bool:
     """``walls: bool[H, W]`` has odd sides, wall border and pillars, and every cell open."""
-    height, width = walls.shape
-    if height % 2 == 0 or width % 2 == 0:
-        return False
-    return bool(
-        walls[0].all()
-        and walls[-1].all()
-        and walls[:, 0].all()
-        and walls[:, -1].all()
-        and walls[::2, ::2].all()
-        and not walls[1::2, 1::2].any()
-    )
+    return bool(_on_lattice(walls[None])[0])
 
 
 def is_perfect(walls: np.ndarray) -> np.ndarray:

@@ -1,0 +1,195 @@
+"""Mutators: small random edits to a level, for evolving curricula and robustness tests.
+
+Each mutator takes a level, ``n_edits`` (how far the result moves from it) and an
+``np.random.Generator``, and returns a new level that is as solvable as the rules below make it:
+
+- `tree_edit` edits a perfect maze, a spanning tree of its cells. Opening one walled passage
+  closes exactly one cycle: the tree path between its two cells, plus itself. Walling any other
+  passage of that cycle breaks it again and gives another spanning tree, so the maze stays
+  perfect (one path between any two cells, hence solvable). An edit changes two squares; ``n``
+  edits change up to ``2 n`` (a later edit may undo an earlier one). Cost per edit: one
+  breadth-first search over the tree, ``O(h w)``.
+- `move_goal` moves the goal to an open square joined to the start, drawn uniformly among those
+  at most ``n_edits`` moves from the old goal (a move is one cell on a lattice maze whose goal is
+  a cell, else one square), so the maze stays solvable. The walls do not change. Cost: one
+  breadth-first search from the goal, ``O(H W)``.
+- `latent_edit` walks a learned generator's latent noise ``n_edits`` Gaussian steps and lets the
+  generator decode it, repair it (its own repair mode, ``"perfect"`` or ``"connect"``: both give a
+  solvable maze) and place start and goal. Nearby noise decodes to nearby mazes, so the distance
+  grows with ``n_edits``. Cost: one decode and repair.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from generators.base import check_int, check_real, check_rng, check_rows
+from generators.lattice import lattice
+from generators.maze import Maze
+
+# The most edits one call makes: each is cheap, but an unbounded count is a hang, not an edit.
+MAX_EDITS = 100_000
+
+
+def _check_maze(maze: object) -> Maze:
+    if not isinstance(maze, Maze):
+        raise TypeError(f"maze must be a generators.Maze, got {type(maze).__name__}")
+    return maze
+
+
+def _check_edits(n_edits: object) -> int:
+    return check_int(n_edits, "n_edits", 1, MAX_EDITS)
+
+
+# --------------------------------------------------------------------- tree edits
+def tree_edit(maze: Maze, n_edits: int, rng: np.random.Generator) -> Maze:
+    """``n_edits`` tree-preserving edits of a perfect maze: each opens a walled passage and walls
+    another passage on the cycle that made. Start and goal stay where they are.
+
+    Args:
+        maze: a perfect lattice maze (``maze.is_perfect()``), ``walls: bool[2h+1, 2w+1]``.
+        n_edits: edits to make, an int in ``[1, 100000]``.
+        rng: the randomness.
+
+    Returns:
+        A perfect maze of the same shape, start and goal.
+
+    Raises:
+        ValueError: ``maze`` is not perfect, or has no walled passage (a single row or column of
+            cells is one corridor: there is nothing to edit).
+    """
+    maze, n_edits, rng = _check_maze(maze), _check_edits(n_edits), check_rng(rng)
+    if not maze.is_perfect():
+        raise ValueError("maze must be a perfect lattice maze (maze.is_perfect() is False for this one)")
+    lat = lattice(*maze.cells)
+    open_edges = lat.passages_from_walls(maze.walls[None])[0].copy()
+    if open_edges.all():
+        raise ValueError(f"maze of {maze.cells[0]}x{maze.cells[1]} cells has no walled passage to open")
+    # A passage square holding the start or the goal must stay open.
+    keep = {i for i, rc in enumerate(lat.edge_rc.tolist()) if tuple(rc) in (maze.start, maze.goal)}
+    ends = lat.edges
+    for _ in range(n_edits):
+        closed = np.flatnonzero(~open_edges)
+        new = int(closed[rng.integers(len(closed))])
+        a, b = int(ends[new, 0]), int(ends[new, 1])
+        cycle = [e for e in _path(open_edges, lat.neighbors, lat.neighbor_edge, ends, a, b) if e not in keep]
+        old = cycle[rng.integers(len(cycle))]
+        open_edges[new], open_edges[old] = True, False
+    walls = lat.walls_from_passages(open_edges[None])[0]
+    return Maze(walls, maze.start, maze.goal)
+
+
+def _path(
+    open_edges: np.ndarray, neighbors: np.ndarray, neighbor_edge: np.ndarray, ends: np.ndarray, a: int, b: int
+) -> list[int]:
+    """The passages of the tree path from cell ``a`` to cell ``b`` (a BFS over open passages)."""
+    via = np.full(len(neighbors), -1, dtype=np.int64)  # the passage the search entered each cell by
+    via[a] = -2
+    queue = deque([a])
+    while queue:
+        cell = queue.popleft()
+        if cell == b:
+            break
+        for nxt, edge in zip(neighbors[cell].tolist(), neighbor_edge[cell].tolist(), strict=True):
+            if nxt >= 0 and via[nxt] == -1 and open_edges[edge]:
+                via[nxt] = edge
+                queue.append(nxt)
+    path, cell = [], b
+    while cell != a:
+        edge = int(via[cell])
+        path.append(edge)
+        cell = int(ends[edge, 0] + ends[edge, 1]) - cell
+    return path
+
+
+# --------------------------------------------------------------------- goal moves
+def move_goal(maze: Maze, n_edits: int, rng: np.random.Generator) -> Maze:
+    """Move the goal to an open square joined to the start, at most ``n_edits`` moves away.
+
+    Args:
+        maze: a solvable maze, any wall grid.
+        n_edits: the farthest the goal moves, in moves: an int in ``[1, 100000]``. On a lattice
+            maze whose goal is a cell the goal stays on cells and a move is one cell (two
+            squares); otherwise a move is one square.
+        rng: the randomness.
+
+    Returns:
+        The same walls and start, the goal drawn uniformly among the open squares (cells) other
+        than the start and the old goal within that many moves of the old goal.
+
+    Raises:
+        ValueError: ``maze`` is unsolvable, or no other square is within reach.
+    """
+    maze, n_edits, rng = _check_maze(maze), _check_edits(n_edits), check_rng(rng)
+    if not maze.is_solvable():
+        raise ValueError(f"maze must be solvable, no path joins start {maze.start} and goal {maze.goal}")
+    on_cells = maze.is_lattice() and maze.goal[0] % 2 == 1 and maze.goal[1] % 2 == 1
+    reach = n_edits * (2 if on_cells else 1)
+    # The goal's component holds the start, so every square reached from the goal is joined to it.
+    candidates = sorted(
+        cell
+        for cell, d in maze.distances_to_goal().items()
+        if 0 < d <= reach and cell != maze.start and (not on_cells or (cell[0] % 2 and cell[1] % 2))
+    )
+    if not candidates:
+        raise ValueError(f"no open square within {n_edits} moves of the goal {maze.goal} to move it to")
+    goal = candidates[rng.integers(len(candidates))]
+    return Maze(maze.walls, maze.start, goal)
+
+
+# --------------------------------------------------------------------- latent edits
+def latent_edit(
+    generator: Any, noise: np.ndarray, n_edits: int, rng: np.random.Generator, step: float = 0.02
+) -> tuple[np.ndarray, Maze]:
+    """Walk a learned generator's latent noise and decode the maze there.
+
+    The noise is the generator's own random input (``generator.draw_noise(1, rng)[0]``, or a
+    previous call's result); each of the ``n_edits`` steps adds ``N(0, step^2)`` to every unit.
+    ``generator.draw_from_noise`` decodes and repairs it, ``generator.place_batch`` places start
+    and goal, as in the generator's own mazes.
+
+    Args:
+        generator: a learned generator (``make_generator("vae")`` or ``"ae"``) with a repair mode.
+        noise: ``float[noise_dim]``, finite.
+        n_edits: steps, an int in ``[1, 100000]``.
+        rng: the randomness.
+        step: the scale of one step, a number in ``(0, 10]``. The default, 0.02, is small because
+            the shipped VAE is sensitive: one step of 0.1 already changes about 90 squares of a
+            14x14-cell maze, one of 0.02 a few.
+
+    Returns:
+        ``(new_noise: float64[noise_dim], maze)``: pass ``new_noise`` back to keep walking.
+
+    Raises:
+        TypeError: ``generator`` is not a learned generator.
+        ValueError: its repair mode is ``None`` (its mazes may be unsolvable), or a bad argument.
+    """
+    if not all(hasattr(generator, name) for name in ("draw_from_noise", "noise_dim", "place_batch")):
+        raise TypeError(
+            "generator must be a learned generator (make_generator('vae') or make_generator('ae')), "
+            f"got {type(generator).__name__}"
+        )
+    if getattr(generator, "repair_mode", None) is None:
+        raise ValueError(
+            "latent_edit needs a generator whose mazes are always solvable: repair 'perfect' or "
+            "'connect', got repair=None"
+        )
+    n_edits, rng = _check_edits(n_edits), check_rng(rng)
+    step = check_real(step, "step", 0.0, 10.0, low_open=True)
+    noise = np.asarray(noise)
+    if noise.ndim != 1:
+        raise ValueError(f"noise must be float[{generator.noise_dim}], got shape {noise.shape}")
+    noise = check_rows(noise[None], generator.noise_dim, "noise")[0]
+    moved = noise + step * rng.standard_normal((n_edits, len(noise))).sum(axis=0)
+    walls = np.asarray(generator.draw_from_noise(moved[None]).walls, dtype=bool)
+    start, goal = generator.place_batch(walls)
+    maze = Maze(walls[0], tuple(start[0].tolist()), tuple(goal[0].tolist()))
+    if not maze.is_solvable():  # the repair modes rule this out; never hand one on
+        raise RuntimeError(f"generator {generator!r} decoded an unsolvable maze despite repair")
+    return moved, maze
+
+
+__all__ = ["MAX_EDITS", "latent_edit", "move_goal", "tree_edit"]
