@@ -9,7 +9,7 @@ pages back to the system at every sample, which tells memory still in use apart 
 allocator merely keeps for reuse.
 
 A full run (the default budgets: 10^6 single-env steps and 10^8 vector env-steps per id) takes
-about ten minutes on two cores; ``--quick`` takes well under one.
+about three minutes on two cores; ``--quick`` takes well under one.
 """
 
 from __future__ import annotations
