@@ -57,10 +57,13 @@ def _space(env_id: str, **kwargs: Any) -> str:
 
 
 def observation_spaces(env_id: str) -> list[tuple[str, str]]:
-    """``[(obs_mode, space)]`` for every observation mode the env offers."""
-    from daedalus_gym.core import ObsMode
+    """``[(obs_mode label, space)]`` for every observation mode the env offers, the default first."""
+    from daedalus_gym import MazeEnv, core
 
-    return [(mode, _space(env_id, obs_mode=mode)) for mode in typing.get_args(ObsMode)]
+    default = inspect.signature(MazeEnv).parameters["obs_mode"].default
+    others = [mode for mode in typing.get_args(getattr(core, "ObsMode", None)) if mode != default]
+    rows = [(f"`{default}` (default)", _space(env_id))]
+    return rows + [(f"`{mode}`", _space(env_id, obs_mode=mode)) for mode in others]
 
 
 def result_rows(env_id: str) -> list[tuple[str, dict[str, Any]]]:
@@ -111,7 +114,7 @@ def env_page(spec: dict[str, Any]) -> str:
         "",
         "| `obs_mode` | space |",
         "|---|---|",
-        *(f"| `{mode}` | `{space}` |" for mode, space in observation_spaces(env_id)),
+        *(f"| {mode} | `{space}` |" for mode, space in observation_spaces(env_id)),
         "",
     ]
     rows = result_rows(env_id)
