@@ -99,6 +99,9 @@ def test_a_failure_midway_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Mon
         raise OSError("disk full")
 
     monkeypatch.setattr(minari, "create_dataset_from_buffers", fail)
-    argv = ["dataset", "--env", ENV_ID, "--agent", "oracle", "--episodes", "1", "--out", str(tmp_path)]
-    assert main(argv) == 2
-    assert list(tmp_path.iterdir()) == []
+    argv = ["dataset", "--env", ENV_ID, "--agent", "oracle", "--episodes", "1", "--out"]
+    (tmp_path / "kept").mkdir()
+    assert main([*argv, str(tmp_path / "kept")]) == 2
+    assert main([*argv, str(tmp_path / "new")]) == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["kept"]
+    assert list((tmp_path / "kept").iterdir()) == []

@@ -172,6 +172,7 @@ def write_dataset(
     if target.exists():
         raise ValueError(f"--out: {target} already exists; choose another --out or --name")
     buffers, metadata, spec = record_episodes(env_id, agent, episodes, seed)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
     try:
@@ -192,6 +193,10 @@ def write_dataset(
             )
             dataset.storage.update_episode_metadata(metadata, range(len(metadata)))
         os.replace(partial / name, target)
+    except BaseException:
+        if created:  # holds nothing but the partial root
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return name
