@@ -236,7 +236,7 @@ class MazeVectorEnv(VectorEnv):
         self._pool_counts = np.zeros((n, k, len(_COUNT_KEYS)), dtype=np.int64)
         self._pool_fraction = np.zeros((n, k), dtype=np.float64)
         # The metrics of the level each sub-env plays.
-        self._counts = np.zeros((n, len(_COUNT_KEYS)), dtype=np.int64)
+        self._counts = np.zeros((len(_COUNT_KEYS), n), dtype=np.int64)
         self._fraction = np.zeros(n, dtype=np.float64)
         self._pool_head = np.zeros(n, dtype=np.int64)
         self._pool_count = np.zeros(n, dtype=np.int64)
@@ -381,14 +381,10 @@ class MazeVectorEnv(VectorEnv):
         """The metrics of the levels sub-envs ``envs`` have just started, masked to them."""
         mask = np.zeros(self.num_envs, dtype=bool)
         mask[envs] = True
-        info: dict[str, Any] = {}
-        for j, key in enumerate(_COUNT_KEYS):
-            value = np.zeros(self.num_envs, dtype=np.int64)
-            value[envs] = self._counts[envs, j]
+        counts = np.where(mask, self._counts, 0)  # one call for every count: a step pays little
+        info: dict[str, Any] = {_FRACTION_KEY: np.where(mask, self._fraction, 0.0), f"_{_FRACTION_KEY}": mask}
+        for key, value in zip(_COUNT_KEYS, counts, strict=True):
             info[key], info[f"_{key}"] = value, mask.copy()
-        value = np.zeros(self.num_envs, dtype=np.float64)
-        value[envs] = self._fraction[envs]
-        info[_FRACTION_KEY], info[f"_{_FRACTION_KEY}"] = value, mask
         return info
 
     def _final(self, envs: np.ndarray) -> dict[str, Any]:
@@ -425,7 +421,7 @@ class MazeVectorEnv(VectorEnv):
         """Start the levels ``level`` (`_serve`'s arrays) in sub-envs ``envs``."""
         *arrays, counts, fraction = level
         self._batch.load(envs, *arrays)
-        self._counts[envs] = counts
+        self._counts[:, envs] = counts.T
         self._fraction[envs] = fraction
 
     def _serve(self, envs: np.ndarray) -> tuple[np.ndarray, ...]:

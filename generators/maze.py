@@ -17,6 +17,7 @@ import hashlib
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -448,22 +449,37 @@ def level_metrics(walls: np.ndarray) -> dict[str, np.ndarray]:
     - ``junctions``: open squares with three or more open 4-neighbours;
     - ``n_walls`` and ``passable``: wall and open squares.
 
-    The counts are sums over the grid (``O(B H W)``, no search), cheap enough for every reset.
+    The counts are sums over the grid (``O(B H W)``, no search), cheap enough for every reset;
+    on lattice grids the degrees are read from the passages only.
     """
     walls = np.asarray(walls)
     if walls.ndim != 3 or walls.dtype != np.bool_:
         raise ValueError(f"walls must be bool[B, H, W], got {walls.dtype} of shape {walls.shape}")
-    open_ = ~walls
-    padded = np.pad(open_, ((0, 0), (1, 1), (1, 1))).astype(np.int8)
-    degree = padded[:, :-2, 1:-1] + padded[:, 2:, 1:-1] + padded[:, 1:-1, :-2] + padded[:, 1:-1, 2:]
-    dead_ends = np.count_nonzero((degree == 1) & open_, axis=(1, 2)).astype(np.int64)
-    passable = np.count_nonzero(open_, axis=(1, 2)).astype(np.int64)
     height, width = walls.shape[1:]
-    cells = np.where(_on_lattice(walls), ((height - 1) // 2) * ((width - 1) // 2), passable)
+    dead_ends = np.zeros(len(walls), dtype=np.int64)
+    junctions = np.zeros(len(walls), dtype=np.int64)
+    open_squares = (~walls).view(np.int8)
+    passable = np.count_nonzero(open_squares.reshape(len(walls), height * width), axis=1).astype(np.int64)
+    lattice_grids = _on_lattice(walls)
+    cells = np.where(lattice_grids, ((height - 1) // 2) * ((width - 1) // 2), passable)
+    if lattice_grids.any():
+        # On the lattice only cells can be dead ends or junctions (an open passage joins exactly
+        # two cells), and a cell's degree is its four passages: a quarter of the squares to read.
+        grids = open_squares[lattice_grids] if not lattice_grids.all() else open_squares
+        degree = grids[:, :-2:2, 1::2] + grids[:, 2::2, 1::2] + grids[:, 1::2, :-2:2] + grids[:, 1::2, 2::2]
+        dead_ends[lattice_grids] = np.count_nonzero(degree == 1, axis=(1, 2))
+        junctions[lattice_grids] = np.count_nonzero(degree >= 3, axis=(1, 2))
+    if not lattice_grids.all():
+        grids = walls[~lattice_grids]
+        open_ = ~grids
+        padded = np.pad(open_, ((0, 0), (1, 1), (1, 1))).view(np.int8)
+        degree = padded[:, :-2, 1:-1] + padded[:, 2:, 1:-1] + padded[:, 1:-1, :-2] + padded[:, 1:-1, 2:]
+        dead_ends[~lattice_grids] = np.count_nonzero((degree == 1) & open_, axis=(1, 2))
+        junctions[~lattice_grids] = np.count_nonzero((degree >= 3) & open_, axis=(1, 2))
     return {
         "dead_ends": dead_ends,
         "dead_end_fraction": dead_ends / np.maximum(cells, 1),
-        "junctions": np.count_nonzero((degree >= 3) & open_, axis=(1, 2)).astype(np.int64),
+        "junctions": junctions,
         "n_walls": height * width - passable,
         "passable": passable,
     }
@@ -471,16 +487,22 @@ def level_metrics(walls: np.ndarray) -> dict[str, np.ndarray]:
 
 def _on_lattice(walls: np.ndarray) -> np.ndarray:
     """For ``walls: bool[B, H, W]``, which grids have the lattice layout (`is_lattice`), ``bool[B]``."""
-    if walls.shape[1] % 2 == 0 or walls.shape[2] % 2 == 0:
+    height, width = walls.shape[1:]
+    if height % 2 == 0 or width % 2 == 0 or height < 3 or width < 3:
         return np.zeros(len(walls), dtype=bool)
-    return (
-        walls[:, 0].all(axis=1)
-        & walls[:, -1].all(axis=1)
-        & walls[:, :, 0].all(axis=1)
-        & walls[:, :, -1].all(axis=1)
-        & walls[:, ::2, ::2].all(axis=(1, 2))
-        & ~walls[:, 1::2, 1::2].any(axis=(1, 2))
-    )
+    template, free = _lattice_masks(height, width)
+    # One comparison with the template over the whole batch; passages may be either.
+    return ((walls == template) | free).reshape(len(walls), height * width).all(axis=1)
+
+
+@lru_cache(maxsize=16)
+def _lattice_masks(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The lattice of a ``(height, width)`` grid: its template (walls but the cells, `Lattice.template`)
+    and where its passages are, both ``bool[H, W]``."""
+    lat = lattice((height - 1) // 2, (width - 1) // 2)
+    free = np.zeros((height, width), dtype=bool)
+    free[lat.edge_rc[:, 0], lat.edge_rc[:, 1]] = True
+    return lat.template(), free
 
 
 def _open_degree(walls: np.ndarray) -> np.ndarray:

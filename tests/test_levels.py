@@ -229,6 +229,17 @@ def test_metrics_of_generated_mazes(mazes, name):
             assert counts[key][i] == metrics[key]
 
 
+def test_level_metrics_of_a_mixed_batch():
+    # Lattice grids take a faster path than other grids; a batch may hold both, or nothing.
+    levels = [Maze.from_str(t) for t in (LABYRINTH_FLIPPED, SIXTEEN_ROOMS, STANDARD_MAZE)]
+    batch = level_metrics(np.stack([m.walls for m in levels]))
+    for i, level in enumerate(levels):
+        assert {key: batch[key][i] for key in METRIC_KEYS} == {
+            key: value for key, value in level.metrics().items() if key in METRIC_KEYS
+        }
+    assert all(len(value) == 0 for value in level_metrics(np.zeros((0, 15, 15), dtype=bool)).values())
+
+
 def test_level_metrics_checks_its_input():
     with pytest.raises(ValueError, match=r"walls must be bool\[B, H, W\], got float64 of shape \(3, 3\)"):
         level_metrics(np.zeros((3, 3)))
