@@ -148,7 +148,8 @@ class MazeVectorEnv(VectorEnv):
       limit ``max_episode_steps`` is the only one (the reward keeps the scale ``4 h w``, as
       `MazeEnv`); ``generator_kwargs``
       update the id's; a maze without a wall border is played within its own grid; bools, floats
-      and bytes are refused as ints and seeds.
+      and bytes are refused as ints and seeds; ``reset(options={"level": ...})`` (``"maze"`` kept
+      as its alias) and the level metrics in ``info`` where a level starts.
     """
 
     metadata: ClassVar[dict[str, Any]] = {

@@ -368,6 +368,8 @@ def read_level_string(text: str, first_line: int = 1) -> Maze:
     """`Maze.from_str`, with line numbers counted from ``first_line`` (a level inside a file)."""
     if not isinstance(text, str):
         raise TypeError(f"a level string must be a str, got {type(text).__name__}")
+    if isinstance(first_line, bool) or not isinstance(first_line, int) or first_line < 1:
+        raise ValueError(f"first_line must be an int >= 1, got {first_line!r}")
     walls, starts, goals = _read_grid(text, AGENT_CHARS, "level string", first_line)
     agents = "".join(AGENT_CHARS)
     if len(starts) != 1 or len(goals) != 1:

@@ -20,7 +20,7 @@ from generators.level_files import (
     save_minimax,
     to_minimax,
 )
-from generators.maze import MOVES, level_metrics
+from generators.maze import MOVES, level_metrics, read_level_string
 
 GENERATORS = sorted(registered_generators())
 METRIC_KEYS = {"dead_ends", "dead_end_fraction", "junctions", "n_walls", "passable"}
@@ -192,6 +192,10 @@ def test_level_strings_refuse_what_they_cannot_hold():
         Maze(walls, (1, 1), (3, 1)).to_str()
     with pytest.raises(TypeError, match="must be a str, got bytes"):
         Maze.from_str(b">.G")
+    with pytest.raises(ValueError, match="first_line must be an int >= 1, got 0"):
+        read_level_string(">.G", first_line=0)
+    with pytest.raises(ValueError, match=r"mazes\[0\]: to_str writes mazes walled all round"):
+        levels_to_text([Maze(walls, (1, 1), (3, 1))])
 
 
 # --------------------------------------------------------------------- metrics
