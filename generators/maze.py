@@ -184,8 +184,8 @@ class Maze:
 
         Those libraries surround a level with walls themselves, so a ``(2h+1, 2w+1)`` grid is
         written as ``2h-1`` lines of ``2w-1`` characters (7x7 cells: JaxUED's default 13x13
-        level). Our agent has no heading; it is written facing right (``>``, JaxUED's direction
-        0), the direction their envs start with by default.
+        level). Our agent has no heading; it is written facing right (``>``, direction 0 in
+        JaxUED and minimax, and minimax's ``MazeSingleton`` default).
 
         Raises:
             ValueError: the border has an open square (the format has no way to write it).
