@@ -2,7 +2,15 @@
 
 A `DatasetConfig` names the generator, its size and settings, how many training and validation
 mazes to draw and the seed. The two splits come from independent child streams of one
-`numpy.random.SeedSequence`, so the validation mazes never depend on the training count. The
+`numpy.random.SeedSequence`, so the validation mazes never depend on the training count.
+
+Every other random draw around a model has its own child stream of a root seed (`seed_stream`,
+`SEED_STREAMS`): the training set (child 0), the validation set (1), training's per-epoch check
+of prior samples (2), and evaluation's prior samples (3), fresh reference mazes (4, 5 for the
+second set of the same-generator check), held-out mazes (6) and classifier splits and
+initialisation (7). Children of a `SeedSequence` with different spawn keys are independent
+streams whatever the root seeds, so evaluation never reuses a maze or a noise draw that training
+saw. The
 arrays are cached on disk as ``.npz`` under a name derived from the whole config (its hash), so a
 model card that records the config can always rebuild -- or find -- its exact training set.
 
@@ -25,9 +33,28 @@ from generators.base import config_from_dict, config_to_dict, parse_size
 from generators.registry import make_generator
 
 CACHE_ENV_VAR = "DAEDALUS_GYM_CACHE"
+# The spawn key of each purpose's child stream; 0 and 1 are `SeedSequence(seed).spawn(2)`, which
+# is how the two splits were always drawn, so cached and shipped training sets are unchanged.
+SEED_STREAMS = {
+    "train": 0,
+    "val": 1,
+    "epoch_check": 2,
+    "eval_samples": 3,
+    "eval_reference": 4,
+    "eval_reference_2": 5,
+    "eval_heldout": 6,
+    "eval_classifier": 7,
+}
 # Generated in chunks so that a large dataset never holds the generator's scratch space for all
 # mazes at once.
 _CHUNK = 20_000
+
+
+def seed_stream(purpose: str, seed: int) -> np.random.SeedSequence:
+    """The child stream of root ``seed`` for ``purpose`` (a key of `SEED_STREAMS`)."""
+    if purpose not in SEED_STREAMS:
+        raise ValueError(f"purpose must be one of {sorted(SEED_STREAMS)}, got {purpose!r}")
+    return np.random.SeedSequence(seed, spawn_key=(SEED_STREAMS[purpose],))
 
 
 def default_cache_dir() -> Path:
@@ -104,9 +131,8 @@ def _draw(config: DatasetConfig, n: int, rng: np.random.Generator) -> np.ndarray
 
 def build_dataset(config: DatasetConfig) -> MazeDataset:
     """Generate both splits from scratch (no cache)."""
-    train_seq, val_seq = np.random.SeedSequence(config.seed).spawn(2)
-    train = _draw(config, config.n_train, np.random.default_rng(train_seq))
-    val = _draw(config, config.n_val, np.random.default_rng(val_seq))
+    train = _draw(config, config.n_train, np.random.default_rng(seed_stream("train", config.seed)))
+    val = _draw(config, config.n_val, np.random.default_rng(seed_stream("val", config.seed)))
     return MazeDataset(config, train, val)
 
 

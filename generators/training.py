@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from generators.base import config_to_dict
-from generators.dataset import DatasetConfig, load_dataset
+from generators.dataset import DatasetConfig, load_dataset, seed_stream
 from generators.maze import is_perfect
 from generators.models import (
     Anneal,
@@ -162,9 +162,14 @@ class TrainResult:
 
 @torch.no_grad()
 def prior_sample_quality(
-    model: MazeAutoencoder, n: int, seed: int, threshold: float = 0.5, temperature: float = 1.0
+    model: MazeAutoencoder,
+    n: int,
+    seed: int | np.random.SeedSequence,
+    threshold: float = 0.5,
+    temperature: float = 1.0,
 ) -> dict[str, float]:
-    """Raw (unrepaired) solvable and perfect shares of ``n`` decoded prior samples."""
+    """Raw (unrepaired) solvable and perfect shares of ``n`` decoded prior samples (noise from
+    ``np.random.default_rng(seed)``)."""
     model.eval()
     eps = torch.from_numpy(np.random.default_rng(seed).standard_normal((n, model.cfg.latent_dim))).float()
     eps = eps.to(model.prior_mean.device)
@@ -182,8 +187,11 @@ def _validation_loss(model: MazeAutoencoder, val: torch.Tensor, beta: float) -> 
     totals: dict[str, float] = {}
     for i in range(0, len(val), 1024):
         batch = val[i : i + 1024].float()
-        mu, _ = model.encode(batch)
+        mu, logvar = model.encode(batch)
+        # The posterior mean decodes; the VAE's KL term needs the variance as well.
         out = {"logits": model.teacher_logits(mu, batch), "mu": mu}
+        if logvar is not None:
+            out["logvar"] = logvar
         terms = model.loss(batch, out, beta=beta)
         for k, v in terms.items():
             totals[k] = totals.get(k, 0.0) + float(v) * len(batch)
@@ -282,11 +290,11 @@ def train(
         record.update({k: v / steps_per_epoch for k, v in sums.items()})
         record.update(_validation_loss(model, val_walls, beta))
         record["val_exact"] = _val_exact(model, val_walls, cfg.threshold)
-        if model.is_vae:
-            quality = prior_sample_quality(model, cfg.val_samples, seed=cfg.seed, threshold=cfg.threshold)
-        else:
+        if not model.is_vae:
             model.fit_prior(encode_all(model, train_walls[: min(len(train_walls), 20_000)]))
-            quality = prior_sample_quality(model, cfg.val_samples, seed=cfg.seed, threshold=cfg.threshold)
+        # Its own noise stream: evaluation's prior samples come from another (`seed_stream`).
+        check_seed = seed_stream("epoch_check", cfg.seed)
+        quality = prior_sample_quality(model, cfg.val_samples, seed=check_seed, threshold=cfg.threshold)
         record.update(quality)
         history.append(record)
         log(
