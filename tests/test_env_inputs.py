@@ -129,10 +129,12 @@ def test_single_reset_refuses_non_int_seeds(seed):
 @pytest.mark.parametrize("options", [5, "maze", ["maze"], 1.5])
 def test_options_must_be_a_dict(options):
     env = MazeEnv(generator_kwargs={"size": 2})
-    with pytest.raises(TypeError, match=r"options must be a dict \(keys \['maze'\]\) or None, got "):
+    with pytest.raises(TypeError, match=r"options must be a dict \(keys \['level', 'maze'\]\) or None, got "):
         env.reset(options=options)
     vec = MazeVectorEnv(2, generator_kwargs={"size": 2})
-    with pytest.raises(TypeError, match=r"options must be a dict \(keys \['maze', 'reset_mask'\]\) or None"):
+    with pytest.raises(
+        TypeError, match=r"options must be a dict \(keys \['level', 'maze', 'reset_mask'\]\) or None"
+    ):
         vec.reset(options=options)
 
 

@@ -286,7 +286,7 @@ def test_reset_with_given_maze_and_bad_options():
     with pytest.raises(TypeError, match=r"generators\.Maze"):
         env.reset(options={"maze": "not a maze"})
     with pytest.raises(ValueError, match="unknown reset options"):
-        env.reset(options={"level": 3})
+        env.reset(options={"levels": 3})
     walls = maze.walls.copy()
     walls[1, 2] = walls[2, 1] = True
     with pytest.raises(ValueError, match="unsolvable"):
