@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ ENV_IDS = {
     "ae": "Daedalus-AE-v0",
     "vae": "Daedalus-VAE-v0",
 }
-PLOT_HINT = 'plots need matplotlib: pip install "daedalus-gym[render]" (or pip install matplotlib)'
+PLOT_HINT = 'plots need matplotlib: pip install "daedalus-gym[plot]"'
 
 
 def _csv(text: str) -> list[str]:
@@ -313,8 +314,11 @@ def run(args: argparse.Namespace) -> int:
     acc, bins = [], []
     for size in args.sizes:
         for name in args.generators:
+            t0 = time.perf_counter()
             acc += accuracy(name, size, args)
             bins += difficulty_bins(name, size, args)
+            # Progress on stderr: a full run takes minutes, and stdout stays the table alone.
+            print(f"{name} {size}x{size}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     summ = summary(acc)
     host = machine()
     text = "machine: " + ", ".join(f"{k} {v}" for k, v in host.items()) + "\n\n" + markdown(summ, bins, args)
