@@ -13,8 +13,15 @@ flat dict of figures; `save_figures` draws the pictures (matplotlib, imported on
   chunks: O(n * N_train * H * W).
 - Diversity: duplicates among the samples; mean pairwise Hamming distance among them, beside the
   training set's (on an equal-sized training subset).
-- Style: dead-end and junction fractions (share of open cells with one / three or more open
-  neighbours) and start-goal path length, beside the training set's.
+- Style: dead-end and junction fractions (cells with one / three or more open neighbouring
+  cells, over all cells: passage squares are not cells) and start-goal path length, beside the
+  training set's.
+- Fidelity (`generators.fidelity`): classifier two-sample tests, KS statistics of structure
+  statistics, held-out likelihoods beside a count-table and a rules-only baseline, and
+  reconstructions, against fresh mazes of the training set's generator.
+
+The samples come from evaluation's own seed stream (`generators.dataset.seed_stream`), never
+from the streams of the training set, its validation split or training's per-epoch check.
 - Latent: active units (Burda et al. 2016: variance over validation mazes of the mean code above
   0.01) for the learned generators.
 - Throughput: mazes per second of `generate_walls` (batched, with repair).
@@ -30,7 +37,8 @@ from typing import Any
 import numpy as np
 
 from generators.base import MazeGenerator
-from generators.dataset import DatasetConfig, MazeDataset, load_dataset
+from generators.dataset import DatasetConfig, MazeDataset, load_dataset, seed_stream
+from generators.fidelity import FidelityConfig, fidelity
 from generators.maze import is_perfect
 from generators.repair import repair
 from generators.shortest_paths import path_lengths, solvable
@@ -46,13 +54,19 @@ def open_degree(walls: np.ndarray) -> np.ndarray:
 
 
 def style_stats(walls: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-maze ``dead_end_fraction``, ``junction_fraction`` (of open cells) and ``path_length``."""
-    degree = open_degree(walls)
-    open_ = ~walls
-    n_open = np.maximum(1, open_.sum(axis=(1, 2)))
+    """``walls: bool[B, H, W]`` -> per-maze ``dead_end_fraction`` and ``junction_fraction`` (cells
+    with one / three or more open neighbouring cells, over the ``h * w`` cells) and
+    ``path_length`` (grid steps between the corner cells, -1 where cut off), each of ``B``.
+
+    Only the cell squares (odd row, odd column) are counted: a passage square between two open
+    cells always has two open neighbours, and dividing by it too would halve the fractions.
+    """
+    degree = open_degree(walls)[:, 1::2, 1::2]
+    cells = ~walls[:, 1::2, 1::2]
+    n_cells = degree.shape[1] * degree.shape[2]
     return {
-        "dead_end_fraction": ((degree == 1) & open_).sum(axis=(1, 2)) / n_open,
-        "junction_fraction": ((degree >= 3) & open_).sum(axis=(1, 2)) / n_open,
+        "dead_end_fraction": ((degree == 1) & cells).sum(axis=(1, 2)) / n_cells,
+        "junction_fraction": ((degree >= 3) & cells).sum(axis=(1, 2)) / n_cells,
         "path_length": path_lengths(walls),
     }
 
@@ -179,13 +193,17 @@ def evaluate(
     loo_size: int = 2_000,
     dataset: MazeDataset | None = None,
     log: Any = print,
+    fidelity_config: FidelityConfig | None = None,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Figures for ``n`` mazes drawn from ``generator`` with ``np.random.default_rng(seed)``.
+    """Figures for ``n`` mazes drawn from ``generator`` with evaluation's stream of ``seed``
+    (``seed_stream("eval_samples", seed)``).
 
+    ``fidelity_config`` sizes the fidelity figures (`generators.fidelity.FidelityConfig`).
     Returns ``(metrics, arrays)``: a flat JSON-ready dict, and the per-maze arrays behind it (for
     the pictures).
     """
-    rng = np.random.default_rng(seed)
+    stream = seed_stream("eval_samples", seed)
+    rng = np.random.default_rng(stream)
     data = dataset if dataset is not None else _reference_dataset(generator)
     train = data.train
     log(f"drawing {n} mazes from {generator!r}")
@@ -195,7 +213,7 @@ def evaluate(
     gen_seconds = time.perf_counter() - start
     draw = getattr(generator, "draw", None)
     if draw is not None:
-        batch = draw(n, np.random.default_rng(seed))
+        batch = draw(n, np.random.default_rng(stream))  # the same noise again: raw and logits too
         raw, logits, changed = batch.raw, batch.logits, batch.cells_changed
         walls = batch.walls
     else:
@@ -250,6 +268,8 @@ def evaluate(
     )
     metrics["active_units"] = active_units(generator, data.val)
     metrics["latent_dim"] = getattr(generator, "latent_dim", None)
+    fid_metrics, fid_arrays = fidelity(generator, walls, data, seed, fidelity_config, log)
+    metrics.update(fid_metrics)
     arrays = {
         "raw": raw,
         "walls": walls,
@@ -260,19 +280,25 @@ def evaluate(
         **{f"sample_{k}": v for k, v in sample_style.items()},
         **{f"train_{k}": v for k, v in train_style.items()},
         "val": data.val,
+        **fid_arrays,
     }
     return metrics, arrays
 
 
 def format_report(metrics: dict[str, Any]) -> str:
-    """The figures as aligned text lines."""
+    """The figures as aligned text lines (an interval as ``[low, high]``)."""
     skip = {"generator", "dataset"}
     width = max(len(k) for k in metrics)
     lines = [f"generator: {json.dumps(metrics['generator'])}"]
     for key, value in metrics.items():
         if key in skip:
             continue
-        text = f"{value:.3f}" if isinstance(value, float) else str(value)
+        if isinstance(value, float):
+            text = f"{value:.3g}" if key.startswith("ks_p_") else f"{value:.3f}"
+        elif isinstance(value, list) and all(isinstance(v, float) for v in value):
+            text = "[" + ", ".join(f"{v:.3f}" for v in value) + "]"
+        else:
+            text = str(value)
         lines.append(f"{key:<{width}}  {text}")
     return "\n".join(lines)
 

@@ -378,11 +378,12 @@ def test_hamming_helpers_match_brute_force() -> None:
 
 
 def test_style_stats_of_a_corridor() -> None:
-    walls = np.ones((1, 3, 6), dtype=bool)
-    walls[0, 1, 1:5] = False
+    walls = np.ones((1, 3, 7), dtype=bool)  # three cells in a row, both passages open
+    walls[0, 1, 1:6] = False
     stats = style_stats(walls)
-    assert stats["dead_end_fraction"][0] == 0.5 and stats["junction_fraction"][0] == 0.0
-    assert stats["path_length"][0] == 3
+    # per cell: the two end cells of three are dead ends (passage squares are not cells)
+    assert stats["dead_end_fraction"][0] == 2 / 3 and stats["junction_fraction"][0] == 0.0
+    assert stats["path_length"][0] == 4
 
 
 @pytest.mark.slow

@@ -1,5 +1,7 @@
 """Evaluate a generator on prior samples: validity, repair cost, novelty, diversity and style
-against its training set; writes JSON and pictures.
+against its training set, and fidelity against fresh mazes of the training set's generator
+(classifier two-sample tests, KS statistics, held-out likelihoods beside baselines,
+reconstructions); writes JSON and pictures.
 
 Examples::
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 
 from daedalus_gym.commands import (
@@ -56,6 +59,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also write the figures into the model card beside the weights",
     )
     parser.add_argument("--threads", type=positive_int, default=2, help="torch CPU threads")
+    parser.add_argument(
+        "--c2st-n", type=positive_int, default=2_000, help="mazes a side for each classifier two-sample test"
+    )
+    parser.add_argument(
+        "--c2st-epochs", type=positive_int, default=8, help="training epochs of each classifier"
+    )
+    parser.add_argument(
+        "--heldout-n",
+        type=positive_int,
+        default=1_000,
+        help="fresh mazes for likelihoods and reconstructions",
+    )
+    parser.add_argument(
+        "--iw-samples",
+        type=positive_int,
+        default=32,
+        help="posterior samples per maze of the likelihood bound",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from generators.evaluation import evaluate, format_report, model_card, save_figures
+    from generators.fidelity import FidelityConfig
 
     card = model_card(generator) if args.update_card else None
     if args.update_card:
@@ -80,7 +102,16 @@ def run(args: argparse.Namespace) -> int:
         check_writable(Path(generator.model_path).with_suffix(".json"), "--update-card")
 
     torch.set_num_threads(args.threads)
-    metrics, arrays = evaluate(generator, n=args.n, seed=args.seed)
+    fid = FidelityConfig(
+        c2st_n=args.c2st_n, c2st_epochs=args.c2st_epochs, heldout_n=args.heldout_n, iw_samples=args.iw_samples
+    )
+    started = time.perf_counter()
+
+    def log(line: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f}s] {line}", flush=True)
+
+    metrics, arrays = evaluate(generator, n=args.n, seed=args.seed, fidelity_config=fid, log=log)
+    metrics["evaluation_seconds"] = round(time.perf_counter() - started, 1)
     print(format_report(metrics))
     name = args.name or args.generator
     if args.out is not None:
@@ -113,6 +144,8 @@ def _command(args: argparse.Namespace) -> str:
         "--size",
         str(args.size),
     ]
+    for flag in ("c2st_n", "c2st_epochs", "heldout_n", "iw_samples"):
+        parts += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
     for flag in ("model", "repair", "out", "name"):
         if getattr(args, flag) is not None:
             parts += [f"--{flag}", str(getattr(args, flag))]

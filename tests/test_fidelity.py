@@ -1,0 +1,150 @@
+"""Fidelity figures: structure statistics, two-sample tests, likelihood baselines, seed streams."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from generators.dataset import SEED_STREAMS, DatasetConfig, build_dataset, seed_stream
+from generators.evaluation import style_stats
+from generators.fidelity import on_lattice
+from generators.lattice import lattice
+from generators.likelihood import FeatureCountTable, iwae_nll, reconstruction, rules_nll
+from generators.models import MazeAutoencoder, ModelConfig, init_parameters
+from generators.registry import make_generator
+from generators.structure import motif_counts, structure_stats
+from generators.training import TrainConfig, train
+from generators.two_sample import c2st, ks_2samp, wilson_interval
+
+
+def mazes(name: str, n: int, size: tuple[int, int], seed: int) -> np.ndarray:
+    return make_generator(name, size=size).generate_walls(n, np.random.default_rng(seed))
+
+
+def t_maze() -> np.ndarray:
+    """2x3 cells: the top row a corridor, the middle cell joined down; the bottom corners shut.
+
+    Cells (0,0)-(0,1)-(0,2) across, (0,1)-(1,1) down, (1,0)-(1,1) and (1,1)-(1,2) across: (0,1)
+    and (1,1) are junctions (degree 3), (0,0), (0,2), (1,0), (1,2) dead ends.
+    """
+    lat = lattice(2, 3)
+    open_edges = np.zeros((1, lat.num_edges), dtype=bool)
+    pairs = {(0, 1), (1, 2), (1, 4), (3, 4), (4, 5)}
+    for e, (a, b) in enumerate(lat.edges):
+        open_edges[0, e] = (int(a), int(b)) in pairs
+    return lat.walls_from_passages(open_edges)
+
+
+def test_dead_ends_and_junctions_are_per_cell() -> None:
+    walls = t_maze()
+    stats = structure_stats(walls)
+    assert stats["dead_end_fraction"][0] == 4 / 6
+    assert stats["junction_fraction"][0] == 2 / 6
+    style = style_stats(walls)  # the evaluation's own figures use the same definition
+    assert style["dead_end_fraction"][0] == 4 / 6 and style["junction_fraction"][0] == 2 / 6
+    # start (0,0) to goal (1,2): right, down, right: 3 moves
+    assert stats["path_length"][0] == 3
+    assert stats["turn_share"][0] == 1.0  # both inner cells of the path turn
+    # dead ends off the path: (0,2) joins the path cell (0,1) in one move, (1,0) the path cell (1,1)
+    assert stats["spur_length"][0] == 1.0
+    assert stats["tree_depth"][0] == pytest.approx((0 + 1 + 2 + 2 + 3 + 3) / 6)
+    # quadrants of a 2x3 grid: top rows < 1, left columns < 1
+    assert [stats[f"dead_ends_q{q}"][0] for q in range(4)] == [1, 1, 1, 1]
+    counts = motif_counts(walls)
+    assert counts.shape == (1, 544) and counts[0, :16].sum() == 6 and counts[0, 16:32].sum() == 2
+
+
+def test_ks_matches_a_direct_computation() -> None:
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, 6, 50).astype(float), rng.integers(1, 7, 70).astype(float)
+    direct = max(abs((a <= x).mean() - (b <= x).mean()) for x in np.concatenate([a, b]))
+    d, p = ks_2samp(a, b)
+    assert d == pytest.approx(direct) and 0.0 <= p <= 1.0
+    assert ks_2samp(a, a) == (0.0, 1.0)
+
+
+def test_wilson_interval() -> None:
+    low, high = wilson_interval(50, 100)
+    assert low < 0.5 < high and high - low == pytest.approx(2 * 1.96 * math.sqrt(0.25 / 100), abs=0.01)
+
+
+@pytest.mark.slow
+def test_c2st_sanity_and_power() -> None:
+    size = (6, 6)
+    a, b = mazes("backtracker", 400, size, 1), mazes("backtracker", 400, size, 2)
+    same = c2st(a, b, np.random.default_rng(0), epochs=6)
+    for r in same:
+        assert r.ci_low <= 0.5 <= r.ci_high, r
+    other = c2st(a, mazes("kruskal", 400, size, 3), np.random.default_rng(0), epochs=6)
+    assert max(r.accuracy for r in other) > 0.8
+
+
+def test_baselines_are_computed() -> None:
+    size = (5, 5)
+    table = FeatureCountTable.fit(mazes("backtracker", 300, size, 1))
+    heldout = mazes("backtracker", 100, size, 2)
+    counted = table.nll(heldout)
+    rules = rules_nll(heldout, table.rules_open_share())
+    assert np.isfinite(counted).all() and np.isfinite(rules).all()
+    assert counted.mean() < rules.mean()
+    assert 0 < table.entries <= 1024 and 0 < table.rules_open_share() < 1
+
+
+@pytest.mark.parametrize("decoder", ["ar", "mlp"])
+def test_iwae_bound_and_reconstruction(decoder: str) -> None:
+    model = MazeAutoencoder(
+        ModelConfig(kind="vae", latent_dim=4, hidden=16, depth=1, channels=4, size=(4, 4), decoder=decoder)
+    )
+    init_parameters(model, torch.Generator().manual_seed(0))
+    model.eval()
+    walls = mazes("backtracker", 8, (4, 4), 5)
+    nll = iwae_nll(model, walls, 16, torch.Generator().manual_seed(1))
+    assert nll.shape == (8,) and np.isfinite(nll).all() and (nll > 0).all()
+    wrong = reconstruction(model, walls)
+    assert wrong.shape == (8,) and ((wrong >= 0) & (wrong <= lattice(4, 4).num_edges)).all()
+
+
+@pytest.mark.slow
+def test_val_kl_is_reported(tmp_path) -> None:
+    cfg = TrainConfig(
+        kind="vae",
+        latent_dim=4,
+        hidden=16,
+        depth=1,
+        channels=4,
+        size=(4, 4),
+        dataset_size=32,
+        val_size=8,
+        epochs=1,
+        batch_size=16,
+        val_samples=4,
+        anneal="constant",
+    )
+    result = train(cfg, progress=False, log=lambda _: None, cache_dir=tmp_path)
+    assert result.history[-1]["val_kl"] > 0
+
+
+def test_evaluation_seeds_are_disjoint_from_training() -> None:
+    states = {tuple(seed_stream(p, 0).generate_state(4)) for p in SEED_STREAMS}
+    assert len(states) == len(SEED_STREAMS)
+    # the splits are the streams they always were: cached and shipped training sets are unchanged
+    train_seq, val_seq = np.random.SeedSequence(11).spawn(2)
+    assert np.array_equal(train_seq.generate_state(4), seed_stream("train", 11).generate_state(4))
+    assert np.array_equal(val_seq.generate_state(4), seed_stream("val", 11).generate_state(4))
+    config = DatasetConfig(size=(3, 3), n_train=5, n_val=3, seed=11)
+    data = build_dataset(config)
+    gen = make_generator("backtracker", size=(3, 3))
+    assert np.array_equal(data.train, gen.generate_walls(5, np.random.default_rng(seed_stream("train", 11))))
+    for purpose in ("epoch_check", "eval_samples", "eval_reference", "eval_heldout"):
+        assert seed_stream(purpose, 11).spawn_key != seed_stream("train", 11).spawn_key
+    with pytest.raises(ValueError, match="purpose"):
+        seed_stream("nope", 0)
+
+
+def test_on_lattice() -> None:
+    walls = np.concatenate([t_maze(), t_maze()])
+    walls[1, 1, 1] = True  # a cell walled in
+    assert on_lattice(walls).tolist() == [True, False]
