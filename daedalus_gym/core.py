@@ -21,7 +21,8 @@ import numpy as np
 from gymnasium import spaces
 
 from daedalus_gym.rendering import COLORS, paint_mazes
-from generators import Generator, Maze, make_generator
+from generators import Generator, Maze, MazeGenerator, make_generator
+from generators.base import NoiseGenerator, UniformsGenerator
 from generators.maze import MOVES
 from generators.shortest_paths import shortest_path_lengths
 
@@ -102,6 +103,9 @@ class Settings:
     render_tile_size: int
     show_path: bool
     max_attempts: int
+    levels: str = "train"
+    num_levels: int = 0
+    start_level: int = 0
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -137,6 +141,9 @@ def make_settings(
     max_attempts: object,
     default_generator_kwargs: object,
     max_steps: object,
+    levels: object = "train",
+    num_levels: object = 0,
+    start_level: object = 0,
 ) -> Settings:
     """Check every constructor argument once and build the generator; see `MazeEnv`.
 
@@ -167,6 +174,7 @@ def make_settings(
     }
     if max_episode_steps is not None:
         max_episode_steps = check_int(max_episode_steps, "max_episode_steps")
+    level_args = check_levels(levels, num_levels, start_level)
     # Last, once every cheap check has passed: building a generator may load a model.
     if isinstance(generator, str):
         # The id's registered kwargs, updated by the caller's: a partial generator_kwargs keeps
@@ -189,10 +197,116 @@ def make_settings(
         render_mode=render_mode,  # type: ignore[arg-type]
         show_path=bool(show_path),
         **checked,
+        **level_args,
     )
 
 
+# --------------------------------------------------------------------- level sets
+# Training level seeds lie below HELD_OUT_START; levels="held-out" draws its seeds at or above it.
+HELD_OUT_START = 2**31
+HELD_OUT_SPAN = 2**31
+# Versioned names of the shipped evaluation sets; "eval" is the newest.
+EVAL_SETS: tuple[str, ...] = ("eval-v0",)
+LEVEL_NAMES: tuple[str, ...] = ("train", "held-out", "eval", *EVAL_SETS)
+
+
+def check_levels(levels: object, num_levels: object, start_level: object) -> dict[str, Any]:
+    """``levels``, ``num_levels`` and ``start_level`` checked together (see `MazeEnv`)."""
+    check_choice(levels, "levels", LEVEL_NAMES)
+    if isinstance(num_levels, (bool, np.bool_)) or not isinstance(num_levels, (int, np.integer)):
+        raise ValueError(f"num_levels must be an int >= 0 (0: unlimited), got {describe(num_levels)}")
+    if num_levels < 0:
+        raise ValueError(f"num_levels must be an int >= 0 (0: unlimited), got {num_levels!r}")
+    start = check_int(start_level, "start_level", minimum=0)
+    num = int(num_levels)
+    if start + num > HELD_OUT_START:
+        raise ValueError(
+            f"start_level + num_levels must be <= 2**31 = {HELD_OUT_START} (held-out level seeds start "
+            f"there), got {start} + {num}"
+        )
+    if levels == "held-out" and num == 0:
+        raise ValueError(
+            "levels='held-out' needs the training levels to keep out: num_levels >= 1 (with start_level), "
+            "got num_levels=0"
+        )
+    if levels not in ("train", "held-out") and (num or start):
+        raise ValueError(
+            f"levels={levels!r} is a fixed set: num_levels and start_level must be 0, "
+            f"got num_levels={num}, start_level={start}"
+        )
+    if levels == "train" and num == 0 and start:
+        raise ValueError(
+            f"start_level only applies with num_levels >= 1 (num_levels=0 plays unlimited levels), "
+            f"got start_level={start}"
+        )
+    name = EVAL_SETS[-1] if levels == "eval" else levels
+    return {"levels": name, "num_levels": num, "start_level": start}
+
+
 # --------------------------------------------------------------------- mazes
+def fast_path(generator: Generator) -> str | None:
+    """How `generate_from` batches ``generator``: ``"uniforms"``, ``"noise"`` or ``None`` (per rng)."""
+    if isinstance(generator, MazeGenerator):
+        if isinstance(generator, UniformsGenerator):
+            return "uniforms"
+        if isinstance(generator, NoiseGenerator):
+            return "noise"
+    return None
+
+
+def generate_from(
+    generator: Generator, rngs: Sequence[np.random.Generator], counts: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``counts[j]`` mazes from ``rngs[j]``, in order, each as `Generator.generate` would draw
+    them: ``walls: bool[B, H, W]``, ``start, goal: int64[B, 2]``.
+
+    Generators that offer `generators.base.UniformsGenerator` or `generators.base.NoiseGenerator`
+    have every rng's random input drawn first and all the mazes built in one call; any other
+    generator runs ``generate_batch`` per rng.
+    """
+    pairs = list(zip(rngs, counts, strict=True))
+    path = fast_path(generator)
+    if path == "uniforms":
+        draws = generator.num_draws()
+        walls = generator.walls_from_uniforms(np.concatenate([rng.random((c, draws)) for rng, c in pairs]))
+    elif path == "noise":
+        walls = generator.walls_from_noise(np.concatenate([generator.draw_noise(c, rng) for rng, c in pairs]))
+    else:
+        mazes = [m for rng, c in pairs for m in generator.generate_batch(c, rng)]
+        walls = np.stack([m.walls for m in mazes])
+        start = np.array([m.start for m in mazes], dtype=np.int64).reshape(-1, 2)
+        goal = np.array([m.goal for m in mazes], dtype=np.int64).reshape(-1, 2)
+        return walls, start, goal
+    walls = np.asarray(walls, dtype=bool)
+    start, goal = generator.place_batch(walls)  # type: ignore[union-attr]
+    return walls, np.asarray(start, np.int64), np.asarray(goal, np.int64)
+
+
+def level_mazes(
+    generator: Generator, seeds: Sequence[int], max_attempts: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The maze of each level seed: what ``MazeEnv.reset(seed=s)`` serves, i.e. the first solvable
+    maze of ``generator`` drawn from ``np.random.default_rng(s)`` (up to ``max_attempts`` draws).
+
+    Returns ``walls: bool[B, H, W]``, ``start, goal: int64[B, 2]`` and ``length: int64[B]`` (BFS
+    steps start -> goal), every maze generated in batches.
+    """
+    rngs = [np.random.default_rng(int(s)) for s in seeds]
+    walls, start, goal = generate_from(generator, rngs, [1] * len(rngs))
+    check_shape(generator, walls.shape[1:], tuple(generator.shape))
+    length = shortest_path_lengths(walls, start, goal)
+    for _ in range(max_attempts - 1):
+        redo = np.flatnonzero(length < 0)
+        if redo.size == 0:
+            break
+        w, s, g = generate_from(generator, [rngs[i] for i in redo.tolist()], [1] * redo.size)
+        walls[redo], start[redo], goal[redo] = w, s, g
+        length[redo] = shortest_path_lengths(w, s, g)
+    if (length < 0).any():
+        raise unsolvable_error(generator, max_attempts)
+    return walls, start, goal, length
+
+
 def reward(terminated: Any, steps: Any, budget: int) -> Any:
     """``1 - 0.9 * steps / budget`` where ``terminated``, else 0; scalars or arrays alike.
 

@@ -23,6 +23,7 @@ from daedalus_gym.core import (
     step_budget,
     unsolvable_error,
 )
+from daedalus_gym.splits import LevelSet
 from generators import Generator, Maze
 from generators.maze import level_metrics
 
@@ -128,10 +129,14 @@ class MazeEnv(gym.Env):
         max_attempts: int = 10,
         default_generator_kwargs: dict[str, Any] | None = None,
         max_steps: None = None,
+        num_levels: int = 0,
+        start_level: int = 0,
+        levels: str = "train",
     ) -> None:
         settings = make_settings(
             self.metadata["render_modes"], generator, generator_kwargs, obs_mode, view_size, obs_tile_size,
             None, render_mode, render_tile_size, show_path, max_attempts, default_generator_kwargs, max_steps,
+            levels, num_levels, start_level,
         )  # fmt: skip
         self.settings = settings
         self.generator = settings.generator
@@ -146,6 +151,7 @@ class MazeEnv(gym.Env):
         self._step_one = self._batch.step_one
         self._stop: str | None = "no episode yet"  # why `step` must refuse, or None
         self._window = None
+        self.level_set = LevelSet.of(settings)  # None: unlimited levels
 
     # ------------------------------------------------------------------ core API
     def reset(
@@ -157,6 +163,9 @@ class MazeEnv(gym.Env):
         if level is not None:
             key, maze = level
             length = check_given_maze(maze, (self.height, self.width), key)
+            level_seed = -1
+        elif self.level_set is not None:
+            maze, length, level_seed = self.level_set.serve_one(self.np_random)
         else:
             maze, length = self._draw_solvable_maze()
         self._load(maze, length)
@@ -164,6 +173,8 @@ class MazeEnv(gym.Env):
             self.render()
         # The level's metrics come with reset only: they do not change while it is played.
         metrics = {key: value[0].item() for key, value in level_metrics(maze.walls[None]).items()}
+        if self.level_set is not None:
+            metrics["level_seed"] = level_seed
         return self._batch.observe_one(), {**self._info, **metrics}
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:

@@ -4,6 +4,7 @@ plus autoreset and a pool of ready mazes."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -23,14 +24,16 @@ from daedalus_gym.core import (
     check_seeds,
     check_shape,
     describe,
+    fast_path,
+    generate_from,
     given_level,
     make_settings,
     maze_hashes,
     path_lengths,
     unsolvable_error,
 )
-from generators import Generator, Maze, MazeGenerator
-from generators.base import NoiseGenerator, UniformsGenerator
+from daedalus_gym.splits import HELD_OUT_TRIES, LevelSet
+from generators import Generator, Maze
 from generators.maze import level_metrics
 
 CHECKS: tuple[str, ...] = ("bfs", "networkx")
@@ -177,6 +180,9 @@ class MazeVectorEnv(VectorEnv):
         check: str = "bfs",
         default_generator_kwargs: dict[str, Any] | None = None,
         max_steps: None = None,
+        num_levels: int = 0,
+        start_level: int = 0,
+        levels: str = "train",
     ) -> None:
         n = check_int(num_envs, "num_envs")
         try:
@@ -195,7 +201,7 @@ class MazeVectorEnv(VectorEnv):
         settings = make_settings(
             self.metadata["render_modes"], generator, generator_kwargs, obs_mode, view_size, obs_tile_size,
             max_episode_steps, render_mode, render_tile_size, show_path, max_attempts,
-            default_generator_kwargs, max_steps,
+            default_generator_kwargs, max_steps, levels, num_levels, start_level,
         )  # fmt: skip
         self.num_envs = n
         self.settings = settings
@@ -212,13 +218,8 @@ class MazeVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, n)
         self.single_observation_space = settings.observation_space()
         self.observation_space = batch_space(self.single_observation_space, n)
-        # How a refill batches generation across sub-envs (see `_generate`).
-        self._fast_path: str | None = None
-        if isinstance(self.generator, MazeGenerator):
-            if isinstance(self.generator, UniformsGenerator):
-                self._fast_path = "uniforms"
-            elif isinstance(self.generator, NoiseGenerator):
-                self._fast_path = "noise"
+        self._fast_path = fast_path(self.generator)  # how a refill batches generation
+        self.level_set = LevelSet.of(settings)  # None: unlimited levels
 
         self._batch = MazeBatch(settings, n)
         self._names = np.full(n, self.generator.name, dtype=object)
@@ -236,6 +237,8 @@ class MazeVectorEnv(VectorEnv):
         self._pool_hash = np.full((n, k), "", dtype=object)
         self._pool_counts = np.zeros((n, k, len(_COUNT_KEYS)), dtype=np.int64)
         self._pool_fraction = np.zeros((n, k), dtype=np.float64)
+        self._pool_level = np.full((n, k), -1, dtype=np.int64)
+        self._level = np.full(n, -1, dtype=np.int64)  # the level seed each sub-env plays
         # The metrics of the level each sub-env plays.
         self._counts = np.zeros((len(_COUNT_KEYS), n), dtype=np.int64)
         self._fraction = np.zeros(n, dtype=np.float64)
@@ -386,6 +389,8 @@ class MazeVectorEnv(VectorEnv):
         info: dict[str, Any] = {_FRACTION_KEY: np.where(mask, self._fraction, 0.0), f"_{_FRACTION_KEY}": mask}
         for key, value in zip(_COUNT_KEYS, counts, strict=True):
             info[key], info[f"_{key}"] = value, mask.copy()
+        if self.level_set is not None:
+            info["level_seed"], info["_level_seed"] = np.where(mask, self._level, 0), mask.copy()
         return info
 
     def _final(self, envs: np.ndarray) -> dict[str, Any]:
@@ -416,12 +421,14 @@ class MazeVectorEnv(VectorEnv):
             np.repeat(maze_hashes(maze.walls[None], start, goal), count),
             np.repeat(counts, count, axis=0),
             np.repeat(fraction, count),
+            np.full(count, -1, dtype=np.int64),
         )
 
     def _load(self, envs: np.ndarray, *level: np.ndarray) -> None:
         """Start the levels ``level`` (`_serve`'s arrays) in sub-envs ``envs``."""
-        *arrays, counts, fraction = level
+        *arrays, counts, fraction, seed = level
         self._batch.load(envs, *arrays)
+        self._level[envs] = seed
         self._counts[:, envs] = counts.T
         self._fraction[envs] = fraction
 
@@ -440,6 +447,7 @@ class MazeVectorEnv(VectorEnv):
             self._pool_hash[envs, slot],
             self._pool_counts[envs, slot],
             self._pool_fraction[envs, slot],
+            self._pool_level[envs, slot],
         )
 
     def _refill(self) -> None:
@@ -451,16 +459,32 @@ class MazeVectorEnv(VectorEnv):
             if envs.size == 0:
                 return
             owner = np.repeat(envs, want[envs])
-            walls, start, goal = self._generate(envs, want[envs])
-            length = path_lengths(walls, start, goal, self.check)
-            keep = length >= 0
-            self._check_runs(owner, keep)
-            owner, walls, start, goal, length = (
+            if self.level_set is None:
+                walls, start, goal = self._generate(envs, want[envs])
+                length = path_lengths(walls, start, goal, self.check)
+                keep = length >= 0
+                self._check_runs(
+                    owner, keep, lambda: unsolvable_error(self.generator, self.settings.max_attempts)
+                )
+                seeds = np.full(len(owner), -1, dtype=np.int64)
+            else:
+                # Each sub-env's levels drawn from its own rng, in order; their mazes in one batch.
+                levels = self.level_set
+                seeds = np.concatenate(
+                    [
+                        levels.draw(self._rngs[i], c)
+                        for i, c in zip(envs.tolist(), want[envs].tolist(), strict=True)
+                    ]
+                )
+                walls, start, goal, length, keep = levels.serve(seeds)
+                self._check_runs(owner, keep, levels.rejection_error, HELD_OUT_TRIES)
+            owner, walls, start, goal, length, seeds = (
                 owner[keep],
                 walls[keep],
                 start[keep],
                 goal[keep],
                 length[keep],
+                seeds[keep],
             )
             # The j-th kept maze of an env goes to the j-th free slot after its queue's tail.
             rank = np.arange(len(owner)) - np.searchsorted(owner, owner)
@@ -471,43 +495,32 @@ class MazeVectorEnv(VectorEnv):
             self._pool_length[owner, slot] = length
             self._pool_hash[owner, slot] = maze_hashes(walls, start, goal)
             self._pool_counts[owner, slot], self._pool_fraction[owner, slot] = _metrics(walls)
+            self._pool_level[owner, slot] = seeds
             self._pool_count += np.bincount(owner, minlength=self.num_envs)
 
     def _generate(self, envs: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``counts[j]`` mazes from sub-env ``envs[j]``'s rng, in order: walls, start, goal."""
-        gen = self.generator
-        pairs = list(zip(envs.tolist(), counts.tolist(), strict=True))
-        if self._fast_path is not None:
-            # Each sub-env's random input from its own rng, in order; every maze in one call.
-            if self._fast_path == "uniforms":
-                draws = gen.num_draws()
-                noise = np.concatenate([self._rngs[i].random((c, draws)) for i, c in pairs])
-                walls = gen.walls_from_uniforms(noise)
-            else:
-                noise = np.concatenate([gen.draw_noise(c, self._rngs[i]) for i, c in pairs])
-                walls = gen.walls_from_noise(noise)
-            walls = np.asarray(walls, dtype=bool)
-            start, goal = gen.place_batch(walls)
-        else:
-            mazes = [m for i, c in pairs for m in gen.generate_batch(c, self._rngs[i])]
-            walls = np.stack([m.walls for m in mazes])
-            start = np.array([m.start for m in mazes], dtype=np.int64).reshape(-1, 2)
-            goal = np.array([m.goal for m in mazes], dtype=np.int64).reshape(-1, 2)
-        check_shape(gen, walls.shape[1:], (self.height, self.width))
-        return walls, np.asarray(start, np.int64), np.asarray(goal, np.int64)
+        walls, start, goal = generate_from(
+            self.generator, [self._rngs[i] for i in envs.tolist()], counts.tolist()
+        )
+        check_shape(self.generator, walls.shape[1:], (self.height, self.width))
+        return walls, start, goal
 
-    def _check_runs(self, owner: np.ndarray, solvable: np.ndarray) -> None:
-        """Raise once a sub-env's generator has drawn ``max_attempts`` unsolvable mazes in a row."""
-        if solvable.all():
+    def _check_runs(
+        self, owner: np.ndarray, kept: np.ndarray, error: Callable[[], Exception], limit: int | None = None
+    ) -> None:
+        """Raise ``error()`` once a sub-env has drawn ``limit`` (default ``max_attempts``) mazes in a
+        row that are not ``kept`` (unsolvable, or a training level where levels are held out)."""
+        if kept.all():
             self._unsolvable_run[np.unique(owner)] = 0
             return
-        attempts = self.settings.max_attempts
+        attempts = self.settings.max_attempts if limit is None else limit
         for i in np.unique(owner).tolist():
             run = self._unsolvable_run[i]
-            for ok in solvable[owner == i].tolist():
+            for ok in kept[owner == i].tolist():
                 run = 0 if ok else run + 1
                 if run >= attempts:
-                    raise unsolvable_error(self.generator, attempts)
+                    raise error()
             self._unsolvable_run[i] = run
 
     # ------------------------------------------------------------------ inspection, seeding
