@@ -21,10 +21,11 @@ if not getattr(_generators, "__daedalus_gym__", False):
 
 from daedalus_gym.env import MazeEnv
 from daedalus_gym.registration import register_envs, registered_ids
+from daedalus_gym.splits import load_level_set
 from daedalus_gym.vector_env import MazeVectorEnv
 
 __version__ = "0.2.0"
 
 register_envs()
 
-__all__ = ["MazeEnv", "MazeVectorEnv", "__version__", "register_envs", "registered_ids"]
+__all__ = ["MazeEnv", "MazeVectorEnv", "__version__", "load_level_set", "register_envs", "registered_ids"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ from daedalus_gym.core import (
 )
 from generators import Generator, Maze
 from generators.level_files import levels_from_text, levels_to_text
+from generators.shortest_paths import shortest_path_lengths
 from generators.symmetry import canonical_hashes
 
 
@@ -226,7 +228,21 @@ def load_level_set(env_id: str, name: str = "eval") -> list[Maze]:
     if not isinstance(env_id, str):
         raise TypeError(f"env_id must be a str, got {type(env_id).__name__}")
     path = level_set_path(env_id, name)
-    return levels_from_text(read_level_set_text(env_id, name), str(path))
+    text = read_level_set_text(env_id, name)
+    expected = level_set_manifest(name).get(env_id, {}).get("sha256")
+    if level_set_digest(text) != expected:
+        raise ValueError(
+            f"{path} has sha256 {level_set_digest(text)}, its manifest says {expected}: "
+            "a shipped level set is frozen; make a new version instead of editing one"
+        )
+    return levels_from_text(text, str(path))
+
+
+def level_set_manifest(name: str = "eval") -> dict[str, dict[str, Any]]:
+    """The manifest of the shipped sets ``name``: per id its ``levels``, ``shape``, ``sha256``
+    and the level seeds it was drawn from (``first_seed``, ``last_seed``)."""
+    version = level_set_path("", name).name.split(".")[1]
+    return json.loads((LEVEL_SET_DIR / f"{version}.json").read_text(encoding="utf-8"))
 
 
 def level_set_digest(text: str) -> str:
@@ -325,7 +341,7 @@ class LevelSet:
             self._walls = np.stack([m.walls for m in mazes])
             self._start = np.array([m.start for m in mazes], dtype=np.int64)
             self._goal = np.array([m.goal for m in mazes], dtype=np.int64)
-            self._length = np.array([m.shortest_path_length() for m in mazes], dtype=np.int64)
+            self._length = shortest_path_lengths(self._walls, self._start, self._goal)
             self._filled = np.ones(self.count, dtype=bool)
             if self._walls.shape[1:] != self.shape:
                 raise ValueError(
