@@ -206,6 +206,13 @@ def evaluate(
     rng = np.random.default_rng(stream)
     data = dataset if dataset is not None else _reference_dataset(generator)
     train = data.train
+    if tuple(generator.shape) != tuple(train.shape[1:]):
+        # Novelty, diversity and the fidelity figures compare whole grids with the training set's.
+        raise ValueError(
+            f"evaluate compares samples with the training set, of grids {tuple(train.shape[1:])}; "
+            f"{generator.name!r} at size {tuple(generator.cells)} draws grids {tuple(generator.shape)} "
+            "(a learned model is measured at the size it was trained at)"
+        )
     log(f"drawing {n} mazes from {generator!r}")
     generator.generate_walls(8, np.random.default_rng(seed + 1))  # warm-up: lazy loads, first-call costs
     start = time.perf_counter()

@@ -148,3 +148,11 @@ def test_on_lattice() -> None:
     walls = np.concatenate([t_maze(), t_maze()])
     walls[1, 1, 1] = True  # a cell walled in
     assert on_lattice(walls).tolist() == [True, False]
+
+
+def test_evaluate_names_a_size_mismatch() -> None:
+    from generators.evaluation import evaluate
+
+    data = build_dataset(DatasetConfig(size=(4, 4), n_train=8, n_val=2))
+    with pytest.raises(ValueError, match="grids"):
+        evaluate(make_generator("kruskal", size=(5, 5)), n=4, dataset=data, log=lambda _: None)
