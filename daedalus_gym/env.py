@@ -80,7 +80,10 @@ class MazeEnv(gym.Env):
     ``generator`` (its name), ``maze_hash`` (stable across runs and machines) and ``steps``.
     ``reset``'s ``info`` also describes the level (`generators.maze.level_metrics`):
     ``dead_ends`` (count), ``dead_end_fraction`` (per cell), ``junctions``, ``n_walls`` and
-    ``passable`` (open squares); computed once per level, never per step.
+    ``passable`` (open squares); computed once per level, never per step. With a level set
+    (``num_levels >= 1`` or ``levels``), ``reset``'s ``info`` also has ``level_seed``: the level
+    played (its seed; for ``levels="eval"`` its index in the set; -1 for a level given in
+    ``options``).
 
     ## Arguments
     - ``generator``: a registered name or a generator instance (`generators.Generator`).
@@ -96,6 +99,16 @@ class MazeEnv(gym.Env):
     - ``render_tile_size``: pixels per square when rendering. Default 16.
     - ``show_path``: overlay the shortest path when rendering.
     - ``max_attempts``: mazes drawn per reset before giving up on an unsolvable generator.
+    - ``num_levels``, ``start_level``: Procgen's level set. ``num_levels=N >= 1`` plays only the
+      levels ``S, ..., S + N - 1`` (``S = start_level``), each episode one drawn uniformly from
+      the env's rng; level seed ``s`` is the maze ``reset(seed=s)`` serves without a level set.
+      ``num_levels=0`` (default) plays unlimited levels; ``start_level`` then must stay 0.
+      ``start_level + num_levels <= 2**31``.
+    - ``levels``: ``"train"`` (default: the levels above), ``"held-out"`` (levels from seeds
+      ``>= 2**31`` whose maze is, up to rotation and reflection, none of the ``num_levels``
+      training levels; needs ``num_levels >= 1``; building it generates every training level
+      once) or ``"eval"`` / ``"eval-v0"`` (the frozen set of 200 levels shipped for this
+      generator and size, see ``docs/level-sets.md``; ``num_levels`` and ``start_level`` stay 0).
 
     Integer arguments must be ints (a bool is refused); every bad argument raises an error that
     names it. ``reset(seed=s)`` takes an int ``s >= 0`` or ``None``; ``reset(options={"level":
@@ -111,7 +124,9 @@ class MazeEnv(gym.Env):
       instead of replacing them; stepping after termination raises; bools, floats and negative
       values are refused as ints and seeds; mazes without a wall border are played correctly;
       ``reset(options={"level": ...})`` (``"maze"`` kept as its alias) and the level's metrics
-      in ``reset``'s ``info``.
+      in ``reset``'s ``info``; level sets: ``num_levels``, ``start_level`` and ``levels``
+      (``"train"``, ``"held-out"``, ``"eval-v0"``), ``info["level_seed"]``. Without them the env
+      serves the same mazes as before.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}

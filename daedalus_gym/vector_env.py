@@ -142,6 +142,12 @@ class MazeVectorEnv(VectorEnv):
     - ``pool_size``: mazes kept ready per sub-env (default: about 4,096 / ``num_envs``,
       between 2 and 64).
     - ``check``: ``"bfs"`` or ``"networkx"``, see Maze supply.
+    - ``num_levels``, ``start_level``, ``levels``: the level set, as `MazeEnv` (checked by the
+      same function, served by the same `daedalus_gym.splits.LevelSet`). Each sub-env draws its
+      levels from its own rng, exactly as a single env seeded the same way; a refill generates
+      the drawn levels' mazes in one batch, and a set small enough (up to about 32 MB of walls)
+      keeps each training level's maze once generated. ``info["level_seed"]`` (int64, masked)
+      names the level where one starts.
 
     ``reset(seed=...)`` takes ``None``, an int ``>= 0`` or one such int (or ``None``) per sub-env;
     ``reset(options=...)`` a dict or ``None``. Anything else raises an error naming the value.
@@ -152,7 +158,8 @@ class MazeVectorEnv(VectorEnv):
       `MazeEnv`); ``generator_kwargs``
       update the id's; a maze without a wall border is played within its own grid; bools, floats
       and bytes are refused as ints and seeds; ``reset(options={"level": ...})`` (``"maze"`` kept
-      as its alias) and the level metrics in ``info`` where a level starts.
+      as its alias) and the level metrics in ``info`` where a level starts; level sets
+      (``num_levels``, ``start_level``, ``levels``) and ``info["level_seed"]``.
     """
 
     metadata: ClassVar[dict[str, Any]] = {
