@@ -24,11 +24,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import torch
+from torch.nn import functional as F
 
 from generators.ar_decoder import FEATURE_NAMES, decision_order, frontier_features
 from generators.lattice import lattice
+
+if TYPE_CHECKING:
+    from generators.models import MazeAutoencoder
 
 _BITS = 1 << np.arange(len(FEATURE_NAMES))
 _LOOP, _STRAND = FEATURE_NAMES.index("loop"), FEATURE_NAMES.index("strand")
@@ -101,27 +107,26 @@ def rules_nll(walls: np.ndarray, open_share: float) -> np.ndarray:
     return -np.log(np.maximum(p, _EPS)).sum(axis=1)
 
 
-def iwae_nll(model: object, walls: np.ndarray, samples: int, gen: object, batch: int = 64) -> np.ndarray:
+def iwae_nll(
+    model: MazeAutoencoder, walls: np.ndarray, samples: int, gen: torch.Generator, batch: int = 64
+) -> np.ndarray:
     """``float64[B]`` importance-weighted NLL bound (nats per maze) of ``walls: bool[B, H, W]``
     under a VAE ``model`` (`generators.models.MazeAutoencoder`) with ``samples`` posterior draws
     per maze from the ``torch.Generator`` ``gen``."""
-    import torch
-    from torch.nn import functional as F
-
     if not getattr(model, "is_vae", False):
         raise ValueError("iwae_nll needs a VAE (a model with an encoder distribution)")
     out = np.empty(len(walls), dtype=np.float64)
     with torch.no_grad():
         for i in range(0, len(walls), batch):
             x = torch.from_numpy(walls[i : i + batch]).float()
-            mu, logvar = model.encode(x)  # type: ignore[attr-defined]
+            mu, logvar = model.encode(x)
             std = torch.exp(0.5 * logvar)
             eps = torch.randn((samples, *mu.shape), generator=gen)
             z = mu + eps * std  # [K, B, latent]
             xk = x.expand(samples, *x.shape).reshape(-1, *x.shape[1:])
-            logits = model.teacher_logits(z.reshape(-1, mu.shape[1]), xk)  # type: ignore[attr-defined]
-            target = model.passage_logits(xk)  # type: ignore[attr-defined]
-            passages = model.passage_logits(logits)  # type: ignore[attr-defined]
+            logits = model.teacher_logits(z.reshape(-1, mu.shape[1]), xk)
+            target = model.passage_logits(xk)
+            passages = model.passage_logits(logits)
             log_px = -F.binary_cross_entropy_with_logits(passages, target, reduction="none").sum(1)
             log_px = log_px.view(samples, -1).double()
             log_pz = (-0.5 * (z.double() ** 2 + math.log(2 * math.pi))).sum(-1)
@@ -131,18 +136,16 @@ def iwae_nll(model: object, walls: np.ndarray, samples: int, gen: object, batch:
     return out
 
 
-def reconstruction(model: object, walls: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+def reconstruction(model: MazeAutoencoder, walls: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     """``int64[B]`` passages that differ between ``walls: bool[B, H, W]`` and its greedy decoding
     from the posterior mean (the AE's code)."""
-    import torch
-
     h, w = (walls.shape[1] - 1) // 2, (walls.shape[2] - 1) // 2
     lat = lattice(h, w)
     out = np.empty(len(walls), dtype=np.int64)
     with torch.no_grad():
         for i in range(0, len(walls), 1024):
             x = walls[i : i + 1024]
-            logits = model.reconstruct(torch.from_numpy(x).float(), threshold).numpy()  # type: ignore[attr-defined]
+            logits = model.reconstruct(torch.from_numpy(x).float(), threshold).numpy()
             decoded = logits > math.log(threshold / (1 - threshold))
             out[i : i + len(x)] = (lat.passages_from_walls(decoded) != lat.passages_from_walls(x)).sum(1)
     return out

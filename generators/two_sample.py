@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from generators.structure import STAT_NAMES, motif_counts, structure_stats
+
+if TYPE_CHECKING:  # torch is imported where a classifier is trained
+    import torch
 
 Z95 = 1.959963984540054
 TEST_FRACTION = 1 / 3  # of each set, held out for the accuracy
@@ -85,28 +89,34 @@ def _split(n_a: int, n_b: int, rng: np.random.Generator) -> tuple[np.ndarray, np
 
 
 def _fit(
-    net: object, x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray, epochs: int, gen: object
+    net: torch.nn.Module,
+    x: np.ndarray,
+    y: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    epochs: int,
+    gen: torch.Generator,
 ) -> int:
     """Train ``net`` (a torch module, logit out) with Adam on ``x[train]``; correct test predictions."""
     import torch
     from torch.nn import functional as F
 
     xs, ys = torch.from_numpy(x), torch.from_numpy(y)
-    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=1e-4)  # type: ignore[attr-defined]
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=1e-4)
     tr = torch.from_numpy(train)
     for _ in range(epochs):
-        net.train()  # type: ignore[attr-defined]
+        net.train()
         perm = tr[torch.randperm(len(tr), generator=gen)]
         for i in range(0, len(perm), 64):
             idx = perm[i : i + 64]
-            loss = F.binary_cross_entropy_with_logits(net(xs[idx]).squeeze(1), ys[idx])  # type: ignore[operator]
+            loss = F.binary_cross_entropy_with_logits(net(xs[idx]).squeeze(1), ys[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-    net.eval()  # type: ignore[attr-defined]
+    net.eval()
     with torch.no_grad():
         te = torch.from_numpy(test)
-        pred = net(xs[te]).squeeze(1) > 0  # type: ignore[operator]
+        pred = net(xs[te]).squeeze(1) > 0
         return int((pred == ys[te].bool()).sum())
 
 
@@ -163,12 +173,12 @@ def _conv_out(size: int) -> int:
     return (size - 1) // 2 + 1  # 3x3, stride 2, padding 1
 
 
-def _init(net: object, gen: object) -> None:
+def _init(net: torch.nn.Module, gen: torch.Generator) -> None:
     """Re-draw every parameter from ``gen``: torch's default init reads the global rng."""
     import torch
 
     with torch.no_grad():
-        for p in net.parameters():  # type: ignore[attr-defined]
+        for p in net.parameters():
             if p.ndim > 1:
                 bound = 1 / math.sqrt(p[0].numel())
                 p.copy_(torch.rand(p.shape, generator=gen) * 2 * bound - bound)
