@@ -5,8 +5,9 @@ the dataset (cached), initialises the model from a `torch.Generator` seeded by t
 global seeding anywhere -- and runs Adam with a cosine-decayed learning rate over shuffled
 minibatches. A tqdm bar shows the loss terms; after each epoch it reports the validation loss
 and a quick check of prior samples: the share of decoded, thresholded grids that are solvable and
-that are perfect mazes, before any repair. The AE's sampling Gaussian is fitted to its training
-codes at the end.
+that are perfect mazes, before any repair (its noise has its own seed stream, apart from the
+data's and evaluation's: `generators.dataset.seed_stream`). The AE's sampling Gaussian is fitted
+to its training codes at the end.
 
 `save_trained` writes ``<name>.safetensors`` (weights, no pickle) and ``<name>.json`` (the model
 card: model and dataset config, seed, the exact command, training time, history, evaluation).
