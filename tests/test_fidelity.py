@@ -156,3 +156,27 @@ def test_evaluate_names_a_size_mismatch() -> None:
     data = build_dataset(DatasetConfig(size=(4, 4), n_train=8, n_val=2))
     with pytest.raises(ValueError, match="grids"):
         evaluate(make_generator("kruskal", size=(5, 5)), n=4, dataset=data, log=lambda _: None)
+
+
+@pytest.mark.parametrize("kind", ["vae", "ae"])
+def test_fidelity_reports_every_figure(kind: str, tmp_path) -> None:
+    from generators.fidelity import FidelityConfig, fidelity
+    from generators.models import save_model
+    from generators.structure import STAT_NAMES
+
+    model = MazeAutoencoder(
+        ModelConfig(kind=kind, latent_dim=4, hidden=16, depth=1, channels=4, size=(4, 4), decoder="ar")
+    )
+    init_parameters(model, torch.Generator().manual_seed(0))
+    save_model(model.eval(), tmp_path / "m.safetensors")
+    gen = make_generator(kind, size=(4, 4), model=tmp_path / "m.safetensors")
+    data = build_dataset(DatasetConfig(size=(4, 4), n_train=60, n_val=4))
+    samples = gen.generate_walls(40, np.random.default_rng(seed_stream("eval_samples", 0)))
+    cfg = FidelityConfig(c2st_n=40, c2st_epochs=1, heldout_n=10, iw_samples=4)
+    metrics, _ = fidelity(gen, samples, data, config=cfg, log=lambda _: None)
+    for name in STAT_NAMES:
+        assert {f"ks_{name}", f"mean_{name}", f"ref_mean_{name}"} <= set(metrics)
+    for key in ("c2st_best", "c2st_sanity_best", "nll_count_table", "nll_rules_only", "recon_exact_pct"):
+        assert metrics[key] is not None, key
+    assert (metrics["nll_model"] is not None) == (kind == "vae")
+    assert metrics["structure_n"] == 40
