@@ -328,6 +328,7 @@ class LevelSet:
         self.train = LevelRange(settings.start_level, settings.num_levels) if settings.num_levels else None
         self.shape = tuple(gen.shape)
         self._train_hashes: frozenset[str] = frozenset()
+        self._filled: np.ndarray | None = None  # which levels' mazes are kept; None: none kept
         height, width = self.shape
         if self.kind in EVAL_SETS:
             env_id = env_id_of(gen)
@@ -355,7 +356,6 @@ class LevelSet:
             self._train_hashes = training_hashes(gen, self.train, self.max_attempts)
             return
         self.count = self.train.num_levels
-        self._filled = None
         if self.count * height * width <= CACHE_SQUARES:  # filled as levels are first drawn
             self._walls = np.zeros((self.count, height, width), dtype=bool)
             self._start = np.zeros((self.count, 2), dtype=np.int64)
@@ -384,7 +384,7 @@ class LevelSet:
         """The mazes of ``levels``: ``walls``, ``start``, ``goal``, ``length`` and ``keep``
         (``bool[B]``: ``False`` for a held-out draw that is a training level up to symmetry)."""
         index = np.asarray(levels, dtype=np.int64) - self.first
-        if getattr(self, "_filled", None) is None:
+        if self._filled is None:
             walls, start, goal, length = level_mazes(self.generator, levels.tolist(), self.max_attempts)
             keep = np.ones(len(levels), dtype=bool)
             if self.kind == "held-out":
