@@ -134,7 +134,8 @@ def difficulty_bins(name: str, size: int, args: argparse.Namespace) -> list[dict
     rows = []
     for b in range(args.bins):
         d = (b + 0.5) / args.bins
-        kwargs = {"generator_kwargs": {"size": size, "difficulty": d}}
+        # The ids are 14x14; another size keeps its own time limit (4 h w steps), not the id's.
+        kwargs = {"generator_kwargs": {"size": size, "difficulty": d}, "max_episode_steps": 4 * size * size}
         records, _ = run_benchmark(args.agents, [ENV_IDS[name]], args.episodes, args.seed, env_kwargs=kwargs)
         for r in records:
             rows.append(
