@@ -146,3 +146,13 @@ def test_bench_control_bad_flags_are_one_line_errors(capsys) -> None:
     assert "expected an integer in [4, 64], got 3" in capsys.readouterr().err
     assert main(["bench-control", "--out", "/tmp/x", "--generators", "maze9"]) == 2
     assert "--generators: unknown ['maze9']" in capsys.readouterr().err
+
+
+def test_pickled_controlled_generator_serves_the_same_mazes() -> None:
+    import pickle
+
+    gen = make_generator("kruskal", size=8, goal="farthest", difficulty=0.5)
+    again = pickle.loads(pickle.dumps(gen))
+    assert gen.generate_batch(3, np.random.default_rng(0)) == again.generate_batch(
+        3, np.random.default_rng(0)
+    )
