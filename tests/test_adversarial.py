@@ -87,14 +87,20 @@ def _small(kwargs: dict) -> dict:
     return kwargs
 
 
+def _build_or_refuse(cls: type, kwargs: dict):
+    """``cls(**kwargs)``, or ``None`` after checking the error is a clear one."""
+    try:
+        return cls(**kwargs)
+    except CLEAR as err:
+        _message(err)
+        return None
+
+
 @PROPERTY
 @given(kwargs=st.fixed_dictionaries({}, optional=ENV_KEYS))
 def test_env_constructor_gives_a_working_env_or_a_clear_error(kwargs):
-    kwargs = _small(kwargs)
-    try:
-        env = MazeEnv(**kwargs)
-    except CLEAR as err:
-        _message(err)
+    env = _build_or_refuse(MazeEnv, _small(kwargs))
+    if env is None:
         return
     obs, info = env.reset(seed=0)
     assert env.observation_space.contains(obs)
@@ -112,10 +118,8 @@ def test_env_constructor_gives_a_working_env_or_a_clear_error(kwargs):
 def test_vector_env_constructor_gives_a_working_env_or_a_clear_error(kwargs):
     kwargs = _small(kwargs)
     kwargs.pop("render_mode", None)  # "human" is the single env's; tested there
-    try:
-        envs = MazeVectorEnv(**kwargs)
-    except CLEAR as err:
-        _message(err)
+    envs = _build_or_refuse(MazeVectorEnv, kwargs)
+    if envs is None:
         return
     obs, _ = envs.reset(seed=0)
     assert envs.observation_space.contains(obs)
