@@ -8,7 +8,8 @@ wall everywhere in this code base.
 `Maze` accepts any 2-D bool grid (learned generators may draw grids that are not on the lattice);
 the structure queries (`is_perfect`, ...) say whether a grid is a proper lattice maze.
 Graph queries use networkx: the open cells are nodes, 4-neighbours are edges, and shortest paths
-are breadth-first searches.
+are breadth-first searches. `Maze.shortest_path_length`, the check every served maze passes, runs
+its BFS over the junction graph (corridors contracted into weighted edges) where that is exact.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class Maze:
     walls: np.ndarray
     start: Cell = (1, 1)
     goal: Cell | None = None
-    # Lazily built graphs ("squares", "cells"); derived from walls, so excluded from equality.
+    # Lazily built graphs ("squares", "junctions"); derived from walls, so excluded from equality.
     _graphs: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -266,24 +267,30 @@ class Maze:
             self._graphs["squares"] = walls_to_graph(self.walls)
         return self._graphs["squares"]
 
-    def _lattice_route(self) -> tuple[nx.Graph, int, int] | None:
-        """The cell graph and start/goal cell ids, where a BFS over cells is exact.
+    def _junction_route(self) -> tuple[nx.Graph, int, int] | None:
+        """The maze's junction graph, where a BFS over it is exact; ``None`` if the maze has loops.
 
-        On the lattice every path alternates cell, passage, cell, so distances over the ``h * w``
-        cells are half those over the open squares, and that graph is half the size and twice as
-        fast to build: this is the check `MazeEnv.reset` runs on every maze.
+        Nodes are the open squares that are not plain corridor (fewer or more than two open
+        neighbours), plus the start and the goal; each corridor between two of them becomes one
+        edge, its ``length`` the steps along it. Contracting corridors keeps connectivity, so a
+        BFS over this graph answers the same solvability question as one over the squares; where
+        no loop is reachable from a node (every perfect maze), the path it finds is the only one,
+        and its summed ``length`` is the shortest path. It is a few dozen nodes for a 14x14-cell
+        maze instead of a few hundred squares: this is the check `MazeEnv.reset` runs on every
+        maze. Grids with loops take the squares graph instead.
         """
-        (sr, sc), (gr, gc) = self.start, self.goal
-        if not (sr % 2 and sc % 2 and gr % 2 and gc % 2) or not self.is_lattice():
-            return None
-        w = self.cells[1]
-        source, target = (sr // 2) * w + sc // 2, (gr // 2) * w + gc // 2
-        if "cells" not in self._graphs:
-            lat = lattice(*self.cells)
-            edges = list(map(tuple, lat.edges[lat.passages_from_walls(self.walls[None])[0]].tolist()))
-            # Other isolated cells cannot lie on a path.
-            self._graphs["cells"] = _graph_from_edges(edges, (source, target))
-        return self._graphs["cells"], source, target
+        width = self.walls.shape[1]
+        source, target = self.start[0] * width + self.start[1], self.goal[0] * width + self.goal[1]
+        if "junctions" not in self._graphs:
+            edges, forest = junction_edges(self.walls, self.start, self.goal)
+            graph = None
+            if forest:  # nodes are flat square indices, row * W + col
+                graph = nx.Graph()
+                graph.add_nodes_from((source, target))
+                graph.add_weighted_edges_from(edges.tolist(), weight="length")
+            self._graphs["junctions"] = graph
+        graph = self._graphs["junctions"]
+        return None if graph is None else (graph, source, target)
 
     def is_solvable(self) -> bool:
         """Whether the goal is reachable from the start (networkx BFS)."""
@@ -298,13 +305,18 @@ class Maze:
 
     def shortest_path_length(self) -> int | None:
         """Steps on the shortest path start -> goal (networkx BFS), or ``None`` if unsolvable."""
-        route = self._lattice_route()
-        graph, source, target = route if route is not None else (self.to_graph(), self.start, self.goal)
+        route = self._junction_route()
+        if route is None:
+            try:
+                return nx.shortest_path_length(self.to_graph(), self.start, self.goal)
+            except nx.NetworkXNoPath:
+                return None
+        graph, source, target = route
         try:
-            length = nx.shortest_path_length(graph, source, target)
+            path = nx.bidirectional_shortest_path(graph, source, target)
         except nx.NetworkXNoPath:
             return None
-        return 2 * length if route is not None else length
+        return nx.path_weight(graph, path, weight="length")
 
     def distances_to_goal(self) -> dict[Cell, int]:
         """BFS distance from every cell connected to the goal."""
@@ -333,13 +345,6 @@ class Maze:
 
 
 # --------------------------------------------------------------------- free functions
-def _graph_from_edges(edges: list[tuple[int, int]], nodes: tuple[int, ...]) -> nx.Graph:
-    """``edges`` plus the isolated ``nodes`` as an ``nx.Graph``, through networkx's public API."""
-    graph = nx.Graph(edges)
-    graph.add_nodes_from(nodes)
-    return graph
-
-
 def walls_to_graph(walls: np.ndarray) -> nx.Graph:
     """Open cells of ``walls: bool[H, W]`` as a networkx graph with 4-neighbour edges."""
     open_ = ~walls
@@ -353,6 +358,81 @@ def walls_to_graph(walls: np.ndarray) -> nx.Graph:
     r, c = np.nonzero(down)
     graph.add_edges_from(zip(zip(r.tolist(), c.tolist()), zip((r + 1).tolist(), c.tolist())))
     return graph
+
+
+def junction_edges(walls: np.ndarray, start: Cell, goal: Cell) -> tuple[np.ndarray, bool]:
+    """The corridors of ``walls: bool[H, W]`` between its junction squares (see `Maze`'s BFS check).
+
+    Junction squares are open squares with other than two open 4-neighbours, plus ``start`` and
+    ``goal``. Returns ``(edges, forest)``: ``edges: int64[k, 3]`` rows ``(u, v, length)`` with
+    ``u < v`` flat square indices (``row * W + col``) joined by a corridor of ``length`` steps,
+    each corridor once; ``forest`` is ``False`` when the corridors close a loop (two corridors
+    between one pair, a corridor back to its own end, or a cycle through several junctions).
+    Loops of corridor squares touching no junction are skipped: they cannot meet a path.
+    """
+    height, width = walls.shape
+    padded = np.ones((height + 2, width + 2), dtype=np.bool_)
+    padded[1:-1, 1:-1] = walls
+    row = width + 2
+    mark = np.zeros(padded.size, dtype=np.bool_)
+    mark[(start[0] + 1) * row + start[1] + 1] = True
+    mark[(goal[0] + 1) * row + goal[1] + 1] = True
+    edges = np.empty((2 * padded.size, 3), dtype=np.int64)  # corridors <= grid edges
+    count, forest = compile_kernel(_corridors)(padded.ravel(), row, mark, edges)
+    return edges[:count], bool(forest)
+
+
+def _corridors(free_walls: np.ndarray, row: int, mark: np.ndarray, edges: np.ndarray) -> tuple[int, bool]:
+    """Kernel of `junction_edges` over a wall-padded flat grid; ``mark`` flags the start and goal."""
+    size = free_walls.size
+    steps = np.array([-row, 1, row, -1], dtype=np.int64)
+    degree = np.zeros(size, dtype=np.int64)
+    for s in range(row, size - row):
+        if not free_walls[s]:
+            for d in range(4):
+                if not free_walls[s + steps[d]]:
+                    degree[s] += 1
+    node = np.zeros(size, dtype=np.bool_)
+    parent = np.empty(size, dtype=np.int64)
+    for s in range(size):
+        node[s] = not free_walls[s] and (degree[s] != 2 or mark[s])
+        parent[s] = s
+    inner = row - 2
+    count = 0
+    forest = True
+    for u in range(size):
+        if not node[u]:
+            continue
+        for d in range(4):
+            cur = u + steps[d]
+            if free_walls[cur]:
+                continue
+            prev = u
+            length = 1
+            while not node[cur]:  # a corridor square: exactly one way on
+                for e in range(4):
+                    nxt = cur + steps[e]
+                    if nxt != prev and not free_walls[nxt]:
+                        break
+                prev, cur = cur, nxt
+                length += 1
+            if cur == u:  # a corridor back to where it began: a loop (walked once each way)
+                forest = False
+            elif u < cur:
+                a, b = (u // row - 1) * inner + u % row - 1, (cur // row - 1) * inner + cur % row - 1
+                edges[count, 0], edges[count, 1], edges[count, 2] = a, b, length
+                count += 1
+                ra = u
+                while parent[ra] != ra:
+                    ra = parent[ra]
+                rb = cur
+                while parent[rb] != rb:
+                    rb = parent[rb]
+                if ra == rb:
+                    forest = False
+                else:
+                    parent[ra] = rb
+    return count, forest
 
 
 def farthest_cell(walls: np.ndarray, start: Cell) -> Cell:

@@ -405,18 +405,58 @@ def test_is_perfect_matches_definition(walls):
         assert Maze(walls).is_perfect() == expected
 
 
-def test_cell_graph_length_matches_square_graph_and_batched_bfs():
-    """The reset check's cell graph (built through networkx's public API) gives the same length as
-    BFS over every open square and as the batched BFS of `generators.shortest_paths`."""
-    from generators import make_generator
-    from generators.maze import _graph_from_edges
-    from generators.shortest_paths import path_lengths
+def test_junction_edges_of_a_small_maze():
+    """Corridors between junction squares, each once, with their length in steps."""
+    from generators.maze import junction_edges
 
-    graph = _graph_from_edges([(0, 1), (1, 2)], (0, 5))
-    assert isinstance(graph, nx.Graph) and set(graph.nodes) == {0, 1, 2, 5}
+    # Start (1,1) -> corridor -> a T-junction at (1,3) with a dead end below and the goal right.
+    walls = Maze.from_text("#######\n#S..G.#\n###.###\n###.###\n#######").walls
+    start, goal = (1, 1), (1, 4)
+    edges, forest = junction_edges(walls, start, goal)
+    width = walls.shape[1]
+    as_cells = {(divmod(u, width), divmod(v, width), n) for u, v, n in edges.tolist()}
+    assert forest
+    assert as_cells == {((1, 1), (1, 3), 2), ((1, 3), (1, 4), 1), ((1, 3), (3, 3), 2), ((1, 4), (1, 5), 1)}
+    # Open a square into a loop: the corridors no longer form a forest.
+    walls = Maze.from_text("#####\n#S..#\n#.#.#\n#..G#\n#####").walls
+    assert not junction_edges(walls, (1, 1), (3, 3))[1]
+
+
+def _square_bfs(maze: Maze) -> int | None:
+    try:
+        return nx.shortest_path_length(maze.to_graph(), maze.start, maze.goal)
+    except nx.NetworkXNoPath:
+        return None
+
+
+def test_reset_check_matches_square_graph_and_batched_bfs():
+    """The reset check (networkx BFS over the junction graph, or over the squares where the maze
+    has loops) gives the same length as BFS over every open square and as the batched BFS of
+    `generators.shortest_paths`, on perfect mazes, mazes with loops and random start/goal."""
+    from generators.shortest_paths import shortest_path_lengths
+
     rng = np.random.default_rng(0)
-    for name in ("backtracker", "prim", "kruskal"):
-        for maze in make_generator(name, size=(5, 7)).generate_batch(10, rng):
-            square = nx.shortest_path_length(maze.to_graph(), maze.start, maze.goal)
-            assert maze.shortest_path_length() == square
-            assert path_lengths(maze.walls[None])[0] == square
+    for name in ("backtracker", "prim", "kruskal", "wilson"):
+        for maze in make_generator(name, size=(5, 7)).generate_batch(20, rng):
+            walls = maze.walls.copy()
+            passages = np.argwhere(walls[1:-1, 1:-1]) + 1
+            passages = passages[(passages.sum(axis=1) % 2) == 1]
+            for r, c in passages[rng.choice(len(passages), 2, replace=False)]:
+                walls[r, c] = False  # two more passages: loops
+            free = np.argwhere(~maze.walls)
+            i, j = rng.choice(len(free), 2, replace=False)
+            for case in (maze, Maze(walls, maze.start, maze.goal), Maze(maze.walls, tuple(free[i]), tuple(free[j]))):
+                square = _square_bfs(case)
+                assert case.shortest_path_length() == square
+                batched = shortest_path_lengths(case.walls[None], [case.start], [case.goal])[0]
+                assert batched == square
+
+
+@given(arrays(np.bool_, st.tuples(st.integers(3, 9), st.integers(3, 9)), elements=st.booleans()), st.data())
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_reset_check_matches_square_bfs_on_any_grid(walls, data):
+    free = np.argwhere(~walls)
+    assume(len(free) >= 2)
+    i, j = data.draw(st.lists(st.integers(0, len(free) - 1), min_size=2, max_size=2, unique=True))
+    maze = Maze(walls, tuple(free[i]), tuple(free[j]))
+    assert maze.shortest_path_length() == _square_bfs(maze)
