@@ -271,7 +271,8 @@ class MazeVectorEnv(VectorEnv):
                 (sub-env ``i`` gets ``s + i``) or one int ``>= 0``/``None`` per sub-env.
             options: ``{"reset_mask": bool[num_envs]}`` resets only the masked sub-envs (seeds of
                 the others are ignored); ``{"level": Maze}`` plays that level in every reset
-                sub-env (``"maze"``, its older name, still works).
+                sub-env, ``{"level": [Maze, ...]}`` one level per reset sub-env, in order (what a
+                curriculum hands out); ``"maze"``, the older name, still works.
         """
         n = self.num_envs
         seeds = check_seeds(seed, n)
@@ -417,6 +418,10 @@ class MazeVectorEnv(VectorEnv):
 
     # ------------------------------------------------------------------ maze supply
     def _given_maze(self, key: str, maze: Any, count: int) -> tuple[np.ndarray, ...]:
+        """The level arrays of ``options[key]``: one `Maze` for all ``count`` reset sub-envs, or a
+        list or tuple of ``count`` mazes, one per reset sub-env in order (checked in one batch)."""
+        if isinstance(maze, (list, tuple)):
+            return self._given_mazes(key, maze, count)
         length = check_given_maze(maze, (self.height, self.width), key)
         start, goal = np.array([maze.start]), np.array([maze.goal])
         counts, fraction = _metrics(maze.walls[None])
@@ -428,6 +433,39 @@ class MazeVectorEnv(VectorEnv):
             np.repeat(maze_hashes(maze.walls[None], start, goal), count),
             np.repeat(counts, count, axis=0),
             np.repeat(fraction, count),
+            np.full(count, -1, dtype=np.int64),
+        )
+
+    def _given_mazes(self, key: str, mazes: list | tuple, count: int) -> tuple[np.ndarray, ...]:
+        if len(mazes) != count:
+            raise ValueError(
+                f"options[{key!r}] is a sequence of {len(mazes)} mazes; it needs one per reset "
+                f"sub-env: {count}"
+            )
+        shape = (self.height, self.width)
+        for i, maze in enumerate(mazes):
+            if not isinstance(maze, Maze):
+                raise TypeError(f"options[{key!r}][{i}] must be a generators.Maze, got {describe(maze)}")
+            if maze.shape != shape:
+                raise ValueError(f"options[{key!r}][{i}] has shape {maze.shape}, this env plays {shape}")
+        walls = np.stack([maze.walls for maze in mazes])
+        start = np.array([maze.start for maze in mazes], dtype=np.int64)
+        goal = np.array([maze.goal for maze in mazes], dtype=np.int64)
+        length = path_lengths(walls, start, goal, self.check)
+        if (length < 0).any():
+            i = int(np.flatnonzero(length < 0)[0])
+            raise ValueError(
+                f"options[{key!r}][{i}] is unsolvable: no path from {mazes[i].start} to {mazes[i].goal}"
+            )
+        counts, fraction = _metrics(walls)
+        return (
+            walls,
+            start,
+            goal,
+            length,
+            maze_hashes(walls, start, goal),
+            counts,
+            fraction,
             np.full(count, -1, dtype=np.int64),
         )
 

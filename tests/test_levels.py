@@ -300,6 +300,33 @@ def test_vector_env_plays_a_given_level():
         vec.reset(options={"level": level, "maze": level})
 
 
+def test_vector_env_plays_one_given_level_per_sub_env():
+    """A curriculum hands each reset sub-env its own level: a list, one per masked sub-env."""
+    vec = MazeVectorEnv(4, generator_kwargs={"size": 7})
+    vec.reset(seed=0)
+    levels = make_generator("backtracker", size=7).generate_batch(2, np.random.default_rng(3))
+    mask = np.array([False, True, False, True])
+    before = [vec.maze(0), vec.maze(2)]
+    _, info = vec.reset(options={"reset_mask": mask, "level": levels})
+    assert [vec.maze(1), vec.maze(3)] == levels and [vec.maze(0), vec.maze(2)] == before
+    assert info["optimal_path_length"][1] == levels[0].shortest_path_length()
+    assert info["optimal_path_length"][3] == levels[1].shortest_path_length()
+    for key in METRIC_KEYS:
+        assert info[key][3] == levels[1].metrics()[key]
+    with pytest.raises(ValueError, match="sequence of 1 mazes; it needs one per reset sub-env: 2"):
+        vec.reset(options={"reset_mask": mask, "level": levels[:1]})
+    with pytest.raises(TypeError, match=r"options\['level'\]\[1\] must be a generators.Maze"):
+        vec.reset(options={"reset_mask": mask, "level": [levels[0], "x"]})
+    big = make_generator("backtracker", size=9).generate(np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"options\['level'\]\[0\] has shape \(19, 19\)"):
+        vec.reset(options={"reset_mask": mask, "level": [big, levels[0]]})
+    walls = np.ones((15, 15), dtype=bool)
+    walls[1, 1] = walls[13, 13] = False
+    with pytest.raises(ValueError, match=r"options\['level'\]\[1\] is unsolvable"):
+        vec.reset(options={"reset_mask": mask, "level": (levels[0], Maze(walls))})
+    assert [vec.maze(1), vec.maze(3)] == levels  # a refused reset changes nothing
+
+
 # --------------------------------------------------------------------- level files
 def test_level_file_round_trip(tmp_path, mazes):
     levels = [m for name in GENERATORS for size in (7, 14) for m in mazes[(name, size)][:2]]
