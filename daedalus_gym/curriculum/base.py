@@ -46,7 +46,7 @@ def _as_counts(value: object, name: str) -> np.ndarray:
     bad = ~np.isfinite(x) | (x < 0) | (x != np.round(x))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{name} must hold whole numbers >= 0, got {x[i]!r} at index {i}")
+        raise ValueError(f"{name} must hold whole numbers >= 0, got {float(x[i])!r} at index {i}")
     counts = x.astype(np.int64)
     counts.setflags(write=False)
     return counts
@@ -140,17 +140,17 @@ class RolloutStats:
         for name, x in (("positive_value_loss", pvl), ("mean_value", value)):
             if not np.isfinite(x).all():
                 i = int(np.flatnonzero(~np.isfinite(x))[0])
-                raise ValueError(f"{name} must be finite, got {x[i]!r} at index {i}")
+                raise ValueError(f"{name} must be finite, got {float(x[i])!r} at index {i}")
         if (pvl < 0).any():
             i = int(np.flatnonzero(pvl < 0)[0])
-            raise ValueError(f"positive_value_loss must be >= 0, got {pvl[i]!r} at index {i}")
+            raise ValueError(f"positive_value_loss must be >= 0, got {float(pvl[i])!r} at index {i}")
         ended = episodes > 0
         bad = (ended & ~np.isfinite(best)) | (~ended & ~np.isnan(best))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(
                 f"max_return must be finite where an episode ended and NaN where none did, got "
-                f"{best[i]!r} at index {i} with episodes={int(episodes[i])}"
+                f"{float(best[i])!r} at index {i} with episodes={int(episodes[i])}"
             )
         if (solved > episodes).any():
             i = int(np.flatnonzero(solved > episodes)[0])
