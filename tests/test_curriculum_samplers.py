@@ -374,14 +374,16 @@ def test_every_sampler_serves_n_levels(name, small, vae):
     kwargs = {"prior_samples": 64} if name == "latent" else {}
     sampler = make_sampler(name, generator, np.random.default_rng(0), **kwargs)
     assert isinstance(sampler, LevelSampler) and sampler.name == name
+    keys = set(sampler.summary())  # the same keys before and after rollouts, for logging
     for _ in range(3):
         a = sampler.next_levels(3)
         assert isinstance(a, Assignment) and len(a.mazes) == 3 and a.slots.shape == (3,)
         assert all(m.is_solvable() for m in a.mazes)
         sampler.update(a, make_stats(3, pvl=[0.1, 0.2, 0.3]))
     summary = sampler.summary()
-    assert summary["rollouts"] == 3.0
+    assert summary["rollouts"] == 3.0 and set(summary) == keys
     assert all(isinstance(v, float) for v in summary.values())
+    assert sum(summary[f"share_{kind}"] for kind in sampler.kinds) == pytest.approx(1.0)
 
 
 def test_domain_randomization_serves_fresh_levels(small):
@@ -456,6 +458,8 @@ def test_bad_n_and_stats(small):
     with pytest.raises(ValueError, match="the one the last next_levels call returned"):
         sampler.update(a, make_stats(3))
     sampler.update(b, make_stats(3))
+    with pytest.raises(ValueError, match="n=9 envs is more than the buffer capacity 8"):
+        sampler.next_levels(9)
     with pytest.raises(TypeError, match="generator must be a maze generator"):
         RobustPLR("backtracker", np.random.default_rng(0))
     with pytest.raises(TypeError, match=r"rng must be a numpy\.random\.Generator"):

@@ -45,6 +45,7 @@ class ACCEL(RobustPLR):
     """
 
     name = "accel"
+    kinds = ("new", "replay", "edit")
 
     def __init__(
         self,

@@ -18,6 +18,7 @@ the rollouts that were actually played.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
@@ -218,6 +219,7 @@ class LevelSampler(ABC):
     """
 
     name: ClassVar[str] = "base"
+    kinds: ClassVar[tuple[str, ...]] = ()  # the assignment kinds it serves, for `summary`
 
     def __init__(self, generator: Generator, rng: np.random.Generator) -> None:
         self.generator = check_generator(generator)
@@ -236,7 +238,8 @@ class LevelSampler(ABC):
 
         Raises:
             TypeError: ``n`` is not an int.
-            ValueError: ``n`` is below 1.
+            ValueError: ``n`` is below 1, or more than the sampler can serve (robust PLR and
+                ACCEL: more than the buffer capacity).
             RuntimeError: the previous assignment has not been passed to `update` yet.
         """
         n = check_int(n, "n", 1)
@@ -246,6 +249,10 @@ class LevelSampler(ABC):
                 "update(assignment, stats) for it before asking for the next levels"
             )
         assignment = self._next_levels(n)
+        if assignment.kind not in self.kinds:  # a subclass bug: summary() would not report it
+            raise RuntimeError(
+                f"{type(self).__name__} served kind {assignment.kind!r}, not one of {self.kinds}"
+            )
         self._pending = assignment
         return assignment
 
@@ -275,11 +282,12 @@ class LevelSampler(ABC):
         self._rollouts[assignment.kind] = self._rollouts.get(assignment.kind, 0) + 1
 
     def summary(self) -> dict[str, float]:
-        """Numbers worth logging: rollouts scored, the share of each kind, and the sampler's own."""
+        """Numbers worth logging, the same keys every call: ``rollouts`` scored, ``share_<kind>``
+        for each kind the sampler serves (NaN before the first rollout), and the sampler's own."""
         total = sum(self._rollouts.values())
         out = {"rollouts": float(total)}
-        for kind, count in sorted(self._rollouts.items()):
-            out[f"share_{kind}"] = count / total
+        for kind in self.kinds:
+            out[f"share_{kind}"] = self._rollouts.get(kind, 0) / total if total else math.nan
         out.update(self._summary())
         return out
 

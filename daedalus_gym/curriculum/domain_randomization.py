@@ -23,6 +23,7 @@ class DomainRandomization(LevelSampler):
     """
 
     name = "dr"
+    kinds = ("new",)
 
     def __init__(self, generator: Generator, rng: np.random.Generator) -> None:
         super().__init__(generator, rng)

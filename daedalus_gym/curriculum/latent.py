@@ -76,6 +76,7 @@ class LatentTeacher(LevelSampler):
     """
 
     name = "latent"
+    kinds = ("train",)
 
     def __init__(
         self,

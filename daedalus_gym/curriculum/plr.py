@@ -42,7 +42,8 @@ PLR_SCORES: tuple[str, ...] = ("pvl", "maxmc")
 class RobustPLR(LevelSampler):
     """Robust PLR: replay high-regret levels from a buffer, score new ones without training on them.
 
-    Defaults are JaxUED's maze settings for PLR.
+    Defaults are the settings of JaxUED's maze example, except the score: it defaults to MaxMC,
+    this class to positive value loss.
 
     Args:
         generator: the source of new levels.
@@ -60,6 +61,7 @@ class RobustPLR(LevelSampler):
     """
 
     name = "plr"
+    kinds = ("new", "replay")
 
     def __init__(
         self,
@@ -90,11 +92,19 @@ class RobustPLR(LevelSampler):
 
     # ------------------------------------------------------------------ decisions
     def replay_possible(self, n: int) -> bool:
-        """Whether the buffer holds enough levels to replay ``n`` of them."""
+        """Whether the buffer holds enough levels to replay ``n`` of them: at least
+        ``minimum_fill_ratio * capacity``, and at least ``n``."""
         minimum = max(math.ceil(self.minimum_fill_ratio * self.capacity - 1e-9), n)
         return self.buffer.size >= minimum
 
     def _next_levels(self, n: int) -> Assignment:
+        if n > self.capacity:
+            # The buffer could never hold n levels, so it would never replay: no rollout would
+            # train the policy.
+            raise ValueError(
+                f"n={n} envs is more than the buffer capacity {self.capacity}: replay needs n levels in "
+                "the buffer; use a capacity >= n"
+            )
         if self.replay_possible(n) and self.rng.random() < self.replay_prob:
             slots = self.buffer.sample(n, self.rng)
             mazes = tuple(self.buffer.levels[s] for s in slots)

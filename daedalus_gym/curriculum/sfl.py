@@ -52,6 +52,7 @@ class SFL(LevelSampler):
     """
 
     name = "sfl"
+    kinds = ("evaluate", "train")
 
     def __init__(
         self,
