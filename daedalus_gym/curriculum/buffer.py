@@ -45,7 +45,7 @@ class LevelBuffer:
         capacity: slots, an int in ``[1, 1000000]``.
         prioritization: ``"rank"`` or ``"topk"``.
         temperature: rank prioritization's temperature, a number ``> 0``.
-        top_k: levels the ``"topk"`` prioritization draws from, an int ``>= 1``.
+        top_k: levels the ``"topk"`` prioritization draws from, an int ``>= 1`` (4).
         staleness_coef: weight of the staleness distribution, in ``[0, 1]``.
     """
 
@@ -54,7 +54,7 @@ class LevelBuffer:
         capacity: int,
         prioritization: Prioritization = "rank",
         temperature: float = 0.3,
-        top_k: int = 1,
+        top_k: int = 4,
         staleness_coef: float = 0.3,
     ) -> None:
         self.capacity = check_int(capacity, "capacity", 1, MAX_CAPACITY)
