@@ -393,14 +393,14 @@ def evaluate_suite(
         policy: ``policy(obs, prev_action) -> actions``, batched: ``obs`` is the vector env's
             observation (``num_envs`` first), ``prev_action`` ``int64[num_envs]`` each sub-env's
             previous action, ``-1`` at an episode's first step; it returns ``int[num_envs]``
-            actions in ``[0, 4)`` (0 up, 1 right, 2 down, 3 left). Sub-envs with no level left
-            to play still ask for actions; theirs are ignored.
+            actions in ``[0, 4)`` (0 up, 1 right, 2 down, 3 left). Once no level is waiting,
+            idle sub-envs replay a finished level and their actions are ignored.
         groups: the groups to play; ``None`` plays `zero_shot_suite`, a str the suite of that name.
         obs_mode: the env's observation (``"egocentric"``, ``"grid"`` or ``"rgb"``).
         view_size: the egocentric view's side.
         episodes_per_level: episodes per level (an int >= 1); more only help a stochastic policy.
-        seed: the vector envs' reset seed. The levels play deterministically, so results
-            depend on it only through a policy that reads the env; seed the policy itself.
+        seed: the vector envs' reset seed. A given level plays the same under any seed, so
+            seed a stochastic policy itself (as `random_policy` does).
         max_envs: the most sub-envs in one vector env.
 
     Returns:
