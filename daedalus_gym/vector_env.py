@@ -4,6 +4,7 @@ plus autoreset and a pool of ready mazes."""
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -214,6 +215,7 @@ class MazeVectorEnv(VectorEnv):
         self.settings = settings
         self.generator = settings.generator
         self.height, self.width = h, w = settings.shape
+        _check_memory(n, self.pool_size, h, w, settings.observation_space())
         self.obs_mode: ObsMode = settings.obs_mode
         self.max_episode_steps = settings.max_episode_steps
         self.render_mode = settings.render_mode
@@ -618,6 +620,24 @@ class MazeVectorEnv(VectorEnv):
         return tuple(
             draw(m, a, m.shortest_path() if show_path else None, tile)
             for m, a in zip(mazes, agents, strict=True)
+        )
+
+
+def _check_memory(n: int, pool_size: int, height: int, width: int, obs_space: Any) -> None:
+    """Refuse, before allocating anything, a vector env larger than this machine's memory."""
+    # Per sub-env: the pool (walls, start, goal, length, hash, metrics, level seed), the padded
+    # wall grid, and two observation buffers (the batch's own and a fresh copy per step).
+    per_env = pool_size * (height * width + 8 * (2 + 2 + 1 + 1 + len(_COUNT_KEYS) + 1 + 1))
+    per_env += (height + 16) * (width + 16) + 2 * int(np.prod(obs_space.shape)) + 256
+    need = n * per_env
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not every platform says
+        return
+    if need > total:
+        raise ValueError(
+            f"num_envs={n} needs about {need / 2**30:,.1f} GiB for its buffers and maze pool "
+            f"(pool_size={pool_size}, {height}x{width} grids); this machine has {total / 2**30:,.1f} GiB"
         )
 
 

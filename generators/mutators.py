@@ -21,11 +21,11 @@ Each mutator takes a level, ``n_edits`` (how far the result moves from it) and a
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any
 
 import numpy as np
 
+from generators._jit import compile_kernel
 from generators.base import check_int, check_real, check_rng, check_rows
 from generators.lattice import lattice
 from generators.maze import Maze
@@ -65,44 +65,72 @@ def tree_edit(maze: Maze, n_edits: int, rng: np.random.Generator) -> Maze:
     if not maze.is_perfect():
         raise ValueError("maze must be a perfect lattice maze (maze.is_perfect() is False for this one)")
     lat = lattice(*maze.cells)
-    open_edges = lat.passages_from_walls(maze.walls[None])[0].copy()
+    open_edges = lat.passages_from_walls(maze.walls[None])[0].astype(np.uint8)
     if open_edges.all():
         raise ValueError(f"maze of {maze.cells[0]}x{maze.cells[1]} cells has no walled passage to open")
     # A passage square holding the start or the goal must stay open.
-    keep = {i for i, rc in enumerate(lat.edge_rc.tolist()) if tuple(rc) in (maze.start, maze.goal)}
-    ends = lat.edges
-    for _ in range(n_edits):
-        closed = np.flatnonzero(~open_edges)
-        new = int(closed[rng.integers(len(closed))])
-        a, b = int(ends[new, 0]), int(ends[new, 1])
-        cycle = [e for e in _path(open_edges, lat.neighbors, lat.neighbor_edge, ends, a, b) if e not in keep]
-        old = cycle[rng.integers(len(cycle))]
-        open_edges[new], open_edges[old] = True, False
-    walls = lat.walls_from_passages(open_edges[None])[0]
+    keep = np.zeros(lat.num_edges, dtype=np.bool_)
+    for cell in (maze.start, maze.goal):
+        keep[(lat.edge_rc == np.array(cell)).all(axis=1)] = True
+    # Two uniforms per edit: which walled passage opens, which passage of the cycle closes.
+    draws = rng.random((n_edits, 2))
+    compile_kernel(_edit)(open_edges, lat.neighbors, lat.neighbor_edge, lat.edges, keep, draws)
+    walls = lat.walls_from_passages(open_edges[None].astype(bool))[0]
     return Maze(walls, maze.start, maze.goal)
 
 
-def _path(
-    open_edges: np.ndarray, neighbors: np.ndarray, neighbor_edge: np.ndarray, ends: np.ndarray, a: int, b: int
-) -> list[int]:
-    """The passages of the tree path from cell ``a`` to cell ``b`` (a BFS over open passages)."""
-    via = np.full(len(neighbors), -1, dtype=np.int64)  # the passage the search entered each cell by
-    via[a] = -2
-    queue = deque([a])
-    while queue:
-        cell = queue.popleft()
-        if cell == b:
-            break
-        for nxt, edge in zip(neighbors[cell].tolist(), neighbor_edge[cell].tolist(), strict=True):
-            if nxt >= 0 and via[nxt] == -1 and open_edges[edge]:
-                via[nxt] = edge
-                queue.append(nxt)
-    path, cell = [], b
-    while cell != a:
-        edge = int(via[cell])
-        path.append(edge)
-        cell = int(ends[edge, 0] + ends[edge, 1]) - cell
-    return path
+def _edit(
+    open_edges: np.ndarray,
+    neighbors: np.ndarray,
+    neighbor_edge: np.ndarray,
+    ends: np.ndarray,
+    keep: np.ndarray,
+    draws: np.ndarray,
+) -> None:
+    """`tree_edit`'s kernel: for each row of ``draws``, open a walled passage and close another
+    on the cycle it makes (not one in ``keep``), in place on ``open_edges: uint8[E]``."""
+    n_cells, n_edges = neighbors.shape[0], open_edges.shape[0]
+    via = np.empty(n_cells, dtype=np.int64)  # the passage the search entered each cell by
+    queue = np.empty(n_cells, dtype=np.int64)
+    closed = np.empty(n_edges, dtype=np.int64)
+    cycle = np.empty(n_cells, dtype=np.int64)
+    for k in range(draws.shape[0]):
+        count = 0
+        for e in range(n_edges):
+            if not open_edges[e]:
+                closed[count] = e
+                count += 1
+        new = closed[min(int(draws[k, 0] * count), count - 1)]
+        a, b = ends[new, 0], ends[new, 1]
+        # The tree path a -> b: a BFS over open passages.
+        via[:] = -1
+        via[a] = -2
+        queue[0] = a
+        head, tail = 0, 1
+        while head < tail:
+            cell = queue[head]
+            head += 1
+            if cell == b:
+                break
+            for d in range(4):
+                nxt = neighbors[cell, d]
+                if nxt >= 0 and via[nxt] == -1 and open_edges[neighbor_edge[cell, d]]:
+                    via[nxt] = neighbor_edge[cell, d]
+                    queue[tail] = nxt
+                    tail += 1
+        length = 0
+        cell = b
+        while cell != a:
+            edge = via[cell]
+            if not keep[edge]:
+                cycle[length] = edge
+                length += 1
+            cell = ends[edge, 0] + ends[edge, 1] - cell
+        if length == 0:  # every passage of the cycle must stay open: skip this edit
+            continue
+        old = cycle[min(int(draws[k, 1] * length), length - 1)]
+        open_edges[new] = 1
+        open_edges[old] = 0
 
 
 # --------------------------------------------------------------------- goal moves

@@ -1,19 +1,18 @@
-"""Shortest start -> goal path lengths for a whole batch of wall grids, in lock-step.
+"""Shortest start -> goal path lengths for a whole batch of wall grids, compiled.
 
-The vector env checks every maze it serves and reports its optimal path length. networkx BFS,
-which `MazeEnv` uses, costs about 1.5 ms per 14x14-cell maze here (mostly building the graph):
-fine for one env, far too slow to refill a pool for a thousand envs stepping millions of times
-a second. This module runs the same breadth-first search on every grid of a batch at once:
+The vector env checks every maze it serves and reports its optimal path length, and so does a
+curriculum's every level. networkx BFS, which `MazeEnv` runs on each maze it serves, costs about
+0.1 ms per 14x14-cell maze here (building the graph is most of it): fine for one env, far too
+slow to refill a pool for a thousand envs stepping millions of times a second. This module runs
+the same breadth-first search over every grid of a batch in one numba kernel:
 
-- the grids, padded by a ring of walls, lie end to end in one flat array, so a square's four
-  neighbours are fixed offsets away and no search can leak into the next grid;
-- one iteration expands every grid's frontier by one step with a handful of 1-D numpy calls
-  (gather the four neighbours, keep the open unvisited ones, mark them visited, drop duplicates);
-- a grid leaves the search the iteration its goal is reached; a grid whose frontier dies first
-  is unsolvable.
+- each grid is padded by a ring of walls and flattened, so a square's four neighbours are fixed
+  offsets away and a search never leaves its grid;
+- one queue and one distance array serve the whole batch; after each grid only the squares its
+  search touched are cleared, so a grid costs O(squares explored), not O(grid);
+- the search stops the moment the goal is reached; a grid whose queue runs dry is unsolvable.
 
-Work is O(squares explored) per grid plus a few numpy calls per BFS level, about 7 us per
-14x14-cell maze in batches of a thousand: ~200x faster than networkx, with identical answers on
+About 1 us per 14x14-cell maze in batches of a thousand, with identical answers to networkx on
 any grid (the tests compare the two on lattice mazes, random grids and unsolvable ones).
 
 `path_lengths` and `solvable` ask the same question of a batch sharing one start and goal (the
@@ -24,7 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 
-# Grids per lock-step pass: enough to amortise numpy's per-call cost, few enough to stay in cache.
+from generators._jit import compile_kernel
+
+# Grids per kernel call: bounds the padded copy of the batch held in memory at once.
 CHUNK = 1024
 
 
@@ -60,42 +61,50 @@ def shortest_path_lengths(walls: np.ndarray, start: np.ndarray, goal: np.ndarray
 def _lengths(walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> np.ndarray:
     batch, height, width = walls.shape
     row = width + 2
-    size = (height + 2) * row
-    free = np.zeros((batch, height + 2, row), dtype=bool)
+    free = np.zeros((batch, height + 2, row), dtype=np.bool_)
     free[:, 1:-1, 1:-1] = ~walls
-    free = free.ravel()  # open and not yet reached
-    base = np.arange(batch, dtype=np.int64) * size
-    source = base + (start[:, 0] + 1) * row + start[:, 1] + 1
-    target = base + (goal[:, 0] + 1) * row + goal[:, 1] + 1
-    if not (free[source].all() and free[target].all()):
+    free = free.reshape(batch, -1)
+    source = (start[:, 0] + 1) * row + start[:, 1] + 1
+    target = (goal[:, 0] + 1) * row + goal[:, 1] + 1
+    rows = np.arange(batch)
+    if not (free[rows, source].all() and free[rows, target].all()):
         raise ValueError("start and goal must be open squares inside their grid")
-    is_target = np.zeros(batch * size, dtype=bool)
-    is_target[target] = True
-    free[source] = False
-    length = np.full(batch, -1, dtype=np.int64)
-    length[source == target] = 0
-    finished = source == target
-    owner = np.empty(batch * size, dtype=np.int64)
-    steps = np.array([-row, 1, row, -1], dtype=np.int64)[:, None]
-    frontier = source[~finished]
-    level = 0
-    while frontier.size:
-        level += 1
-        reached = (frontier + steps).ravel()
-        reached = reached[free.take(reached)]
-        free[reached] = False
-        # Two frontier squares can share a neighbour (grids with cycles): keep one copy.
-        ids = np.arange(reached.size)
-        owner[reached] = ids
-        reached = reached[owner.take(reached) == ids]
-        hits = reached[is_target.take(reached)]
-        if hits.size:
-            done = hits // size
-            length[done] = level
-            finished[done] = True
-            reached = reached[~finished.take(reached // size)]
-        frontier = reached
+    length = np.empty(batch, dtype=np.int64)
+    compile_kernel(_bfs)(free, source, target, row, length)
     return length
+
+
+def _bfs(free: np.ndarray, source: np.ndarray, target: np.ndarray, row: int, out: np.ndarray) -> None:
+    """``out[b]``: BFS steps from ``source[b]`` to ``target[b]`` over the open squares
+    ``free[b]`` of a wall-padded flat grid, ``-1`` if unreachable."""
+    size = free.shape[1]
+    dist = np.full(size, -1, dtype=np.int64)
+    queue = np.empty(size, dtype=np.int64)
+    steps = np.array([-row, 1, row, -1], dtype=np.int64)
+    for b in range(free.shape[0]):
+        s, t = source[b], target[b]
+        if s == t:
+            out[b] = 0
+            continue
+        dist[s] = 0
+        queue[0] = s
+        head, tail, found = 0, 1, -1
+        while head < tail and found < 0:
+            u = queue[head]
+            head += 1
+            for d in range(4):
+                v = u + steps[d]
+                if free[b, v] and dist[v] < 0:
+                    dist[v] = dist[u] + 1
+                    if v == t:
+                        found = dist[v]
+                        break
+                    queue[tail] = v
+                    tail += 1
+        out[b] = found
+        for i in range(tail):  # clean up for the next grid: only what this search touched
+            dist[queue[i]] = -1
+        dist[t] = -1
 
 
 def path_lengths(
