@@ -35,6 +35,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "measure difficulty control: accuracy, diversity, speed, agents per difficulty",
     ),
     "dataset": ("daedalus_gym.commands.dataset", "record an agent's episodes as a Minari dataset"),
+    "curriculum-bench": (
+        "daedalus_gym.commands.curriculum_bench",
+        "train PPO under each curriculum, compare them zero-shot on held-out mazes",
+    ),
 }
 
 # Errors a user's input can cause: reported in one line, not as a traceback.
