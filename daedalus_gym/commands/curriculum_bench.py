@@ -16,9 +16,11 @@ number of env steps on 14x14-cell mazes; only the level sampler differs:
 - ``latent``: a teacher searching the VAE's latent space for learnable levels.
 
 Scoring-only rollouts (PLR's new levels, ACCEL's edits, SFL's candidate evaluation) count
-towards the budget. Each run's greedy policy then plays every level of the zero-shot suite once
-(`daedalus_gym.curriculum.suite`), and a learning curve records its success on the first
-``--curve-levels`` levels of the suite's 14x14 backtracker group every ``--eval-every`` rollouts.
+towards the budget. Each run's policy then plays every level of the zero-shot suite once
+(`daedalus_gym.curriculum.suite`), its actions sampled (seeded by the run's seed: a memoryless
+greedy policy can loop forever in a maze); the greedy policy's figures are recorded beside them.
+A learning curve records the sampled policy's success on the first ``--curve-levels`` levels of
+the suite's 14x14 backtracker group every ``--eval-every`` rollouts.
 
 Writes ``curricula.md`` (tables), ``curricula.json`` (every run, curve and level) and, with
 matplotlib, ``curricula_curves.png`` and ``curricula_suite.png`` in ``--out``.
@@ -80,6 +82,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-every", type=positive_int, default=10, help="rollouts between curve points")
     parser.add_argument("--curve-levels", type=int_range(1, 200), default=64, help="held-out levels per curve point")
     parser.add_argument(
+        "--suite-levels", type=int_range(0), default=0, help="levels per suite group (0: all of them)"
+    )
+    parser.add_argument(
         "--sampler-kwargs",
         metavar="JSON",
         default="{}",
@@ -107,16 +112,17 @@ def run_one(method: str, seed: int, config: dict[str, Any]) -> dict[str, Any]:
     generator = make_generator(generator_name, size=settings.size)
     kwargs = {**SAMPLER_DEFAULTS.get(sampler_name, {}), **config["sampler_kwargs"].get(method, {})}
     sampler = make_sampler(sampler_name, generator, np.random.default_rng(seed), **kwargs)
-    suite = zero_shot_suite()
+    suite = _first_levels(zero_shot_suite(), config.get("suite_levels", 0))
     curve_group = _curve_group(suite, config["curve_levels"])
 
     def evaluate(agent: Any) -> dict[str, float]:
-        res = evaluate_suite(agent.greedy, [curve_group], seed=seed)[curve_group.name]
+        res = evaluate_suite(agent.sampler(seed), [curve_group], seed=seed)[curve_group.name]
         return {"heldout_success": res.success_rate, "heldout_spl": res.spl}
 
     result = train(sampler, settings, seed, evaluate=evaluate)
     t0 = time.perf_counter()
-    final = evaluate_suite(result.agent.greedy, suite, seed=seed)
+    final = evaluate_suite(result.agent.sampler(seed), suite, seed=seed)
+    greedy = evaluate_suite(result.agent.greedy, suite, seed=seed)
     return {
         "method": method,
         "seed": seed,
@@ -130,6 +136,7 @@ def run_one(method: str, seed: int, config: dict[str, Any]) -> dict[str, Any]:
         "eval_seconds": time.perf_counter() - t0,
         "curve": result.curve,
         "suite": _suite_dict(final),
+        "suite_greedy": _suite_dict(greedy),
     }
 
 
@@ -145,11 +152,23 @@ def _suite_dict(result: Any) -> dict[str, Any]:
     return {"all": row(result.overall), "groups": {g.name: row(g) for g in result.groups}}
 
 
+def _first_levels(suite: Any, levels: int) -> Any:
+    """Each group cut to its first ``levels`` levels (all of them for 0)."""
+    from daedalus_gym.curriculum.suite import SuiteGroup
+
+    if not levels:
+        return suite
+    return tuple(
+        SuiteGroup(g.name, g.mazes[:levels], None if g.level_names is None else g.level_names[:levels])
+        for g in suite
+    )
+
+
 def _curve_group(suite: Any, levels: int) -> Any:
     from daedalus_gym.curriculum.suite import SuiteGroup
 
     group = next(g for g in suite if g.name == "backtracker-14x14")
-    return SuiteGroup(f"{group.name}[:{levels}]", group.mazes[:levels])
+    return SuiteGroup(f"{group.name}[:{len(group.mazes[:levels])}]", group.mazes[:levels])
 
 
 # --------------------------------------------------------------------- backends
@@ -222,6 +241,7 @@ def summarise(runs: list[dict[str, Any]], methods: list[str]) -> list[dict[str, 
         row["groups"] = {
             g: float(np.mean([r["suite"]["groups"][g]["success"] for r in mine])) for g in mine[0]["suite"]["groups"]
         }
+        row["greedy_success"] = float(np.mean([r["suite_greedy"]["all"]["success"] for r in mine]))
         row["train_seconds"] = float(np.mean([r["train_seconds"] for r in mine]))
         row["sampler_share"] = float(np.mean([r["sampler_seconds"] / r["train_seconds"] for r in mine]))
         rows.append(row)
@@ -260,16 +280,17 @@ def markdown(summary: list[dict[str, Any]], config: dict[str, Any], wall: float)
     lines = [
         f"{ppo['total_steps']:,} env steps per run, {ppo['num_envs']} envs x {ppo['rollout_steps']} steps per "
         f"rollout, {ppo['size']}x{ppo['size']}-cell training mazes; wall time {wall / 60:.1f} min.",
-        "Zero-shot: greedy policy, one episode per suite level; mean over seeds with a 95% t interval.",
+        "Zero-shot: the policy's sampled actions, one episode per suite level; mean over seeds with a "
+        "95% t interval (greedy: the argmax policy's success, mean over seeds).",
         "",
-        "| method | seeds | success | SPL | CVaR 10% | train s | sampler share |",
-        "|---|--:|--:|--:|--:|--:|--:|",
+        "| method | seeds | success | SPL | CVaR 10% | greedy success | train s | sampler share |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for row in summary:
         cells = [_ci(row[k]) for k in ("success", "spl", "cvar10")]
         lines.append(
             f"| {row['method']} | {len(row['seeds'])} | " + " | ".join(cells)
-            + f" | {row['train_seconds']:.0f} | {row['sampler_share']:.1%} |"
+            + f" | {row['greedy_success']:.3f} | {row['train_seconds']:.0f} | {row['sampler_share']:.1%} |"
         )
     if groups:
         lines += ["", "Success per group (mean over seeds):", "", "| method | " + " | ".join(groups) + " |",
@@ -352,6 +373,7 @@ def run(args: argparse.Namespace) -> int:
     if args.quick:
         args.methods, args.seeds = [m for m in args.methods if m in ("dr-backtracker", "plr")] or ["plr"], [0]
         args.steps, args.num_envs, args.rollout_steps, args.eval_every, args.curve_levels = 4096, 8, 64, 2, 8
+        args.suite_levels = 4
     out = Path(args.out)
     check_writable(out, "--out", directory=True)
     config = {
@@ -365,6 +387,7 @@ def run(args: argparse.Namespace) -> int:
         },
         "sampler_kwargs": sampler_kwargs,
         "curve_levels": args.curve_levels,
+        "suite_levels": args.suite_levels,
     }
     from daedalus_gym.curriculum.trainer import PPOSettings
 

@@ -30,6 +30,7 @@ from typing import Literal
 
 import numpy as np
 
+from generators._jit import compile_kernel
 from generators.base import check_choice, check_int, check_real
 from generators.maze import Maze
 
@@ -163,15 +164,44 @@ class LevelBuffer:
         n = check_int(n, "n", 1)
         if not self.size:
             raise ValueError("cannot replay from an empty level buffer")
-        w_score = self.score_weights()
-        c = self.staleness_coef
         slots = np.empty(n, dtype=np.int64)
-        for i in range(n):
-            p = (1.0 - c) * w_score + c * self.staleness_weights()
-            # Inverse-CDF draw; clipping guards the rounding of the last cumulative sum.
-            u = rng.random() * p.sum()
-            slot = min(int(np.searchsorted(np.cumsum(p), u, side="right")), self.size - 1)
-            self.clock += 1
-            self.timestamps[slot] = self.clock
-            slots[i] = slot
+        # One uniform per draw, the same stream as n calls of rng.random().
+        self.clock = compile_kernel(_draw)(
+            self.score_weights(), self.timestamps, self.size, self.clock, self.staleness_coef, rng.random(n), slots
+        )
         return slots
+
+
+def _draw(
+    w_score: np.ndarray,
+    timestamps: np.ndarray,
+    size: int,
+    clock: int,
+    c: float,
+    uniforms: np.ndarray,
+    out: np.ndarray,
+) -> int:
+    """`LevelBuffer.sample`'s loop: each draw from ``P = (1 - c) P_score + c P_staleness`` by
+    inverse CDF, then the drawn slot stamped with the advanced clock; returns the clock."""
+    p = np.empty(size)
+    for k in range(uniforms.shape[0]):
+        stale_total = 0.0
+        for i in range(size):
+            stale_total += clock - timestamps[i]
+        total = 0.0
+        for i in range(size):
+            stale = (clock - timestamps[i]) / stale_total if stale_total > 0 else 1.0 / size
+            p[i] = (1.0 - c) * w_score[i] + c * stale
+            total += p[i]
+        u = uniforms[k] * total
+        slot = size - 1  # guards the rounding of the last cumulative sum
+        running = 0.0
+        for i in range(size):
+            running += p[i]
+            if running > u:
+                slot = i
+                break
+        clock += 1
+        timestamps[slot] = clock
+        out[k] = slot
+    return clock

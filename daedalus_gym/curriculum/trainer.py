@@ -130,9 +130,22 @@ class Agent(nn.Module):
         return action, dist.log_prob(action), self.value(x)
 
     def greedy(self, obs: np.ndarray, prev_action: np.ndarray) -> np.ndarray:
-        """The most likely action for each observation: the policy a zero-shot evaluation plays."""
+        """The most likely action for each observation."""
         with torch.no_grad():
             return self.actor(self.features(obs, prev_action)).argmax(-1).numpy()
+
+    def sampler(self, seed: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """The policy itself, actions drawn from it with a torch generator seeded by ``seed``: the
+        policy a zero-shot evaluation plays (a memoryless greedy policy can loop forever where a
+        sampled one walks out)."""
+        generator = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
+
+        def act(obs: np.ndarray, prev_action: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                probs = torch.softmax(self.actor(self.features(obs, prev_action)), -1)
+                return torch.multinomial(probs, 1, generator=generator).squeeze(-1).numpy()
+
+        return act
 
 
 @dataclass
