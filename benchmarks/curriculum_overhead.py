@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--num-envs", type=int, default=1024, help="envs stepped together")
-    parser.add_argument("--rollout-steps", type=int, default=256, help="steps per rollout (also the time limit)")
+    parser.add_argument("--rollout-steps", type=int, default=512, help="steps per rollout, as the trainer's default")
     parser.add_argument("--rollouts", type=int, default=12, help="rollouts per sampler")
     parser.add_argument("--size", type=int, default=14, help="cells a side")
     args = parser.parse_args(argv)

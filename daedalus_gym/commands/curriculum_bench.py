@@ -17,8 +17,9 @@ number of env steps on 14x14-cell mazes; only the level sampler differs:
 
 Scoring-only rollouts (PLR's new levels, ACCEL's edits, SFL's candidate evaluation) count
 towards the budget. Each run's policy then plays every level of the zero-shot suite once
-(`daedalus_gym.curriculum.suite`), its actions sampled (seeded by the run's seed: a memoryless
-greedy policy can loop forever in a maze); the greedy policy's figures are recorded beside them.
+(`daedalus_gym.curriculum.suite`) ``--episodes-per-level`` times, its actions sampled (seeded by
+the run's seed: a memoryless greedy policy can loop forever in a maze); CVaR is taken over the
+levels' success rates. The greedy policy's figures (one episode a level) are recorded beside them.
 A learning curve records the sampled policy's success on the first ``--curve-levels`` levels of
 the suite's 14x14 backtracker group every ``--eval-every`` rollouts.
 
@@ -76,11 +77,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", required=True, help="folder for the tables, JSON and plots")
     parser.add_argument("--methods", type=_csv, default=",".join(METHODS), help="comma-separated methods")
     parser.add_argument("--seeds", type=_seeds, default="0,1,2", help="comma-separated seeds per method")
-    parser.add_argument("--steps", type=int_range(1), default=2_000_000, help="env steps per run")
+    parser.add_argument("--steps", type=int_range(1), default=5_000_000, help="env steps per run")
     parser.add_argument("--num-envs", type=positive_int, default=32, help="envs per rollout")
     parser.add_argument("--rollout-steps", type=int_range(16), default=512, help="steps per rollout (and time limit)")
     parser.add_argument("--eval-every", type=positive_int, default=10, help="rollouts between curve points")
     parser.add_argument("--curve-levels", type=int_range(1, 200), default=64, help="held-out levels per curve point")
+    parser.add_argument(
+        "--episodes-per-level", type=int_range(1, 100), default=4, help="zero-shot episodes per suite level"
+    )
     parser.add_argument(
         "--suite-levels", type=int_range(0), default=0, help="levels per suite group (0: all of them)"
     )
@@ -121,7 +125,7 @@ def run_one(method: str, seed: int, config: dict[str, Any]) -> dict[str, Any]:
 
     result = train(sampler, settings, seed, evaluate=evaluate)
     t0 = time.perf_counter()
-    final = evaluate_suite(result.agent.sampler(seed), suite, seed=seed)
+    final = evaluate_suite(result.agent.sampler(seed), suite, seed=seed, episodes_per_level=config.get("episodes", 1))
     greedy = evaluate_suite(result.agent.greedy, suite, seed=seed)
     return {
         "method": method,
@@ -280,8 +284,8 @@ def markdown(summary: list[dict[str, Any]], config: dict[str, Any], wall: float)
     lines = [
         f"{ppo['total_steps']:,} env steps per run, {ppo['num_envs']} envs x {ppo['rollout_steps']} steps per "
         f"rollout, {ppo['size']}x{ppo['size']}-cell training mazes; wall time {wall / 60:.1f} min.",
-        "Zero-shot: the policy's sampled actions, one episode per suite level; mean over seeds with a "
-        "95% t interval (greedy: the argmax policy's success, mean over seeds).",
+        f"Zero-shot: the policy's sampled actions, {config['episodes']} episode(s) per suite level; mean over "
+        "seeds with a 95% t interval (greedy: the argmax policy's success, mean over seeds).",
         "",
         "| method | seeds | success | SPL | CVaR 10% | greedy success | train s | sampler share |",
         "|---|--:|--:|--:|--:|--:|--:|--:|",
@@ -373,7 +377,7 @@ def run(args: argparse.Namespace) -> int:
     if args.quick:
         args.methods, args.seeds = [m for m in args.methods if m in ("dr-backtracker", "plr")] or ["plr"], [0]
         args.steps, args.num_envs, args.rollout_steps, args.eval_every, args.curve_levels = 4096, 8, 64, 2, 8
-        args.suite_levels = 4
+        args.suite_levels, args.episodes_per_level = 4, 1
     out = Path(args.out)
     check_writable(out, "--out", directory=True)
     config = {
@@ -388,6 +392,7 @@ def run(args: argparse.Namespace) -> int:
         "sampler_kwargs": sampler_kwargs,
         "curve_levels": args.curve_levels,
         "suite_levels": args.suite_levels,
+        "episodes": args.episodes_per_level,
     }
     from daedalus_gym.curriculum.trainer import PPOSettings
 
