@@ -329,7 +329,7 @@ def run(args: argparse.Namespace) -> int:
     report = {"machine": host, "settings": _settings(args), "summary": summ, "targets": acc, "bins": bins}
     (out / "control.json").write_text(json.dumps(report, indent=1) + "\n")
     written = [out / "control.md", out / "control.json", *plot(acc, bins, out, args.sizes)]
-    print(f"wrote {', '.join(map(str, written))}")
+    print(f"wrote {', '.join(map(str, written))}", file=sys.stderr)
     return 0
 
 
