@@ -279,7 +279,7 @@ def test_accel_refuses_a_maze_with_loops(small):
 
 # --------------------------------------------------------------------- SFL
 def test_sfl_keeps_the_most_learnable_levels(small):
-    sampler = SFL(small, np.random.default_rng(0), n_candidates=8, buffer_size=2, refresh_every=2)
+    sampler = SFL(small, np.random.default_rng(0), n_candidates=8, buffer_size=2, refresh_every=2, envs_per_level=1)
     rates = {}
     for solved in ([0, 4, 2, 1], [4, 2, 0, 3]):  # of 4 episodes: p = 0, 1, 0.5, 0.25 ...
         a = sampler.next_levels(4)
@@ -303,11 +303,37 @@ def test_sfl_keeps_the_most_learnable_levels(small):
 
 def test_sfl_scores_whole_batches_and_pools_duplicates():
     one_maze = make_generator("backtracker", size=(1, 2))
-    sampler = SFL(one_maze, np.random.default_rng(0), n_candidates=5, buffer_size=3)
+    sampler = SFL(one_maze, np.random.default_rng(0), n_candidates=5, buffer_size=3, envs_per_level=1)
     for solved in ([1, 1, 1, 1], [0, 0, 0, 0]):  # 8 candidates scored: ceil(5 / 4) batches
         sampler.update(sampler.next_levels(4), make_stats(4, solved=solved, episodes=[1] * 4))
     assert len(sampler.buffer) == 1  # one distinct maze, its 8 episodes pooled: p = 0.5
     np.testing.assert_allclose(sampler.success_rate, [0.5])
+
+
+def test_sfl_plays_each_candidate_in_several_envs_and_pools_them(small):
+    sampler = SFL(small, np.random.default_rng(0), n_candidates=2, buffer_size=1, envs_per_level=4)
+    a = sampler.next_levels(8)
+    assert len({m.maze_hash for m in a.mazes}) == 2
+    assert a.mazes[:4] == (a.mazes[0],) * 4 and a.mazes[4:] == (a.mazes[4],) * 4
+    # One env each cannot tell: every env alone is 0 or 1. Pooled, the first is solved half the time.
+    sampler.update(a, make_stats(8, solved=[1, 0, 1, 0, 1, 1, 1, 1], episodes=[1] * 8))
+    assert sampler.buffer == (a.mazes[0],)
+    np.testing.assert_allclose(sampler.success_rate, [0.5])
+    np.testing.assert_allclose(sampler.learnability, [0.25])
+
+
+def test_latent_teacher_pools_the_envs_of_a_level(vae):
+    teacher = LatentTeacher(vae, np.random.default_rng(2), prior_samples=256, prior_share=0.0, envs_per_level=4)
+    a = teacher.next_levels(8)
+    noise = teacher.noise_of(a)
+    assert a.mazes[:4] == (a.mazes[0],) * 4 and a.mazes[4:] == (a.mazes[4],) * 4
+    np.testing.assert_array_equal(noise[:4], np.repeat(noise[:1], 4, axis=0))
+    before = teacher.mu.copy()
+    # Level 0: 2 of its 4 envs solve (p = 0.5, the only learnable one); level 1: never solved.
+    teacher.update(a, make_stats(8, solved=[1, 1, 0, 0, 0, 0, 0, 0], episodes=[1] * 8))
+    assert teacher.summary()["flat_rollouts"] == 0
+    # The elite (a quarter of 2 levels: one) is level 0: mu moves halfway to its noise.
+    np.testing.assert_allclose(teacher.mu, 0.5 * before + 0.5 * noise[0])
 
 
 def test_unsolved_levels_have_zero_success_rate():
@@ -330,7 +356,7 @@ def test_latent_teacher_serves_perfect_mazes(vae):
 
 
 def test_latent_teacher_moves_towards_fit_codes(vae):
-    teacher = LatentTeacher(vae, np.random.default_rng(1), prior_samples=256)
+    teacher = LatentTeacher(vae, np.random.default_rng(1), prior_samples=256, envs_per_level=1)
     start = teacher.mu.copy()
     good_share = []
     for _ in range(8):

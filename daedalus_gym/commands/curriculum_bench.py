@@ -140,20 +140,24 @@ def run_one(method: str, seed: int, config: dict[str, Any]) -> dict[str, Any]:
         "eval_seconds": time.perf_counter() - t0,
         "curve": result.curve,
         "suite": _suite_dict(final),
-        "suite_greedy": _suite_dict(greedy),
+        "suite_greedy": _suite_dict(greedy, levels=False),
     }
 
 
-def _suite_dict(result: Any) -> dict[str, Any]:
-    """A `SuiteResult` as JSON: every group's row, the overall row, per-level success."""
+def _suite_dict(result: Any, levels: bool = True) -> dict[str, Any]:
+    """A `SuiteResult` as JSON: every group's row, the overall row and, with ``levels``, each
+    level's success rate (in suite order)."""
 
     def row(group: Any) -> dict[str, Any]:
         out = group.row()
         out["cvar10"] = out.pop("cvar10_success")
-        out["level_success"] = group.level_success.tolist()
+        if levels:
+            out["level_success"] = [round(float(v), 4) for v in group.level_success]
         return out
 
-    return {"all": row(result.overall), "groups": {g.name: row(g) for g in result.groups}}
+    overall = result.overall.row()  # its levels are the groups' levels, in order
+    overall["cvar10"] = overall.pop("cvar10_success")
+    return {"all": overall, "groups": {g.name: row(g) for g in result.groups}}
 
 
 def _first_levels(suite: Any, levels: int) -> Any:
@@ -418,7 +422,8 @@ def run(args: argparse.Namespace) -> int:
         "runs": runs,
         "cpu_count": os.cpu_count(),
     }
-    (out / "curricula.json").write_text(json.dumps(report, indent=1) + "\n")
+    # Compact: every run's per-level success rates make an indented file needlessly long.
+    (out / "curricula.json").write_text(json.dumps(report, separators=(",", ":")) + "\n")
     written = [out / "curricula.md", out / "curricula.json", *plot(runs, summary, out)]
     print(f"wrote {', '.join(map(str, written))}", file=sys.stderr)
     return 0

@@ -85,13 +85,16 @@ class ACCEL(RobustPLR):
         Raises:
             ValueError: ``maze`` is not perfect (tree edits keep a spanning tree one).
         """
-        if not maze.is_perfect():
+        try:
+            child = tree_edit(maze, self.n_edits, self.rng)  # checks the maze is perfect
+        except ValueError as err:
+            if maze.is_perfect():
+                raise
             raise ValueError(
                 f"ACCEL edits perfect mazes only, but {self.generator!r} served one that is not "
                 "(maze.is_perfect() is False); use a perfect generator (backtracker, kruskal, prim, "
                 "wilson) or a learned one with repair='perfect'"
-            )
-        child = tree_edit(maze, self.n_edits, self.rng)
+            ) from err
         if self.goal_moves:
             child = move_goal(child, self.goal_moves, self.rng)
         return child

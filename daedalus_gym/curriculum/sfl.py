@@ -8,10 +8,13 @@ rate on it: 0 on levels always or never solved, highest (0.25) at ``p = 0.5``.
 The loop:
 
 1. *Evaluate* (at the start and after every ``refresh_every`` training rollouts): draw fresh
-   candidate levels, ``n`` per rollout (``kind="evaluate"``, no policy update), until
-   ``n_candidates`` are scored. Rollouts come in whole batches, so the last one tops up with extra
-   fresh candidates: ``ceil(n_candidates / n) * n`` are scored. A candidate drawn twice is kept
-   once, its successes and episodes pooled.
+   candidate levels, ``ceil(n / envs_per_level)`` per rollout, each played by ``envs_per_level``
+   envs (``kind="evaluate"``, no policy update), until ``n_candidates`` are scored; each
+   candidate's success rate ``p`` pools its envs' episodes. Several envs per candidate are what
+   make ``p`` a rate: one env replays a level it solves until the rollout ends and fails one only
+   by timing out, so alone it measures ``p`` as 0 or 1, whose learnability is 0. Rollouts come
+   in whole batches, so the last one may score a few more than ``n_candidates``. A candidate
+   drawn twice is kept once, its successes and episodes pooled.
 2. Keep the ``buffer_size`` candidates of highest learnability (ties: the earlier drawn).
 3. *Train* (``kind="train"``, policy update): a ``buffer_ratio`` share of the envs (rounded to
    the nearest whole env) play buffer levels drawn uniformly, with replacement only when more are
@@ -49,6 +52,8 @@ class SFL(LevelSampler):
         buffer_ratio: share of each training rollout's envs drawn from the buffer, in ``[0, 1]``
             (0.5).
         refresh_every: training rollouts between refreshes, an int ``>= 1`` (20).
+        envs_per_level: envs that play each candidate of an evaluation rollout, an int ``>= 1``
+            (4): one env alone measures ``p`` as 0 or 1 (see the module notes).
     """
 
     name = "sfl"
@@ -63,12 +68,14 @@ class SFL(LevelSampler):
         buffer_size: int = 64,
         buffer_ratio: float = 0.5,
         refresh_every: int = 20,
+        envs_per_level: int = 4,
     ) -> None:
         super().__init__(generator, rng)
         self.n_candidates = check_int(n_candidates, "n_candidates", 1, MAX_CANDIDATES)
         self.buffer_size = check_int(buffer_size, "buffer_size", 1, self.n_candidates)
         self.buffer_ratio = check_real(buffer_ratio, "buffer_ratio", 0.0, 1.0)
         self.refresh_every = check_int(refresh_every, "refresh_every", 1)
+        self.envs_per_level = check_int(envs_per_level, "envs_per_level", 1)
         self.buffer: tuple[Maze, ...] = ()
         self.learnability = np.zeros(0)  # float64[len(buffer)]: the buffer levels' scores
         self.success_rate = np.zeros(0)  # float64[len(buffer)]
@@ -85,8 +92,9 @@ class SFL(LevelSampler):
         return self._evaluating
 
     def _next_levels(self, n: int) -> Assignment:
-        if self._evaluating:
-            mazes = tuple(self.generator.generate_batch(n, self.rng))
+        if self._evaluating:  # env i plays candidate i // envs_per_level
+            candidates = self.generator.generate_batch(math.ceil(n / self.envs_per_level), self.rng)
+            mazes = tuple(candidates[i // self.envs_per_level] for i in range(n))
             return Assignment(mazes, no_buffer(n), update_policy=False, kind="evaluate")
         k = min(n, math.floor(self.buffer_ratio * n + 0.5))
         size = len(self.buffer)
@@ -102,7 +110,7 @@ class SFL(LevelSampler):
                 entry = self._candidates.setdefault(maze.maze_hash, [maze, 0, 0])
                 entry[1] += int(solved)
                 entry[2] += int(episodes)
-            self._scored += len(assignment)
+            self._scored += math.ceil(len(assignment) / self.envs_per_level)  # candidates drawn
             if self._scored >= self.n_candidates:
                 self._select()
         else:
