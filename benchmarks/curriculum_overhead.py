@@ -105,7 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--num-envs", type=int, default=1024, help="envs stepped together")
-    parser.add_argument("--rollout-steps", type=int, default=512, help="steps per rollout, as the trainer's default")
+    parser.add_argument(
+        "--rollout-steps", type=int, default=512, help="steps per rollout, as the trainer's default"
+    )
     parser.add_argument("--rollouts", type=int, default=12, help="rollouts per sampler")
     parser.add_argument("--size", type=int, default=14, help="cells a side")
     args = parser.parse_args(argv)
@@ -125,7 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overhead = (cost["sampler"] + cost["loading"]) / base
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(cost["kinds"].items()))
         print(
-            f"| {name} | {kinds} | {cost['sampler'] * 1e6:.3f} | {cost['loading'] * 1e6:.3f} | {overhead:.1%} |",
+            f"| {name} | {kinds} | {cost['sampler'] * 1e6:.3f} | {cost['loading'] * 1e6:.3f} "
+            f"| {overhead:.1%} |",
             flush=True,
         )
     return 0

@@ -42,7 +42,12 @@ MOVES: np.ndarray = np.array([(-1, 0), (0, 1), (1, 0), (0, -1)], dtype=np.int64)
 
 
 def _as_cell(value: object, name: str) -> Cell:
-    if value.__class__ is tuple and len(value) == 2 and value[0].__class__ is int and value[1].__class__ is int:
+    if (
+        value.__class__ is tuple
+        and len(value) == 2
+        and value[0].__class__ is int
+        and value[1].__class__ is int
+    ):
         return value  # type: ignore[return-value]  # the common case, already a pair of ints
     try:
         row, col = value  # type: ignore[misc]

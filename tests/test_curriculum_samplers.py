@@ -279,7 +279,9 @@ def test_accel_refuses_a_maze_with_loops(small):
 
 # --------------------------------------------------------------------- SFL
 def test_sfl_keeps_the_most_learnable_levels(small):
-    sampler = SFL(small, np.random.default_rng(0), n_candidates=8, buffer_size=2, refresh_every=2, envs_per_level=1)
+    sampler = SFL(
+        small, np.random.default_rng(0), n_candidates=8, buffer_size=2, refresh_every=2, envs_per_level=1
+    )
     rates = {}
     for solved in ([0, 4, 2, 1], [4, 2, 0, 3]):  # of 4 episodes: p = 0, 1, 0.5, 0.25 ...
         a = sampler.next_levels(4)
@@ -323,7 +325,9 @@ def test_sfl_plays_each_candidate_in_several_envs_and_pools_them(small):
 
 
 def test_latent_teacher_pools_the_envs_of_a_level(vae):
-    teacher = LatentTeacher(vae, np.random.default_rng(2), prior_samples=256, prior_share=0.0, envs_per_level=4)
+    teacher = LatentTeacher(
+        vae, np.random.default_rng(2), prior_samples=256, prior_share=0.0, envs_per_level=4
+    )
     a = teacher.next_levels(8)
     noise = teacher.noise_of(a)
     assert a.mazes[:4] == (a.mazes[0],) * 4 and a.mazes[4:] == (a.mazes[4],) * 4

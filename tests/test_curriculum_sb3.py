@@ -85,6 +85,8 @@ def test_clear_errors():
         CurriculumCallback("plr")
     plain = make_vec_env("Daedalus-Backtracker-7x7-v0", n_envs=2, env_kwargs={"obs_mode": "egocentric"})
     with pytest.raises(TypeError, match=r"every env wrapped in LevelWrapper.*\[0, 1\]"):
-        PPO("MlpPolicy", plain, n_steps=32, device="cpu").learn(32, callback=CurriculumCallback(Recording(True)))
-    with pytest.raises(TypeError, match="level must be a generators.Maze or None"):
+        PPO("MlpPolicy", plain, n_steps=32, device="cpu").learn(
+            32, callback=CurriculumCallback(Recording(True))
+        )
+    with pytest.raises(TypeError, match=r"level must be a generators\.Maze or None"):
         LevelWrapper(vec_env(1).envs[0]).set_level("maze")

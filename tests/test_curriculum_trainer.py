@@ -10,7 +10,14 @@ from daedalus_gym.curriculum import Assignment, LevelSampler, RolloutStats, make
 from daedalus_gym.curriculum.trainer import Agent, PPOSettings, train
 from generators import Maze, make_generator
 
-TINY = {"size": 7, "num_envs": 4, "rollout_steps": 32, "max_episode_steps": 32, "total_steps": 512, "eval_every": 2}
+TINY = {
+    "size": 7,
+    "num_envs": 4,
+    "rollout_steps": 32,
+    "max_episode_steps": 32,
+    "total_steps": 512,
+    "eval_every": 2,
+}
 
 
 def easy_level() -> Maze:
@@ -53,7 +60,9 @@ def weights(agent: Agent) -> list[torch.Tensor]:
 def test_same_seed_same_run():
     runs = []
     for _ in range(2):
-        sampler = make_sampler("plr", make_generator("backtracker", size=7), np.random.default_rng(1), capacity=8)
+        sampler = make_sampler(
+            "plr", make_generator("backtracker", size=7), np.random.default_rng(1), capacity=8
+        )
         runs.append(train(sampler, PPOSettings(**TINY), seed=3))
     assert [p["train_success"] for p in runs[0].curve] == pytest.approx(
         [p["train_success"] for p in runs[1].curve], nan_ok=True

@@ -445,7 +445,11 @@ def test_reset_check_matches_square_graph_and_batched_bfs():
                 walls[r, c] = False  # two more passages: loops
             free = np.argwhere(~maze.walls)
             i, j = rng.choice(len(free), 2, replace=False)
-            for case in (maze, Maze(walls, maze.start, maze.goal), Maze(maze.walls, tuple(free[i]), tuple(free[j]))):
+            for case in (
+                maze,
+                Maze(walls, maze.start, maze.goal),
+                Maze(maze.walls, tuple(free[i]), tuple(free[j])),
+            ):
                 square = _square_bfs(case)
                 assert case.shortest_path_length() == square
                 batched = shortest_path_lengths(case.walls[None], [case.start], [case.goal])[0]

@@ -79,9 +79,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=_seeds, default="0,1,2", help="comma-separated seeds per method")
     parser.add_argument("--steps", type=int_range(1), default=5_000_000, help="env steps per run")
     parser.add_argument("--num-envs", type=positive_int, default=32, help="envs per rollout")
-    parser.add_argument("--rollout-steps", type=int_range(16), default=512, help="steps per rollout (and time limit)")
+    parser.add_argument(
+        "--rollout-steps", type=int_range(16), default=512, help="steps per rollout (and time limit)"
+    )
     parser.add_argument("--eval-every", type=positive_int, default=10, help="rollouts between curve points")
-    parser.add_argument("--curve-levels", type=int_range(1, 200), default=64, help="held-out levels per curve point")
+    parser.add_argument(
+        "--curve-levels", type=int_range(1, 200), default=64, help="held-out levels per curve point"
+    )
     parser.add_argument(
         "--episodes-per-level", type=int_range(1, 100), default=4, help="zero-shot episodes per suite level"
     )
@@ -125,7 +129,9 @@ def run_one(method: str, seed: int, config: dict[str, Any]) -> dict[str, Any]:
 
     result = train(sampler, settings, seed, evaluate=evaluate)
     t0 = time.perf_counter()
-    final = evaluate_suite(result.agent.sampler(seed), suite, seed=seed, episodes_per_level=config.get("episodes", 1))
+    final = evaluate_suite(
+        result.agent.sampler(seed), suite, seed=seed, episodes_per_level=config.get("episodes", 1)
+    )
     greedy = evaluate_suite(result.agent.greedy, suite, seed=seed)
     return {
         "method": method,
@@ -180,7 +186,9 @@ def _curve_group(suite: Any, levels: int) -> Any:
 
 
 # --------------------------------------------------------------------- backends
-def run_all(tasks: list[tuple[str, int]], config: dict[str, Any], backend: str, workers: int, address: str | None):
+def run_all(
+    tasks: list[tuple[str, int]], config: dict[str, Any], backend: str, workers: int, address: str | None
+):
     """Every ``(method, seed)`` run, in order, on the local machine or on Ray."""
     if backend == "ray":
         try:
@@ -247,7 +255,8 @@ def summarise(runs: list[dict[str, Any]], methods: list[str]) -> list[dict[str, 
         for key in ("success", "spl", "cvar10"):
             row[key] = t_interval([r["suite"]["all"][key] for r in mine])
         row["groups"] = {
-            g: float(np.mean([r["suite"]["groups"][g]["success"] for r in mine])) for g in mine[0]["suite"]["groups"]
+            g: float(np.mean([r["suite"]["groups"][g]["success"] for r in mine]))
+            for g in mine[0]["suite"]["groups"]
         }
         row["greedy_success"] = float(np.mean([r["suite_greedy"]["all"]["success"] for r in mine]))
         row["train_seconds"] = float(np.mean([r["train_seconds"] for r in mine]))
@@ -278,7 +287,9 @@ def comparisons(summary: list[dict[str, Any]]) -> list[str]:
     if "latent" in by and "plr" in by:
         (m, lo, hi), (pm, plo, phi) = by["latent"]["success"], by["plr"]["success"]
         word = "matches or beats" if m >= pm or hi >= plo else "falls below"
-        lines.append(f"- latent {word} plr: {m:.3f} [{lo:.3f}, {hi:.3f}] against {pm:.3f} [{plo:.3f}, {phi:.3f}]")
+        lines.append(
+            f"- latent {word} plr: {m:.3f} [{lo:.3f}, {hi:.3f}] against {pm:.3f} [{plo:.3f}, {phi:.3f}]"
+        )
     return lines
 
 
@@ -286,10 +297,10 @@ def markdown(summary: list[dict[str, Any]], config: dict[str, Any], wall: float)
     ppo = config["ppo"]
     groups = list(summary[0]["groups"]) if summary else []
     lines = [
-        f"{ppo['total_steps']:,} env steps per run, {ppo['num_envs']} envs x {ppo['rollout_steps']} steps per "
-        f"rollout, {ppo['size']}x{ppo['size']}-cell training mazes; wall time {wall / 60:.1f} min.",
-        f"Zero-shot: the policy's sampled actions, {config['episodes']} episode(s) per suite level; mean over "
-        "seeds with a 95% t interval (greedy: the argmax policy's success, mean over seeds).",
+        f"{ppo['total_steps']:,} env steps per run, {ppo['num_envs']} envs x {ppo['rollout_steps']} "
+        f"steps per rollout, {ppo['size']}x{ppo['size']}-cell training mazes; wall time {wall / 60:.1f} min.",
+        f"Zero-shot: the policy's sampled actions, {config['episodes']} episode(s) per suite level; mean "
+        "over seeds with a 95% t interval (greedy: the argmax policy's success, mean over seeds).",
         "",
         "| method | seeds | success | SPL | CVaR 10% | greedy success | train s | sampler share |",
         "|---|--:|--:|--:|--:|--:|--:|--:|",
@@ -297,14 +308,22 @@ def markdown(summary: list[dict[str, Any]], config: dict[str, Any], wall: float)
     for row in summary:
         cells = [_ci(row[k]) for k in ("success", "spl", "cvar10")]
         lines.append(
-            f"| {row['method']} | {len(row['seeds'])} | " + " | ".join(cells)
+            f"| {row['method']} | {len(row['seeds'])} | "
+            + " | ".join(cells)
             + f" | {row['greedy_success']:.3f} | {row['train_seconds']:.0f} | {row['sampler_share']:.1%} |"
         )
     if groups:
-        lines += ["", "Success per group (mean over seeds):", "", "| method | " + " | ".join(groups) + " |",
-                  "|---|" + "--:|" * len(groups)]
+        lines += [
+            "",
+            "Success per group (mean over seeds):",
+            "",
+            "| method | " + " | ".join(groups) + " |",
+            "|---|" + "--:|" * len(groups),
+        ]
         for row in summary:
-            lines.append(f"| {row['method']} | " + " | ".join(f"{row['groups'][g]:.3f}" for g in groups) + " |")
+            lines.append(
+                f"| {row['method']} | " + " | ".join(f"{row['groups'][g]:.3f}" for g in groups) + " |"
+            )
     verdicts = comparisons(summary)
     if verdicts:
         lines += ["", *verdicts]
@@ -409,7 +428,12 @@ def run(args: argparse.Namespace) -> int:
     from daedalus_gym.commands.bench_control import machine
 
     host = machine()
-    text = "machine: " + ", ".join(f"{k} {v}" for k, v in host.items()) + "\n\n" + markdown(summary, config, wall)
+    text = (
+        "machine: "
+        + ", ".join(f"{k} {v}" for k, v in host.items())
+        + "\n\n"
+        + markdown(summary, config, wall)
+    )
     print(text, end="")
     out.mkdir(parents=True, exist_ok=True)
     (out / "curricula.md").write_text(text)

@@ -40,8 +40,14 @@ class ACCEL(RobustPLR):
             default number of edits).
         goal_moves: after the edits, move the goal at most this many cells, an int ``>= 0``
             (0, the default: the goal stays).
-        capacity, replay_prob, staleness_coef, minimum_fill_ratio, prioritization, temperature,
-            top_k, score: as `RobustPLR` (same defaults).
+        capacity: as `RobustPLR` (4000).
+        replay_prob: as `RobustPLR` (0.8).
+        staleness_coef: as `RobustPLR` (0.3).
+        minimum_fill_ratio: as `RobustPLR` (0.5).
+        prioritization: as `RobustPLR` (``"rank"``).
+        temperature: as `RobustPLR` (0.3).
+        top_k: as `RobustPLR` (4).
+        score: as `RobustPLR` (``"pvl"``).
     """
 
     name = "accel"

@@ -167,7 +167,13 @@ class LevelBuffer:
         slots = np.empty(n, dtype=np.int64)
         # One uniform per draw, the same stream as n calls of rng.random().
         self.clock = compile_kernel(_draw)(
-            self.score_weights(), self.timestamps, self.size, self.clock, self.staleness_coef, rng.random(n), slots
+            self.score_weights(),
+            self.timestamps,
+            self.size,
+            self.clock,
+            self.staleness_coef,
+            rng.random(n),
+            slots,
         )
         return slots
 

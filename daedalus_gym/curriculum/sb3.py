@@ -15,7 +15,8 @@ episodes it saw, and hands the sampler its `RolloutStats`::
         env_kwargs={"obs_mode": "egocentric"},
         wrapper_class=lambda e: LevelWrapper(LastActionObs(e)),
     )
-    sampler = make_sampler("plr", make_generator("backtracker", size=14), np.random.default_rng(0), capacity=256)
+    generator = make_generator("backtracker", size=14)
+    sampler = make_sampler("plr", generator, np.random.default_rng(0), capacity=256)
     model = PPO("MlpPolicy", env, n_steps=512)
     model.learn(1_000_000, callback=CurriculumCallback(sampler))
 
@@ -83,7 +84,9 @@ class CurriculumCallback(BaseCallback):  # type: ignore[misc,valid-type]
         if BaseCallback is object:
             raise ImportError(SB3_HINT)
         if not isinstance(sampler, LevelSampler):
-            raise TypeError(f"sampler must be a LevelSampler (make_sampler(...)), got {type(sampler).__name__}")
+            raise TypeError(
+                f"sampler must be a LevelSampler (make_sampler(...)), got {type(sampler).__name__}"
+            )
         super().__init__(verbose)
         self.sampler = sampler
         self.assignment: Assignment | None = None

@@ -98,7 +98,13 @@ class Agent(nn.Module):
         inputs = view_size * view_size * 2 + N_ACTIONS
 
         def mlp(out: int, gain: float) -> nn.Sequential:
-            layers = [nn.Linear(inputs, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, out)]
+            layers = [
+                nn.Linear(inputs, hidden),
+                nn.Tanh(),
+                nn.Linear(hidden, hidden),
+                nn.Tanh(),
+                nn.Linear(hidden, out),
+            ]
             for layer in layers:
                 if isinstance(layer, nn.Linear):
                     nn.init.orthogonal_(layer.weight, np.sqrt(2))
@@ -267,7 +273,9 @@ def train(
                     episode_return[ended] = 0.0
                     prev[ended] = -1
                     # Each env replays its own level: no autoreset into the env's pool.
-                    obs, _ = envs.reset(options={"reset_mask": done, "level": [levels[i] for i in ended.tolist()]})
+                    obs, _ = envs.reset(
+                        options={"reset_mask": done, "level": [levels[i] for i in ended.tolist()]}
+                    )
                     visited[ended] = False
                     pos = envs.agent_pos[ended]
                     visited[ended, pos[:, 0] * width + pos[:, 1]] = True
