@@ -15,6 +15,8 @@ from daedalus_gym.curriculum.sb3 import CurriculumCallback, LevelWrapper
 from daedalus_gym.wrappers import LastActionObs
 from generators import make_generator
 
+pytestmark = pytest.mark.slow  # every test trains an SB3 model
+
 
 class Recording(LevelSampler):
     """Fresh backtracker levels each rollout; remembers what it handed out and was told."""

@@ -57,6 +57,7 @@ def weights(agent: Agent) -> list[torch.Tensor]:
     return [p.detach().clone() for p in agent.parameters()]
 
 
+@pytest.mark.slow  # trains
 def test_same_seed_same_run():
     runs = []
     for _ in range(2):
@@ -71,6 +72,7 @@ def test_same_seed_same_run():
     assert runs[0].env_steps == 512 and runs[0].updates == runs[1].updates
 
 
+@pytest.mark.slow  # trains
 def test_each_env_plays_its_own_level_for_the_whole_rollout():
     hard = make_generator("backtracker", size=7).generate_batch(3, np.random.default_rng(5))
     sampler = Fixed([easy_level(), *hard])
@@ -84,6 +86,7 @@ def test_each_env_plays_its_own_level_for_the_whole_rollout():
         assert np.isfinite(stats.max_return[0]) and stats.positive_value_loss.shape == (4,)
 
 
+@pytest.mark.slow  # trains
 def test_scoring_rollouts_take_no_gradient_step():
     sampler = Fixed(make_generator("backtracker", size=7).generate_batch(4, np.random.default_rng(0)), False)
     result = train(sampler, PPOSettings(**TINY), seed=0)
