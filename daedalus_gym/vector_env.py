@@ -634,10 +634,11 @@ def _check_memory(n: int, pool_size: int, height: int, width: int, obs_space: An
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):  # not every platform says
         return
-    if need > total:
+    if need > total / 2:  # past half, the first refill or a copy of the batch would exhaust it
         raise ValueError(
             f"num_envs={n} needs about {need / 2**30:,.1f} GiB for its buffers and maze pool "
-            f"(pool_size={pool_size}, {height}x{width} grids); this machine has {total / 2**30:,.1f} GiB"
+            f"(pool_size={pool_size}, {height}x{width} grids), more than half of this machine's "
+            f"{total / 2**30:,.1f} GiB"
         )
 
 
