@@ -12,7 +12,6 @@ here too, so that both envs use one answer to each question."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -24,6 +23,7 @@ from daedalus_gym.rendering import COLORS, paint_mazes
 from generators import Generator, Maze, MazeGenerator, make_generator
 from generators.base import NoiseGenerator, UniformsGenerator
 from generators.maze import MOVES
+from generators.maze import maze_hashes as maze_hashes  # the env side names it here too
 from generators.shortest_paths import shortest_path_lengths
 
 ObsMode = Literal["grid", "egocentric", "rgb"]
@@ -315,23 +315,6 @@ def reward(terminated: Any, steps: Any, budget: int) -> Any:
     if isinstance(steps, np.ndarray):
         return np.where(terminated, 1.0 - FINISH_PENALTY * np.minimum(steps / budget, 1.0), 0.0)
     return 1.0 - FINISH_PENALTY * min(steps / budget, 1.0) if terminated else 0.0
-
-
-def maze_hashes(walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> np.ndarray:
-    """A stable hex digest of each ``(walls[i], start[i], goal[i])``: ``object[B]`` of str.
-
-    The same digest as `generators.Maze.maze_hash` (tested), computed for a whole batch.
-    """
-    shape = np.asarray(walls.shape[1:], dtype="<i8").tobytes()
-    packed = np.packbits(walls.reshape(len(walls), walls[0].size if len(walls) else 0), axis=1)
-    ends = np.concatenate([start, goal], axis=1).astype("<i8")
-    out = np.empty(len(walls), dtype=object)
-    for i in range(len(walls)):
-        h = hashlib.blake2b(shape, digest_size=12)
-        h.update(packed[i].tobytes())
-        h.update(ends[i].tobytes())
-        out[i] = h.hexdigest()
-    return out
 
 
 # ``reset(options=...)`` keys that give the level to play: "level", and "maze", its older name.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -35,7 +35,7 @@ from daedalus_gym.core import (
 )
 from daedalus_gym.splits import HELD_OUT_TRIES, LevelSet
 from generators import Generator, Maze
-from generators.maze import level_metrics
+from generators.maze import MazeArrays, level_metrics
 
 CHECKS: tuple[str, ...] = ("bfs", "networkx")
 # Mazes kept ready per sub-env: enough that a refill is one big batch (about 4,096 mazes) for any
@@ -274,7 +274,9 @@ class MazeVectorEnv(VectorEnv):
             options: ``{"reset_mask": bool[num_envs]}`` resets only the masked sub-envs (seeds of
                 the others are ignored); ``{"level": Maze}`` plays that level in every reset
                 sub-env, ``{"level": [Maze, ...]}`` one level per reset sub-env, in order (what a
-                curriculum hands out); ``"maze"``, the older name, still works.
+                curriculum hands out; a `generators.MazeArrays` is the fastest such sequence:
+                its arrays load without a `Maze` per level); ``"maze"``, the older name, still
+                works.
         """
         n = self.num_envs
         seeds = check_seeds(seed, n)
@@ -422,7 +424,7 @@ class MazeVectorEnv(VectorEnv):
     def _given_maze(self, key: str, maze: Any, count: int) -> tuple[np.ndarray, ...]:
         """The level arrays of ``options[key]``: one `Maze` for all ``count`` reset sub-envs, or a
         list or tuple of ``count`` mazes, one per reset sub-env in order (checked in one batch)."""
-        if isinstance(maze, (list, tuple)):
+        if isinstance(maze, (list, tuple, MazeArrays)):
             return self._given_mazes(key, maze, count)
         length = check_given_maze(maze, (self.height, self.width), key)
         start, goal = np.array([maze.start]), np.array([maze.goal])
@@ -438,26 +440,29 @@ class MazeVectorEnv(VectorEnv):
             np.full(count, -1, dtype=np.int64),
         )
 
-    def _given_mazes(self, key: str, mazes: list | tuple, count: int) -> tuple[np.ndarray, ...]:
+    def _given_mazes(self, key: str, mazes: Sequence[Any], count: int) -> tuple[np.ndarray, ...]:
         if len(mazes) != count:
             raise ValueError(
                 f"options[{key!r}] is a sequence of {len(mazes)} mazes; it needs one per reset "
                 f"sub-env: {count}"
             )
         shape = (self.height, self.width)
-        for i, maze in enumerate(mazes):
-            if not isinstance(maze, Maze):
-                raise TypeError(f"options[{key!r}][{i}] must be a generators.Maze, got {describe(maze)}")
-            if maze.shape != shape:
-                raise ValueError(f"options[{key!r}][{i}] has shape {maze.shape}, this env plays {shape}")
-        walls = np.stack([maze.walls for maze in mazes])
-        start = np.array([maze.start for maze in mazes], dtype=np.int64)
-        goal = np.array([maze.goal for maze in mazes], dtype=np.int64)
+        if not isinstance(mazes, MazeArrays):
+            for i, maze in enumerate(mazes):
+                if not isinstance(maze, Maze):
+                    raise TypeError(f"options[{key!r}][{i}] must be a generators.Maze, got {describe(maze)}")
+                if maze.shape != shape:
+                    raise ValueError(f"options[{key!r}][{i}] has shape {maze.shape}, this env plays {shape}")
+            mazes = MazeArrays.of(mazes)
+        elif mazes.shape != shape:
+            raise ValueError(f"options[{key!r}] holds mazes of shape {mazes.shape}, this env plays {shape}")
+        walls, start, goal = mazes.walls, mazes.start, mazes.goal
         length = path_lengths(walls, start, goal, self.check)
         if (length < 0).any():
             i = int(np.flatnonzero(length < 0)[0])
             raise ValueError(
-                f"options[{key!r}][{i}] is unsolvable: no path from {mazes[i].start} to {mazes[i].goal}"
+                f"options[{key!r}][{i}] is unsolvable: no path from {tuple(start[i].tolist())} to "
+                f"{tuple(goal[i].tolist())}"
             )
         counts, fraction = _metrics(walls)
         return (
@@ -465,7 +470,7 @@ class MazeVectorEnv(VectorEnv):
             start,
             goal,
             length,
-            maze_hashes(walls, start, goal),
+            mazes.maze_hashes(),
             counts,
             fraction,
             np.full(count, -1, dtype=np.int64),

@@ -8,8 +8,8 @@ __daedalus_gym__ = True  # `import daedalus_gym` checks this: another top-level 
 
 from generators.base import Generator, MazeGenerator, parse_size
 from generators.level_files import load_levels, save_levels
-from generators.maze import Maze, is_perfect, load_mazes, save_mazes
-from generators.mutators import latent_edit, move_goal, tree_edit
+from generators.maze import Maze, MazeArrays, is_perfect, load_mazes, save_mazes
+from generators.mutators import latent_edit, move_goal, tree_edit, tree_edits
 from generators.registry import (
     generator_class,
     make_generator,
@@ -27,6 +27,7 @@ register_generator("wilson", "generators.wilson:WilsonGenerator")
 __all__ = [
     "Generator",
     "Maze",
+    "MazeArrays",
     "MazeGenerator",
     "generator_class",
     "is_perfect",
@@ -41,4 +42,5 @@ __all__ = [
     "save_levels",
     "save_mazes",
     "tree_edit",
+    "tree_edits",
 ]

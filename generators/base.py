@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
-from generators.maze import Maze, farthest_cell
+from generators.maze import Maze, MazeArrays, farthest_cell
 
 GoalMode = Literal["corner", "farthest"]
 C = TypeVar("C")
@@ -238,7 +238,14 @@ class MazeGenerator(ABC):
     def generate_batch(self, n: int, rng: np.random.Generator) -> list[Maze]:
         """``n`` mazes; equal to ``n`` successive `generate` calls on the same rng."""
         n, rng = check_count(n), check_rng(rng)
-        return [self._place(walls) for walls in self.generate_walls(n, rng)]
+        walls = self.generate_walls(n, rng)
+        return Maze.from_arrays(walls, *self.place_batch(walls))
+
+    def generate_arrays(self, n: int, rng: np.random.Generator) -> MazeArrays:
+        """The mazes of `generate_batch` as one `MazeArrays` (no `Maze` built per maze)."""
+        n, rng = check_count(n), check_rng(rng)
+        walls = self.generate_walls(n, rng)
+        return MazeArrays(walls, *self.place_batch(walls))
 
     def generate(self, rng: np.random.Generator) -> Maze:
         """One maze drawn from ``rng``."""
@@ -258,11 +265,6 @@ class MazeGenerator(ABC):
         else:
             goal = np.tile(np.array(walls.shape[1:], dtype=np.int64) - 2, (len(walls), 1))
         return start, goal
-
-    def _place(self, walls: np.ndarray) -> Maze:
-        start = (1, 1)
-        goal = farthest_cell(walls, start) if self.goal_mode == "farthest" else None
-        return Maze(walls, start, goal)
 
 
 class UniformsMazeGenerator(MazeGenerator):

@@ -96,3 +96,28 @@ def lattice(h: int, w: int) -> Lattice:
     for arr in (cell_rc, edges, edge_rc, neighbors, neighbor_edge):
         arr.setflags(write=False)
     return Lattice(h, w, cell_rc, edges, edge_rc, neighbors, neighbor_edge)
+
+
+def on_lattice(walls: np.ndarray) -> np.ndarray:
+    """For ``walls: bool[B, H, W]``, which grids have the lattice layout: odd sides, a wall border
+    and pillars, every cell open (the passages may be either); ``bool[B]``."""
+    height, width = walls.shape[1:]
+    if height % 2 == 0 or width % 2 == 0 or height < 3 or width < 3:
+        return np.zeros(len(walls), dtype=bool)
+    template, free = _lattice_masks(height, width)
+    # One comparison with the template over the whole batch; passages may be either.
+    return ((walls == template) | free).reshape(len(walls), height * width).all(axis=1)
+
+
+@lru_cache(maxsize=16)
+def _lattice_masks(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """A ``(height, width)`` grid's lattice template (walls but the cells, `Lattice.template`) and
+    where its passages are, both ``bool[H, W]``, read-only."""
+    template = np.ones((height, width), dtype=bool)
+    template[1::2, 1::2] = False
+    free = np.zeros((height, width), dtype=bool)
+    free[1:-1:2, 2:-1:2] = True  # between two cells of a row
+    free[2:-1:2, 1:-1:2] = True  # between two cells of a column
+    template.setflags(write=False)
+    free.setflags(write=False)
+    return template, free

@@ -18,15 +18,16 @@ import hashlib
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from itertools import chain
 from pathlib import Path
-from typing import Literal
+from typing import Literal, overload
 
 import networkx as nx
 import numpy as np
 
 from generators._jit import compile_kernel
 from generators.lattice import lattice
+from generators.lattice import on_lattice as _on_lattice
 
 Cell = tuple[int, int]
 
@@ -81,8 +82,9 @@ class Maze:
     walls: np.ndarray
     start: Cell = (1, 1)
     goal: Cell | None = None
-    # Lazily built graphs ("squares", "junctions"); derived from walls, so excluded from equality.
-    _graphs: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    # Values derived from walls, start and goal, computed once when first asked for (the graphs
+    # "squares" and "junctions", the digest "hash"); excluded from equality.
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         walls = np.array(_check_walls(self.walls), dtype=bool, copy=True)
@@ -128,6 +130,20 @@ class Maze:
                 raise ValueError(f"goal must be a (row, col), 'corner' or 'farthest', got {goal!r}")
         return cls(walls, start, goal)
 
+    @classmethod
+    def from_arrays(cls, walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> list[Maze]:
+        """One maze per row of ``walls: bool[B, H, W]``, ``start``/``goal: int[B, 2]``.
+
+        The same mazes as ``[Maze(walls[i], tuple(start[i]), tuple(goal[i])) for i in range(B)]``,
+        checked once for the whole batch rather than maze by maze. Each maze holds its own
+        read-only copy of its walls. `MazeArrays` keeps a batch as arrays instead.
+
+        Raises:
+            TypeError / ValueError: as `Maze`, naming the first bad row.
+        """
+        walls, start, goal = check_maze_arrays(walls, start, goal)
+        return [_trusted(grid, s, g) for grid, s, g in zip(walls, start.tolist(), goal.tolist(), strict=True)]
+
     # ----------------------------------------------------------------- identity
     @property
     def shape(self) -> tuple[int, int]:
@@ -151,12 +167,18 @@ class Maze:
 
     @property
     def maze_hash(self) -> str:
-        """A stable hex digest of walls, start and goal (the same on every machine and run)."""
-        h = hashlib.blake2b(digest_size=12)
-        h.update(np.asarray(self.walls.shape, dtype="<i8").tobytes())
-        h.update(np.packbits(self.walls).tobytes())
-        h.update(np.asarray(self.start + self.goal, dtype="<i8").tobytes())
-        return h.hexdigest()
+        """A stable hex digest of walls, start and goal (the same on every machine and run).
+
+        Computed once per maze (`maze_hashes` gives the same digests for a whole batch).
+        """
+        digest = self._derived.get("hash")
+        if digest is None:
+            digest = self._derived["hash"] = _digest(
+                np.asarray(self.walls.shape, dtype="<i8").tobytes()
+                + np.packbits(self.walls).tobytes()
+                + np.asarray(self.start + self.goal, dtype="<i8").tobytes()
+            )
+        return digest
 
     def __repr__(self) -> str:
         return f"Maze(shape={self.shape}, start={self.start}, goal={self.goal})"
@@ -270,9 +292,9 @@ class Maze:
     # ----------------------------------------------------------------- graph queries
     def to_graph(self) -> nx.Graph:
         """The open cells as a networkx graph, 4-neighbour edges. Cached; do not mutate it."""
-        if "squares" not in self._graphs:
-            self._graphs["squares"] = walls_to_graph(self.walls)
-        return self._graphs["squares"]
+        if "squares" not in self._derived:
+            self._derived["squares"] = walls_to_graph(self.walls)
+        return self._derived["squares"]
 
     def _junction_route(self) -> tuple[nx.Graph, int, int] | None:
         """The maze's junction graph, where a BFS over it is exact; ``None`` if the maze has loops.
@@ -288,15 +310,15 @@ class Maze:
         """
         width = self.walls.shape[1]
         source, target = self.start[0] * width + self.start[1], self.goal[0] * width + self.goal[1]
-        if "junctions" not in self._graphs:
+        if "junctions" not in self._derived:
             edges, forest = junction_edges(self.walls, self.start, self.goal)
             graph = None
             if forest:  # nodes are flat square indices, row * W + col
                 graph = nx.Graph()
                 graph.add_nodes_from((source, target))
                 graph.add_weighted_edges_from(edges.tolist(), weight="length")
-            self._graphs["junctions"] = graph
-        graph = self._graphs["junctions"]
+            self._derived["junctions"] = graph
+        graph = self._derived["junctions"]
         return None if graph is None else (graph, source, target)
 
     def is_solvable(self) -> bool:
@@ -352,6 +374,182 @@ class Maze:
 
 
 # --------------------------------------------------------------------- free functions
+def _trusted(walls: np.ndarray, start: Sequence[int], goal: Sequence[int], digest: str | None = None) -> Maze:
+    """The `Maze` of already checked values: a read-only copy of ``walls``, no other check."""
+    walls = walls.copy()
+    walls.setflags(write=False)
+    maze = object.__new__(Maze)
+    # The fields `Maze.__post_init__` would set (the dataclass is frozen: set them directly).
+    maze.__dict__.update(
+        walls=walls,
+        start=(int(start[0]), int(start[1])),
+        goal=(int(goal[0]), int(goal[1])),
+        _derived={} if digest is None else {"hash": digest},
+    )
+    return maze
+
+
+def check_maze_arrays(
+    walls: object, start: object, goal: object
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check a batch of mazes given as arrays, as `Maze` checks one: ``walls: bool[B, H, W]`` at
+    least 3x3, ``start``/``goal: int[B, 2]`` open squares inside the grid, different.
+
+    Returns:
+        ``(walls, start, goal)``, the ends as ``int64[B, 2]``.
+
+    Raises:
+        TypeError / ValueError: naming the first bad row.
+    """
+    if not isinstance(walls, np.ndarray):
+        raise TypeError(f"walls must be a numpy array, got {type(walls).__name__}")
+    if walls.ndim != 3 or walls.dtype != np.bool_:
+        raise ValueError(f"walls must be bool[B, H, W], got {walls.dtype} of shape {walls.shape}")
+    n, height, width = walls.shape
+    if height < 3 or width < 3:
+        raise ValueError(f"walls must be at least 3x3, got shape {walls.shape[1:]}")
+    ends = []
+    for name, value in (("start", start), ("goal", goal)):
+        cells = np.asarray(value)
+        if cells.shape != (n, 2) or not np.issubdtype(cells.dtype, np.integer):
+            raise ValueError(f"{name} must be int[{n}, 2], got {cells.dtype} of shape {cells.shape}")
+        cells = cells.astype(np.int64, copy=False)
+        inside = (cells >= 0).all(axis=1) & (cells[:, 0] < height) & (cells[:, 1] < width)
+        if not inside.all():
+            i = int(np.flatnonzero(~inside)[0])
+            raise ValueError(
+                f"{name} {tuple(cells[i].tolist())} of row {i} is outside the {height}x{width} grid"
+            )
+        blocked = walls[np.arange(n), cells[:, 0], cells[:, 1]]
+        if blocked.any():
+            i = int(np.flatnonzero(blocked)[0])
+            raise ValueError(
+                f"{name} {tuple(cells[i].tolist())} of row {i} is a wall; it must be an open cell"
+            )
+        ends.append(cells)
+    same = (ends[0] == ends[1]).all(axis=1)
+    if same.any():
+        i = int(np.flatnonzero(same)[0])
+        raise ValueError(f"start and goal must differ, both are {tuple(ends[0][i].tolist())} in row {i}")
+    return walls, ends[0], ends[1]
+
+
+class MazeArrays(Sequence[Maze]):
+    """Same-shaped mazes held as arrays: a read-only sequence of `Maze` for batched code.
+
+    ``walls: bool[B, H, W]``, ``start``/``goal: int64[B, 2]`` (read-only copies, checked once for
+    the whole batch as `Maze` checks one). Indexing gives the row's `Maze` (built on first access,
+    with its own copy of the walls); batched code (the vector env loading levels, `tree_edits`,
+    the curricula) reads the arrays directly and never builds one. ``maze_hashes()`` digests every
+    row once.
+
+    Args:
+        walls, start, goal: the batch.
+
+    Raises:
+        TypeError / ValueError: as `check_maze_arrays`.
+    """
+
+    def __init__(self, walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> None:
+        walls, start, goal = check_maze_arrays(walls, start, goal)
+        self._set(walls.copy(), start.copy(), goal.copy(), None)
+
+    def _set(
+        self, walls: np.ndarray, start: np.ndarray, goal: np.ndarray, digests: np.ndarray | None
+    ) -> None:
+        for array in (walls, start, goal):
+            array.setflags(write=False)
+        self.walls, self.start, self.goal = walls, start, goal
+        self._digests = digests
+        self._mazes: list[Maze | None] = [None] * len(walls)
+
+    @classmethod
+    def of(cls, mazes: Sequence[Maze]) -> MazeArrays:
+        """``mazes`` as arrays (``mazes`` itself if it is a `MazeArrays`).
+
+        Raises:
+            ValueError: no mazes, or mazes of different shapes.
+            TypeError: an item is not a `Maze`.
+        """
+        if isinstance(mazes, MazeArrays):
+            return mazes
+        mazes = list(mazes)
+        if not mazes:
+            raise ValueError("MazeArrays needs at least one maze, got none")
+        for i, maze in enumerate(mazes):
+            if not isinstance(maze, Maze):
+                raise TypeError(f"mazes[{i}] must be a generators.Maze, got {type(maze).__name__}")
+            if maze.shape != mazes[0].shape:
+                raise ValueError(f"mazes[{i}] has shape {maze.shape}, mazes[0] has {mazes[0].shape}")
+        out = object.__new__(cls)
+        walls = np.stack([m.walls for m in mazes])
+        ends = np.fromiter(chain.from_iterable(m.start + m.goal for m in mazes), np.int64, 4 * len(mazes))
+        ends = ends.reshape(-1, 4)
+        out._set(walls, ends[:, :2].copy(), ends[:, 2:].copy(), None)
+        out._mazes = list(mazes)
+        return out
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(H, W)`` of every wall grid."""
+        return self.walls.shape[1:]  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return len(self.walls)
+
+    @overload
+    def __getitem__(self, index: int) -> Maze: ...
+    @overload
+    def __getitem__(self, index: slice) -> MazeArrays: ...
+    def __getitem__(self, index: int | slice) -> Maze | MazeArrays:
+        if isinstance(index, slice):
+            return self.take(np.arange(len(self))[index])
+        if not isinstance(index, (int, np.integer)) or isinstance(index, (bool, np.bool_)):
+            raise TypeError(f"MazeArrays indices must be ints or slices, got {type(index).__name__}")
+        i = int(index)
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"index {index} is out of range for {len(self)} mazes")
+        i %= len(self)
+        maze = self._mazes[i]
+        if maze is None:
+            digest = None if self._digests is None else self._digests[i]
+            maze = self._mazes[i] = _trusted(self.walls[i], self.start[i], self.goal[i], digest)
+        return maze
+
+    def take(self, rows: Sequence[int] | np.ndarray) -> MazeArrays:
+        """The mazes of ``rows`` (ints in ``[0, len)``), in that order, as a new `MazeArrays`."""
+        rows = np.asarray(rows)
+        if rows.ndim != 1 or (rows.size and not np.issubdtype(rows.dtype, np.integer)):
+            raise ValueError(f"rows must be int[k], got {rows.dtype} of shape {rows.shape}")
+        rows = rows.astype(np.int64, copy=False)
+        if rows.size and (rows.min() < 0 or rows.max() >= len(self)):
+            raise IndexError(f"rows must be in [0, {len(self)}), got {int(rows.min())}..{int(rows.max())}")
+        out = object.__new__(MazeArrays)
+        digests = None if self._digests is None else self._digests[rows]
+        out._set(self.walls[rows], self.start[rows], self.goal[rows], digests)
+        out._mazes = [self._mazes[i] for i in rows.tolist()]
+        return out
+
+    def maze_hashes(self) -> np.ndarray:
+        """`Maze.maze_hash` of every row, ``object[B]`` of str, read-only: computed once, in one
+        batch for the rows whose `Maze` has not computed it yet (and kept by those mazes too)."""
+        if self._digests is None:
+            digests = np.empty(len(self), dtype=object)
+            digests[:] = [None if m is None else m._derived.get("hash") for m in self._mazes]
+            missing = np.flatnonzero(digests == None)  # noqa: E711 -- elementwise over objects
+            if missing.size:
+                digests[missing] = maze_hashes(self.walls[missing], self.start[missing], self.goal[missing])
+                for i in missing.tolist():
+                    if self._mazes[i] is not None:
+                        self._mazes[i]._derived["hash"] = digests[i]
+            digests.setflags(write=False)
+            self._digests = digests
+        return self._digests
+
+    def __repr__(self) -> str:
+        return f"MazeArrays({len(self)} mazes of shape {self.shape})"
+
+
 def walls_to_graph(walls: np.ndarray) -> nx.Graph:
     """Open cells of ``walls: bool[H, W]`` as a networkx graph with 4-neighbour edges."""
     open_ = ~walls
@@ -547,51 +745,53 @@ def level_metrics(walls: np.ndarray) -> dict[str, np.ndarray]:
     height, width = walls.shape[1:]
     dead_ends = np.zeros(len(walls), dtype=np.int64)
     junctions = np.zeros(len(walls), dtype=np.int64)
-    open_squares = (~walls).view(np.int8)
-    passable = np.count_nonzero(open_squares.reshape(len(walls), height * width), axis=1).astype(np.int64)
+    passable = np.zeros(len(walls), dtype=np.int64)
     lattice_grids = _on_lattice(walls)
-    cells = np.where(lattice_grids, ((height - 1) // 2) * ((width - 1) // 2), passable)
+    n_cells = ((height - 1) // 2) * ((width - 1) // 2)
     if lattice_grids.any():
         # On the lattice only cells can be dead ends or junctions (an open passage joins exactly
-        # two cells), and a cell's degree is its four passages: a quarter of the squares to read.
-        grids = open_squares[lattice_grids] if not lattice_grids.all() else open_squares
-        degree = grids[:, :-2:2, 1::2] + grids[:, 2::2, 1::2] + grids[:, 1::2, :-2:2] + grids[:, 1::2, 2::2]
-        dead_ends[lattice_grids] = np.count_nonzero(degree == 1, axis=(1, 2))
-        junctions[lattice_grids] = np.count_nonzero(degree >= 3, axis=(1, 2))
+        # two cells), a cell's degree is its four passages, and the open squares are the cells
+        # plus the open passages: a quarter of the squares to read, in one compiled pass.
+        grids = walls[lattice_grids] if not lattice_grids.all() else walls
+        counts = np.empty((len(grids), 3), dtype=np.int64)
+        compile_kernel(_cell_degrees)(grids, counts)
+        dead_ends[lattice_grids], junctions[lattice_grids] = counts[:, 0], counts[:, 1]
+        passable[lattice_grids] = n_cells + counts[:, 2]
     if not lattice_grids.all():
         grids = walls[~lattice_grids]
         open_ = ~grids
+        passable[~lattice_grids] = np.count_nonzero(open_.reshape(len(grids), height * width), axis=1)
         padded = np.pad(open_, ((0, 0), (1, 1), (1, 1))).view(np.int8)
         degree = padded[:, :-2, 1:-1] + padded[:, 2:, 1:-1] + padded[:, 1:-1, :-2] + padded[:, 1:-1, 2:]
         dead_ends[~lattice_grids] = np.count_nonzero((degree == 1) & open_, axis=(1, 2))
         junctions[~lattice_grids] = np.count_nonzero((degree >= 3) & open_, axis=(1, 2))
     return {
         "dead_ends": dead_ends,
-        "dead_end_fraction": dead_ends / np.maximum(cells, 1),
+        "dead_end_fraction": dead_ends / np.maximum(np.where(lattice_grids, n_cells, passable), 1),
         "junctions": junctions,
         "n_walls": height * width - passable,
         "passable": passable,
     }
 
 
-def _on_lattice(walls: np.ndarray) -> np.ndarray:
-    """For ``walls: bool[B, H, W]``, which grids have the lattice layout (`is_lattice`), ``bool[B]``."""
-    height, width = walls.shape[1:]
-    if height % 2 == 0 or width % 2 == 0 or height < 3 or width < 3:
-        return np.zeros(len(walls), dtype=bool)
-    template, free = _lattice_masks(height, width)
-    # One comparison with the template over the whole batch; passages may be either.
-    return ((walls == template) | free).reshape(len(walls), height * width).all(axis=1)
-
-
-@lru_cache(maxsize=16)
-def _lattice_masks(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """The lattice of a ``(height, width)`` grid: its template (walls but the cells, `Lattice.template`)
-    and where its passages are, both ``bool[H, W]``."""
-    lat = lattice((height - 1) // 2, (width - 1) // 2)
-    free = np.zeros((height, width), dtype=bool)
-    free[lat.edge_rc[:, 0], lat.edge_rc[:, 1]] = True
-    return lat.template(), free
+def _cell_degrees(walls: np.ndarray, out: np.ndarray) -> None:
+    """For lattice grids ``walls: bool[B, H, W]``: ``out[b]`` = (cells with one open passage, cells
+    with three or more, open passages)."""
+    height, width = walls.shape[1], walls.shape[2]
+    for b in range(walls.shape[0]):
+        dead, junction, twice = 0, 0, 0
+        for r in range(1, height, 2):
+            for c in range(1, width, 2):
+                degree = (
+                    (not walls[b, r - 1, c])
+                    + (not walls[b, r + 1, c])
+                    + (not walls[b, r, c - 1])
+                    + (not walls[b, r, c + 1])
+                )
+                dead += degree == 1
+                junction += degree >= 3
+                twice += degree
+        out[b, 0], out[b, 1], out[b, 2] = dead, junction, twice // 2
 
 
 def _open_degree(walls: np.ndarray) -> np.ndarray:
@@ -658,6 +858,26 @@ def _acyclic(open_edges: np.ndarray, ends: np.ndarray, n_cells: int, out: np.nda
                     break
                 parent[ra] = rb
         out[b] = ok
+
+
+def _digest(data: bytes) -> str:
+    """`Maze.maze_hash` of the bytes it hashes: shape, packed walls, start and goal."""
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+def maze_hashes(walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> np.ndarray:
+    """`Maze.maze_hash` of each ``(walls[i], start[i], goal[i])``, for a whole batch: ``object[B]``
+    of str (``walls: bool[B, H, W]``, ``start``/``goal: int[B, 2]``)."""
+    n = len(walls)
+    out = np.empty(n, dtype=object)
+    if n == 0:
+        return out
+    shape = np.frombuffer(np.asarray(walls.shape[1:], dtype="<i8").tobytes(), dtype=np.uint8)
+    packed = np.packbits(walls.reshape(n, -1), axis=1)
+    ends = np.ascontiguousarray(np.concatenate([start, goal], axis=1), dtype="<i8").view(np.uint8)
+    rows = np.concatenate([np.broadcast_to(shape, (n, shape.size)), packed, ends], axis=1)
+    out[:] = [_digest(row) for row in rows]
+    return out
 
 
 # --------------------------------------------------------------------- batch files

@@ -21,6 +21,7 @@ Each mutator takes a level, ``n_edits`` (how far the result moves from it) and a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ import numpy as np
 from generators._jit import compile_kernel
 from generators.base import check_int, check_real, check_rng, check_rows
 from generators.lattice import lattice
-from generators.maze import Maze
+from generators.maze import Maze, MazeArrays, is_perfect
 
 # The most edits one call makes: each is cheap, but an unbounded count is a hang, not an edit.
 MAX_EDITS = 100_000
@@ -61,22 +62,52 @@ def tree_edit(maze: Maze, n_edits: int, rng: np.random.Generator) -> Maze:
         ValueError: ``maze`` is not perfect, or has no walled passage (a single row or column of
             cells is one corridor: there is nothing to edit).
     """
-    maze, n_edits, rng = _check_maze(maze), _check_edits(n_edits), check_rng(rng)
-    if not maze.is_perfect():
-        raise ValueError("maze must be a perfect lattice maze (maze.is_perfect() is False for this one)")
-    lat = lattice(*maze.cells)
-    open_edges = lat.passages_from_walls(maze.walls[None])[0].astype(np.uint8)
+    return tree_edits([_check_maze(maze)], n_edits, rng)[0]
+
+
+def tree_edits(mazes: Sequence[Maze], n_edits: int, rng: np.random.Generator) -> MazeArrays:
+    """`tree_edit` of each maze, in one compiled pass over the batch: the same mazes, from the same
+    draws, as ``[tree_edit(m, n_edits, rng) for m in mazes]``.
+
+    Args:
+        mazes: perfect lattice mazes of one shape (a list, or a `MazeArrays`).
+        n_edits: edits per maze, an int in ``[1, 100000]``.
+        rng: the randomness.
+
+    Returns:
+        The edited mazes, in order.
+
+    Raises:
+        ValueError: no mazes, mazes of different shapes, a maze that is not perfect or has no
+            walled passage (the error names its index).
+    """
+    n_edits, rng = _check_edits(n_edits), check_rng(rng)
+    if isinstance(mazes, Maze) or not isinstance(mazes, Sequence):
+        raise TypeError(f"mazes must be a sequence of generators.Maze, got {type(mazes).__name__}")
+    batch = MazeArrays.of(mazes)
+    walls, start, goal = batch.walls, batch.start, batch.goal
+    perfect = is_perfect(walls)
+    if not perfect.all():
+        i = int(np.flatnonzero(~perfect)[0])
+        which = "maze" if len(batch) == 1 else f"mazes[{i}]"
+        raise ValueError(f"{which} must be a perfect lattice maze (maze.is_perfect() is False for this one)")
+    cells = ((walls.shape[1] - 1) // 2, (walls.shape[2] - 1) // 2)
+    lat = lattice(*cells)
+    open_edges = np.ascontiguousarray(lat.passages_from_walls(walls), dtype=np.uint8)
     if open_edges.all():
-        raise ValueError(f"maze of {maze.cells[0]}x{maze.cells[1]} cells has no walled passage to open")
+        raise ValueError(f"a maze of {cells[0]}x{cells[1]} cells has no walled passage to open")
     # A passage square holding the start or the goal must stay open.
-    keep = np.zeros(lat.num_edges, dtype=np.bool_)
-    for cell in (maze.start, maze.goal):
-        keep[(lat.edge_rc == np.array(cell)).all(axis=1)] = True
+    edge_at = np.full(batch.shape, -1, dtype=np.int64)
+    edge_at[lat.edge_rc[:, 0], lat.edge_rc[:, 1]] = np.arange(lat.num_edges)
+    keep = np.zeros(open_edges.shape, dtype=np.bool_)
+    rows = np.arange(len(batch))
+    for ends in (start, goal):
+        edge = edge_at[ends[:, 0], ends[:, 1]]
+        keep[rows[edge >= 0], edge[edge >= 0]] = True
     # Two uniforms per edit: which walled passage opens, which passage of the cycle closes.
-    draws = rng.random((n_edits, 2))
+    draws = rng.random((len(batch), n_edits, 2))
     compile_kernel(_edit)(open_edges, lat.neighbors, lat.neighbor_edge, lat.edges, keep, draws)
-    walls = lat.walls_from_passages(open_edges[None].astype(bool))[0]
-    return Maze(walls, maze.start, maze.goal)
+    return MazeArrays(lat.walls_from_passages(open_edges.astype(bool)), start, goal)
 
 
 def _edit(
@@ -87,50 +118,53 @@ def _edit(
     keep: np.ndarray,
     draws: np.ndarray,
 ) -> None:
-    """`tree_edit`'s kernel: for each row of ``draws``, open a walled passage and close another
-    on the cycle it makes (not one in ``keep``), in place on ``open_edges: uint8[E]``."""
-    n_cells, n_edges = neighbors.shape[0], open_edges.shape[0]
+    """`tree_edits`'s kernel: for maze ``b`` and each row of ``draws[b]``, open a walled passage
+    and close another on the cycle it makes (not one in ``keep[b]``), in place on
+    ``open_edges: uint8[B, E]``."""
+    n_cells, n_edges = neighbors.shape[0], open_edges.shape[1]
     via = np.empty(n_cells, dtype=np.int64)  # the passage the search entered each cell by
     queue = np.empty(n_cells, dtype=np.int64)
     closed = np.empty(n_edges, dtype=np.int64)
     cycle = np.empty(n_cells, dtype=np.int64)
-    for k in range(draws.shape[0]):
-        count = 0
-        for e in range(n_edges):
-            if not open_edges[e]:
-                closed[count] = e
-                count += 1
-        new = closed[min(int(draws[k, 0] * count), count - 1)]
-        a, b = ends[new, 0], ends[new, 1]
-        # The tree path a -> b: a BFS over open passages.
-        via[:] = -1
-        via[a] = -2
-        queue[0] = a
-        head, tail = 0, 1
-        while head < tail:
-            cell = queue[head]
-            head += 1
-            if cell == b:
-                break
-            for d in range(4):
-                nxt = neighbors[cell, d]
-                if nxt >= 0 and via[nxt] == -1 and open_edges[neighbor_edge[cell, d]]:
-                    via[nxt] = neighbor_edge[cell, d]
-                    queue[tail] = nxt
-                    tail += 1
-        length = 0
-        cell = b
-        while cell != a:
-            edge = via[cell]
-            if not keep[edge]:
-                cycle[length] = edge
-                length += 1
-            cell = ends[edge, 0] + ends[edge, 1] - cell
-        if length == 0:  # every passage of the cycle must stay open: skip this edit
-            continue
-        old = cycle[min(int(draws[k, 1] * length), length - 1)]
-        open_edges[new] = 1
-        open_edges[old] = 0
+    for m in range(open_edges.shape[0]):
+        edges = open_edges[m]
+        for k in range(draws.shape[1]):
+            count = 0
+            for e in range(n_edges):
+                if not edges[e]:
+                    closed[count] = e
+                    count += 1
+            new = closed[min(int(draws[m, k, 0] * count), count - 1)]
+            a, b = ends[new, 0], ends[new, 1]
+            # The tree path a -> b: a BFS over open passages.
+            via[:] = -1
+            via[a] = -2
+            queue[0] = a
+            head, tail = 0, 1
+            while head < tail:
+                cell = queue[head]
+                head += 1
+                if cell == b:
+                    break
+                for d in range(4):
+                    nxt = neighbors[cell, d]
+                    if nxt >= 0 and via[nxt] == -1 and edges[neighbor_edge[cell, d]]:
+                        via[nxt] = neighbor_edge[cell, d]
+                        queue[tail] = nxt
+                        tail += 1
+            length = 0
+            cell = b
+            while cell != a:
+                edge = via[cell]
+                if not keep[m, edge]:
+                    cycle[length] = edge
+                    length += 1
+                cell = ends[edge, 0] + ends[edge, 1] - cell
+            if length == 0:  # every passage of the cycle must stay open: skip this edit
+                continue
+            old = cycle[min(int(draws[m, k, 1] * length), length - 1)]
+            edges[new] = 1
+            edges[old] = 0
 
 
 # --------------------------------------------------------------------- goal moves
@@ -220,4 +254,4 @@ def latent_edit(
     return moved, maze
 
 
-__all__ = ["MAX_EDITS", "latent_edit", "move_goal", "tree_edit"]
+__all__ = ["MAX_EDITS", "latent_edit", "move_goal", "tree_edit", "tree_edits"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from generators._jit import compile_kernel
+from generators.lattice import on_lattice
 
 # Grids per kernel call: bounds the padded copy of the batch held in memory at once.
 CHUNK = 1024
@@ -69,14 +70,20 @@ def _lengths(walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> np.ndarr
     rows = np.arange(batch)
     if not (free[rows, source].all() and free[rows, target].all()):
         raise ValueError("start and goal must be open squares inside their grid")
+    # On a lattice grid whose start and goal are cells, the search hops cell to cell (two squares
+    # a move, through an open passage): a quarter of the squares to visit, the same lengths.
+    hop = on_lattice(walls) & ((start % 2 == 1) & (goal % 2 == 1)).all(axis=1)
     length = np.empty(batch, dtype=np.int64)
-    compile_kernel(_bfs)(free, source, target, row, length)
+    compile_kernel(_bfs)(free, source, target, row, hop, length)
     return length
 
 
-def _bfs(free: np.ndarray, source: np.ndarray, target: np.ndarray, row: int, out: np.ndarray) -> None:
+def _bfs(
+    free: np.ndarray, source: np.ndarray, target: np.ndarray, row: int, hop: np.ndarray, out: np.ndarray
+) -> None:
     """``out[b]``: BFS steps from ``source[b]`` to ``target[b]`` over the open squares
-    ``free[b]`` of a wall-padded flat grid, ``-1`` if unreachable."""
+    ``free[b]`` of a wall-padded flat grid, ``-1`` if unreachable; where ``hop[b]``, a move goes
+    two squares, through an open square (a lattice grid's passage, between two cells)."""
     size = free.shape[1]
     dist = np.full(size, -1, dtype=np.int64)
     queue = np.empty(size, dtype=np.int64)
@@ -86,6 +93,7 @@ def _bfs(free: np.ndarray, source: np.ndarray, target: np.ndarray, row: int, out
         if s == t:
             out[b] = 0
             continue
+        stride = 2 if hop[b] else 1
         dist[s] = 0
         queue[0] = s
         head, tail, found = 0, 1, -1
@@ -93,11 +101,11 @@ def _bfs(free: np.ndarray, source: np.ndarray, target: np.ndarray, row: int, out
             u = queue[head]
             head += 1
             for d in range(4):
-                v = u + steps[d]
-                if free[b, v] and dist[v] < 0:
+                v = u + stride * steps[d]
+                if free[b, u + steps[d]] and free[b, v] and dist[v] < 0:
                     dist[v] = dist[u] + 1
                     if v == t:
-                        found = dist[v]
+                        found = dist[v] * stride
                         break
                     queue[tail] = v
                     tail += 1

@@ -21,7 +21,7 @@ from daedalus_gym.curriculum import (
     RolloutStats,
     make_sampler,
 )
-from generators import Maze, make_generator
+from generators import Maze, MazeArrays, make_generator
 
 
 # --------------------------------------------------------------------- helpers
@@ -154,6 +154,121 @@ def test_replay_draws_follow_the_weights(mazes):
     draws = buffer.sample(4000, np.random.default_rng(1))
     share = np.bincount(draws, minlength=4) / len(draws)
     np.testing.assert_allclose(share, buffer.score_weights(), atol=0.03)
+
+
+def reference_draws(buffer: LevelBuffer, uniforms: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """Draws one at a time, straight from the definition: each slot's ``P = (1 - c) P_score +
+    c P_staleness``, inverse CDF, then the drawn slot stamped with the advanced clock."""
+    w, stamps, clock, c = (
+        buffer.score_weights(),
+        buffer.timestamps[: buffer.size].copy(),
+        buffer.clock,
+        buffer.staleness_coef,
+    )
+    out = []
+    for u in uniforms:
+        stale = (clock - stamps).astype(float)
+        p = (1 - c) * w + c * (stale / stale.sum() if stale.sum() > 0 else 1 / len(w))
+        slot = min(int(np.searchsorted(np.cumsum(p), u * p.sum(), side="right")), len(w) - 1)
+        clock += 1
+        stamps[slot] = clock
+        out.append(slot)
+    return out, stamps
+
+
+@pytest.mark.parametrize("prioritization", ["rank", "topk"])
+@pytest.mark.parametrize("staleness_coef", [0.0, 0.3, 1.0])
+def test_draws_are_exactly_the_definition(small, prioritization, staleness_coef):
+    levels = small.generate_batch(40, np.random.default_rng(9))
+    buffer = LevelBuffer(64, prioritization, staleness_coef=staleness_coef)
+    rng = np.random.default_rng(3)
+    for maze in levels:
+        buffer.insert(maze, float(rng.random()))
+    buffer.sample(17, rng)  # uneven timestamps
+    expected, stamps = reference_draws(buffer, np.random.default_rng(8).random(300))
+    assert buffer.sample(300, np.random.default_rng(8)).tolist() == expected
+    np.testing.assert_array_equal(buffer.timestamps[: buffer.size], stamps)
+
+
+def test_update_many_is_update_in_order(mazes):
+    one, many = LevelBuffer(8), LevelBuffer(8)
+    for buffer in (one, many):
+        for maze in mazes[:4]:
+            buffer.insert(maze, 0.1, max_return=0.2)
+    slots = np.array([2, 0, 2, 3, 2])
+    scores = np.array([0.5, 0.6, 0.7, 0.8, 0.9])
+    returns = np.array([0.4, np.nan, 0.9, np.nan, 0.3])
+    for slot, score, ret in zip(slots, scores, returns, strict=True):
+        one.update(int(slot), float(score), float(ret))
+    many.update_many(slots, scores, returns)
+    np.testing.assert_array_equal(many.scores, one.scores)  # slot 2: its last score, 0.9
+    np.testing.assert_array_equal(many.max_returns, one.max_returns)  # slot 2: its best, 0.9
+    with pytest.raises(ValueError, match=r"slot must be in \[0, 3\], got 4"):
+        many.update_many(np.array([4]), np.array([0.1]), np.array([0.0]))
+    with pytest.raises(ValueError, match="score must be a number, got nan at index 1"):
+        many.update_many(np.array([0, 1]), np.array([0.1, np.nan]), np.array([0.0, 0.0]))
+
+
+def test_insert_batch_is_insert_in_order(small):
+    levels = small.generate_batch(10, np.random.default_rng(4))
+    offered = [*levels, levels[2], levels[7]]  # two offered twice
+    returns = np.array([np.nan, 0.5, 0.3, np.nan, 0.9, 0.1, 0.2, np.nan, 0.4, 0.6, 0.8, 0.7])
+    scores = np.linspace(0.9, 0.0, len(offered))
+    one, many = LevelBuffer(6), LevelBuffer(6)
+    bests = []
+    expected = []
+    for i, (maze, ret) in enumerate(zip(offered, returns, strict=True)):
+        slot = one.find(maze)
+        best = float(np.fmax(one.max_returns[slot] if slot >= 0 else np.nan, ret))
+        bests.append(best)
+        expected.append(one.insert(maze, float(scores[i] + (0 if np.isnan(best) else best)), best))
+    seen = []
+
+    def score(i: int, best: float) -> float:
+        seen.append(best)
+        return float(scores[i] + (0 if np.isnan(best) else best))
+
+    assert many.insert_batch(MazeArrays.of(offered), score, returns).tolist() == expected
+    np.testing.assert_array_equal(seen, bests)
+    assert [m.maze_hash for m in many.levels] == [m.maze_hash for m in one.levels]
+    for name in ("scores", "max_returns", "timestamps"):
+        np.testing.assert_array_equal(getattr(many, name), getattr(one, name))
+    assert many.clock == one.clock
+
+
+@pytest.mark.parametrize("score", ["pvl", "maxmc"])
+def test_replay_rescoring_is_env_by_env(small, score):
+    sampler = plr(small, seed=1, capacity=8, replay_prob=1.0, minimum_fill_ratio=0.0, score=score)
+    first = sampler.next_levels(8)
+    sampler.update(first, make_stats(8, pvl=np.linspace(0.1, 0.8, 8), max_return=np.full(8, 0.3)))
+    replay = sampler.next_levels(6)
+    assert replay.kind == "replay"
+    slots = np.array([1, 4, 1, 1, 6, 4])  # slots replayed on several envs
+    replay = Assignment(
+        tuple(sampler.buffer.levels[s] for s in slots), slots, update_policy=True, kind="replay"
+    )
+    stats = make_stats(
+        6,
+        pvl=[0.5, 0.2, 0.7, 0.1, 0.4, 0.9],
+        value=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+        max_return=[0.6, np.nan, 0.2, 0.9, np.nan, 0.1],
+        episodes=[1, 0, 1, 1, 0, 1],
+    )
+    expected = LevelBuffer(8)
+    expected.levels, expected.clock = list(sampler.buffer.levels), sampler.buffer.clock
+    for name in ("scores", "max_returns", "timestamps"):
+        setattr(expected, name, getattr(sampler.buffer, name).copy())
+    for i, slot in enumerate(slots.tolist()):  # env by env, as the definition reads
+        best = float(np.fmax(expected.max_returns[slot], stats.max_return[i]))
+        value = (
+            stats.positive_value_loss[i]
+            if score == "pvl"
+            else (0.0 if np.isnan(best) else best) - stats.mean_value[i]
+        )
+        expected.update(slot, float(value), best)
+    sampler._update(replay, stats)
+    np.testing.assert_array_equal(sampler.buffer.scores, expected.scores)
+    np.testing.assert_array_equal(sampler.buffer.max_returns, expected.max_returns)
 
 
 # --------------------------------------------------------------------- replay decisions

@@ -15,10 +15,13 @@ wall squares instead, which may wall the goal off; tree edits keep every level s
 edits need perfect parents: a perfect generator (backtracker, kruskal, prim, wilson) or a learned
 one with ``repair="perfect"``.
 
-Cost of an edit rollout: ``n`` tree edits, each ``n_edits`` breadth-first searches over the maze.
+Cost of an edit rollout: ``n`` tree edits, each ``n_edits`` breadth-first searches over the maze, in
+one compiled pass over the batch.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -27,7 +30,7 @@ from daedalus_gym.curriculum.buffer import Prioritization
 from daedalus_gym.curriculum.plr import PlrScore, RobustPLR
 from generators.base import Generator, check_int
 from generators.maze import Maze
-from generators.mutators import MAX_EDITS, move_goal, tree_edit
+from generators.mutators import MAX_EDITS, move_goal, tree_edits
 
 
 class ACCEL(RobustPLR):
@@ -91,10 +94,19 @@ class ACCEL(RobustPLR):
         Raises:
             ValueError: ``maze`` is not perfect (tree edits keep a spanning tree one).
         """
+        return self.edit_batch([maze])[0]
+
+    def edit_batch(self, mazes: Sequence[Maze]) -> Sequence[Maze]:
+        """An edited copy of each maze, as `edit` gives one: the tree edits of the whole batch in
+        one compiled pass (`generators.tree_edits`), then each goal move if asked for.
+
+        Raises:
+            ValueError: a maze is not perfect.
+        """
         try:
-            child = tree_edit(maze, self.n_edits, self.rng)  # checks the maze is perfect
+            children = tree_edits(mazes, self.n_edits, self.rng)  # checks the mazes are perfect
         except ValueError as err:
-            if maze.is_perfect():
+            if all(maze.is_perfect() for maze in mazes):
                 raise
             raise ValueError(
                 f"ACCEL edits perfect mazes only, but {self.generator!r} served one that is not "
@@ -102,14 +114,14 @@ class ACCEL(RobustPLR):
                 "wilson) or a learned one with repair='perfect'"
             ) from err
         if self.goal_moves:
-            child = move_goal(child, self.goal_moves, self.rng)
-        return child
+            children = [move_goal(child, self.goal_moves, self.rng) for child in children]
+        return children
 
     def _next_levels(self, n: int) -> Assignment:
         if self._parents:
             # Env i edits the level replayed on env i (cycling if n changed since the replay).
             parents = self._parents
-            mazes = tuple(self.edit(parents[i % len(parents)]) for i in range(n))
+            mazes = self.edit_batch([parents[i % len(parents)] for i in range(n)])
             return Assignment(mazes, no_buffer(n), update_policy=False, kind="edit")
         return super()._next_levels(n)
 

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from generators.base import Generator, check_int, check_rng
-from generators.maze import Maze
+from generators.base import Generator, MazeGenerator, check_int, check_rng
+from generators.maze import Maze, MazeArrays
 
 
 def _as_vector(value: object, name: str) -> np.ndarray:
@@ -53,12 +54,22 @@ def _as_counts(value: object, name: str) -> np.ndarray:
     return counts
 
 
+def new_levels(generator: Generator, n: int, rng: np.random.Generator) -> MazeArrays:
+    """``n`` fresh levels from ``generator`` as one `MazeArrays` (`MazeGenerator.generate_arrays`;
+    any other generator's ``generate_batch``, stacked): the same mazes from the same draws."""
+    if isinstance(generator, MazeGenerator):
+        return generator.generate_arrays(n, rng)
+    return MazeArrays.of(generator.generate_batch(n, rng))
+
+
 @dataclass(frozen=True, eq=False)
 class Assignment:
     """The levels of one rollout: one per env.
 
     Attributes:
-        mazes: the level of each env, ``tuple[Maze, ...]`` of length ``n``.
+        mazes: the level of each env, ``n`` of them: a ``tuple[Maze, ...]``, or a
+            `generators.MazeArrays` (fresh and edited levels: loaded into the vector env as
+            arrays, without a `Maze` per level).
         slots: ``int64[n]``, read-only: the buffer slot each level came from, ``-1`` if it did
             not come from a buffer.
         update_policy: ``False`` when this rollout only scores levels (robust PLR's new levels,
@@ -70,18 +81,19 @@ class Assignment:
     Equality is identity: two assignments are the same only if they are the same object.
     """
 
-    mazes: tuple[Maze, ...]
+    mazes: Sequence[Maze]
     slots: np.ndarray
     update_policy: bool
     kind: str
 
     def __post_init__(self) -> None:
-        mazes = tuple(self.mazes)
-        if not mazes:
+        mazes = self.mazes if isinstance(self.mazes, MazeArrays) else tuple(self.mazes)
+        if not len(mazes):
             raise ValueError("an assignment needs at least one maze, got none")
-        for i, maze in enumerate(mazes):
-            if not isinstance(maze, Maze):
-                raise TypeError(f"mazes[{i}] must be a generators.Maze, got {type(maze).__name__}")
+        if not isinstance(mazes, MazeArrays):
+            for i, maze in enumerate(mazes):
+                if not isinstance(maze, Maze):
+                    raise TypeError(f"mazes[{i}] must be a generators.Maze, got {type(maze).__name__}")
         slots = np.asarray(self.slots)
         if not np.issubdtype(slots.dtype, np.integer) or slots.shape != (len(mazes),):
             raise ValueError(

@@ -19,20 +19,21 @@ Insertion (a level offered after a rollout scored it): a level already in the bu
 `Maze.maze_hash`) updates its slot's score and timestamp; otherwise it takes a free slot while
 the buffer is not full, and then replaces the lowest-scoring level only if its score is higher.
 
-Cost: a draw is ``O(size)`` (rank weights ``O(size log size)`` once per batch); an insertion is a
+Cost: a draw is ``O(log size)`` (rank weights ``O(size log size)`` once per batch); an insertion is a
 hash look-up plus, when full, an ``O(size)`` minimum.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
 
 from generators._jit import compile_kernel
 from generators.base import check_choice, check_int, check_real
-from generators.maze import Maze
+from generators.maze import Maze, MazeArrays
 
 Prioritization = Literal["rank", "topk"]
 PRIORITIZATIONS: tuple[str, ...] = ("rank", "topk")
@@ -93,34 +94,88 @@ class LevelBuffer:
                 level is already in the buffer.
         """
         score = check_real(score, "score", -math.inf, math.inf)
-        self.clock += 1
-        key = maze.maze_hash
-        slot = self._slot_of.get(key, -1)
-        if slot >= 0:
-            self.scores[slot] = score
-            self.max_returns[slot] = np.fmax(self.max_returns[slot], max_return)
+        return int(
+            self.insert_batch([maze], lambda i, best: score, np.array([max_return], dtype=np.float64))[0]
+        )
+
+    def insert_batch(
+        self, mazes: Sequence[Maze], score: Callable[[int, float], float], max_returns: np.ndarray
+    ) -> np.ndarray:
+        """Offer ``mazes`` in order, as `insert` one at a time: returns each one's slot (``-1``:
+        turned away).
+
+        Args:
+            mazes: the levels (a `generators.MazeArrays` is digested in one batch, and a `Maze`
+                is only built for the levels the buffer keeps).
+            score: ``score(i, best)``, the score of ``mazes[i]`` given ``best``, its best return
+                so far (``max_returns[i]`` folded with the one already in the buffer for that
+                level, also for a level offered twice in this batch; NaN: none). A finite number.
+            max_returns: ``float[len(mazes)]``, the best return seen on each (NaN: none).
+        """
+        batch = MazeArrays.of(mazes)
+        keys = batch.maze_hashes().tolist()
+        max_returns = np.asarray(max_returns, dtype=np.float64)
+        if max_returns.shape != (len(keys),):
+            raise ValueError(f"max_returns must be float[{len(keys)}], got shape {max_returns.shape}")
+        slots = np.full(len(keys), -1, dtype=np.int64)
+        for i, (key, offered) in enumerate(zip(keys, max_returns.tolist(), strict=True)):
+            self.clock += 1
+            slot = self._slot_of.get(key, -1)
+            prior = self.max_returns[slot] if slot >= 0 else math.nan
+            best = offered if math.isnan(prior) else prior if math.isnan(offered) else max(prior, offered)
+            value = check_real(score(i, best), "score", -math.inf, math.inf)
+            if slot < 0:
+                if self.size < self.capacity:
+                    slot = self.size
+                    self.levels.append(batch[i])
+                else:
+                    slot = int(np.argmin(self.scores))
+                    if not value > self.scores[slot]:
+                        continue
+                    del self._slot_of[self.levels[slot].maze_hash]
+                    self.levels[slot] = batch[i]
+                self._slot_of[key] = slot
+            self.scores[slot] = value
+            self.max_returns[slot] = best
             self.timestamps[slot] = self.clock
-            return slot
-        if self.size < self.capacity:
-            slot = self.size
-            self.levels.append(maze)
-        else:
-            slot = int(np.argmin(self.scores))
-            if not score > self.scores[slot]:
-                return -1
-            del self._slot_of[self.levels[slot].maze_hash]
-            self.levels[slot] = maze
-        self._slot_of[key] = slot
-        self.scores[slot] = score
-        self.max_returns[slot] = max_return
-        self.timestamps[slot] = self.clock
-        return slot
+            slots[i] = slot
+        return slots
 
     def update(self, slot: int, score: float, max_return: float = math.nan) -> None:
         """Set the score of a replayed slot and fold ``max_return`` into its best return."""
         slot = check_int(slot, "slot", 0, self.size - 1)
         self.scores[slot] = check_real(score, "score", -math.inf, math.inf)
         self.max_returns[slot] = np.fmax(self.max_returns[slot], max_return)
+
+    def update_many(self, slots: np.ndarray, scores: np.ndarray, max_returns: np.ndarray) -> None:
+        """`update` for each ``(slots[i], scores[i], max_returns[i])`` in order, in one go: a slot
+        given twice keeps its last score and the best of its returns.
+
+        Args:
+            slots: ``int[n]``, each in ``[0, size)``.
+            scores: ``float[n]``, not NaN.
+            max_returns: ``float[n]`` (NaN: no return seen).
+        """
+        slots = np.asarray(slots)
+        scores = np.asarray(scores, dtype=np.float64)
+        max_returns = np.asarray(max_returns, dtype=np.float64)
+        if not np.issubdtype(slots.dtype, np.integer) or slots.ndim != 1:
+            raise ValueError(f"slots must be int[n], got {slots.dtype} of shape {slots.shape}")
+        if scores.shape != slots.shape or max_returns.shape != slots.shape:
+            raise ValueError(
+                f"slots, scores and max_returns need one value each per update, got shapes "
+                f"{slots.shape}, {scores.shape}, {max_returns.shape}"
+            )
+        bad = (slots < 0) | (slots >= self.size)
+        if bad.any():
+            raise ValueError(f"slot must be in [0, {self.size - 1}], got {int(slots[bad][0])}")
+        if np.isnan(scores).any():
+            i = int(np.flatnonzero(np.isnan(scores))[0])
+            raise ValueError(f"score must be a number, got nan at index {i}")
+        # The last occurrence of each slot sets its score (numpy leaves repeated writes unordered).
+        unique, first_from_end = np.unique(slots[::-1], return_index=True)
+        self.scores[unique] = scores[len(slots) - 1 - first_from_end]
+        np.fmax.at(self.max_returns, slots, max_returns)
 
     # ------------------------------------------------------------------ sampling
     def score_weights(self) -> np.ndarray:
@@ -188,26 +243,53 @@ def _draw(
     out: np.ndarray,
 ) -> int:
     """`LevelBuffer.sample`'s loop: each draw from ``P = (1 - c) P_score + c P_staleness`` by
-    inverse CDF, then the drawn slot stamped with the advanced clock; returns the clock."""
-    p = np.empty(size)
+    inverse CDF, then the drawn slot stamped with the advanced clock; returns the clock.
+
+    The CDF is searched in two Fenwick trees (prefix sums of the score weights and of the
+    timestamps), so a draw costs ``O(log size)`` after an ``O(size)`` set-up: slot ``i``'s
+    staleness is ``clock - timestamps[i]``, so a block of ``m`` slots has staleness
+    ``m clock - (sum of their timestamps)`` whatever the clock.
+    """
+    tree_w = np.zeros(size + 1)
+    tree_t = np.zeros(size + 1, dtype=np.int64)
+    stamped = 0  # the sum of the timestamps
+    for i in range(1, size + 1):
+        tree_w[i] += w_score[i - 1]
+        tree_t[i] += timestamps[i - 1]
+        stamped += timestamps[i - 1]
+        j = i + (i & -i)
+        if j <= size:
+            tree_w[j] += tree_w[i]
+            tree_t[j] += tree_t[i]
+    total_w = 0.0
+    for i in range(size):
+        total_w += w_score[i]
+    top = 1
+    while top * 2 <= size:
+        top *= 2
     for k in range(uniforms.shape[0]):
-        stale_total = 0.0
-        for i in range(size):
-            stale_total += clock - timestamps[i]
-        total = 0.0
-        for i in range(size):
-            stale = (clock - timestamps[i]) / stale_total if stale_total > 0 else 1.0 / size
-            p[i] = (1.0 - c) * w_score[i] + c * stale
-            total += p[i]
-        u = uniforms[k] * total
-        slot = size - 1  # guards the rounding of the last cumulative sum
-        running = 0.0
-        for i in range(size):
-            running += p[i]
-            if running > u:
-                slot = i
-                break
+        stale_total = size * clock - stamped  # exact: whole numbers
+        u = uniforms[k] * ((1.0 - c) * total_w + c)
+        pos = 0
+        below = 0.0  # the probability mass of slots [0, pos)
+        step = top
+        while step > 0:
+            nxt = pos + step
+            if nxt <= size:
+                stale = step * clock - tree_t[nxt]
+                mass = (1.0 - c) * tree_w[nxt] + c * (stale / stale_total if stale_total > 0 else step / size)
+                if below + mass <= u:
+                    pos = nxt
+                    below += mass
+            step //= 2
+        slot = min(pos, size - 1)  # guards the rounding of the last prefix sum
         clock += 1
+        change = clock - timestamps[slot]
         timestamps[slot] = clock
+        stamped += change
+        i = slot + 1
+        while i <= size:
+            tree_t[i] += change
+            i += i & -i
         out[k] = slot
     return clock

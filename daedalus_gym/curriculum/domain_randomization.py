@@ -1,7 +1,7 @@
 """Domain randomization: every rollout plays fresh levels from the generator.
 
 The baseline curriculum: no buffer and no scores, every rollout trains the policy.
-Cost: one ``generate_batch(n)`` per rollout.
+Cost: one batch of ``n`` levels per rollout, handed out as arrays (`generators.MazeArrays`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from daedalus_gym.curriculum.base import Assignment, LevelSampler, RolloutStats, no_buffer
+from daedalus_gym.curriculum.base import Assignment, LevelSampler, RolloutStats, new_levels, no_buffer
 from generators.base import Generator
 
 
@@ -30,8 +30,9 @@ class DomainRandomization(LevelSampler):
         self._last_success = math.nan
 
     def _next_levels(self, n: int) -> Assignment:
-        mazes = tuple(self.generator.generate_batch(n, self.rng))
-        return Assignment(mazes, no_buffer(n), update_policy=True, kind="new")
+        return Assignment(
+            new_levels(self.generator, n, self.rng), no_buffer(n), update_policy=True, kind="new"
+        )
 
     def _update(self, assignment: Assignment, stats: RolloutStats) -> None:
         self._last_success = float(stats.success_rate.mean())

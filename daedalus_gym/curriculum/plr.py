@@ -20,17 +20,19 @@ Scores (``score=``):
   counts a best return of 0, the return of an unsolved episode in these envs (rewards are paid on
   reaching the goal only).
 
-Cost per rollout: ``n`` weighted draws (``O(n * size)``) or ``n`` insertions.
+Cost per rollout: ``n`` weighted draws (``O(n log size)``) and one vectorised re-scoring, or ``n``
+insertions.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 
-from daedalus_gym.curriculum.base import Assignment, LevelSampler, RolloutStats, no_buffer
+from daedalus_gym.curriculum.base import Assignment, LevelSampler, RolloutStats, new_levels, no_buffer
 from daedalus_gym.curriculum.buffer import LevelBuffer, Prioritization
 from generators.base import Generator, check_choice, check_real
 from generators.maze import Maze
@@ -109,8 +111,9 @@ class RobustPLR(LevelSampler):
             slots = self.buffer.sample(n, self.rng)
             mazes = tuple(self.buffer.levels[s] for s in slots)
             return Assignment(mazes, slots, update_policy=True, kind="replay")
-        mazes = tuple(self.generator.generate_batch(n, self.rng))
-        return Assignment(mazes, no_buffer(n), update_policy=False, kind="new")
+        return Assignment(
+            new_levels(self.generator, n, self.rng), no_buffer(n), update_policy=False, kind="new"
+        )
 
     # ------------------------------------------------------------------ scoring
     def _score(self, i: int, best_return: float, stats: RolloutStats) -> float:
@@ -121,21 +124,27 @@ class RobustPLR(LevelSampler):
 
     def _update(self, assignment: Assignment, stats: RolloutStats) -> None:
         if assignment.kind == "replay":
-            for i, slot in enumerate(assignment.slots.tolist()):
-                best = float(np.fmax(self.buffer.max_returns[slot], stats.max_return[i]))
-                self.buffer.update(slot, self._score(i, best, stats), best)
+            self._rescore(assignment.slots, stats)
         else:
             self._insert(assignment.mazes, stats)
 
-    def _insert(self, mazes: tuple[Maze, ...], stats: RolloutStats) -> None:
+    def _rescore(self, slots: np.ndarray, stats: RolloutStats) -> None:
+        """Score the replayed ``slots`` (one per env), as if env by env: a slot replayed on several
+        envs ends with the last env's score, taken with the best return over all of them."""
+        best = self.buffer.max_returns.copy()
+        np.fmax.at(best, slots, stats.max_return)
+        best = best[slots]
+        if self.score == "pvl":
+            scores = stats.positive_value_loss
+        else:
+            scores = np.where(np.isnan(best), 0.0, best) - stats.mean_value
+        self.buffer.update_many(slots, scores, best)
+
+    def _insert(self, mazes: Sequence[Maze], stats: RolloutStats) -> None:
         """Offer each scored level to the buffer (a level already there updates its slot)."""
-        for i, maze in enumerate(mazes):
-            slot = self.buffer.find(maze)
-            prior = self.buffer.max_returns[slot] if slot >= 0 else math.nan
-            best = float(np.fmax(prior, stats.max_return[i]))
-            accepted = self.buffer.insert(maze, self._score(i, best, stats), best)
-            self._offered += 1
-            self._accepted += accepted >= 0
+        slots = self.buffer.insert_batch(mazes, lambda i, best: self._score(i, best, stats), stats.max_return)
+        self._offered += len(slots)
+        self._accepted += int((slots >= 0).sum())
 
     def _summary(self) -> dict[str, float]:
         size = self.buffer.size

@@ -33,7 +33,7 @@ from torch import nn
 from daedalus_gym.core import check_int
 from daedalus_gym.curriculum.base import Assignment, LevelSampler, RolloutStats
 from daedalus_gym.vector_env import MazeVectorEnv
-from generators import Maze
+from generators import Maze, MazeArrays
 
 N_ACTIONS = 4
 
@@ -233,7 +233,7 @@ def train(
         assignment = sampler.next_levels(n)
         result.sampler_seconds += time.perf_counter() - t0
         _check_assignment(assignment, n, (2 * s.size + 1, 2 * s.size + 1))
-        levels = list(assignment.mazes)
+        levels = MazeArrays.of(assignment.mazes)
         obs, _ = envs.reset(seed=env_seed, options={"level": levels})
         env_seed = None  # seeded once; later resets continue the streams
         prev = np.full(n, -1, dtype=np.int64)
@@ -273,9 +273,7 @@ def train(
                     episode_return[ended] = 0.0
                     prev[ended] = -1
                     # Each env replays its own level: no autoreset into the env's pool.
-                    obs, _ = envs.reset(
-                        options={"reset_mask": done, "level": [levels[i] for i in ended.tolist()]}
-                    )
+                    obs, _ = envs.reset(options={"reset_mask": done, "level": levels.take(ended)})
                     visited[ended] = False
                     pos = envs.agent_pos[ended]
                     visited[ended, pos[:, 0] * width + pos[:, 1]] = True
@@ -325,6 +323,12 @@ def train(
 def _check_assignment(assignment: Assignment, n: int, shape: tuple[int, int]) -> None:
     if len(assignment.mazes) != n:
         raise ValueError(f"the sampler handed out {len(assignment.mazes)} levels for {n} envs")
+    if isinstance(assignment.mazes, MazeArrays):
+        if assignment.mazes.shape != shape:
+            raise ValueError(
+                f"the sampler handed out levels of shape {assignment.mazes.shape}; the envs play {shape}"
+            )
+        return
     for maze in assignment.mazes:
         if not isinstance(maze, Maze) or maze.shape != shape:
             got = maze.shape if isinstance(maze, Maze) else type(maze).__name__
