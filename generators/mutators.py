@@ -118,16 +118,43 @@ def _edit(
     keep: np.ndarray,
     draws: np.ndarray,
 ) -> None:
-    """`tree_edits`'s kernel: for maze ``b`` and each row of ``draws[b]``, open a walled passage
-    and close another on the cycle it makes (not one in ``keep[b]``), in place on
-    ``open_edges: uint8[B, E]``."""
+    """`tree_edits`'s kernel: for maze ``m`` and each row of ``draws[m]``, open a walled passage
+    and close another on the cycle it makes (not one in ``keep[m]``), in place on
+    ``open_edges: uint8[B, E]``.
+
+    Each maze's spanning tree is held as parent pointers (one breadth-first search from cell 0).
+    The cycle an opened passage ``(a, b)`` makes is the tree path between them: mark the
+    ancestors of ``a``, climb from ``b`` to the first marked cell, and the path is ``b`` up to
+    there and down to ``a``. Closing a passage ``(x, parent x)`` on it cuts off the subtree under
+    ``x``, which holds ``a`` or ``b``; the opened passage joins it back, so the parent pointers
+    from that end up to ``x`` are reversed. An edit costs the depth of ``a`` and ``b``, not a
+    search of the maze.
+    """
     n_cells, n_edges = neighbors.shape[0], open_edges.shape[1]
-    via = np.empty(n_cells, dtype=np.int64)  # the passage the search entered each cell by
+    parent = np.empty(n_cells, dtype=np.int64)
+    up = np.empty(n_cells, dtype=np.int64)  # the passage to the parent
+    mark = np.zeros(n_cells, dtype=np.int64)
     queue = np.empty(n_cells, dtype=np.int64)
     closed = np.empty(n_edges, dtype=np.int64)
-    cycle = np.empty(n_cells, dtype=np.int64)
+    cycle = np.empty(n_cells, dtype=np.int64)  # the path b -> a, passage by passage
+    below = np.empty(n_cells, dtype=np.int64)  # each passage's child end on the path
+    side_b = np.empty(n_cells, dtype=np.bool_)  # whether that end is on b's side
+    stamp = 0
     for m in range(open_edges.shape[0]):
         edges = open_edges[m]
+        parent[:] = -2
+        parent[0], up[0] = -1, -1
+        queue[0] = 0
+        head, tail = 0, 1
+        while head < tail:
+            cell = queue[head]
+            head += 1
+            for d in range(4):
+                nxt = neighbors[cell, d]
+                if nxt >= 0 and parent[nxt] == -2 and edges[neighbor_edge[cell, d]]:
+                    parent[nxt], up[nxt] = cell, neighbor_edge[cell, d]
+                    queue[tail] = nxt
+                    tail += 1
         for k in range(draws.shape[1]):
             count = 0
             for e in range(n_edges):
@@ -136,35 +163,45 @@ def _edit(
                     count += 1
             new = closed[min(int(draws[m, k, 0] * count), count - 1)]
             a, b = ends[new, 0], ends[new, 1]
-            # The tree path a -> b: a BFS over open passages.
-            via[:] = -1
-            via[a] = -2
-            queue[0] = a
-            head, tail = 0, 1
-            while head < tail:
-                cell = queue[head]
-                head += 1
-                if cell == b:
-                    break
-                for d in range(4):
-                    nxt = neighbors[cell, d]
-                    if nxt >= 0 and via[nxt] == -1 and edges[neighbor_edge[cell, d]]:
-                        via[nxt] = neighbor_edge[cell, d]
-                        queue[tail] = nxt
-                        tail += 1
+            stamp += 1
+            cell = a
+            while cell >= 0:
+                mark[cell] = stamp
+                cell = parent[cell]
+            meet = b
+            while mark[meet] != stamp:
+                meet = parent[meet]
             length = 0
             cell = b
-            while cell != a:
-                edge = via[cell]
-                if not keep[m, edge]:
-                    cycle[length] = edge
+            while cell != meet:  # b's side, climbing
+                if not keep[m, up[cell]]:
+                    cycle[length], below[length], side_b[length] = up[cell], cell, True
                     length += 1
-                cell = ends[edge, 0] + ends[edge, 1] - cell
+                cell = parent[cell]
+            start = length
+            cell = a
+            while cell != meet:  # a's side, climbing; reversed below to run down to a
+                if not keep[m, up[cell]]:
+                    cycle[length], below[length], side_b[length] = up[cell], cell, False
+                    length += 1
+                cell = parent[cell]
+            cycle[start:length] = cycle[start:length][::-1].copy()
+            below[start:length] = below[start:length][::-1].copy()
             if length == 0:  # every passage of the cycle must stay open: skip this edit
                 continue
-            old = cycle[min(int(draws[m, k, 1] * length), length - 1)]
+            pick = min(int(draws[m, k, 1] * length), length - 1)
+            old, cut = cycle[pick], below[pick]
             edges[new] = 1
             edges[old] = 0
+            # Re-hang the cut subtree from the opened passage: reverse the pointers end -> cut.
+            end, other = (b, a) if side_b[pick] else (a, b)
+            prev, prev_up, cell = other, new, end
+            while True:
+                nxt, nxt_up = parent[cell], up[cell]
+                parent[cell], up[cell] = prev, prev_up
+                if cell == cut:
+                    break
+                prev, prev_up, cell = cell, nxt_up, nxt
 
 
 # --------------------------------------------------------------------- goal moves
