@@ -4,6 +4,8 @@ batched digests, the compiled level metrics and cell-hopping BFS, and the vector
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -126,6 +128,41 @@ def test_batched_tree_edits_are_the_one_by_one_edits():
     assert list(edited) == one_by_one
     assert all(m.is_perfect() for m in edited)
     assert list(tree_edits(mazes, 4, np.random.default_rng(5))) == one_by_one
+
+
+def reference_tree_edit(maze: Maze, draws: np.ndarray) -> Maze:
+    """`tree_edit` from its definition, with networkx: per row of ``draws``, open the
+    ``int(u0 * k)``-th walled passage (ascending), find the tree path from its far end ``b`` to
+    ``a``, and wall its ``int(u1 * k')``-th passage in that order, skipping the start's and goal's."""
+    lat = lattice(*maze.cells)
+    open_edges = lat.passages_from_walls(maze.walls[None])[0].copy()
+    keep = {e for e, rc in enumerate(lat.edge_rc.tolist()) if tuple(rc) in (maze.start, maze.goal)}
+    edge_of = {frozenset(map(int, ends)): e for e, ends in enumerate(lat.edges)}
+    for u0, u1 in draws:
+        closed = np.flatnonzero(~open_edges)
+        new = closed[min(int(u0 * len(closed)), len(closed) - 1)]
+        a, b = lat.edges[new]
+        tree = nx.Graph([tuple(lat.edges[e]) for e in np.flatnonzero(open_edges)])
+        path = nx.shortest_path(tree, int(b), int(a))
+        cycle = [edge_of[frozenset(pair)] for pair in pairwise(path)]
+        cycle = [e for e in cycle if e not in keep]
+        if cycle:
+            open_edges[new] = True
+            open_edges[cycle[min(int(u1 * len(cycle)), len(cycle) - 1)]] = False
+    return Maze(lat.walls_from_passages(open_edges[None])[0], maze.start, maze.goal)
+
+
+def test_tree_edits_follow_the_definition():
+    rng = np.random.default_rng(11)
+    mazes = []
+    for name in ("backtracker", "wilson"):
+        for maze in make_generator(name, size=(5, 6)).generate_batch(10, rng):
+            squares = np.argwhere(~maze.walls)  # start and goal anywhere, passages included
+            i, j = rng.choice(len(squares), 2, replace=False)
+            mazes.append(Maze(maze.walls, tuple(squares[i].tolist()), tuple(squares[j].tolist())))
+    draws = np.random.default_rng(3).random((len(mazes), 8, 2))
+    edited = tree_edits(mazes, 8, np.random.default_rng(3))
+    assert list(edited) == [reference_tree_edit(m, d) for m, d in zip(mazes, draws, strict=True)]
 
 
 def test_tree_edits_name_the_maze_that_is_not_perfect(batch):
