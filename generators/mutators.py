@@ -28,8 +28,8 @@ import numpy as np
 
 from generators._jit import compile_kernel
 from generators.base import check_int, check_real, check_rng, check_rows
-from generators.lattice import lattice
-from generators.maze import Maze, MazeArrays, is_perfect
+from generators.lattice import lattice, on_lattice
+from generators.maze import Maze, MazeArrays
 
 # The most edits one call makes: each is cheap, but an unbounded count is a hang, not an edit.
 MAX_EDITS = 100_000
@@ -86,14 +86,15 @@ def tree_edits(mazes: Sequence[Maze], n_edits: int, rng: np.random.Generator) ->
         raise TypeError(f"mazes must be a sequence of generators.Maze, got {type(mazes).__name__}")
     batch = MazeArrays.of(mazes)
     walls, start, goal = batch.walls, batch.start, batch.goal
-    perfect = is_perfect(walls)
-    if not perfect.all():
-        i = int(np.flatnonzero(~perfect)[0])
-        which = "maze" if len(batch) == 1 else f"mazes[{i}]"
-        raise ValueError(f"{which} must be a perfect lattice maze (maze.is_perfect() is False for this one)")
     cells = ((walls.shape[1] - 1) // 2, (walls.shape[2] - 1) // 2)
-    lat = lattice(*cells)
-    open_edges = np.ascontiguousarray(lat.passages_from_walls(walls), dtype=np.uint8)
+    # Perfect: the lattice layout, one passage fewer than cells, and all cells joined (the last
+    # is checked by the kernel's first search of each maze).
+    tree = on_lattice(walls)
+    if tree.all():
+        lat = lattice(*cells)
+        open_edges = np.ascontiguousarray(lat.passages_from_walls(walls), dtype=np.uint8)
+        tree &= open_edges.sum(axis=1) == lat.num_cells - 1
+    _refuse_imperfect(tree, len(batch))
     if open_edges.all():
         raise ValueError(f"a maze of {cells[0]}x{cells[1]} cells has no walled passage to open")
     # A passage square holding the start or the goal must stay open.
@@ -106,8 +107,16 @@ def tree_edits(mazes: Sequence[Maze], n_edits: int, rng: np.random.Generator) ->
         keep[rows[edge >= 0], edge[edge >= 0]] = True
     # Two uniforms per edit: which walled passage opens, which passage of the cycle closes.
     draws = rng.random((len(batch), n_edits, 2))
-    compile_kernel(_edit)(open_edges, lat.neighbors, lat.neighbor_edge, lat.edges, keep, draws)
+    compile_kernel(_edit)(open_edges, lat.neighbors, lat.neighbor_edge, lat.edges, keep, draws, tree)
+    _refuse_imperfect(tree, len(batch))
     return MazeArrays(lat.walls_from_passages(open_edges.astype(bool)), start, goal)
+
+
+def _refuse_imperfect(perfect: np.ndarray, n: int) -> None:
+    if not perfect.all():
+        i = int(np.flatnonzero(~perfect)[0])
+        which = "maze" if n == 1 else f"mazes[{i}]"
+        raise ValueError(f"{which} must be a perfect lattice maze (maze.is_perfect() is False for this one)")
 
 
 def _edit(
@@ -117,10 +126,13 @@ def _edit(
     ends: np.ndarray,
     keep: np.ndarray,
     draws: np.ndarray,
+    tree: np.ndarray,
 ) -> None:
     """`tree_edits`'s kernel: for maze ``m`` and each row of ``draws[m]``, open a walled passage
     and close another on the cycle it makes (not one in ``keep[m]``), in place on
-    ``open_edges: uint8[B, E]``.
+    ``open_edges: uint8[B, E]``. ``tree[m]`` says the maze's open passages are one fewer than its
+    cells; the kernel sets it to ``False`` where they do not join every cell (then the maze is
+    not a spanning tree, and is left unedited).
 
     Each maze's spanning tree is held as parent pointers (one breadth-first search from cell 0).
     The cycle an opened passage ``(a, b)`` makes is the tree path between them: mark the
@@ -141,6 +153,8 @@ def _edit(
     side_b = np.empty(n_cells, dtype=np.bool_)  # whether that end is on b's side
     stamp = 0
     for m in range(open_edges.shape[0]):
+        if not tree[m]:
+            continue
         edges = open_edges[m]
         parent[:] = -2
         parent[0], up[0] = -1, -1
@@ -155,6 +169,9 @@ def _edit(
                     parent[nxt], up[nxt] = cell, neighbor_edge[cell, d]
                     queue[tail] = nxt
                     tail += 1
+        if tail < n_cells:  # not every cell joined: not a spanning tree
+            tree[m] = False
+            continue
         for k in range(draws.shape[1]):
             count = 0
             for e in range(n_edges):

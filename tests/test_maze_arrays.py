@@ -173,6 +173,24 @@ def test_tree_edits_name_the_maze_that_is_not_perfect(batch):
         tree_edits([batch[0], batch[1], looped], 1, np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"^maze must be a perfect lattice maze"):
         tree_edit(looped, 1, np.random.default_rng(0))
+    # As many passages as a spanning tree, but a loop and a part cut off: found by the kernel.
+    lat = lattice(*batch[0].cells)
+    passages = lat.passages_from_walls(batch[0].walls[None])[0]
+    tree = nx.Graph([tuple(lat.edges[e]) for e in np.flatnonzero(passages)])
+    for new in np.flatnonzero(~passages):
+        cycle = nx.shortest_path(tree, *map(int, lat.edges[new]))
+        on_cycle = {frozenset(pair) for pair in pairwise(cycle)}
+        off = [e for e in np.flatnonzero(passages) if frozenset(map(int, lat.edges[e])) not in on_cycle]
+        if off:
+            break
+    passages = passages.copy()
+    passages[new], passages[off[0]] = True, False
+    cut = lat.walls_from_passages(passages[None])[0]
+    squares = np.argwhere(~cut)
+    cut_maze = Maze(cut, tuple(squares[0].tolist()), tuple(squares[-1].tolist()))
+    assert not cut_maze.is_perfect()
+    with pytest.raises(ValueError, match=r"mazes\[1\] must be a perfect lattice maze"):
+        tree_edits([batch[0], cut_maze], 1, np.random.default_rng(0))
     with pytest.raises(TypeError, match=r"sequence of generators\.Maze"):
         tree_edits(batch[0], 1, np.random.default_rng(0))
 
