@@ -245,7 +245,7 @@ class MazeGenerator(ABC):
         """The mazes of `generate_batch` as one `MazeArrays` (no `Maze` built per maze)."""
         n, rng = check_count(n), check_rng(rng)
         walls = self.generate_walls(n, rng)
-        return MazeArrays(walls, *self.place_batch(walls))
+        return MazeArrays.owning(walls, *self.place_batch(walls))
 
     def generate(self, rng: np.random.Generator) -> Maze:
         """One maze drawn from ``rng``."""

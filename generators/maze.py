@@ -454,6 +454,15 @@ class MazeArrays(Sequence[Maze]):
         walls, start, goal = check_maze_arrays(walls, start, goal)
         self._set(walls.copy(), start.copy(), goal.copy(), None)
 
+    @classmethod
+    def owning(cls, walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> MazeArrays:
+        """As the constructor, but keeping ``walls`` itself (made read-only) instead of a copy: for
+        a caller that has just made the arrays and hands them over."""
+        walls, start, goal = check_maze_arrays(walls, start, goal)
+        out = object.__new__(cls)
+        out._set(walls, start.copy(), goal.copy(), None)
+        return out
+
     def _set(
         self, walls: np.ndarray, start: np.ndarray, goal: np.ndarray, digests: np.ndarray | None
     ) -> None:

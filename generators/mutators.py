@@ -109,7 +109,7 @@ def tree_edits(mazes: Sequence[Maze], n_edits: int, rng: np.random.Generator) ->
     draws = rng.random((len(batch), n_edits, 2))
     compile_kernel(_edit)(open_edges, lat.neighbors, lat.neighbor_edge, lat.edges, keep, draws, tree)
     _refuse_imperfect(tree, len(batch))
-    return MazeArrays(lat.walls_from_passages(open_edges.astype(bool)), start, goal)
+    return MazeArrays.owning(lat.walls_from_passages(open_edges.astype(bool)), start, goal)
 
 
 def _refuse_imperfect(perfect: np.ndarray, n: int) -> None:
