@@ -28,6 +28,7 @@ import numpy as np
 from generators._jit import compile_kernel
 from generators.lattice import lattice
 from generators.lattice import on_lattice as _on_lattice
+from generators.shortest_paths import shortest_path_lengths
 
 Cell = tuple[int, int]
 
@@ -441,7 +442,7 @@ class MazeArrays(Sequence[Maze]):
     the whole batch as `Maze` checks one). Indexing gives the row's `Maze` (built on first access,
     with its own copy of the walls); batched code (the vector env loading levels, `tree_edits`,
     the curricula) reads the arrays directly and never builds one. ``maze_hashes()`` digests every
-    row once.
+    row once, ``path_lengths()`` searches every row once.
 
     Args:
         walls, start, goal: the batch.
@@ -470,6 +471,7 @@ class MazeArrays(Sequence[Maze]):
             array.setflags(write=False)
         self.walls, self.start, self.goal = walls, start, goal
         self._digests = digests
+        self._lengths: np.ndarray | None = None
         self._mazes: list[Maze | None] = [None] * len(walls)
 
     @classmethod
@@ -523,6 +525,8 @@ class MazeArrays(Sequence[Maze]):
         if maze is None:
             digest = None if self._digests is None else self._digests[i]
             maze = self._mazes[i] = _trusted(self.walls[i], self.start[i], self.goal[i], digest)
+            if self._lengths is not None:
+                maze._derived["bfs_length"] = int(self._lengths[i])
         return maze
 
     def take(self, rows: Sequence[int] | np.ndarray) -> MazeArrays:
@@ -536,6 +540,8 @@ class MazeArrays(Sequence[Maze]):
         out = object.__new__(MazeArrays)
         digests = None if self._digests is None else self._digests[rows]
         out._set(self.walls[rows], self.start[rows], self.goal[rows], digests)
+        if self._lengths is not None:
+            out._lengths = self._lengths[rows]
         out._mazes = [self._mazes[i] for i in rows.tolist()]
         return out
 
@@ -554,6 +560,27 @@ class MazeArrays(Sequence[Maze]):
             digests.setflags(write=False)
             self._digests = digests
         return self._digests
+
+    def path_lengths(self) -> np.ndarray:
+        """Breadth-first steps from start to goal of every row, ``int64[B]``, ``-1`` where the goal
+        is unreachable (`generators.shortest_paths.shortest_path_lengths`, the vector env's
+        check), read-only: computed once, in one batch for the rows whose `Maze` has not had it
+        computed yet (and kept by those mazes, so a level replayed later is searched once)."""
+        if self._lengths is None:
+            known = np.array(
+                [-2 if m is None else m._derived.get("bfs_length", -2) for m in self._mazes], dtype=np.int64
+            )
+            missing = np.flatnonzero(known == -2)
+            if missing.size:
+                known[missing] = shortest_path_lengths(
+                    self.walls[missing], self.start[missing], self.goal[missing]
+                )
+                for i in missing.tolist():
+                    if self._mazes[i] is not None:
+                        self._mazes[i]._derived["bfs_length"] = int(known[i])
+            known.setflags(write=False)
+            self._lengths = known
+        return self._lengths
 
     def __repr__(self) -> str:
         return f"MazeArrays({len(self)} mazes of shape {self.shape})"

@@ -64,6 +64,17 @@ def test_digests_equal_maze_hash_and_are_kept(batch):
     assert all("hash" in m._derived for m in batch)
 
 
+def test_path_lengths_are_searched_once_per_level(batch, monkeypatch):
+    arrays = MazeArrays(*arrays_of(batch))
+    lengths = arrays.path_lengths()
+    assert lengths.tolist() == [m.shortest_path_length() for m in batch]
+    assert arrays.path_lengths() is lengths and not lengths.flags.writeable
+    replayed = MazeArrays.of([arrays[i] for i in (3, 1, 3)])  # mazes built after the search
+    monkeypatch.setattr("generators.maze.shortest_path_lengths", None)  # no second search
+    assert replayed.path_lengths().tolist() == [lengths[3], lengths[1], lengths[3]]
+    assert arrays.take([2, 0]).path_lengths().tolist() == [lengths[2], lengths[0]]
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
