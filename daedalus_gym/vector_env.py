@@ -465,7 +465,7 @@ class MazeVectorEnv(VectorEnv):
                 f"options[{key!r}][{i}] is unsolvable: no path from {tuple(start[i].tolist())} to "
                 f"{tuple(goal[i].tolist())}"
             )
-        counts, fraction = _metrics(walls)
+        counts, fraction = _metrics(walls, mazes.on_lattice())
         return (
             walls,
             start,
@@ -648,9 +648,9 @@ def _check_memory(n: int, pool_size: int, height: int, width: int, obs_space: An
         )
 
 
-def _metrics(walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _metrics(walls: np.ndarray, lattice: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """`level_metrics` of ``walls: bool[B, H, W]`` as ``(int64[B, 4] counts, float64[B] fraction)``."""
-    metrics = level_metrics(walls)
+    metrics = level_metrics(walls, lattice)
     return np.stack([metrics[key] for key in _COUNT_KEYS], axis=1), metrics[_FRACTION_KEY]
 
 

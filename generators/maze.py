@@ -472,6 +472,7 @@ class MazeArrays(Sequence[Maze]):
         self.walls, self.start, self.goal = walls, start, goal
         self._digests = digests
         self._lengths: np.ndarray | None = None
+        self._lattice: np.ndarray | None = None
         self._mazes: list[Maze | None] = [None] * len(walls)
 
     @classmethod
@@ -542,6 +543,8 @@ class MazeArrays(Sequence[Maze]):
         out._set(self.walls[rows], self.start[rows], self.goal[rows], digests)
         if self._lengths is not None:
             out._lengths = self._lengths[rows]
+        if self._lattice is not None:
+            out._lattice = self._lattice[rows]
         out._mazes = [self._mazes[i] for i in rows.tolist()]
         return out
 
@@ -561,6 +564,13 @@ class MazeArrays(Sequence[Maze]):
             self._digests = digests
         return self._digests
 
+    def on_lattice(self) -> np.ndarray:
+        """`generators.lattice.on_lattice` of every row, ``bool[B]``, read-only (computed once)."""
+        if self._lattice is None:
+            self._lattice = _on_lattice(self.walls)
+            self._lattice.setflags(write=False)
+        return self._lattice
+
     def path_lengths(self) -> np.ndarray:
         """Breadth-first steps from start to goal of every row, ``int64[B]``, ``-1`` where the goal
         is unreachable (`generators.shortest_paths.shortest_path_lengths`, the vector env's
@@ -573,7 +583,7 @@ class MazeArrays(Sequence[Maze]):
             missing = np.flatnonzero(known == -2)
             if missing.size:
                 known[missing] = shortest_path_lengths(
-                    self.walls[missing], self.start[missing], self.goal[missing]
+                    self.walls[missing], self.start[missing], self.goal[missing], self.on_lattice()[missing]
                 )
                 for i in missing.tolist():
                     if self._mazes[i] is not None:
@@ -763,7 +773,7 @@ def _second(marks: list[_Mark], name: str) -> str:
     )
 
 
-def level_metrics(walls: np.ndarray) -> dict[str, np.ndarray]:
+def level_metrics(walls: np.ndarray, lattice: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Structure counts of a batch of levels, ``walls: bool[B, H, W]`` -> arrays of ``B``.
 
     - ``dead_ends``: open squares with exactly one open 4-neighbour (outside the grid is wall);
@@ -773,7 +783,8 @@ def level_metrics(walls: np.ndarray) -> dict[str, np.ndarray]:
     - ``n_walls`` and ``passable``: wall and open squares.
 
     The counts are sums over the grid (``O(B H W)``, no search), cheap enough for every reset;
-    on lattice grids the degrees are read from the passages only.
+    on lattice grids the degrees are read from the passages only. ``lattice``: the grids'
+    `generators.lattice.on_lattice`, when the caller has it already.
     """
     walls = np.asarray(walls)
     if walls.ndim != 3 or walls.dtype != np.bool_:
@@ -782,7 +793,7 @@ def level_metrics(walls: np.ndarray) -> dict[str, np.ndarray]:
     dead_ends = np.zeros(len(walls), dtype=np.int64)
     junctions = np.zeros(len(walls), dtype=np.int64)
     passable = np.zeros(len(walls), dtype=np.int64)
-    lattice_grids = _on_lattice(walls)
+    lattice_grids = _on_lattice(walls) if lattice is None else np.asarray(lattice, dtype=bool)
     n_cells = ((height - 1) // 2) * ((width - 1) // 2)
     if lattice_grids.any():
         # On the lattice only cells can be dead ends or junctions (an open passage joins exactly

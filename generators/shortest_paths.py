@@ -30,13 +30,16 @@ from generators.lattice import on_lattice
 CHUNK = 1024
 
 
-def shortest_path_lengths(walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> np.ndarray:
+def shortest_path_lengths(
+    walls: np.ndarray, start: np.ndarray, goal: np.ndarray, lattice: np.ndarray | None = None
+) -> np.ndarray:
     """BFS steps from ``start`` to ``goal`` in each grid, ``-1`` where the goal is unreachable.
 
     Args:
         walls: ``bool[B, H, W]``, ``True`` = wall. Moves go to the four neighbours; squares
             outside the grid count as walls.
         start, goal: ``int[B, 2]`` open ``(row, col)`` squares.
+        lattice: `generators.lattice.on_lattice` of ``walls`` when the caller has it already.
 
     Returns:
         ``int64[B]``: the same numbers as ``Maze.shortest_path_length()`` (``None`` -> ``-1``).
@@ -52,14 +55,21 @@ def shortest_path_lengths(walls: np.ndarray, start: np.ndarray, goal: np.ndarray
     if batch > CHUNK:
         return np.concatenate(
             [
-                _lengths(walls[i : i + CHUNK], start[i : i + CHUNK], goal[i : i + CHUNK])
+                _lengths(
+                    walls[i : i + CHUNK],
+                    start[i : i + CHUNK],
+                    goal[i : i + CHUNK],
+                    None if lattice is None else lattice[i : i + CHUNK],
+                )
                 for i in range(0, batch, CHUNK)
             ]
         )
-    return _lengths(walls, start, goal)
+    return _lengths(walls, start, goal, lattice)
 
 
-def _lengths(walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> np.ndarray:
+def _lengths(
+    walls: np.ndarray, start: np.ndarray, goal: np.ndarray, lattice: np.ndarray | None
+) -> np.ndarray:
     batch, height, width = walls.shape
     row = width + 2
     free = np.zeros((batch, height + 2, row), dtype=np.bool_)
@@ -72,7 +82,8 @@ def _lengths(walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> np.ndarr
         raise ValueError("start and goal must be open squares inside their grid")
     # On a lattice grid whose start and goal are cells, the search hops cell to cell (two squares
     # a move, through an open passage): a quarter of the squares to visit, the same lengths.
-    hop = on_lattice(walls) & ((start % 2 == 1) & (goal % 2 == 1)).all(axis=1)
+    lattice = on_lattice(walls) if lattice is None else np.asarray(lattice, dtype=bool)
+    hop = lattice & ((start % 2 == 1) & (goal % 2 == 1)).all(axis=1)
     length = np.empty(batch, dtype=np.int64)
     compile_kernel(_bfs)(free, source, target, row, hop, length)
     return length
