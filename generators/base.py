@@ -12,6 +12,7 @@ each sub-env's maze from its own rng while still generating in batches.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -168,7 +169,7 @@ def check_real(
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     x = float(value)
-    ok = np.isfinite(x) and (x > low if low_open else x >= low) and (x < high if high_open else x <= high)
+    ok = math.isfinite(x) and (x > low if low_open else x >= low) and (x < high if high_open else x <= high)
     if not ok:
         span = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
         raise ValueError(f"{name} must be a finite number in {span}, got {value!r}")
