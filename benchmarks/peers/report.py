@@ -10,6 +10,7 @@ from benchmarks.peers.ppo import RUNS
 from benchmarks.peers.suites import OURS, SUITES
 
 JAX_SUITES = ("navix", "xland_minigrid", "jumanji_maze")
+VECTOR_KINDS = {"ours_grid": "grid", "ours_egocentric": "egocentric", "ours_grid_inplace": "grid copy=False"}
 
 
 def _rate(value: float | None) -> str:
@@ -48,18 +49,20 @@ def throughput_table(results: dict[str, Any]) -> str:
 
 
 def ratio_table(results: dict[str, Any]) -> str:
-    """Ours / peer, each cell ``grid / egocentric``; at one env the single env gets its own row."""
+    """Ours / peer, each cell ``grid / egocentric / grid in place``; at one env the single env
+    gets its own row."""
     peers = _peers(results)
     lines = [
         "| num_envs | Daedalus-Gym | " + " | ".join(f"vs {SUITES[p][0]}" for p in peers) + " |",
         "|---:|---|" + "---:|" * len(peers),
     ]
+    ours = [name for name in VECTOR_KINDS if name in results["suites"]]
     for n in results["num_envs"]:
-        grid, ego = _steps(results, "ours_grid", n), _steps(results, "ours_egocentric", n)
         cells = [
-            f"{_ratio(grid, _steps(results, p, n))} / {_ratio(ego, _steps(results, p, n))}" for p in peers
+            " / ".join(_ratio(_steps(results, o, n), _steps(results, p, n)) for o in ours) for p in peers
         ]
-        lines.append(f"| {n:,} | vector, grid / egocentric | " + " | ".join(cells) + " |")
+        kinds = " / ".join(VECTOR_KINDS[o] for o in ours)
+        lines.append(f"| {n:,} | vector, {kinds} | " + " | ".join(cells) + " |")
         single = _steps(results, "ours_single", n)
         if single:
             cells = [_ratio(single, _steps(results, p, n)) for p in peers]
@@ -145,7 +148,7 @@ def plot(results: dict[str, Any], path: Path) -> Path:
     except ImportError as err:
         raise ImportError('the plot needs matplotlib: pip install -e ".[peers]"') from err
     fig, ax = plt.subplots(figsize=(8, 5))
-    styles = {"ours_grid": "o-", "ours_egocentric": "s-", "ours_single": "*"}
+    styles = {"ours_grid": "o-", "ours_egocentric": "s-", "ours_grid_inplace": "^-", "ours_single": "*"}
     for name in SUITES:
         runs = results["suites"].get(name, {}).get("runs")
         if not runs:

@@ -7,7 +7,9 @@ chunk, with the garbage collector off; all suites use the same timer.
 
 - **Daedalus-Gym, vector**: `daedalus_gym.vector_env.MazeVectorEnv` through ``gym.make_vec``
   (``Daedalus-Backtracker-v0``, 14x14 cells, 29x29 squares), fresh observation arrays
-  (``copy=True``, the default), actions drawn up front.
+  (``copy=True``, the default), actions drawn up front; for the grid also ``copy=False``, the
+  observation buffer updated in place, which is what PufferLib returns and what a JAX scan
+  never materialises.
 - **Daedalus-Gym, single**: ``gym.make`` with its default wrappers, ``reset()`` in the loop when
   an episode ends; only at one env.
 - **MiniGrid**: gymnasium's ``SyncVectorEnv`` over ``MiniGrid-Empty-16x16-v0``.
@@ -24,6 +26,9 @@ Actions are uniform over each env's own action space.
 from __future__ import annotations
 
 import gc
+import importlib.util
+import os
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -77,13 +82,15 @@ def chunk_steps(num_envs: int) -> int:
 
 
 # ---------------------------------------------------------------------------- ours
-def ours_vector(obs_mode: str) -> Callable[[int, float], dict[str, Any]]:
+def ours_vector(obs_mode: str, copy: bool = True) -> Callable[[int, float], dict[str, Any]]:
     def run(num_envs: int, seconds: float) -> dict[str, Any]:
         import gymnasium as gym
 
         import daedalus_gym  # noqa: F401 -- registers the ids
 
-        envs = gym.make_vec(OURS_ID, num_envs, vectorization_mode="vector_entry_point", obs_mode=obs_mode)
+        envs = gym.make_vec(
+            OURS_ID, num_envs, vectorization_mode="vector_entry_point", obs_mode=obs_mode, copy=copy
+        )
         envs.reset(seed=0)
         k = chunk_steps(num_envs)
         block = np.random.default_rng(0).integers(0, 4, (k, num_envs))
@@ -146,10 +153,15 @@ def minigrid_sync(num_envs: int, seconds: float) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- PufferLib
 def pufferlib_grid(num_envs: int, seconds: float) -> dict[str, Any]:
-    try:
-        from pufferlib.ocean.grid.grid import Grid
-    except ImportError as err:
-        raise SuiteMissing(f"pufferlib's grid binding does not import ({err}): {PUFFERLIB_HINT}") from err
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as scratch:
+        os.chdir(scratch)  # importing pufferlib links a `resources` folder into the working directory
+        try:
+            from pufferlib.ocean.grid.grid import Grid
+        except ImportError as err:
+            raise SuiteMissing(f"pufferlib's grid binding does not import ({err}): {PUFFERLIB_HINT}") from err
+        finally:
+            os.chdir(here)
     env = Grid(num_envs=num_envs, render_mode=None)
     env.reset(seed=0)
     k = chunk_steps(num_envs)
@@ -255,6 +267,7 @@ def jumanji_maze(num_envs: int, seconds: float) -> dict[str, Any]:
 SUITES: dict[str, tuple[str, Callable[[int, float], dict[str, Any]], tuple[int, ...] | None]] = {
     "ours_grid": ("Daedalus-Gym vector, grid", ours_vector("grid"), None),
     "ours_egocentric": ("Daedalus-Gym vector, egocentric", ours_vector("egocentric"), None),
+    "ours_grid_inplace": ("Daedalus-Gym vector, grid, copy=False", ours_vector("grid", copy=False), None),
     "ours_single": ("Daedalus-Gym single env (gym.make)", ours_single, (1,)),
     "pufferlib_grid": ("PufferLib Grid (C)", pufferlib_grid, None),
     "navix": ("NAVIX Empty-16x16, jit(scan(vmap))", navix, None),
@@ -262,7 +275,7 @@ SUITES: dict[str, tuple[str, Callable[[int, float], dict[str, Any]], tuple[int, 
     "jumanji_maze": ("Jumanji Maze, jit(scan(vmap))", jumanji_maze, None),
     "minigrid": ("MiniGrid Empty-16x16, SyncVectorEnv", minigrid_sync, None),
 }
-OURS = ("ours_grid", "ours_egocentric", "ours_single")
+OURS = ("ours_grid", "ours_egocentric", "ours_grid_inplace", "ours_single")
 
 
 def versions() -> dict[str, str | None]:
@@ -276,11 +289,11 @@ def versions() -> dict[str, str | None]:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             out[dist] = None
-    if out["pufferlib"] is None:  # a grid binding built from the sdist is not an installed dist
-        try:
-            import pufferlib
-
-            out["pufferlib"] = getattr(pufferlib, "__version__", "source tree")
-        except ImportError:
-            pass
+    spec = importlib.util.find_spec("pufferlib")
+    if out["pufferlib"] is None and spec is not None and spec.origin:
+        # A source tree with its grid binding built, not an installed dist; read, not imported
+        # (importing it writes into the working directory).
+        with open(spec.origin) as f:
+            line = next((row for row in f if row.startswith("__version__")), "= 'source tree'")
+        out["pufferlib"] = line.split("=", 1)[1].strip().strip("'\"") + " (grid binding from the sdist)"
     return out
