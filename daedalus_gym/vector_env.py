@@ -50,7 +50,7 @@ _FRACTION_KEY = "dead_end_fraction"
 
 
 class MazeVectorEnv(VectorEnv):
-    """``num_envs`` independent `MazeEnv` games stepped together with numpy array operations.
+    """``num_envs`` independent `MazeEnv` games stepped together, by array operations and one compiled loop.
 
     ## Description
     The natively batched counterpart of `MazeEnv`: the same mazes, moves, observations, rewards

@@ -147,7 +147,7 @@ def plot(results: dict[str, Any], path: Path) -> Path:
         import matplotlib.pyplot as plt
     except ImportError as err:
         raise ImportError('the plot needs matplotlib: pip install -e ".[peers]"') from err
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(11, 5.5))
     styles = {"ours_grid": "o-", "ours_egocentric": "s-", "ours_grid_inplace": "^-", "ours_single": "*"}
     for name in SUITES:
         runs = results["suites"].get(name, {}).get("runs")
@@ -165,12 +165,13 @@ def plot(results: dict[str, Any], path: Path) -> Path:
             markersize=12 if name == "ours_single" else 5,
         )
     ax.set_xscale("log", base=2)
+    ax.set_xticks(results["num_envs"], [f"{n:,}" for n in results["num_envs"]])
     ax.set_yscale("log")
     ax.set_xlabel("num_envs")
     ax.set_ylabel("env-steps/s (random actions, autoreset)")
     ax.set_title("Against the JAX, PufferLib and MiniGrid suites (one run, one machine)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
