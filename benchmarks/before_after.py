@@ -6,7 +6,8 @@ measures the checkout ``--old`` (e.g. ``git worktree add /tmp/old <commit>``) an
 turns, each in a fresh process with the same interpreter, ``--rounds`` times, and prints every
 round: single-env steps/s through ``gym.make`` (grid, random actions, resets included), the
 median reset time, the native vector env's steps/s at 1,024 envs (grid and egocentric, fresh
-arrays), and MiniGrid-Empty-16x16's steps/s from the same process (with the ``bench`` extra).
+arrays) and at 1 and 64 envs (grid), and MiniGrid-Empty-16x16's steps/s from the same process
+(with the ``bench`` extra).
 """
 
 from __future__ import annotations
@@ -61,6 +62,17 @@ for mode in ("grid", "egocentric"):
         return 300 * 1024
 
     result[f"vector_{mode}_steps_per_s"] = best(vector)
+for n in (1, 64):  # where numpy's per-call cost, not the arithmetic, makes a step
+    envs = gym.make_vec("Daedalus-Backtracker-v0", num_envs=n)
+    envs.reset(seed=0)
+    block = np.random.default_rng(0).integers(0, 4, (3000, n))
+
+    def small():
+        for a in block:
+            envs.step(a)
+        return block.size
+
+    result[f"vector_grid_x{n}_steps_per_s"] = best(small)
 try:
     import minigrid  # noqa: F401
 except ImportError:
@@ -98,7 +110,8 @@ def row(label: str, r: dict) -> str:
     ratio = f"{r['single_steps_per_s'] / peer:.1f}x" if peer else "n/a"
     return (
         f"| {label} | {r['single_steps_per_s']:,.0f} | {ratio} | {r['reset_ms']:.3f} "
-        f"| {r['vector_grid_steps_per_s'] / 1e6:.2f} M | {r['vector_egocentric_steps_per_s'] / 1e6:.2f} M |"
+        f"| {r['vector_grid_steps_per_s'] / 1e6:.2f} M | {r['vector_egocentric_steps_per_s'] / 1e6:.2f} M "
+        f"| {r['vector_grid_x1_steps_per_s']:,.0f} | {r['vector_grid_x64_steps_per_s'] / 1e6:.2f} M |"
     )
 
 
@@ -131,9 +144,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reset ms",
         "vector grid x1,024",
         "egocentric x1,024",
+        "vector grid x1",
+        "vector grid x64",
     ]
     print("| " + " | ".join(header) + " |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|" + "---:|" * (len(header) - 1))
     for _ in range(args.rounds):
         print(row(f"before ({old})", measure(old)), flush=True)
         print(row("after (this checkout)", measure(new)), flush=True)

@@ -21,6 +21,7 @@ from gymnasium import spaces
 
 from daedalus_gym.rendering import COLORS, paint_mazes
 from generators import Generator, Maze, MazeGenerator, make_generator
+from generators._jit import compile_kernel
 from generators.base import NoiseGenerator, UniformsGenerator
 from generators.maze import MOVES
 from generators.maze import maze_hashes as maze_hashes  # the env side names it here too
@@ -374,12 +375,50 @@ def check_shape(generator: Generator, shape: tuple[int, ...], expected: tuple[in
 
 
 # --------------------------------------------------------------------- the batch
+def _step_kernel(
+    pos: np.ndarray,
+    steps: np.ndarray,
+    goal: np.ndarray,
+    walls: np.ndarray,
+    moves: np.ndarray,
+    actions: np.ndarray,
+    frozen: np.ndarray,
+    grid: np.ndarray,
+    agent_local: np.ndarray,
+    agent_base: np.ndarray,
+    base: np.ndarray,
+    budget: int,
+    terminated: np.ndarray,
+    rewards: np.ndarray,
+) -> None:
+    """`MazeBatch.step` for every sub-env ``i``, in place: move ``pos[i]`` by ``moves[actions[i]]``
+    unless a wall is there or the sub-env is ``frozen``, move its byte in the ``grid`` buffer's
+    agent channel (an empty ``grid``: none to update), count the step, and write
+    ``terminated[i]`` and ``rewards[i]`` (`reward`'s formula, the same float operations).
+    Compiled by numba on first use (`generators._jit.compile_kernel`)."""
+    update_grid = grid.size > 0
+    for i in range(pos.shape[0]):
+        old = pos[i]
+        new = old + moves[actions[i]]
+        if walls[new] or frozen[i]:
+            new = old
+        if update_grid:
+            grid[agent_local[old - base[i]] + agent_base[i]] = 0
+            grid[agent_local[new - base[i]] + agent_base[i]] = 1
+        pos[i] = new
+        count = steps[i] + 1
+        steps[i] = count
+        at_goal = new == goal[i]
+        terminated[i] = at_goal
+        rewards[i] = 1.0 - FINISH_PENALTY * min(count / budget, 1.0) if at_goal else 0.0
+
+
 class MazeBatch:
     """``num`` mazes, their agents and their observation buffers; the rules over them.
 
-    `step` moves every agent with array operations; `step_one` is the same rule for a batch of
-    one written with Python scalars, which is what makes the single env fast (numpy's per-call
-    cost dominates at ``num = 1``).
+    `step` moves every agent in one compiled loop (`_step_kernel`); `step_one` is the same rule
+    for a batch of one written with Python scalars, which is what makes the single env fast (a
+    Python step costs less than even one compiled call's argument checks at ``num = 1``).
     """
 
     def __init__(self, settings: Settings, num: int) -> None:
@@ -407,6 +446,11 @@ class MazeBatch:
         self._local_list = self._local.tolist()
         self._base = np.arange(n, dtype=np.int64) * self.size  # each maze's first square ...
         self._cell_base = np.arange(n, dtype=np.int64) * (h * w)  # ... and first grid cell
+        # The same two for the agent channel of the flat grid buffer (`step`).
+        self._agent_local = self._local * 3 + AGENT
+        self._agent_base = self._cell_base * 3
+        self._never = np.zeros(n, dtype=bool)  # `step`'s frozen sub-envs when none are
+        self._no_bytes = np.zeros(0, dtype=np.int8)  # no grid buffer to update
         self._grid_mode, self._rgb_mode = self.obs_mode == "grid", self.obs_mode == "rgb"
         self._whole_grid = self.obs_mode != "egocentric"
         self._build_obs_buffers()
@@ -465,10 +509,6 @@ class MazeBatch:
         """Global square index -> index into the batch of ``H x W`` grids (``env * H * W + ...``)."""
         env, local = np.divmod(pos, self.size)
         return env * (self.height * self.width) + self._local.take(local)
-
-    def _agent_cells(self, pos: np.ndarray) -> np.ndarray:
-        """`cell` of ``pos: int[num]``, one square per sub-env in order (no division needed)."""
-        return self._cell_base + self._local.take(pos - self._base)
 
     def rc(self, pos: np.ndarray) -> np.ndarray:
         """Global square index -> ``int[k, 2]`` of ``(row, col)`` in its maze."""
@@ -530,22 +570,34 @@ class MazeBatch:
 
         Returns ``(terminated, reward)``.
         """
-        old = self.pos
-        new = old + self.moves.take(actions)
-        new = np.where(self.walls.take(new), old, new)
-        if frozen is not None:
-            new[frozen] = old[frozen]
-        if self.obs_mode == "grid":
-            self._obs_flat[self._agent_cells(old) * 3 + AGENT] = 0
-            self._obs_flat[self._agent_cells(new) * 3 + AGENT] = 1
-        elif self.obs_mode == "rgb":
+        old = self.pos.copy() if self._rgb_mode else self.pos
+        terminated = np.empty(self.num, dtype=bool)
+        rewards = np.empty(self.num, dtype=np.float64)
+        # One compiled call for the moves, the grid's agent channel, the step counts, the flags
+        # and the rewards: up to a few hundred envs a step costs numpy's per-call overhead more
+        # than its arithmetic, and this is one call where numpy made about twenty.
+        compile_kernel(_step_kernel)(
+            self.pos,
+            self.steps,
+            self.goal,
+            self.walls,
+            self.moves,
+            np.ascontiguousarray(actions, dtype=np.int64),
+            self._never if frozen is None else frozen,
+            self._obs_flat if self._grid_mode else self._no_bytes,
+            self._agent_local,
+            self._agent_base,
+            self._base,
+            self.budget,
+            terminated,
+            rewards,
+        )
+        if self._rgb_mode:
+            new = self.pos
             background = np.where((old == self.start)[:, None], self._start_px, self._floor_px)
             self._obs_flat[self._agent_pixels(old)[:, None] + self._tile] = background
             self._obs_flat[self._agent_pixels(new)[:, None] + self._tile] = self._agent_px
-        self.pos = new
-        self.steps += 1
-        terminated = new == self.goal
-        return terminated, reward(terminated, self.steps, self.budget)
+        return terminated, rewards
 
     def observe(self) -> np.ndarray:
         """The observation buffer, current (egocentric windows are gathered here)."""

@@ -447,6 +447,22 @@ def test_bad_actions_and_call_order():
     vec.step([0, 1, 2])  # a list of ints is fine
 
 
+@pytest.mark.parametrize(
+    "dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
+)
+def test_action_range_every_int_dtype(dtype):
+    """The range check reads signed actions as unsigned: a negative one must still be refused."""
+    vec = MazeVectorEnv(4, generator_kwargs={"size": 3})
+    vec.reset(seed=0)
+    vec.step(np.array([0, 1, 2, 3], dtype=dtype))
+    vec.step(np.array([0, 1, 2, 3, 9, 9], dtype=dtype)[::-1][2:])  # a strided view is fine
+    with pytest.raises(ValueError, match=r"got \[4\] at sub-envs \[2\]"):
+        vec.step(np.array([0, 1, 4, 3], dtype=dtype))
+    if np.dtype(dtype).kind == "i":
+        with pytest.raises(ValueError, match=r"got \[-1, -128\] at sub-envs \[0, 3\]"):
+            vec.step(np.array([-1, 1, 2, -128], dtype=dtype))
+
+
 def test_bad_reset_arguments():
     vec = MazeVectorEnv(3, generator_kwargs={"size": 3})
     with pytest.raises(RuntimeError, match="first reset"):
