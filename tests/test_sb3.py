@@ -1,4 +1,5 @@
-"""stable-baselines3 takes every registered id as is: its checker is silent, its policies build."""
+"""stable-baselines3 takes every registered id as is: its checker is silent, its policies build,
+and `daedalus_gym.sb3.MazeCNN` reads the default image."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import daedalus_gym
 pytest.importorskip("stable_baselines3")
 from stable_baselines3 import PPO
 from stable_baselines3.common.env_checker import check_env
+from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
 
+from daedalus_gym.sb3 import MazeCNN, square_tile
 from daedalus_gym.wrappers import LastActionObs
 
 ENV_IDS = daedalus_gym.registered_ids()
@@ -38,9 +41,67 @@ def test_sb3_check_env_ppo_observation():
     assert [str(w.message) for w in caught] == []
 
 
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_image_obs_is_a_channels_last_image_maze_cnn_reads(env_id):
+    env = gym.make(env_id, obs_mode="image")
+    space = env.observation_space
+    assert is_image_space(space, check_channels=True) and not is_image_space_channels_first(space)
+    height, width, _ = space.shape
+    assert square_tile(height, width) == env.unwrapped.settings.obs_tile_size
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(env, warn=True)
+    assert [str(w.message) for w in caught] == []
+
+
+def test_cnn_policies_train_on_the_image_obs():
+    env = gym.make("Daedalus-Backtracker-7x7-v0", obs_mode="image")
+    for policy_kwargs in ({}, {"features_extractor_class": MazeCNN}):  # NatureCNN, then MazeCNN
+        model = PPO(
+            "CnnPolicy",
+            env,
+            n_steps=64,
+            batch_size=32,
+            n_epochs=1,
+            seed=0,
+            device="cpu",
+            policy_kwargs=policy_kwargs,
+        )
+        model.learn(total_timesteps=64)
+        obs, _ = env.reset(seed=0)
+        action, _ = model.predict(obs, deterministic=True)
+        assert env.action_space.contains(int(np.asarray(action)))
+
+
+def test_maze_cnn_reads_squares_exactly_once():
+    model = PPO(
+        "CnnPolicy",
+        gym.make("Daedalus-Backtracker-7x7-v0", obs_mode="image"),
+        device="cpu",
+        policy_kwargs={"features_extractor_class": MazeCNN},
+    )
+    first = model.policy.features_extractor.cnn[0]
+    assert first.kernel_size == first.stride == (3, 3)  # 15 x 15 squares of 3 x 3 pixels
+
+
+def test_maze_cnn_needs_the_tile_of_an_image_it_cannot_read():
+    with pytest.raises(ValueError, match="60x60"):
+        MazeCNN(gym.spaces.Box(0, 255, (3, 60, 60), np.uint8))
+    rgb = gym.make("Daedalus-Backtracker-7x7-v0", obs_mode="rgb")  # 60 x 60: 4 pixels a square
+    model = PPO(
+        "CnnPolicy",
+        rgb,
+        device="cpu",
+        policy_kwargs={"features_extractor_class": MazeCNN, "features_extractor_kwargs": {"tile": 4}},
+    )
+    assert model.policy.features_extractor.tile == 4
+    with pytest.raises(ValueError, match="tile must divide"):
+        MazeCNN(gym.spaces.Box(0, 255, (3, 60, 60), np.uint8), tile=7)
+
+
 @pytest.mark.slow  # trains
 @pytest.mark.parametrize("obs_mode", ["grid", "egocentric"])
-def test_ppo_mlp_policy_runs_on_default_and_egocentric_obs(obs_mode):
+def test_ppo_mlp_policy_runs_on_grid_and_egocentric_obs(obs_mode):
     env = gym.make("Daedalus-Backtracker-7x7-v0", obs_mode=obs_mode)
     model = PPO("MlpPolicy", env, n_steps=64, batch_size=32, n_epochs=1, seed=0, device="cpu")
     model.learn(total_timesteps=64)
