@@ -28,7 +28,7 @@ from generators.shortest_paths import shortest_path_lengths
 
 ObsMode = Literal["image", "grid", "egocentric", "rgb"]
 OBS_MODES: tuple[str, ...] = ("image", "grid", "egocentric", "rgb")
-DEFAULT_OBS_MODE: ObsMode = "grid"
+DEFAULT_OBS_MODE: ObsMode = "image"
 
 # Channels of the "image" and "grid" observations.
 WALL, AGENT, GOAL = 0, 1, 2

@@ -68,9 +68,9 @@ class MazeVectorEnv(VectorEnv):
     arrays of shape ``(num_envs,)``; anything else raises ``ValueError``.
 
     ## Observation Space
-    ``single_observation_space`` is `MazeEnv`'s for the same ``obs_mode`` (``"grid"``, the
-    default: ``MultiBinary((H, W, 3))`` int8 wall/agent/goal; ``"image"``: ``Box(0, 255, (H t, W t,
-    3), uint8)`` wall/agent/goal at 0/255, ``t x t`` pixels a square, at least 36 pixels a side;
+    ``single_observation_space`` is `MazeEnv`'s for the same ``obs_mode`` (``"image"``, the
+    default: ``Box(0, 255, (H t, W t, 3), uint8)`` wall/agent/goal at 0/255, ``t x t`` pixels a
+    square, at least 36 pixels a side; ``"grid"``: ``MultiBinary((H, W, 3))`` int8 wall/agent/goal;
     ``"egocentric"``: ``MultiBinary((k, k, 2))`` wall/goal; ``"rgb"``: ``Box(0, 255, (H t, W t, 3),
     uint8)``); ``observation_space`` stacks ``num_envs`` of them.
 
@@ -163,7 +163,7 @@ class MazeVectorEnv(VectorEnv):
       and bytes are refused as ints and seeds; ``reset(options={"level": ...})`` (``"maze"`` kept
       as its alias) and the level metrics in ``info`` where a level starts; level sets
       (``num_levels``, ``start_level``, ``levels``) and ``info["level_seed"]``.
-    - ``obs_mode="image"``, as `MazeEnv`.
+    - 0.3.0 (same ids): the default ``obs_mode`` is ``"image"`` (it was ``"grid"``), as `MazeEnv`.
     """
 
     metadata: ClassVar[dict[str, Any]] = {

@@ -79,6 +79,19 @@ def test_image_observation_is_the_grid_as_a_uint8_image(env_id):
             break
 
 
+def test_default_observation_is_the_image_in_single_and_vector_env():
+    env = gym.make("Daedalus-Backtracker-7x7-v0")
+    envs = gym.make_vec("Daedalus-Backtracker-7x7-v0", num_envs=3)
+    assert env.unwrapped.obs_mode == envs.obs_mode == "image"
+    assert (
+        envs.single_observation_space
+        == env.observation_space
+        == gym.spaces.Box(0, 255, (45, 45, 3), np.uint8)
+    )
+    assert envs.observation_space.shape == (3, 45, 45, 3)
+    assert np.array_equal(envs.reset(seed=0)[0][0], env.reset(seed=0)[0])
+
+
 def test_image_tile_size_can_be_chosen():
     env = gym.make("Daedalus-Backtracker-7x7-v0", obs_mode="image", obs_tile_size=5)
     assert env.observation_space.shape == (75, 75, 3)

@@ -3,6 +3,7 @@ and `daedalus_gym.sb3.MazeCNN` reads the default image."""
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import gymnasium as gym
@@ -12,6 +13,7 @@ import pytest
 import daedalus_gym
 
 pytest.importorskip("stable_baselines3")
+import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.env_checker import check_env
 from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
@@ -108,3 +110,42 @@ def test_ppo_mlp_policy_runs_on_grid_and_egocentric_obs(obs_mode):
     obs, _ = env.reset(seed=0)
     action, _ = model.predict(obs, deterministic=True)
     assert env.action_space.contains(int(np.asarray(action)))
+
+
+def test_maze_cnn_takes_stacked_frames_and_reads_the_newest():
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecFrameStack
+
+    env = VecFrameStack(
+        DummyVecEnv([lambda: gym.make("Daedalus-Backtracker-7x7-v0", obs_mode="image")] * 2), 2
+    )
+    model = PPO("CnnPolicy", env, n_steps=32, batch_size=32, n_epochs=1, seed=0, device="cpu",
+                policy_kwargs={"features_extractor_class": MazeCNN})  # fmt: skip
+    model.learn(total_timesteps=64)
+    extractor = model.policy.features_extractor
+    assert extractor.cnn[0].in_channels == 6
+    env.reset()
+    stacked = env.step(np.array([1, 2]))[0]  # the older frame is the first image, not zeros
+    obs = torch.as_tensor(stacked).permute(0, 3, 1, 2).float() / 255
+    older = obs.clone()
+    older[:, :3] = 0  # the older frame changes, the newest frame's agent and goal stay where they are
+    assert extractor(obs).shape == (2, 128)
+    assert not torch.equal(extractor(obs), extractor(older))
+    with pytest.raises(ValueError, match="4 channels"):
+        MazeCNN(gym.spaces.Box(0, 255, (4, 45, 45), np.uint8))
+
+
+def test_sb3_image_benchmark_trains_and_reports_held_out_success(tmp_path, capsys):
+    from benchmarks.sb3_image import main
+
+    out = tmp_path / "run.json"
+    argv = ["--steps", "320", "--envs", "2", "--n-steps", "16", "--batch-size", "32", "--eval-episodes", "6"]
+    argv += ["--num-levels", "50", "--threads", "1"]
+    main([*argv, "--json", str(out)])
+    record = json.loads(out.read_text())
+    result = record["result"]
+    assert result["episodes"] == 6 and 0 <= result["successes"] <= 6
+    assert result["success_low"] <= result["success_rate"] <= result["success_high"]
+    assert [point["steps"] for point in record["curve"]] == sorted(
+        point["steps"] for point in record["curve"]
+    )
+    assert record["settings"]["frames"] == 2 and "held-out success" in capsys.readouterr().out
