@@ -35,7 +35,7 @@ def best(run, repeats=3):
         out = max(out, units / elapsed)
     return out
 
-env = gym.make("Daedalus-Backtracker-v0")
+env = gym.make("Daedalus-Backtracker-v0", obs_mode="grid")
 env.reset(seed=0)
 actions = np.random.default_rng(0).integers(0, 4, 100_000).tolist()
 

@@ -79,12 +79,12 @@ def _summarise(env_id, kind, num_envs, steps_at, samples, seconds) -> SoakResult
 
 
 def soak_single(env_id: str, steps: int, seed: int, trim: bool) -> SoakResult:
-    """``steps`` random steps of ``gym.make(env_id)``, resetting at each episode end."""
+    """``steps`` random steps of ``gym.make(env_id, obs_mode="grid")``, resetting at each episode end."""
     import gymnasium as gym
 
     import daedalus_gym  # noqa: F401 -- registers the ids
 
-    env = gym.make(env_id)
+    env = gym.make(env_id, obs_mode="grid")
     env.reset(seed=seed)
     actions = np.random.default_rng(seed).integers(0, 4, 65536).tolist()
     every = max(1, steps // SAMPLES)
@@ -105,12 +105,13 @@ def soak_single(env_id: str, steps: int, seed: int, trim: bool) -> SoakResult:
 
 
 def soak_vector(env_id: str, env_steps: int, num_envs: int, seed: int, trim: bool) -> SoakResult:
-    """``env_steps`` random env-steps of ``gym.make_vec(env_id, num_envs)`` (its native autoreset)."""
+    """``env_steps`` random env-steps of ``gym.make_vec(env_id, num_envs, obs_mode="grid")``, its
+    native autoreset."""
     import gymnasium as gym
 
     import daedalus_gym  # noqa: F401 -- registers the ids
 
-    envs = gym.make_vec(env_id, num_envs=num_envs)
+    envs = gym.make_vec(env_id, num_envs=num_envs, obs_mode="grid")
     envs.reset(seed=seed)
     block = np.random.default_rng(seed).integers(0, 4, (256, num_envs))
     calls = max(1, env_steps // num_envs)

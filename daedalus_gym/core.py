@@ -27,11 +27,17 @@ from generators.maze import MOVES
 from generators.maze import maze_hashes as maze_hashes  # the env side names it here too
 from generators.shortest_paths import shortest_path_lengths
 
-ObsMode = Literal["grid", "egocentric", "rgb"]
-OBS_MODES: tuple[str, ...] = ("grid", "egocentric", "rgb")
+ObsMode = Literal["image", "grid", "egocentric", "rgb"]
+OBS_MODES: tuple[str, ...] = ("image", "grid", "egocentric", "rgb")
+DEFAULT_OBS_MODE: ObsMode = "image"
 
-# Channels of the "grid" observation.
+# Channels of the "image" and "grid" observations.
 WALL, AGENT, GOAL = 0, 1, 2
+# The "image" observation's smallest side in pixels: Stable-Baselines3's CNN policies (NatureCNN)
+# and its env checker want images of at least 36x36 pixels.
+MIN_IMAGE_SIDE = 36
+# Pixels per square of the "rgb" observation unless obs_tile_size says otherwise.
+RGB_TILE = 4
 # Reward on reaching the goal: 1 - FINISH_PENALTY * steps / budget (MiniGrid's convention).
 FINISH_PENALTY = 0.9
 
@@ -122,6 +128,13 @@ class Settings:
         return spaces.Box(0, 255, (height * t, width * t, 3), np.uint8)
 
 
+def image_tile(shape: tuple[int, int]) -> int:
+    """Pixels per square of the ``"image"`` observation of an ``H x W`` grid: the smallest tile
+    that makes both sides at least `MIN_IMAGE_SIDE` pixels (3 for 15 x 15 squares, 2 for 29 x 29,
+    1 for 57 x 57)."""
+    return max(1, -(-MIN_IMAGE_SIDE // min(shape)))
+
+
 def step_budget(shape: tuple[int, int]) -> int:
     """``4 * h * w`` for a grid of ``h x w`` cells: enough for a wall follower to solve any
     perfect maze. It is every id's time limit and the reward's scale."""
@@ -168,8 +181,9 @@ def make_settings(
     check_choice(render_mode, "render_mode", [*render_modes, None])
     if not isinstance(show_path, (bool, np.bool_)):
         raise ValueError(f"show_path must be a bool, got {describe(show_path)}")
+    if obs_tile_size is not None:
+        obs_tile_size = check_int(obs_tile_size, "obs_tile_size")
     checked = {
-        "obs_tile_size": check_int(obs_tile_size, "obs_tile_size"),
         "render_tile_size": check_int(render_tile_size, "render_tile_size"),
         "max_attempts": check_int(max_attempts, "max_attempts"),
     }
@@ -190,10 +204,13 @@ def make_settings(
         gen = generator
     else:
         raise TypeError(f"generator must be a registered name or a Generator, got {describe(generator)}")
+    if obs_tile_size is None:
+        obs_tile_size = image_tile(gen.shape) if obs_mode == "image" else RGB_TILE
     return Settings(
         generator=gen,
         obs_mode=obs_mode,  # type: ignore[arg-type]
         view_size=view,
+        obs_tile_size=obs_tile_size,
         max_episode_steps=step_budget(gen.shape) if max_episode_steps is None else max_episode_steps,
         render_mode=render_mode,  # type: ignore[arg-type]
         show_path=bool(show_path),
@@ -451,7 +468,8 @@ class MazeBatch:
         self._agent_base = self._cell_base * 3
         self._never = np.zeros(n, dtype=bool)  # `step`'s frozen sub-envs when none are
         self._no_bytes = np.zeros(0, dtype=np.int8)  # no grid buffer to update
-        self._grid_mode, self._rgb_mode = self.obs_mode == "grid", self.obs_mode == "rgb"
+        # "image" and "rgb" are both painted in t x t pixel tiles, and both step the same way.
+        self._grid_mode, self._pixel_mode = self.obs_mode == "grid", self.obs_mode in ("image", "rgb")
         self._whole_grid = self.obs_mode != "egocentric"
         self._build_obs_buffers()
 
@@ -471,15 +489,22 @@ class MazeBatch:
         else:
             t = self.settings.obs_tile_size
             self.obs = np.zeros((n, h * t, w * t, 3), dtype=np.uint8)
-            y, x, c = np.meshgrid(np.arange(t), np.arange(t), np.arange(3), indexing="ij")
-            self._tile = (y * (w * t * 3) + x * 3 + c).ravel()  # a square's pixels, from its corner
+            # The pixels a move repaints, from a square's corner: all three channels in "rgb", the
+            # agent channel alone in "image" (its wall and goal channels never change).
+            channels = np.arange(3) if self.obs_mode == "rgb" else np.array([AGENT])
+            y, x, c = np.meshgrid(np.arange(t), np.arange(t), channels, indexing="ij")
+            self._tile = (y * (w * t * 3) + x * 3 + c).ravel()
             # A padded square's first pixel in its frame (the padding, never stood on, maps outside).
             row, col = np.divmod(np.arange(self.size), self.row)
             self._pixel_local = (row - p) * (t * w * t * 3) + (col - p) * (t * 3)
             self._pixel_base = np.arange(n, dtype=np.int64) * (h * t * w * t * 3)
-            self._agent_px = np.tile(np.array(COLORS["agent"], np.uint8), t * t)
-            self._floor_px = np.tile(np.array(COLORS["floor"], np.uint8), t * t)
-            self._start_px = np.tile(np.array(COLORS["start"], np.uint8), t * t)
+            if self.obs_mode == "rgb":
+                self._agent_px = np.tile(np.array(COLORS["agent"], np.uint8), t * t)
+                self._floor_px = np.tile(np.array(COLORS["floor"], np.uint8), t * t)
+                self._start_px = np.tile(np.array(COLORS["start"], np.uint8), t * t)
+            else:
+                self._agent_px = np.full(t * t, 255, np.uint8)
+                self._floor_px = self._start_px = np.zeros(t * t, np.uint8)
         self._views()
 
     def _views(self) -> None:
@@ -540,11 +565,14 @@ class MazeBatch:
         self.length[envs] = length
         self.hash[envs] = digest
         rows = np.arange(len(envs))
-        if self.obs_mode == "grid":
+        if self.obs_mode in ("grid", "image"):
             block = np.zeros((len(envs), h, w, 3), dtype=np.int8)
             block[..., WALL] = walls
             block[rows, goal[:, 0], goal[:, 1], GOAL] = 1
             block[rows, start[:, 0], start[:, 1], AGENT] = 1
+            if self.obs_mode == "image":
+                t = self.settings.obs_tile_size
+                block = np.repeat(np.repeat(block.view(np.uint8) * np.uint8(255), t, axis=1), t, axis=2)
             self.obs[envs] = block
         elif self.obs_mode == "egocentric":
             block = np.zeros((len(envs), h + 2 * p, self.row, 2), dtype=np.int8)
@@ -570,7 +598,7 @@ class MazeBatch:
 
         Returns ``(terminated, reward)``.
         """
-        old = self.pos.copy() if self._rgb_mode else self.pos
+        old = self.pos.copy() if self._pixel_mode else self.pos
         terminated = np.empty(self.num, dtype=bool)
         rewards = np.empty(self.num, dtype=np.float64)
         # One compiled call for the moves, the grid's agent channel, the step counts, the flags
@@ -592,7 +620,7 @@ class MazeBatch:
             terminated,
             rewards,
         )
-        if self._rgb_mode:
+        if self._pixel_mode:
             new = self.pos
             background = np.where((old == self.start)[:, None], self._start_px, self._floor_px)
             self._obs_flat[self._agent_pixels(old)[:, None] + self._tile] = background
@@ -622,7 +650,7 @@ class MazeBatch:
                 flat = self._obs_flat
                 flat[3 * self._local_list[pos] + AGENT] = 0
                 flat[3 * self._local_list[new] + AGENT] = 1
-            elif self._rgb_mode:
+            elif self._pixel_mode:
                 self._paint_one(pos, self._start_px if pos == self._start1 else self._floor_px)
                 self._paint_one(new, self._agent_px)
             self._pos1 = pos = new

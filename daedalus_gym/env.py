@@ -9,6 +9,7 @@ import numpy as np
 from gymnasium import spaces
 
 from daedalus_gym.core import (
+    DEFAULT_OBS_MODE,
     LEVEL_OPTIONS,
     MazeBatch,
     ObsMode,
@@ -50,12 +51,19 @@ class MazeEnv(gym.Env):
     ## Observation Space
     Chosen by ``obs_mode``:
 
-    - ``"grid"`` (default): ``MultiBinary((H, W, 3))``, int8 0/1 channels ``[wall, agent, goal]``.
-      A 0/1 array rather than a 0-255 image so that Stable-Baselines3 takes it as a feature map
-      (its image checks want at least 36x36 pixels; a 14x14-cell maze is 29x29).
+    - ``"image"`` (default): ``Box(0, 255, (H * t, W * t, 3), uint8)``, channels last, channels
+      ``[wall, agent, goal]`` at 0 or 255, each square a ``t x t`` block of pixels. ``t =
+      obs_tile_size``, by default the smallest tile that makes both sides at least 36 pixels:
+      3 for a 7x7-cell maze (45 x 45), 2 for 14x14 (58 x 58), 1 for 28x28 (57 x 57). It is the
+      ``"grid"`` observation drawn as an image that Stable-Baselines3's ``CnnPolicy`` takes as
+      is and its env checker passes without a warning; `daedalus_gym.sb3.MazeCNN` is a small
+      CNN that reads it square by square.
+    - ``"grid"``: ``MultiBinary((H, W, 3))``, int8 0/1 channels ``[wall, agent, goal]``, one
+      entry a square.
     - ``"egocentric"``: ``MultiBinary((k, k, 2))``, channels ``[wall, goal]`` in a ``k x k``
       window centred on the agent (``k = view_size``, odd); squares outside the maze read as wall.
-    - ``"rgb"``: ``Box(0, 255, (H * t, W * t, 3), uint8)`` pixels, ``t = obs_tile_size``.
+    - ``"rgb"``: ``Box(0, 255, (H * t, W * t, 3), uint8)`` pixels in the render colours,
+      ``t = obs_tile_size`` (default 4).
 
     ## Rewards
     ``1 - 0.9 * (steps / B)`` on reaching the goal, 0 otherwise (MiniGrid's convention), where
@@ -92,9 +100,10 @@ class MazeEnv(gym.Env):
       ``gym.make("Daedalus-Backtracker-7x7-v0", generator_kwargs={"goal": "farthest"})`` still
       serves 7x7 mazes.
     - ``default_generator_kwargs``: the id's generator keywords (the registry sets these).
-    - ``obs_mode``: ``"grid"``, ``"egocentric"`` or ``"rgb"``.
+    - ``obs_mode``: ``"image"`` (default), ``"grid"``, ``"egocentric"`` or ``"rgb"``.
     - ``view_size``: window side for ``"egocentric"`` (odd, >= 3). Default 5.
-    - ``obs_tile_size``: pixels per square for ``"rgb"``. Default 4.
+    - ``obs_tile_size``: pixels per square for ``"image"`` and ``"rgb"`` (an int >= 1). Default
+      ``None``: the smallest tile giving at least 36 pixels a side for ``"image"``, 4 for ``"rgb"``.
     - ``render_mode``: ``"human"`` (pygame window), ``"rgb_array"`` or ``"ansi"``.
     - ``render_tile_size``: pixels per square when rendering. Default 16.
     - ``show_path``: overlay the shortest path when rendering.
@@ -127,6 +136,11 @@ class MazeEnv(gym.Env):
       in ``reset``'s ``info``; level sets: ``num_levels``, ``start_level`` and ``levels``
       (``"train"``, ``"held-out"``, ``"eval-v0"``), ``info["level_seed"]``. Without them the env
       serves the same mazes as before.
+    - 0.3.0 (same ids): the default observation is ``obs_mode="image"``, a ``uint8`` image of at
+      least 36 x 36 pixels (``[wall, agent, goal]`` at 0/255) that Stable-Baselines3's CNN
+      policies take; it was ``"grid"`` (``MultiBinary``), which is still one ``obs_mode`` away.
+      ``obs_tile_size`` now defaults to ``None`` (per mode, see Arguments). Mazes, moves,
+      rewards and the other modes are unchanged.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}
@@ -135,9 +149,9 @@ class MazeEnv(gym.Env):
         self,
         generator: str | Generator = "backtracker",
         generator_kwargs: dict[str, Any] | None = None,
-        obs_mode: ObsMode = "grid",
+        obs_mode: ObsMode = DEFAULT_OBS_MODE,
         view_size: int = 5,
-        obs_tile_size: int = 4,
+        obs_tile_size: int | None = None,
         render_mode: str | None = None,
         render_tile_size: int = 16,
         show_path: bool = False,

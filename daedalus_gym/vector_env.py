@@ -15,6 +15,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from daedalus_gym.core import (
+    DEFAULT_OBS_MODE,
     LEVEL_OPTIONS,
     MazeBatch,
     ObsMode,
@@ -68,10 +69,11 @@ class MazeVectorEnv(VectorEnv):
     arrays of shape ``(num_envs,)``; anything else raises ``ValueError``.
 
     ## Observation Space
-    ``single_observation_space`` is `MazeEnv`'s for the same ``obs_mode`` (``"grid"``:
-    ``MultiBinary((H, W, 3))`` int8 wall/agent/goal, ``"egocentric"``: ``MultiBinary((k, k, 2))``
-    wall/goal, ``"rgb"``: ``Box(0, 255, (H t, W t, 3), uint8)``); ``observation_space`` stacks
-    ``num_envs`` of them.
+    ``single_observation_space`` is `MazeEnv`'s for the same ``obs_mode`` (``"image"``, the
+    default: ``Box(0, 255, (H t, W t, 3), uint8)`` wall/agent/goal at 0/255, ``t x t`` pixels a
+    square, at least 36 pixels a side; ``"grid"``: ``MultiBinary((H, W, 3))`` int8 wall/agent/goal;
+    ``"egocentric"``: ``MultiBinary((k, k, 2))`` wall/goal; ``"rgb"``: ``Box(0, 255, (H t, W t, 3),
+    uint8)``); ``observation_space`` stacks ``num_envs`` of them.
 
     **Returned arrays.** With ``copy=True`` (the default, as gymnasium's `SyncVectorEnv` and
     `AsyncVectorEnv`) `reset` and `step` return a fresh observation array each call.
@@ -162,6 +164,7 @@ class MazeVectorEnv(VectorEnv):
       and bytes are refused as ints and seeds; ``reset(options={"level": ...})`` (``"maze"`` kept
       as its alias) and the level metrics in ``info`` where a level starts; level sets
       (``num_levels``, ``start_level``, ``levels``) and ``info["level_seed"]``.
+    - 0.3.0 (same ids): the default ``obs_mode`` is ``"image"`` (it was ``"grid"``), as `MazeEnv`.
     """
 
     metadata: ClassVar[dict[str, Any]] = {
@@ -175,9 +178,9 @@ class MazeVectorEnv(VectorEnv):
         num_envs: int = 1,
         generator: str | Generator = "backtracker",
         generator_kwargs: dict[str, Any] | None = None,
-        obs_mode: ObsMode = "grid",
+        obs_mode: ObsMode = DEFAULT_OBS_MODE,
         view_size: int = 5,
-        obs_tile_size: int = 4,
+        obs_tile_size: int | None = None,
         max_episode_steps: int | None = None,
         render_mode: str | None = None,
         render_tile_size: int = 16,

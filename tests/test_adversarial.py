@@ -66,7 +66,7 @@ ENV_KEYS = {
             },
         ),
     ),
-    "obs_mode": st.one_of(ANY, st.sampled_from(["grid", "egocentric", "rgb"])),
+    "obs_mode": st.one_of(ANY, st.sampled_from(["image", "grid", "egocentric", "rgb"])),
     "view_size": st.one_of(ANY, st.sampled_from([3, 5, 7])),
     "obs_tile_size": st.one_of(ANY, st.integers(1, 4)),
     "render_mode": st.one_of(ANY, st.sampled_from(["rgb_array", "ansi", "human"])),

@@ -38,7 +38,7 @@ def test_reward_scalar_and_array_agree():
     assert step_budget((29, 29)) == 4 * 14 * 14
 
 
-@pytest.mark.parametrize("obs_mode", ["grid", "egocentric", "rgb"])
+@pytest.mark.parametrize("obs_mode", ["image", "grid", "egocentric", "rgb"])
 def test_batch_of_one_in_scalars_equals_the_batched_rule(obs_mode):
     """`step_one` (the single env's path) and `step` (the vector env's) give the same game."""
     cfg = settings(obs_mode)

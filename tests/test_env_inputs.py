@@ -19,7 +19,7 @@ def open_room() -> Maze:
 
 
 # --------------------------------------------------------------------- mazes without a border
-@pytest.mark.parametrize("obs_mode", ["grid", "egocentric", "rgb"])
+@pytest.mark.parametrize("obs_mode", ["image", "grid", "egocentric", "rgb"])
 def test_single_env_keeps_the_agent_inside_a_borderless_maze(obs_mode):
     env = MazeEnv(generator_kwargs={"size": 2}, obs_mode=obs_mode)
     obs, info = env.reset(seed=0, options={"maze": open_room()})
@@ -40,7 +40,7 @@ def test_single_env_keeps_the_agent_inside_a_borderless_maze(obs_mode):
     assert terminated and env.agent_pos == (4, 4)
 
 
-@pytest.mark.parametrize("obs_mode", ["grid", "egocentric", "rgb"])
+@pytest.mark.parametrize("obs_mode", ["image", "grid", "egocentric", "rgb"])
 def test_vector_env_keeps_each_agent_in_its_own_borderless_maze(obs_mode):
     ref = gym.vector.SyncVectorEnv([lambda: MazeEnv(generator_kwargs={"size": 2}, obs_mode=obs_mode)] * 3)
     vec = MazeVectorEnv(3, generator_kwargs={"size": 2}, obs_mode=obs_mode)

@@ -17,7 +17,7 @@ from daedalus_gym.env import MazeEnv
 from generators import Maze, make_generator
 
 ENV_IDS = daedalus_gym.registered_ids()
-OBS_MODES = ["grid", "egocentric", "rgb"]
+OBS_MODES = ["image", "grid", "egocentric", "rgb"]
 
 
 def bfs_length(walls: np.ndarray, start: tuple[int, int], goal: tuple[int, int]) -> int | None:
@@ -52,6 +52,51 @@ def rollout(env: gym.Env, seed: int, steps: int = 300) -> list:
             obs, info = env.reset()
             trace.append((obs.tobytes(), info["maze_hash"]))
     return trace
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_image_observation_is_the_grid_as_a_uint8_image(env_id):
+    """The ``"image"`` observation is the ``"grid"`` one at 0/255, each square a ``t x t``
+    block of pixels, ``t`` the smallest tile that makes both sides at least 36 pixels."""
+    image, grid = gym.make(env_id, obs_mode="image"), gym.make(env_id, obs_mode="grid")
+    h, w, _ = grid.observation_space.shape
+    t = image.unwrapped.settings.obs_tile_size
+    assert t * min(h, w) >= 36 and (t == 1 or (t - 1) * min(h, w) < 36)
+    assert image.observation_space == gym.spaces.Box(0, 255, (h * t, w * t, 3), np.uint8)
+    assert image.unwrapped.obs_mode == "image"
+
+    def as_image(obs):
+        return np.repeat(np.repeat(obs.astype(np.uint8) * 255, t, axis=0), t, axis=1)
+
+    a, _ = image.reset(seed=5)
+    b, _ = grid.reset(seed=5)
+    assert np.array_equal(a, as_image(b))
+    for action in np.random.default_rng(5).integers(0, 4, 120).tolist():
+        a, ra, ta, ua, _ = image.step(action)
+        b, rb, tb, ub, _ = grid.step(action)
+        assert np.array_equal(a, as_image(b)) and (ra, ta, ua) == (rb, tb, ub)
+        if ta or ua:
+            break
+
+
+def test_default_observation_is_the_image_in_single_and_vector_env():
+    env = gym.make("Daedalus-Backtracker-7x7-v0")
+    envs = gym.make_vec("Daedalus-Backtracker-7x7-v0", num_envs=3)
+    assert env.unwrapped.obs_mode == envs.obs_mode == "image"
+    assert (
+        envs.single_observation_space
+        == env.observation_space
+        == gym.spaces.Box(0, 255, (45, 45, 3), np.uint8)
+    )
+    assert envs.observation_space.shape == (3, 45, 45, 3)
+    assert np.array_equal(envs.reset(seed=0)[0][0], env.reset(seed=0)[0])
+
+
+def test_image_tile_size_can_be_chosen():
+    env = gym.make("Daedalus-Backtracker-7x7-v0", obs_mode="image", obs_tile_size=5)
+    assert env.observation_space.shape == (75, 75, 3)
+    assert env.reset(seed=0)[0].shape == (75, 75, 3)
+    assert gym.make("Daedalus-Backtracker-7x7-v0", obs_mode="rgb").observation_space.shape == (60, 60, 3)
 
 
 def test_ids_registered():
@@ -209,7 +254,7 @@ class FixedGenerator:
 
 
 def test_moves_walls_reward_and_termination():
-    env = MazeEnv(FixedGenerator(corridor()))
+    env = MazeEnv(FixedGenerator(corridor()), obs_mode="grid")
     obs, info = env.reset(seed=0)
     assert info["optimal_path_length"] == 4
     assert env.agent_pos == (1, 1)

@@ -28,7 +28,7 @@ from generators.base import NoiseGenerator, UniformsGenerator
 from generators.shortest_paths import shortest_path_lengths
 
 ENV_IDS = daedalus_gym.registered_ids()
-OBS_MODES = ["grid", "egocentric", "rgb"]
+OBS_MODES = ["image", "grid", "egocentric", "rgb"]
 GENERATORS = sorted(registered_generators())
 
 

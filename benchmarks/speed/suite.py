@@ -261,7 +261,7 @@ def memory(cfg: dict[str, Any], progress: Progress) -> list[dict[str, Any]]:
     progress("memory")
 
     def single() -> Any:
-        env = gym.make(ENV_ID)
+        env = gym.make(ENV_ID, obs_mode="grid")
         env.reset(seed=0)
         env.step(0)
         return env
