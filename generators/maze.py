@@ -445,7 +445,9 @@ class MazeArrays(Sequence[Maze]):
     row once, ``path_lengths()`` searches every row once.
 
     Args:
-        walls, start, goal: the batch.
+        walls: ``bool[B, H, W]``, the wall grids.
+        start: ``int[B, 2]``, each maze's start square.
+        goal: ``int[B, 2]``, each maze's goal square.
 
     Raises:
         TypeError / ValueError: as `check_maze_arrays`.

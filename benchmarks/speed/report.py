@@ -179,7 +179,7 @@ def plot_scaling(results: dict[str, Any], path: Path, plt: Any) -> Path:
 def plot_vector(results: dict[str, Any], path: Path, plt: Any) -> Path:
     vector = results["vector"]
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for mode in ("grid", "egocentric", "rgb"):
+    for mode in ("image", "grid", "egocentric", "rgb"):
         pts = [
             (r["num_envs"], r["steps_per_s"]) for r in vector["rows"] if r["obs_mode"] == mode and r["copy"]
         ]

@@ -37,7 +37,7 @@ from generators.shortest_paths import shortest_path_lengths
 
 ENV_ID = "Daedalus-Backtracker-v0"
 SIZE = 14
-OBS_MODES = ("grid", "egocentric", "rgb")
+OBS_MODES = ("image", "grid", "egocentric", "rgb")  # "image": the default
 CLASSICAL = ("backtracker", "kruskal", "prim", "wilson")
 Progress = Callable[[str], None]
 
