@@ -10,8 +10,8 @@ chunk, with the garbage collector off; all suites use the same timer.
   (``copy=True``, the default), actions drawn up front; for the grid also ``copy=False``, the
   observation buffer updated in place, which is what PufferLib returns and what a JAX scan
   never materialises.
-- **Daedalus-Gym, single**: ``gym.make`` with its default wrappers, ``reset()`` in the loop when
-  an episode ends; only at one env.
+- **Daedalus-Gym, single**: ``gym.make`` with its default wrappers and the grid observation (as
+  the vector rows), ``reset()`` in the loop when an episode ends; only at one env.
 - **MiniGrid**: gymnasium's ``SyncVectorEnv`` over ``MiniGrid-Empty-16x16-v0``.
 - **PufferLib Grid**: the Ocean ``Grid`` env (C), its ``num_envs`` agents in one C loop.
 - **NAVIX, XLand-MiniGrid, Jumanji**: ``jit(lax.scan(vmap(step)))`` over ``scan_steps`` steps
@@ -114,7 +114,7 @@ def ours_single(num_envs: int, seconds: float) -> dict[str, Any]:
 
     import daedalus_gym  # noqa: F401
 
-    env = gym.make(OURS_ID)
+    env = gym.make(OURS_ID, obs_mode="grid")
     env.reset(seed=0)
     actions = np.random.default_rng(0).integers(0, 4, 4096).tolist()
 
@@ -268,7 +268,7 @@ SUITES: dict[str, tuple[str, Callable[[int, float], dict[str, Any]], tuple[int, 
     "ours_grid": ("Daedalus-Gym vector, grid", ours_vector("grid"), None),
     "ours_egocentric": ("Daedalus-Gym vector, egocentric", ours_vector("egocentric"), None),
     "ours_grid_inplace": ("Daedalus-Gym vector, grid, copy=False", ours_vector("grid", copy=False), None),
-    "ours_single": ("Daedalus-Gym single env (gym.make)", ours_single, (1,)),
+    "ours_single": ("Daedalus-Gym single env, grid (gym.make)", ours_single, (1,)),
     "pufferlib_grid": ("PufferLib Grid (C)", pufferlib_grid, None),
     "navix": ("NAVIX Empty-16x16, jit(scan(vmap))", navix, None),
     "xland_minigrid": ("XLand-MiniGrid Empty-16x16, jit(scan(vmap))", xland_minigrid, None),
