@@ -33,6 +33,10 @@ TINY = {
 }
 
 
+# Every observation mode, the default image first.
+MODES = ("image", "grid", "egocentric", "rgb")
+
+
 @pytest.fixture(scope="module")
 def tiny_results():
     return run_suite(quick=True, overrides=TINY)
@@ -50,19 +54,20 @@ def test_every_section_is_reported(tiny_results):
         "memory",
         "scaling",
     }
-    assert set(r["single_env"]["steps_per_s"]) == {"grid", "egocentric", "rgb"}
+    assert set(r["single_env"]["steps_per_s"]) == set(MODES)
     assert r["single_env"]["reset_ms"] > 0
     assert {(row["obs_mode"], row["num_envs"]) for row in r["vector"]["rows"] if row["copy"]} == {
-        (mode, n) for mode in ("grid", "egocentric", "rgb") for n in (1, 3)
+        (mode, n) for mode in MODES for n in (1, 3)
     }
     assert {(row["obs_mode"], row["num_envs"]) for row in r["vector"]["rows"] if not row["copy"]} == {
-        (mode, 3) for mode in ("grid", "egocentric", "rgb")
+        (mode, 3) for mode in MODES
     }
     names = {g["name"] for g in r["generation"]}
     assert {"backtracker", "kruskal", "prim", "wilson"} <= names
     assert all(g.get("walls_per_s", 1) > 0 for g in r["generation"])
     assert r["scaling"]["cells"] == [9, 25] and set(r["scaling"]["exponents"]) >= {"backtracker", "bfs check"}
-    assert len(r["memory"]) == 4 and all(m["bytes_per_env"] > 0 for m in r["memory"])
+    # The single env, then the vector env in each mode.
+    assert len(r["memory"]) == 1 + len(MODES) and all(m["bytes_per_env"] > 0 for m in r["memory"])
 
 
 def test_table_json_and_plots(tiny_results, tmp_path):
