@@ -470,6 +470,7 @@ class MazeBatch:
         self._no_bytes = np.zeros(0, dtype=np.int8)  # no grid buffer to update
         # "image" and "rgb" are both painted in t x t pixel tiles, and both step the same way.
         self._grid_mode, self._pixel_mode = self.obs_mode == "grid", self.obs_mode in ("image", "rgb")
+        self._marks_start = self.obs_mode == "rgb"  # only "rgb" paints the start square apart
         self._whole_grid = self.obs_mode != "egocentric"
         self._build_obs_buffers()
 
@@ -622,7 +623,11 @@ class MazeBatch:
         )
         if self._pixel_mode:
             new = self.pos
-            background = np.where((old == self.start)[:, None], self._start_px, self._floor_px)
+            background = (
+                np.where((old == self.start)[:, None], self._start_px, self._floor_px)
+                if self._marks_start
+                else self._floor_px  # "image": the agent leaves a 0 behind wherever it was
+            )
             self._obs_flat[self._agent_pixels(old)[:, None] + self._tile] = background
             self._obs_flat[self._agent_pixels(new)[:, None] + self._tile] = self._agent_px
         return terminated, rewards
