@@ -141,6 +141,10 @@ class MazeEnv(gym.Env):
       policies take; it was ``"grid"`` (``MultiBinary``), which is still one ``obs_mode`` away.
       ``obs_tile_size`` now defaults to ``None`` (per mode, see Arguments). Mazes, moves,
       rewards and the other modes are unchanged.
+    - 0.4.0 (same ids): ``Daedalus-VAE-v0`` serves the depth-first VAE (a code per cell, the
+      maze's spanning tree written down by a depth-first walk whose decisions are drawn from the
+      decoder; every raw maze is perfect); ``Daedalus-VAE-7x7-v0`` and ``Daedalus-VAE-28x28-v0``
+      are new, each served by a VAE trained at its size. The classical ids are unchanged.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}

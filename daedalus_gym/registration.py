@@ -37,6 +37,8 @@ LEARNED = {
     "AE": "ae",
     "VAE": "vae",
 }
+# Sizes with a model trained at that size (``generators/pretrained/vae-7x7.safetensors``, ...).
+LEARNED_SIZED_VARIANTS: dict[str, tuple[int, ...]] = {"vae": SIZED_VARIANTS}
 
 
 def time_limit_for(size: int) -> int:
@@ -57,16 +59,19 @@ def env_specs() -> list[dict[str, Any]]:
                 }
             )
     for title, name in LEARNED.items():
-        specs.append(
-            {
-                "id": f"Daedalus-{title}-v0",
-                "kwargs": {
-                    "generator": name,
-                    "default_generator_kwargs": {"size": DEFAULT_SIZE, "repair": "perfect"},
-                },
-                "max_episode_steps": time_limit_for(DEFAULT_SIZE),
-            }
-        )
+        sizes = [(DEFAULT_SIZE, "")]
+        sizes += [(s, f"-{s}x{s}") for s in LEARNED_SIZED_VARIANTS.get(name, ())]
+        for size, suffix in sizes:
+            specs.append(
+                {
+                    "id": f"Daedalus-{title}{suffix}-v0",
+                    "kwargs": {
+                        "generator": name,
+                        "default_generator_kwargs": {"size": size, "repair": "perfect"},
+                    },
+                    "max_episode_steps": time_limit_for(size),
+                }
+            )
     return specs
 
 

@@ -165,6 +165,8 @@ class MazeVectorEnv(VectorEnv):
       as its alias) and the level metrics in ``info`` where a level starts; level sets
       (``num_levels``, ``start_level``, ``levels``) and ``info["level_seed"]``.
     - 0.3.0 (same ids): the default ``obs_mode`` is ``"image"`` (it was ``"grid"``), as `MazeEnv`.
+    - 0.4.0 (same ids): ``Daedalus-VAE-v0`` serves the depth-first VAE; ``Daedalus-VAE-7x7-v0``
+      and ``Daedalus-VAE-28x28-v0`` are new (see `MazeEnv`).
     """
 
     metadata: ClassVar[dict[str, Any]] = {

@@ -385,6 +385,31 @@ def save_traversal(
     plt.close(fig)
 
 
+def save_interpolation(
+    path: str | Path, generator: MazeGenerator, val: np.ndarray, pairs: int = 3, steps: int = 9
+) -> bool:
+    """Interpolations between the codes of ``pairs`` pairs of held-out mazes (one row each):
+    ``generator.interpolate``, every maze repaired as the generator serves it. Written only when
+    the generator works at its model's own size; returns whether it was."""
+    interpolate = getattr(generator, "interpolate", None)
+    if interpolate is None or getattr(generator, "tiles", (1, 1)) != (1, 1):
+        return False
+    if tuple(generator.cells) != tuple(generator.model.cfg.size):
+        return False
+    plt = _plt()
+    fig, axes = plt.subplots(pairs, steps, figsize=(steps * 1.1, pairs * 1.2), squeeze=False)
+    for row in range(pairs):
+        mazes = interpolate(val[2 * row], val[2 * row + 1], steps=steps)
+        for k, maze in enumerate(mazes):
+            title = "maze A" if k == 0 else "maze B" if k == steps - 1 else None
+            _show(axes[row, k], maze.walls, title)
+    fig.suptitle("decoded from codes on the line between two held-out mazes' codes", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
 def save_histograms(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
     """Samples against the training set: dead-end fraction, path length, nearest-train Hamming."""
     plt = _plt()
@@ -420,7 +445,8 @@ def save_histograms(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
 def save_figures(
     out_dir: str | Path, generator: MazeGenerator, arrays: dict[str, np.ndarray], stem: str
 ) -> list[Path]:
-    """Write ``<stem>_samples.png``, ``<stem>_traversal.png`` (learned only), ``<stem>_histograms.png``."""
+    """Write ``<stem>_samples.png``, ``<stem>_histograms.png`` and, for a learned generator,
+    ``<stem>_traversal.png`` and ``<stem>_interpolation.png`` (at the model's own size)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / f"{stem}_samples.png", out / f"{stem}_histograms.png"]
@@ -429,4 +455,6 @@ def save_figures(
     if getattr(generator, "model", None) is not None:
         written.append(out / f"{stem}_traversal.png")
         save_traversal(written[-1], generator, arrays["val"])
+        if save_interpolation(out / f"{stem}_interpolation.png", generator, arrays["val"]):
+            written.append(out / f"{stem}_interpolation.png")
     return written

@@ -29,7 +29,14 @@ import numpy as np
 
 from generators.base import MazeGenerator
 from generators.dataset import MazeDataset, seed_stream
-from generators.likelihood import FeatureCountTable, iwae_nll, reconstruction, rules_nll
+from generators.likelihood import (
+    FeatureCountTable,
+    WalkCountTable,
+    iwae_nll,
+    reconstruction,
+    rules_nll,
+    walk_rules_nll,
+)
 from generators.registry import make_generator
 from generators.structure import STAT_NAMES, structure_stats
 from generators.two_sample import c2st, ks_2samp
@@ -125,6 +132,13 @@ def fidelity(
     metrics["rules_open_share"] = table.rules_open_share()
     metrics["nll_rules_only"] = float(rules_nll(heldout, metrics["rules_open_share"]).mean())
     model = getattr(generator, "model", None)
+    if model is not None and model.cfg.decoder == "dfs" and tuple(model.cfg.shape) == heldout.shape[1:]:
+        # The same two baselines over the features this model's decoder sees.
+        walk_table = WalkCountTable.fit(data.train)
+        metrics["count_table_dfs_entries"] = walk_table.entries
+        metrics["nll_count_table_dfs"] = float(walk_table.nll(heldout).mean())
+        metrics["dfs_open_share"] = walk_table.open_share()
+        metrics["nll_rules_only_dfs"] = float(walk_rules_nll(heldout, metrics["dfs_open_share"]).mean())
     metrics["iw_samples"] = cfg.iw_samples
     metrics["nll_model"] = None
     metrics["nll_model_note"] = "no model"

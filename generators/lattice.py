@@ -87,7 +87,7 @@ def lattice(h: int, w: int) -> Lattice:
     neighbor_edge = np.full((h * w, 4), -1, dtype=np.int64)
     # Directions in action order: up, right, down, left.
     for e, (a, b) in enumerate(edges):
-        if b == a + 1:  # b is right of a
+        if e < len(horizontal):  # b is right of a (not "b == a + 1": in one column that is below)
             neighbors[a, 1], neighbors[b, 3] = b, a
             neighbor_edge[a, 1], neighbor_edge[b, 3] = e, e
         else:  # b is below a

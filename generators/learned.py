@@ -9,7 +9,10 @@ Making ``n`` mazes from an rng:
    fitted to its training codes (``sampling="prior"``), or the blog's evenly spaced grid of
    codes around the origin (``sampling="grid"``, which takes its points from ``eps`` too);
 3. decode in batches to wall logits through the model's own interface (``model.prior_codes``,
-   ``model.decode``) and clip: a cell is a wall where its probability exceeds ``threshold``;
+   ``model.decode``) and clip: a cell is a wall where its probability exceeds ``threshold``. A
+   model with the depth-first decoder (``dfs``, the shipped VAE's) draws each decision instead
+   (``decoding="sample"``): each row of noise then carries, after the code, one standard-normal
+   draw per passage, which the normal CDF turns into that passage's uniform;
 4. repair (`generators.repair`): ``"perfect"`` (default) keeps the maximum spanning tree of the
    decoder's passage log-odds, ``"connect"`` opens the fewest walls that join start and goal,
    ``None`` keeps the raw drawing (start and goal cells opened so it is a valid `Maze`).
@@ -60,12 +63,13 @@ from generators.base import (
     check_rng,
     check_rows,
 )
-from generators.lattice import lattice
-from generators.maze import is_perfect
+from generators.lattice import lattice, on_lattice
+from generators.maze import Maze, is_perfect
 from generators.models import FIXED_LOGIT
 from generators.repair import RepairMode, check_repair_mode, repair
 
 Sampling = Literal["prior", "grid"]
+Decoding = Literal["sample", "greedy"]
 # Batches up to this many mazes are decoded on one thread (see `decode_codes`).
 _FEW_ROWS = 32
 Precision = Literal["float32", "float64"]
@@ -86,9 +90,15 @@ if hasattr(os, "register_at_fork"):  # POSIX; see the module notes
     os.register_at_fork(after_in_child=_one_torch_thread_after_fork)
 
 
-def pretrained_path(kind: str) -> Path:
-    """Path of the shipped weights for ``kind`` (``"ae"`` or ``"vae"``)."""
-    return Path(str(resources.files("generators") / "pretrained" / f"{kind}.safetensors"))
+def pretrained_path(kind: str, size: tuple[int, int] | None = None) -> Path:
+    """Path of the shipped weights for ``kind`` (``"ae"`` or ``"vae"``): the model trained at
+    ``size`` cells when one is shipped (``vae-7x7.safetensors``), else the 14x14 one."""
+    folder = resources.files("generators") / "pretrained"
+    if size is not None:
+        native = Path(str(folder / f"{kind}-{size[0]}x{size[1]}.safetensors"))
+        if size != (14, 14) and native.is_file():
+            return native
+    return Path(str(folder / f"{kind}.safetensors"))
 
 
 @lru_cache(maxsize=8)
@@ -164,7 +174,9 @@ class LearnedGenerator(MazeGenerator):
     Args:
         size: cells a side; any size (see the module notes on tiling).
         goal: ``"corner"`` or ``"farthest"``.
-        model: path to a ``.safetensors`` model; ``None`` loads the shipped one.
+        model: path to a ``.safetensors`` model; ``None`` loads the shipped one: the model
+            trained at this size where one is shipped (7x7 and 28x28 cells for the VAE), else
+            the 14x14 model, tiled.
         repair: ``"perfect"`` (default), ``"connect"`` or ``None``.
         threshold: wall probability above which a decoded cell is a wall.
         temperature: scale of the latent noise (1 = the prior itself).
@@ -174,6 +186,10 @@ class LearnedGenerator(MazeGenerator):
             the fitted Gaussian, around the origin) and its points per unit.
         batch_size: mazes decoded per forward pass.
         precision: ``"float64"`` (default; batched and single draws agree) or ``"float32"`` (faster).
+        decoding: how a ``dfs``-decoder model makes each decision: ``"sample"`` (its default: each
+            passage drawn from the decoder's probability, with uniforms that are part of the
+            maze's noise) or ``"greedy"`` (each clipped at ``threshold``). The other decoders
+            only decode greedily (``None`` picks the model's default).
     """
 
     kind: ClassVar[str] = "vae"
@@ -192,6 +208,7 @@ class LearnedGenerator(MazeGenerator):
         grid_steps: int = 9,
         batch_size: int = 4096,
         precision: Precision = "float64",
+        decoding: Decoding | None = None,
     ) -> None:
         super().__init__(size, goal)
         self.repair_mode = check_repair_mode(repair)
@@ -208,7 +225,7 @@ class LearnedGenerator(MazeGenerator):
             raise TypeError(
                 f"model must be a path to a .safetensors file or None, got {type(model).__name__}"
             )
-        self.model_path = Path(model) if model is not None else pretrained_path(self.kind)
+        self.model_path = Path(model) if model is not None else pretrained_path(self.kind, self.cells)
         self.threshold = float(threshold)
         self.temperature = float(temperature)
         self.sampling: Sampling = sampling
@@ -222,6 +239,19 @@ class LearnedGenerator(MazeGenerator):
                 f"{self.model_path} holds a {cfg.kind!r} model, but this is the {self.kind!r} generator"
             )
         self._lattice = lattice(*self.cells)
+        can_draw = bool(getattr(self._model, "samples_decisions", False))
+        if decoding is None:
+            decoding = "sample" if can_draw else "greedy"
+        check_choice(decoding, "decoding", ("sample", "greedy"))
+        if decoding == "sample" and not can_draw:
+            raise ValueError(
+                f"decoding='sample' needs a model with the 'dfs' decoder; {self.model_path} has the "
+                f"{cfg.decoder!r} decoder, which decodes greedily"
+            )
+        self.decoding: Decoding = decoding
+        model_lattice = lattice(*cfg.size)
+        # Uniforms for the drawn decisions ride along in the noise, one per model passage.
+        self._decision_dim = model_lattice.num_edges if decoding == "sample" else 0
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickles (env copies, vector-env workers) carry the settings, not the network: the
@@ -252,12 +282,18 @@ class LearnedGenerator(MazeGenerator):
         return (-(-h // mh), -(-w // mw))
 
     @property
+    def tile_noise_dim(self) -> int:
+        """Standard-normal draws per model tile: its code, then (``decoding="sample"``) one per
+        passage, turned into the uniform that draws that passage's decision."""
+        return self.latent_dim + self._decision_dim
+
+    @property
     def noise_dim(self) -> int:
-        """Standard-normal draws per maze: one code per tile."""
-        return self.tiles[0] * self.tiles[1] * self.latent_dim
+        """Standard-normal draws per maze: one tile's worth per tile."""
+        return self.tiles[0] * self.tiles[1] * self.tile_noise_dim
 
     def config(self) -> dict[str, Any]:
-        default = self.model_path == pretrained_path(self.kind)
+        default = self.model_path == pretrained_path(self.kind, self.cells)
         return {
             **super().config(),
             "model": None if default else str(self.model_path),
@@ -269,6 +305,7 @@ class LearnedGenerator(MazeGenerator):
             "grid_steps": self.grid_steps,
             "batch_size": self.batch_size,
             "precision": self.precision,
+            "decoding": self.decoding,
         }
 
     # ------------------------------------------------------------------ sampling
@@ -290,11 +327,22 @@ class LearnedGenerator(MazeGenerator):
                 return points[index] * std * self.temperature
             return model.prior_codes(eps_t, self.temperature).numpy()
 
-    def decode_codes(self, codes: np.ndarray) -> np.ndarray:
-        """Codes ``float[B, latent]`` -> wall logits ``float32[B, h, w]`` on the model's own grid."""
+    def decode_codes(self, codes: np.ndarray, uniforms: np.ndarray | None = None) -> np.ndarray:
+        """Codes ``float[B, latent]`` -> wall logits ``float32[B, h, w]`` on the model's own grid.
+
+        With ``uniforms: float[B, E]`` in ``[0, 1)`` (``dfs`` decoder) each decision is drawn with
+        its uniform; without, decoding is greedy.
+        """
         import torch
 
         codes = check_rows(codes, self.latent_dim, "codes")
+        if uniforms is not None:
+            uniforms = check_rows(uniforms, self._lattice_model.num_edges, "uniforms")
+            if len(uniforms) != len(codes) or ((uniforms < 0) | (uniforms >= 1)).any():
+                raise ValueError(
+                    f"uniforms must be float[{len(codes)}, {self._lattice_model.num_edges}] in [0, 1), "
+                    f"got shape {uniforms.shape}"
+                )
         dtype = torch.float64 if self.precision == "float64" else torch.float32
         model = self._model_at(dtype)
         out = np.empty((len(codes), *self._model.cfg.shape), dtype=np.float32)
@@ -308,7 +356,8 @@ class LearnedGenerator(MazeGenerator):
             with torch.no_grad():
                 for i in range(0, len(codes), self.batch_size):
                     z = torch.from_numpy(np.ascontiguousarray(codes[i : i + self.batch_size])).to(dtype)
-                    out[i : i + len(z)] = model.decode(z, self.threshold).float().numpy()
+                    u = None if uniforms is None else uniforms[i : i + self.batch_size]
+                    out[i : i + len(z)] = model.decode(z, self.threshold, u=u).float().numpy()
         finally:
             if few:
                 torch.set_num_threads(threads)
@@ -344,9 +393,28 @@ class LearnedGenerator(MazeGenerator):
         _release_freed_heap(len(eps))
         return batch
 
+    @property
+    def _lattice_model(self) -> Any:
+        return lattice(*self._model.cfg.size)
+
     def _decode_clip_repair(self, eps: np.ndarray) -> LearnedBatch:
-        tiles = self.decode_codes(self.codes_from_noise(eps.reshape(-1, self.latent_dim)))
-        logits = self._assemble(tiles.reshape(len(eps), self.tiles[0] * self.tiles[1], *tiles.shape[1:]))
+        rows = eps.reshape(-1, self.tile_noise_dim)
+        uniforms = None
+        if self._decision_dim:
+            import torch
+
+            # The normal CDF turns each standard-normal draw into a uniform one.
+            uniforms = torch.special.ndtr(torch.from_numpy(rows[:, self.latent_dim :])).numpy()
+            uniforms = np.minimum(uniforms, np.nextafter(1.0, 0.0))
+        tiles = self.decode_codes(self.codes_from_noise(rows[:, : self.latent_dim]), uniforms)
+        return self._clip_repair(tiles.reshape(len(eps), self.tiles[0] * self.tiles[1], *tiles.shape[1:]))
+
+    def _clip_repair(self, tiles: np.ndarray) -> LearnedBatch:
+        """Decoded tiles ``float32[B, T, th, tw]`` (or ``[B, th, tw]`` for one tile) -> clipped,
+        repaired batch."""
+        if tiles.ndim == 3:
+            tiles = tiles[:, None]
+        logits = self._assemble(tiles)
         raw = logits > _logit(self.threshold)
         lat = self._lattice
         passage_logits = logits[:, lat.edge_rc[:, 0], lat.edge_rc[:, 1]].astype(np.float64)
@@ -372,6 +440,68 @@ class LearnedGenerator(MazeGenerator):
 
     def generate_walls(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return self.draw(n, rng).walls
+
+    # ------------------------------------------------------------------ the latent space
+    def _own_size(self, what: str) -> None:
+        if self.tiles != (1, 1) or self.cells != tuple(self._model.cfg.size):
+            raise ValueError(
+                f"{what} works on mazes of the model's own size {self._model.cfg.size} cells; this "
+                f"generator makes {self.cells} (tiled)"
+            )
+
+    def encode(self, maze: Maze | np.ndarray) -> np.ndarray:
+        """The code ``float64[latent]`` of a maze of the model's own size: the VAE's posterior
+        mean, the AE's code.
+
+        Args:
+            maze: a `Maze` or its wall grid ``bool[H, W]``, a lattice maze (walled border and
+                pillars, open cells).
+
+        Raises:
+            ValueError: the maze is not of the model's size or not a lattice maze.
+        """
+        import torch
+
+        self._own_size("encode")
+        walls = np.asarray(maze.walls if isinstance(maze, Maze) else maze)
+        if walls.dtype != np.bool_ or walls.shape != self.shape:
+            raise ValueError(
+                f"maze must be a Maze or bool[{self.shape[0]}, {self.shape[1]}] walls, "
+                f"got {walls.dtype} {walls.shape}"
+            )
+        if not on_lattice(walls[None])[0]:
+            raise ValueError("maze must be a lattice maze: walled border and pillars, every cell open")
+        model = self._model_at(torch.float64)
+        with torch.no_grad():
+            return model.encode(torch.from_numpy(walls[None].copy()).double())[0][0].numpy()
+
+    def decode(self, code: np.ndarray, rng: np.random.Generator | None = None) -> Maze:
+        """The maze of a code ``float[latent]``, repaired as this generator repairs.
+
+        Without ``rng`` each decision is clipped at ``threshold`` (the code's most likely maze);
+        with one (``decoding="sample"``) each is drawn from the decoder's probability.
+        """
+        self._own_size("decode")
+        code = check_rows(np.asarray(code, dtype=np.float64)[None], self.latent_dim, "code")
+        uniforms = None
+        if rng is not None:
+            rng = check_rng(rng)
+            if not self._decision_dim:
+                raise ValueError(
+                    f"decode(rng=...) draws decisions: it needs decoding='sample', got {self.decoding!r}"
+                )
+            uniforms = rng.random((1, self._lattice_model.num_edges))
+        walls = self._clip_repair(self.decode_codes(code, uniforms)).walls
+        return Maze.from_arrays(walls, *self.place_batch(walls))[0]
+
+    def interpolate(self, a: Maze | np.ndarray, b: Maze | np.ndarray, steps: int = 9) -> list[Maze]:
+        """``steps`` mazes decoded (greedily, then repaired) from codes evenly spaced on the line
+        from ``encode(a)`` to ``encode(b)``, both ends included."""
+        steps = check_int(steps, "steps", 2, 10_000)
+        za, zb = self.encode(a), self.encode(b)
+        t = np.linspace(0.0, 1.0, steps)[:, None]
+        walls = self._clip_repair(self.decode_codes((1 - t) * za + t * zb)).walls
+        return list(Maze.from_arrays(walls, *self.place_batch(walls)))
 
     def _assemble(self, tiles: np.ndarray) -> np.ndarray:
         """``tiles: float32[B, T, th, tw]`` (row-major tiles) -> wall logits ``float32[B, H, W]``.

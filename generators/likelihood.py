@@ -149,3 +149,72 @@ def reconstruction(model: MazeAutoencoder, walls: np.ndarray, threshold: float =
             decoded = logits > math.log(threshold / (1 - threshold))
             out[i : i + len(x)] = (lat.passages_from_walls(decoded) != lat.passages_from_walls(x)).sum(1)
     return out
+
+
+def _walk_codes(walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ``dfs`` decoder's teacher-forced walk codes ``int64[B, E]`` and the open passages
+    ``bool[B, E]`` (lattice order) of lattice mazes ``walls: bool[B, H, W]``."""
+    from generators.dfs_decoder import walk_features
+
+    h, w = (walls.shape[1] - 1) // 2, (walls.shape[2] - 1) // 2
+    opened = lattice(h, w).passages_from_walls(walls)
+    codes = np.empty(opened.shape, dtype=np.int64)
+    for i in range(0, len(walls), _CHUNK):
+        codes[i : i + _CHUNK] = walk_features(opened[i : i + _CHUNK], (h, w))[1]
+    return codes, opened
+
+
+@dataclass(frozen=True)
+class WalkCountTable:
+    """``P(open | direction, the dfs decoder's ten walk features)``: counts of open and all
+    decisions per code, ``int64[4096]`` each, applied along the decoder's depth-first walk.
+
+    Passages the walk does not decide follow its two tree rules (a passage to a cell already in
+    the tree is a wall, one whose closing would cut cells off is open), so on a perfect maze the
+    table's NLL is the sum over the walk's decisions only.
+    """
+
+    opened: np.ndarray
+    total: np.ndarray
+
+    @classmethod
+    def fit(cls, walls: np.ndarray) -> WalkCountTable:
+        """Count on ``walls: bool[B, H, W]`` (the training set)."""
+        from generators.dfs_decoder import NUM_CODES
+
+        size = 4 * NUM_CODES
+        opened = np.zeros(size, dtype=np.int64)
+        total = np.zeros(size, dtype=np.int64)
+        for i in range(0, len(walls), _CHUNK):
+            codes, dec = _walk_codes(walls[i : i + _CHUNK])
+            mask = codes >= 0
+            total += np.bincount(codes[mask], minlength=size)
+            opened += np.bincount(codes[mask], weights=dec[mask], minlength=size).astype(np.int64)
+        return cls(opened, total)
+
+    @property
+    def entries(self) -> int:
+        """Codes seen at least once in the training set."""
+        return int((self.total > 0).sum())
+
+    def nll(self, walls: np.ndarray) -> np.ndarray:
+        """``float64[B]`` nats per maze of perfect mazes ``walls: bool[B, H, W]``."""
+        p_open = (self.opened + 1) / (self.total + 2)
+        codes, dec = _walk_codes(walls)
+        mask = codes >= 0
+        c = np.maximum(codes, 0)
+        p = np.where(dec, p_open[c], 1 - p_open[c])
+        return -(np.log(p) * mask).sum(axis=1)
+
+    def open_share(self) -> float:
+        """Share of open passages among all the walk's decisions."""
+        return float(self.opened.sum() / max(1, self.total.sum()))
+
+
+def walk_rules_nll(walls: np.ndarray, open_share: float) -> np.ndarray:
+    """``float64[B]`` nats per perfect maze under the walk's two tree rules alone: every decision
+    the rules leave open is open with probability ``open_share``."""
+    codes, dec = _walk_codes(walls)
+    mask = codes >= 0
+    p = np.where(dec, open_share, 1 - open_share)
+    return -(np.log(np.maximum(p, _EPS)) * mask).sum(axis=1)

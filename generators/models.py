@@ -44,8 +44,8 @@ from generators.base import config_from_dict, config_to_dict, parse_size
 from generators.lattice import lattice
 
 Kind = Literal["ae", "vae"]
-Arch = Literal["mlp", "conv"]
-DecoderKind = Literal["mlp", "ar"]
+Arch = Literal["mlp", "conv", "spatial"]
+DecoderKind = Literal["mlp", "ar", "dfs"]
 Output = Literal["grid", "passages"]
 ReconLoss = Literal["bce", "mse"]
 
@@ -59,7 +59,9 @@ class ModelConfig:
 
     Attributes:
         kind: ``"ae"`` or ``"vae"``.
-        arch: ``"mlp"`` or ``"conv"`` encoder.
+        arch: ``"mlp"`` or ``"conv"`` encoder (one code for the maze), or ``"spatial"``: a conv
+            encoder whose code is a map of ``latent_dim / N`` channels per cell (needs the
+            ``dfs`` decoder).
         size: ``(height, width)`` in cells.
         latent_dim: size of the code.
         hidden: width of the hidden layers.
@@ -72,7 +74,11 @@ class ModelConfig:
             passage by passage, each logit from a per-cell embedding of the code and the
             frontier features of the passages decided before it; `ARDecoder`). ``"ar"`` needs
             ``output="passages"``.
-        ar_hidden: units of the ``ar`` decoder's per-decision layer (the per-cell embedding size).
+            ``"dfs"`` (`generators.dfs_decoder.DFSDecoder`: the maze's spanning tree written down
+            by a depth-first walk from the start cell, each decision from a per-cell embedding
+            of the code and the walk's state; every decoded maze is perfect).
+        ar_hidden: units of the ``ar`` / ``dfs`` decoder's per-decision layer (the per-cell
+            embedding size).
     """
 
     kind: Kind = "vae"
@@ -93,18 +99,29 @@ class ModelConfig:
         )
         choices = {
             "kind": ("ae", "vae"),
-            "arch": ("mlp", "conv"),
+            "arch": ("mlp", "conv", "spatial"),
             "output": ("grid", "passages"),
             "recon_loss": ("bce", "mse"),
-            "decoder": ("mlp", "ar"),
+            "decoder": ("mlp", "ar", "dfs"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        if self.decoder == "ar" and self.output != "passages":
+        if self.decoder in ("ar", "dfs") and self.output != "passages":
             raise ValueError(
-                f"decoder='ar' decides passages: it needs output='passages', got {self.output!r}"
+                f"decoder={self.decoder!r} decides passages: it needs output='passages', got {self.output!r}"
             )
+        cells = self.size[0] * self.size[1]
+        if self.arch == "spatial":
+            if self.decoder != "dfs":
+                raise ValueError(
+                    f"arch='spatial' (a code per cell) needs decoder='dfs', got {self.decoder!r}"
+                )
+            if not isinstance(self.latent_dim, int) or self.latent_dim % cells:
+                raise ValueError(
+                    f"arch='spatial' keeps latent_dim / {cells} channels per cell of a {self.size} "
+                    f"maze: latent_dim must be a multiple of {cells}, got {self.latent_dim!r}"
+                )
         for name in ("latent_dim", "hidden", "depth", "channels", "ar_hidden"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -174,6 +191,32 @@ class ConvEncoder(nn.Module):
         return self.head(self.convs(walls[:, None]).flatten(1))
 
 
+class SpatialEncoder(nn.Module):
+    """``float[B, H, W]`` walls -> features ``float[B, channels, h, w]``, one vector per cell.
+
+    A 3x3 convolution over the grid, a stride-2 3x3 convolution that lands on the cells (each
+    output sees a cell, its four passages and its neighbours' walls), then ``depth`` 3x3
+    convolutions over the cells.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        c = cfg.channels
+        layers: list[nn.Module] = [
+            nn.Conv2d(1, c, 3, padding=1),
+            nn.GELU(),
+            nn.Conv2d(c, c, 3, stride=2),
+            nn.GELU(),
+        ]
+        for _ in range(cfg.depth):
+            layers += [nn.Conv2d(c, c, 3, padding=1), nn.GELU()]
+        self.convs = nn.Sequential(*layers)
+        self.out_features = c
+
+    def forward(self, walls: Tensor) -> Tensor:
+        return self.convs(walls[:, None])
+
+
 class Decoder(nn.Module):
     """Code ``float[B, latent]`` -> full-grid wall logits ``float[B, H, W]``."""
 
@@ -219,10 +262,19 @@ class MazeAutoencoder(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.encoder = MLPEncoder(cfg) if cfg.arch == "mlp" else ConvEncoder(cfg)
+        encoders = {"mlp": MLPEncoder, "conv": ConvEncoder, "spatial": SpatialEncoder}
+        self.encoder = encoders[cfg.arch](cfg)
         n_heads = 2 if cfg.kind == "vae" else 1
-        self.to_latent = nn.Linear(self.encoder.out_features, n_heads * cfg.latent_dim)
-        if cfg.decoder == "ar":
+        if cfg.arch == "spatial":
+            per_cell = cfg.latent_dim // (cfg.size[0] * cfg.size[1])
+            self.to_latent: nn.Module = nn.Conv2d(self.encoder.out_features, n_heads * per_cell, 1)
+        else:
+            self.to_latent = nn.Linear(self.encoder.out_features, n_heads * cfg.latent_dim)
+        if cfg.decoder == "dfs":
+            from generators.dfs_decoder import DFSDecoder
+
+            self.decoder = DFSDecoder(cfg)
+        elif cfg.decoder == "ar":
             # Imported here: the ar decoder's module builds on this one's layers.
             from generators.ar_decoder import ARDecoder
 
@@ -250,7 +302,7 @@ class MazeAutoencoder(nn.Module):
                 f"walls must be float[B, {self.cfg.shape[0]}, {self.cfg.shape[1]}], "
                 f"got shape {tuple(walls.shape)}"
             )
-        return walls.float()
+        return walls.to(self.prior_mean.dtype)
 
     # ------------------------------------------------------------------ interface
     def encode(self, walls: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -260,23 +312,36 @@ class MazeAutoencoder(nn.Module):
         """
         out = self.to_latent(self.encoder(self._check(walls)))
         if self.is_vae:
-            mu, logvar = out.chunk(2, dim=1)
-            return mu, logvar
-        return out, None
+            mu, logvar = out.chunk(2, dim=1)  # channels (spatial) or units
+            return mu.flatten(1), logvar.flatten(1)
+        return out.flatten(1), None
 
-    def decode(self, z: Tensor, threshold: float = 0.5) -> Tensor:
+    @property
+    def samples_decisions(self) -> bool:
+        """Whether `decode` can draw each decision (the ``dfs`` decoder) given uniforms."""
+        return self.cfg.decoder == "dfs"
+
+    def decode(self, z: Tensor, threshold: float = 0.5, u: Any = None) -> Tensor:
         """``z: float[B, latent]`` -> wall logits ``float[B, H, W]``.
 
-        ``threshold`` matters only to the ``ar`` decoder, which clips each passage at it before
-        deciding the next; clip its output at the same threshold.
+        ``threshold`` matters only to the ``ar`` and ``dfs`` decoders, which clip each passage at
+        it before deciding the next; clip their output at the same threshold. ``u``
+        (``float[B, E]`` uniforms, ``dfs`` decoder only) draws each decision instead.
         """
+        if u is not None and not self.samples_decisions:
+            raise ValueError(f"decoder={self.cfg.decoder!r} decodes greedily; only 'dfs' draws decisions")
+        if self.cfg.decoder == "dfs":
+            return self.decoder(z, threshold=threshold, u=u)
         if self.cfg.decoder == "ar":
             return self.decoder(z, threshold=threshold)
         return self.decoder(z)
 
-    def teacher_logits(self, z: Tensor, walls: Tensor) -> Tensor:
+    def teacher_logits(self, z: Tensor, walls: Tensor, walk: Any = None) -> Tensor:
         """The logits the loss compares with ``walls``: `decode` for the ``mlp`` decoder; for the
-        ``ar`` decoder each passage conditioned on the earlier passages of ``walls`` itself."""
+        ``ar`` and ``dfs`` decoders each passage conditioned on the earlier passages of ``walls``
+        itself (``walk``: the ``dfs`` decoder's walk of ``walls``, when already computed)."""
+        if walk is not None:
+            return self.decoder.teacher(z, walls, walk)
         return self.decoder.teacher(z, walls)
 
     def passage_logits(self, logits: Tensor) -> Tensor:
@@ -287,11 +352,13 @@ class MazeAutoencoder(nn.Module):
         eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
         return mu + eps * torch.exp(0.5 * logvar)
 
-    def forward(self, walls: Tensor, generator: torch.Generator | None = None) -> dict[str, Tensor]:
+    def forward(
+        self, walls: Tensor, generator: torch.Generator | None = None, walk: Any = None
+    ) -> dict[str, Tensor]:
         """Encode, draw ``z`` (the mean for the AE), decode: ``logits``, ``mu``, ``logvar``, ``z``."""
         mu, logvar = self.encode(walls)
         z = self.reparameterize(mu, logvar, generator) if logvar is not None else mu
-        out = {"logits": self.teacher_logits(z, walls.float()), "mu": mu, "z": z}
+        out = {"logits": self.teacher_logits(z, walls.float(), walk), "mu": mu, "z": z}
         if logvar is not None:
             out["logvar"] = logvar
         return out

@@ -128,7 +128,19 @@ PRESETS: dict[str, dict[str, Any]] = {
 # What `daedalus-gym train <kind>` starts from: the shipped model's settings for that kind.
 SHIPPED: dict[str, dict[str, Any]] = {
     "ae": {},  # the dataclass defaults: conv encoder, MLP decoder over the passages, latent 128
-    "vae": {"decoder": "ar", "hidden": 512, "ar_hidden": 16, "epochs": 14, "beta": 0.5},
+    "vae": {
+        "arch": "spatial",
+        "decoder": "dfs",
+        "latent_dim": 2 * 14 * 14,  # two channels per cell at 14x14; scaled with --size
+        "channels": 32,
+        "depth": 2,
+        "ar_hidden": 32,
+        "epochs": 14,
+        "lr": 2e-3,
+        "anneal": "constant",
+        "beta": 1.0,
+        "free_bits": 0.12,
+    },
 }
 
 
@@ -254,6 +266,13 @@ def train(
         f"on {len(train_walls):,} mazes, "
         f"{cfg.epochs} epochs of {steps_per_epoch} steps"
     )
+    walks = None
+    if cfg.decoder == "dfs":
+        # The walk of every training maze, once: its features do not change between epochs.
+        from generators.dfs_decoder import walk_features_threaded
+
+        log("walking the training mazes depth-first")
+        walks = walk_features_threaded(data.train, cfg.size)
     history: list[dict[str, float]] = []
     step = 0
     for epoch in range(1, cfg.epochs + 1):
@@ -268,11 +287,13 @@ def train(
         )
         sums = {"recon": 0.0, "kl": 0.0, "total": 0.0}
         for i in bar:
-            batch = train_walls[order[i * cfg.batch_size : (i + 1) * cfg.batch_size]].float()
+            rows = order[i * cfg.batch_size : (i + 1) * cfg.batch_size]
+            batch = train_walls[rows].float()
+            walk = None if walks is None else (walks[0][rows.cpu().numpy()], walks[1][rows.cpu().numpy()])
             beta = kl_weight(step, total_steps, cfg.anneal, cfg.beta, cfg.cycles, cfg.ratio)
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step)
-            out = model(batch, generator=noise)
+            out = model(batch, generator=noise, walk=walk)
             terms = model.loss(batch, out, beta=beta, free_bits=cfg.free_bits)
             optimizer.zero_grad(set_to_none=True)
             terms["total"].backward()

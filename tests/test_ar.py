@@ -210,6 +210,6 @@ def test_shipped_settings_are_the_training_defaults():
         # val_samples only sizes the per-epoch check of prior samples, not the weights.
         differing = {k for k, v in card["train_config"].items() if expected.get(k) != v} - {"val_samples"}
         assert not differing, {k: (card["train_config"][k], expected.get(k)) for k in differing}
-    assert default_config("vae").decoder == "ar"
+    assert default_config("vae").decoder == "dfs"
     with pytest.raises(ValueError, match="kind must be one of"):
         default_config("gan")

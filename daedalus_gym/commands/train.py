@@ -26,15 +26,19 @@ from daedalus_gym.commands import check_writable, float_range, positive_int, see
 # flag -> (TrainConfig field, argparse type or choices, help). Unset flags keep the starting
 # settings: the shipped model's for the kind (`generators.training.SHIPPED`), then --preset's.
 _FLAGS: dict[str, tuple[str, Callable[[str], Any] | tuple[str, ...], str]] = {
-    "--arch": ("arch", ("conv", "mlp"), "encoder architecture"),
+    "--arch": ("arch", ("conv", "mlp", "spatial"), "encoder architecture (spatial: a code per cell)"),
     "--latent-dim": ("latent_dim", positive_int, "size of the code"),
     "--hidden": ("hidden", positive_int, "width of the hidden layers"),
     "--depth": ("depth", positive_int, "hidden layers in the decoder (and the mlp encoder)"),
     "--channels": ("channels", positive_int, "conv encoder width"),
     "--output": ("output", ("passages", "grid"), "decoder output"),
     "--recon-loss": ("recon_loss", ("bce", "mse"), "reconstruction loss"),
-    "--decoder": ("decoder", ("mlp", "ar"), "mlp (all passages at once) or ar (passage by passage)"),
-    "--ar-hidden": ("ar_hidden", positive_int, "units per decision of the ar decoder"),
+    "--decoder": (
+        "decoder",
+        ("mlp", "ar", "dfs"),
+        "mlp (all passages at once), ar (passage by passage, raster order) or dfs (a depth-first walk)",
+    ),
+    "--ar-hidden": ("ar_hidden", positive_int, "units per decision of the ar / dfs decoder"),
     "--generator": ("generator", str, "classical generator that makes the training data"),
     "--dataset-size": ("dataset_size", positive_int, "training mazes"),
     "--val-size": ("val_size", positive_int, "validation mazes"),
@@ -96,6 +100,10 @@ def run(args: argparse.Namespace) -> int:
     if _given(args, "--size") is not None:
         overrides["size"] = (args.size, args.size)
     cfg = replace(cfg, **overrides)
+    if cfg.arch == "spatial" and "latent_dim" not in overrides:
+        # A spatial code keeps its channels per cell at every size.
+        per_cell = max(1, default_config(args.kind).latent_dim // (14 * 14))
+        cfg = replace(cfg, latent_dim=per_cell * cfg.size[0] * cfg.size[1])
     cfg.model_config()  # validate before spending time on data
     print(f"training {args.kind}: " + ", ".join(f"{k}={v}" for k, v in asdict(cfg).items()), flush=True)
     command = "daedalus-gym train " + " ".join(shlex.quote(a) for a in _reconstruct(args))

@@ -1,0 +1,490 @@
+"""The depth-first (``decoder="dfs"``) maze decoder: `DFSDecoder` and the tree walk it runs.
+
+A perfect maze is a spanning tree of the cell lattice. The ``dfs`` decoder writes one down the way
+any spanning tree can be written down: a depth-first traversal from the start cell ``(0, 0)``.
+At the cell on top of the stack it looks at its neighbours in a fixed order (up, right, down,
+left) and, for each neighbour not yet in the tree, decides whether the passage to it is open; an
+open passage adds the neighbour to the tree and the walk continues from there; when every
+direction of a cell has been looked at, the walk backs up. Every passage is decided at most
+once, so a maze is exactly one sequence of decisions and its probability is the product of the
+decisions' Bernoullis (an exact likelihood, no sum over orders).
+
+Two rules of spanning trees are structure, not learned:
+
+- a passage to a cell already in the tree is a wall (opening it would close a cycle), so it is
+  never a decision;
+- a passage whose closing would leave part of the maze unreachable for good is open: the
+  neighbour's region of cells not yet in the tree has no other undecided passage from a cell
+  still on the stack.
+
+So every decoded maze is a perfect maze, whatever the network says. Everything else is learned:
+each decision's wall logit is ``b[d] + w[d] . relu(e[cell] + C[d, f]) + D[d, f]``, with ``d``
+the direction, ``e`` a per-cell embedding of the latent code, and ``f`` ten bits of the walk's
+state at the decision (`FEATURE_NAMES`), each a generic property of a partial spanning tree:
+
+- ``rem1`` / ``rem2``: the cell has at least one / two more neighbours outside the tree in the
+  directions still to look at;
+- ``free1`` / ``free2`` / ``free3``: the neighbour has at least one / two / three neighbours of
+  its own outside the tree;
+- ``via_self``: the neighbour's region outside the tree touches a passage this cell has still to
+  decide (closing now, the region can still join the tree through this cell's later branches);
+- ``via_stack``: it touches an undecided passage of another cell on the stack;
+- ``declined``: this cell closed a passage to a neighbour that is still outside the tree;
+- ``straight``: the direction is the one the walk came into this cell by;
+- ``has_child``: this cell already opened a passage (the walk is back from a branch).
+
+``C`` and ``D`` are tables over every (direction, bits) pattern, so with the code ignored the
+decoder is the count table over these features; the code is what a network adds.
+
+Training uses teacher forcing: the walk runs on the training maze's own passages
+(`walk_features`) and every decision's logit is computed at once. Decoding runs the same
+compiled walk, deciding each passage either greedily (wall when its probability is above the
+threshold: the clipped decoder output) or by sampling it with a given uniform.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from generators._jit import compile_kernel
+from generators.lattice import lattice
+from generators.models import FIXED_LOGIT, ModelConfig, mlp
+
+NUM_FEATURES = 10
+NUM_CODES = 1 << NUM_FEATURES
+FEATURE_NAMES = (
+    "rem1",
+    "rem2",
+    "free1",
+    "free2",
+    "free3",
+    "via_self",
+    "via_stack",
+    "declined",
+    "straight",
+    "has_child",
+)
+# ``codes`` entries that are not decisions.
+NOT_DECIDED = -1  # a passage to a cell already in the tree: a wall
+FORCED_OPEN = -2  # closing it would cut part of the maze off: open
+
+_DR = np.array([-1, 0, 1, 0], dtype=np.int64)
+_DC = np.array([0, 1, 0, -1], dtype=np.int64)
+
+
+@lru_cache(maxsize=64)
+def edge_table(h: int, w: int) -> np.ndarray:
+    """``int64[N, 4]``: the lattice passage (`generators.lattice`) from each cell in each
+    direction (up, right, down, left); -1 outside the maze."""
+    table = lattice(h, w).neighbor_edge.astype(np.int64).copy()
+    table.setflags(write=False)
+    return table
+
+
+def _dfs_walk(
+    h: int,
+    w: int,
+    mode: int,
+    edge_of: np.ndarray,
+    open_in: np.ndarray,
+    emb: np.ndarray,
+    ctx: np.ndarray,
+    w_out: np.ndarray,
+    b_out: np.ndarray,
+    direct: np.ndarray,
+    wall_above: float,
+    u: np.ndarray,
+    cells: np.ndarray,
+    codes: np.ndarray,
+    logits: np.ndarray,
+    opened: np.ndarray,
+) -> None:
+    """Walk ``B`` mazes depth-first from cell 0.
+
+    ``mode`` 0 (teacher): passage ``e`` of maze ``b`` is open when ``open_in[b, e]``. Mode 1
+    (greedy): a decided passage is open when its logit is at most ``wall_above``. Mode 2 (sampled):
+    open when ``u[b, e] < sigmoid(-logit)``. The logit of the decision from cell ``k`` in direction
+    ``d`` with feature bits ``f`` is ``b_out[d] + w_out[d] . relu(emb[b, k] + ctx[d * 1024 + f]) +
+    direct[d * 1024 + f]``.
+
+    Outputs per passage: ``cells[b, e]`` the cell that decided it (-1 if none), ``codes[b, e]``
+    ``d * 1024 + f`` for a decision, `NOT_DECIDED` or `FORCED_OPEN` otherwise; in the decoding
+    modes ``logits[b, e]`` (decisions only; the caller fills the others) and always
+    ``opened[b, e]``.
+    """
+    n_cells = h * w
+    n_mazes = open_in.shape[0] if mode == 0 else emb.shape[0]
+    hidden = w_out.shape[1]
+    dr = np.array([-1, 0, 1, 0])
+    dc = np.array([0, 1, 0, -1])
+    visited = np.zeros(n_cells, dtype=np.uint8)
+    on_stack = np.zeros(n_cells, dtype=np.uint8)
+    cur = np.zeros(n_cells, dtype=np.int64)  # the direction the cell is deciding (or has decided last)
+    came = np.zeros(n_cells, dtype=np.int64)  # direction the walk came in by (-1 at the root)
+    child = np.zeros(n_cells, dtype=np.uint8)
+    stack = np.zeros(n_cells, dtype=np.int64)
+    queue = np.zeros(n_cells, dtype=np.int64)
+    mark = np.zeros(n_cells, dtype=np.int64)
+    stamp = 0
+    for b in range(n_mazes):
+        visited[:] = 0
+        on_stack[:] = 0
+        child[:] = 0
+        for e in range(cells.shape[1]):
+            cells[b, e] = -1
+            codes[b, e] = NOT_DECIDED
+            opened[b, e] = 0
+        top = 0
+        stack[0] = 0
+        visited[0] = 1
+        on_stack[0] = 1
+        cur[0] = -1
+        came[0] = -1
+        while top >= 0:
+            v = stack[top]
+            r = v // w
+            c = v - r * w
+            d = cur[v] + 1
+            nxt = -1
+            while d < 4:
+                rr = r + dr[d]
+                cc = c + dc[d]
+                if 0 <= rr < h and 0 <= cc < w and visited[rr * w + cc] == 0:
+                    nxt = rr * w + cc
+                    break
+                d += 1
+            if nxt < 0:
+                on_stack[v] = 0
+                cur[v] = 4
+                top -= 1
+                continue
+            cur[v] = d
+            e = edge_of[v, d]
+            # The walk's state at this decision.
+            rem = 0
+            declined = False
+            for d2 in range(4):
+                rr = r + dr[d2]
+                cc = c + dc[d2]
+                if 0 <= rr < h and 0 <= cc < w and visited[rr * w + cc] == 0:
+                    if d2 > d:
+                        rem += 1
+                    elif d2 < d:
+                        declined = True
+            nr = nxt // w
+            nc = nxt - nr * w
+            free = 0
+            for d2 in range(4):
+                rr = nr + dr[d2]
+                cc = nc + dc[d2]
+                if 0 <= rr < h and 0 <= cc < w and visited[rr * w + cc] == 0:
+                    free += 1
+            # The neighbour's region outside the tree: which undecided passages reach it.
+            via_self = False
+            via_stack = False
+            # The flood stops once every flag that can still turn true has: with no later
+            # direction left to this cell, ``via_self`` cannot.
+            self_known = rem == 0
+            stamp += 1
+            mark[nxt] = stamp
+            queue[0] = nxt
+            qh = 0
+            qt = 1
+            while qh < qt and not ((via_self or self_known) and via_stack):
+                x = queue[qh]
+                qh += 1
+                xr = x // w
+                xc = x - xr * w
+                for d2 in range(4):
+                    rr = xr + dr[d2]
+                    cc = xc + dc[d2]
+                    if not (0 <= rr < h and 0 <= cc < w):
+                        continue
+                    y = rr * w + cc
+                    if visited[y] == 0:
+                        if mark[y] != stamp:
+                            mark[y] = stamp
+                            queue[qt] = y
+                            qt += 1
+                    elif on_stack[y] == 1:
+                        back = (d2 + 2) % 4  # the direction from y to x
+                        if y == v:
+                            if back > d:
+                                via_self = True
+                        elif back > cur[y]:
+                            via_stack = True
+            f = 0
+            if rem >= 1:
+                f |= 1
+            if rem >= 2:
+                f |= 2
+            if free >= 1:
+                f |= 4
+            if free >= 2:
+                f |= 8
+            if free >= 3:
+                f |= 16
+            if via_self:
+                f |= 32
+            if via_stack:
+                f |= 64
+            if declined:
+                f |= 128
+            if came[v] == d:
+                f |= 256
+            if child[v] == 1:
+                f |= 512
+            code = d * 1024 + f
+            cells[b, e] = v
+            if not via_self and not via_stack:
+                codes[b, e] = FORCED_OPEN
+                is_open = True
+            else:
+                codes[b, e] = code
+                if mode == 0:
+                    is_open = open_in[b, e] != 0
+                else:
+                    logit = b_out[d] + direct[code]
+                    for t in range(hidden):
+                        pre = emb[b, v, t] + ctx[code, t]
+                        if pre > 0.0:
+                            logit += pre * w_out[d, t]
+                    logits[b, e] = logit
+                    if mode == 1:  # noqa: SIM108 -- ``u`` is a 1x1 dummy when greedy
+                        is_open = logit <= wall_above
+                    else:  # drawn: open with probability sigmoid(-logit) = 1 / (1 + exp(logit))
+                        is_open = u[b, e] * (1.0 + math.exp(logit)) < 1.0
+            if is_open:
+                opened[b, e] = 1
+                child[v] = 1
+                visited[nxt] = 1
+                on_stack[nxt] = 1
+                cur[nxt] = -1
+                came[nxt] = d
+                top += 1
+                stack[top] = nxt
+
+
+def walk_features(open_edges: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Teacher-forcing walk over mazes given by their open passages ``open_edges: bool[B, E]``
+    (lattice order): ``cells, codes``, each ``int64[B, E]`` (see `_dfs_walk`)."""
+    h, w = size
+    open_edges = np.ascontiguousarray(open_edges, dtype=np.uint8)
+    n, e = open_edges.shape
+    cells = np.empty((n, e), dtype=np.int64)
+    codes = np.empty((n, e), dtype=np.int64)
+    opened = np.empty((n, e), dtype=np.uint8)
+    z1 = np.zeros((1, 1), dtype=np.float64)
+    compile_kernel(_dfs_walk)(
+        h,
+        w,
+        0,
+        edge_table(h, w),
+        open_edges,
+        np.zeros((1, 1, 1), dtype=np.float64),
+        np.zeros((4 * NUM_CODES, 1), dtype=np.float64),
+        np.zeros((4, 1), dtype=np.float64),
+        np.zeros(4, dtype=np.float64),
+        np.zeros(4 * NUM_CODES, dtype=np.float64),
+        0.0,
+        z1,
+        cells,
+        codes,
+        z1,
+        opened,
+    )
+    return cells, codes
+
+
+def walk_features_threaded(walls: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """`walk_features` of wall grids ``walls: bool[B, H, W]``, split over torch's threads,
+    stored compactly (``int16`` cells, ``int16`` codes)."""
+    open_edges = lattice(*size).passages_from_walls(np.asarray(walls, dtype=bool))
+    n = len(open_edges)
+    cells = np.empty(open_edges.shape, dtype=np.int16)
+    codes = np.empty(open_edges.shape, dtype=np.int16)
+
+    def run(lo: int, hi: int) -> None:
+        for i in range(lo, hi, 4096):
+            j = min(hi, i + 4096)
+            c, k = walk_features(open_edges[i:j], size)
+            cells[i:j], codes[i:j] = c, k
+
+    _threaded(run, n)
+    return cells, codes
+
+
+def _threaded(run: object, n: int) -> None:
+    """``run(lo, hi)`` over ``[0, n)``, split over torch's thread count when ``n >= 256`` (the
+    compiled walk releases the GIL)."""
+    threads = max(1, torch.get_num_threads()) if n >= 256 else 1
+    if threads == 1:
+        run(0, n)  # type: ignore[operator]
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = np.linspace(0, n, threads + 1).astype(int)
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(run, bounds[:-1], bounds[1:]))  # type: ignore[arg-type]
+
+
+def decode_walk(
+    emb: np.ndarray,
+    ctx: np.ndarray,
+    w_out: np.ndarray,
+    b_out: np.ndarray,
+    direct: np.ndarray,
+    size: tuple[int, int],
+    wall_above: float = 0.0,
+    u: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Decode ``B`` mazes from per-cell embeddings ``emb: float64[B, N, H]``: greedily (a decided
+    passage is a wall when its logit is above ``wall_above``) or, given ``u: float64[B, E]``
+    uniforms, by sampling each decision. Returns the wall logits ``float64[B, E]`` and the open
+    passages ``bool[B, E]``, in lattice order. Greedy: each decision's logit, forced passages
+    +-`FIXED_LOGIT`; sampled: +-`FIXED_LOGIT` for every passage, the way it was drawn."""
+    h, w = size
+    emb = np.ascontiguousarray(emb, dtype=np.float64)
+    n = len(emb)
+    e = lattice(h, w).num_edges
+    cells = np.empty((n, e), dtype=np.int64)
+    codes = np.empty((n, e), dtype=np.int64)
+    logits = np.zeros((n, e), dtype=np.float64)
+    opened = np.zeros((n, e), dtype=np.uint8)
+    weights = [np.ascontiguousarray(a, dtype=np.float64) for a in (ctx, w_out, b_out, direct)]
+    mode = 1 if u is None else 2
+    uu = np.zeros((1, 1), dtype=np.float64) if u is None else np.ascontiguousarray(u, dtype=np.float64)
+    no_open = np.zeros((1, 1), dtype=np.uint8)
+    kernel = compile_kernel(_dfs_walk)
+    table = edge_table(h, w)
+
+    def run(lo: int, hi: int) -> None:
+        kernel(
+            h,
+            w,
+            mode,
+            table,
+            no_open,
+            emb[lo:hi],
+            *weights,
+            float(wall_above),
+            uu[lo:hi] if u is not None else uu,
+            cells[lo:hi],
+            codes[lo:hi],
+            logits[lo:hi],
+            opened[lo:hi],
+        )
+
+    _threaded(run, n)
+    opened = opened.astype(bool)
+    if u is not None:  # a drawn decision is made: its wall logit says which way it went
+        return np.where(opened, -FIXED_LOGIT, FIXED_LOGIT), opened
+    logits = np.where(codes == NOT_DECIDED, FIXED_LOGIT, np.where(codes == FORCED_OPEN, -FIXED_LOGIT, logits))
+    return logits, opened
+
+
+class DFSDecoder(nn.Module):
+    """Code ``float[B, latent]`` -> wall logits ``float[B, H, W]``, by the depth-first walk.
+
+    The code is mapped once to an ``ar_hidden``-vector per cell: by convolutions over the code's
+    ``latent_dim / N``-channel map for a spatial code (``arch="spatial"``), else by an MLP of
+    ``depth`` hidden layers; a learned per-cell offset tells the cells apart. Each decision's
+    wall logit is ``b[d] + w[d] . relu(e[cell] + C[d, f]) + D[d, f]`` (see the module notes).
+    `teacher` gives the teacher-forced logits of training mazes; `forward` decodes, greedily or
+    with given uniforms.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        h, w = cfg.size
+        height, width = cfg.shape
+        lat = lattice(h, w)
+        self.size = (h, w)
+        self.units = cfg.ar_hidden
+        self.spatial = cfg.arch == "spatial"
+        if self.spatial:
+            c_in = cfg.latent_dim // (h * w)
+            layers: list[nn.Module] = []
+            for i in range(cfg.depth):
+                layers += [nn.Conv2d(c_in if i == 0 else cfg.channels, cfg.channels, 3, padding=1), nn.GELU()]
+            layers.append(nn.Conv2d(cfg.channels if cfg.depth else c_in, cfg.ar_hidden, 1))
+            self.embed: nn.Module = nn.Sequential(*layers)
+        else:
+            self.embed = mlp([cfg.latent_dim] + [cfg.hidden] * cfg.depth + [h * w * cfg.ar_hidden])
+        self.position = nn.Parameter(torch.zeros(h * w, cfg.ar_hidden))
+        self.context = nn.Embedding(4 * NUM_CODES, cfg.ar_hidden)
+        self.direct = nn.Embedding(4 * NUM_CODES, 1)
+        self.out = nn.Linear(cfg.ar_hidden, 4)
+        with torch.no_grad():
+            self.context.weight.normal_(0.0, 0.1)
+            self.direct.weight.zero_()
+        template = torch.from_numpy(lat.template()).float()
+        self.register_buffer("base_logits", ((template * 2 - 1) * FIXED_LOGIT).flatten(), persistent=False)
+        self.register_buffer(
+            "flat_index", torch.from_numpy(lat.edge_rc[:, 0] * width + lat.edge_rc[:, 1]), persistent=False
+        )
+        self.shape = (height, width)
+
+    def embeddings(self, z: Tensor) -> Tensor:
+        """Per-cell embeddings ``float[B, N, ar_hidden]`` of codes ``z: float[B, latent]``."""
+        h, w = self.size
+        if self.spatial:
+            emb = self.embed(z.view(len(z), -1, h, w)).flatten(2).transpose(1, 2)
+        else:
+            emb = self.embed(z).view(len(z), h * w, self.units)
+        return emb + self.position
+
+    def _grid(self, passage_logits: Tensor) -> Tensor:
+        """Passage wall logits ``[B, E]`` (lattice order) -> full-grid wall logits ``[B, H, W]``."""
+        logits = self.base_logits.to(passage_logits.dtype).expand(len(passage_logits), -1).clone()
+        logits[:, self.flat_index] = passage_logits
+        return logits.view(len(passage_logits), *self.shape)
+
+    def walk(self, walls: Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """The teacher-forced walk of wall grids ``walls: float[B, H, W]``: ``cells, codes``."""
+        open_edges = (walls.flatten(1)[:, self.flat_index] < 0.5).cpu().numpy()
+        return walk_features(open_edges, self.size)
+
+    def decision_logits(self, emb: Tensor, cells: Tensor, codes: Tensor) -> Tensor:
+        """Passage wall logits ``[B, E]`` of the walk ``cells, codes`` (int64 ``[B, E]``)."""
+        decided = codes >= 0
+        code = codes.clamp(min=0)
+        kind = code // NUM_CODES
+        cell = cells.clamp(min=0)
+        e = torch.gather(emb, 1, cell[..., None].expand(-1, -1, emb.shape[-1]))
+        hidden = F.relu(e + self.context(code))
+        logits = (hidden * self.out.weight[kind]).sum(-1) + self.out.bias[kind] + self.direct(code)[..., 0]
+        fixed = torch.where(codes == FORCED_OPEN, -FIXED_LOGIT, FIXED_LOGIT).to(logits.dtype)
+        return torch.where(decided, logits, fixed)
+
+    def teacher(self, z: Tensor, walls: Tensor, walk: tuple[np.ndarray, np.ndarray] | None = None) -> Tensor:
+        """Teacher-forced logits: every decision of ``walls``' own walk, at once."""
+        cells, codes = self.walk(walls) if walk is None else walk
+        cells_t = torch.from_numpy(np.asarray(cells, dtype=np.int64)).to(z.device)
+        codes_t = torch.from_numpy(np.asarray(codes, dtype=np.int64)).to(z.device)
+        return self._grid(self.decision_logits(self.embeddings(z), cells_t, codes_t))
+
+    @torch.no_grad()
+    def forward(self, z: Tensor, threshold: float = 0.5, u: np.ndarray | None = None) -> Tensor:
+        """Decode: greedily (each decision a wall when its probability exceeds ``threshold``) or,
+        given uniforms ``u: float[B, E]``, by sampling every decision."""
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"threshold must be a probability in (0, 1), got {threshold!r}")
+        emb = self.embeddings(z).double().cpu().numpy()
+        logits, _ = decode_walk(
+            emb,
+            self.context.weight.detach().double().cpu().numpy(),
+            self.out.weight.detach().double().cpu().numpy(),
+            self.out.bias.detach().double().cpu().numpy(),
+            self.direct.weight.detach().double().cpu().numpy()[:, 0],
+            self.size,
+            wall_above=math.log(threshold) - math.log1p(-threshold),
+            u=u,
+        )
+        return self._grid(torch.from_numpy(logits).to(device=z.device, dtype=z.dtype))

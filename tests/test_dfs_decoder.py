@@ -1,0 +1,177 @@
+"""The depth-first decoder (`generators.dfs_decoder`) and models and generators built on it.
+
+The walk writes a perfect maze down exactly (teacher forcing reproduces it, and its forced
+passages are open in every perfect maze); whatever the network's weights, decoding -- greedy
+or drawn -- gives only perfect mazes; teacher forcing computes the logits decoding used; and
+the count-table baselines over its features are computed from data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from generators import is_perfect, make_generator
+from generators.dfs_decoder import FORCED_OPEN, NOT_DECIDED, NUM_CODES, decode_walk, walk_features
+from generators.lattice import lattice
+from generators.likelihood import WalkCountTable, walk_rules_nll
+from generators.models import MazeAutoencoder, ModelConfig, init_parameters, load_model, save_model
+
+SIZES = [(14, 14), (3, 5), (5, 3), (1, 4), (4, 1), (2, 2), (7, 11)]
+
+
+def tiny_config(kind: str = "vae", size: tuple[int, int] = (5, 5), arch: str = "spatial") -> ModelConfig:
+    cells = size[0] * size[1]
+    return ModelConfig(
+        kind=kind,
+        arch=arch,
+        size=size,
+        latent_dim=2 * cells if arch == "spatial" else 8,
+        hidden=16,
+        depth=1,
+        channels=8,
+        decoder="dfs",
+        ar_hidden=8,
+    )
+
+
+def tiny_model(kind: str = "vae", size: tuple[int, int] = (5, 5), arch: str = "spatial", seed: int = 0):
+    model = MazeAutoencoder(tiny_config(kind, size, arch))
+    init_parameters(model, torch.Generator().manual_seed(seed))
+    with torch.no_grad():  # logits large enough to matter
+        model.decoder.direct.weight.normal_(0.0, 2.0, generator=torch.Generator().manual_seed(seed + 1))
+    return model.eval()
+
+
+@pytest.mark.parametrize("name", ["backtracker", "kruskal", "prim", "wilson"])
+@pytest.mark.parametrize("size", SIZES, ids=str)
+def test_teacher_walk_writes_every_perfect_maze_down(name, size):
+    walls = make_generator(name, size=size).generate_walls(100, np.random.default_rng(1))
+    lat = lattice(*size)
+    opened = lat.passages_from_walls(walls)
+    cells, codes = walk_features(opened, size)
+    # Every open passage is reached by the walk (decided or forced), every forced one is open,
+    # and a passage to a cell already in the tree is never open.
+    assert (cells[opened] >= 0).all()
+    assert opened[codes == FORCED_OPEN].all()
+    assert not opened[codes == NOT_DECIDED].any()
+    decided = codes >= 0
+    assert (codes[decided] < 4 * NUM_CODES).all()
+    # The deciding cell is an end of its passage.
+    ends = lat.edges[np.nonzero(decided)[1]]
+    assert ((ends[:, 0] == cells[decided]) | (ends[:, 1] == cells[decided])).all()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=str)
+def test_any_weights_decode_only_perfect_mazes(size):
+    lat = lattice(*size)
+    rng = np.random.default_rng(0)
+    for scale in (0.0, 1.0, 10.0):
+        emb = rng.normal(0, scale, (50, size[0] * size[1], 4))
+        ctx = rng.normal(0, scale, (4 * NUM_CODES, 4))
+        w_out, b_out = rng.normal(0, scale, (4, 4)), rng.normal(0, scale, 4)
+        direct = rng.normal(0, scale, 4 * NUM_CODES)
+        for u in (None, rng.random((50, lat.num_edges))):
+            logits, opened = decode_walk(emb, ctx, w_out, b_out, direct, size, u=u)
+            assert is_perfect(lat.walls_from_passages(opened)).all()
+            assert ((logits <= 0) == opened).all()  # the logits clip to the decoded maze
+
+
+def test_teacher_forcing_gives_the_logits_greedy_decoding_used():
+    model = tiny_model(size=(6, 7))
+    z = torch.randn((20, model.cfg.latent_dim), generator=torch.Generator().manual_seed(3))
+    decoded = model.decode(z)
+    walls = (decoded > 0).float()
+    assert is_perfect(walls.numpy().astype(bool)).all()
+    teacher = model.teacher_logits(z, walls)
+    assert torch.allclose(teacher, decoded, atol=1e-4)
+
+
+def test_drawn_decisions_follow_the_decoder_probabilities():
+    # With the code ignored, a passage's share of open draws is the mean of its decisions'
+    # probabilities, within sampling error.
+    size = (4, 4)
+    lat = lattice(*size)
+    rng = np.random.default_rng(5)
+    n = 4000
+    direct = rng.normal(0, 1.5, 4 * NUM_CODES)
+    zeros = np.zeros((n, 16, 1))
+    args = (zeros, np.zeros((4 * NUM_CODES, 1)), np.zeros((4, 1)), np.zeros(4), direct, size)
+    _, opened = decode_walk(*args, u=rng.random((n, lat.num_edges)))
+    _, codes = walk_features(opened, size)
+    decided = codes >= 0
+    p_open = 1 / (1 + np.exp(direct[np.maximum(codes, 0)]))
+    expected, observed = p_open[decided].sum(), opened[decided].sum()
+    assert abs(observed - expected) < 4 * np.sqrt((p_open[decided] * (1 - p_open[decided])).sum())
+
+
+def test_count_table_and_rules_baselines_are_computed():
+    gen = make_generator("backtracker", size=6)
+    train = gen.generate_walls(3000, np.random.default_rng(0))
+    heldout = gen.generate_walls(300, np.random.default_rng(1))
+    table = WalkCountTable.fit(train)
+    assert table.entries > 10 and table.total.sum() > len(train)
+    table_nll = table.nll(heldout)
+    rules = walk_rules_nll(heldout, table.open_share())
+    assert np.isfinite(table_nll).all() and (table_nll > 0).all()
+    # The features say something the rules alone do not.
+    assert table_nll.mean() < rules.mean()
+    other = WalkCountTable.fit(make_generator("prim", size=6).generate_walls(3000, np.random.default_rng(0)))
+    assert other.nll(heldout).mean() > table_nll.mean()
+
+
+def test_spatial_config_checks():
+    with pytest.raises(ValueError, match="multiple of 25"):
+        ModelConfig(arch="spatial", decoder="dfs", size=(5, 5), latent_dim=30)
+    with pytest.raises(ValueError, match="needs decoder='dfs'"):
+        ModelConfig(arch="spatial", decoder="ar", size=(5, 5), latent_dim=50)
+    with pytest.raises(ValueError, match="decodes greedily"):
+        m = MazeAutoencoder(ModelConfig(size=(5, 5), latent_dim=4, hidden=8, decoder="ar"))
+        m.decode(torch.zeros(1, 4), u=np.zeros((1, lattice(5, 5).num_edges)))
+
+
+@pytest.mark.parametrize("arch", ["spatial", "conv"])
+def test_model_file_round_trip_and_generator(tmp_path, arch):
+    model = tiny_model(arch=arch)
+    path = tmp_path / "vae.safetensors"
+    save_model(model, path)
+    loaded = load_model(path)
+    z = torch.randn((8, model.cfg.latent_dim), generator=torch.Generator().manual_seed(0))
+    assert torch.equal(loaded.decode(z), model.decode(z))
+    gen = make_generator("vae", size=5, model=path)
+    assert gen.decoding == "sample"
+    assert gen.noise_dim == model.cfg.latent_dim + lattice(5, 5).num_edges
+    batch = gen.generate_batch(20, np.random.default_rng(4))
+    rng = np.random.default_rng(4)
+    singles = [gen.generate(rng) for _ in range(20)]
+    assert all(np.array_equal(a.walls, b.walls) for a, b in zip(batch, singles, strict=True))
+    assert all(m.is_perfect() for m in batch)
+    raw = gen.draw(200, np.random.default_rng(5)).raw
+    assert is_perfect(raw).all()  # the walk draws perfect mazes before any repair
+    greedy = make_generator("vae", size=5, model=path, decoding="greedy")
+    assert greedy.noise_dim == model.cfg.latent_dim
+    with pytest.raises(ValueError, match="decoding"):
+        make_generator("vae", size=5, model=path, decoding="beam")
+
+
+def test_encode_decode_interpolate(tmp_path):
+    path = tmp_path / "vae.safetensors"
+    save_model(tiny_model(), path)
+    gen = make_generator("vae", size=5, model=path)
+    a, b = make_generator("backtracker", size=5).generate_batch(2, np.random.default_rng(0))
+    code = gen.encode(a)
+    assert code.shape == (gen.latent_dim,) and np.isfinite(code).all()
+    maze = gen.decode(code)
+    assert maze.is_perfect() and maze.walls.shape == a.walls.shape
+    assert np.array_equal(gen.decode(code).walls, maze.walls)  # greedy: the code's own maze
+    drawn = gen.decode(code, np.random.default_rng(1))
+    assert drawn.is_perfect()
+    path_mazes = gen.interpolate(a, b, steps=5)
+    assert len(path_mazes) == 5 and all(m.is_perfect() for m in path_mazes)
+    with pytest.raises(ValueError, match="lattice maze"):
+        gen.encode(np.zeros_like(a.walls))
+    with pytest.raises(ValueError, match="own size"):
+        make_generator("vae", size=9, model=path).encode(a)
+    with pytest.raises(ValueError, match="steps"):
+        gen.interpolate(a, b, steps=1)
