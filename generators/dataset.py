@@ -44,6 +44,7 @@ SEED_STREAMS = {
     "eval_reference_2": 5,
     "eval_heldout": 6,
     "eval_classifier": 7,
+    "eval_shuffle": 8,
 }
 # Generated in chunks so that a large dataset never holds the generator's scratch space for all
 # mazes at once.
