@@ -48,7 +48,7 @@ from torch.nn import functional as F
 
 from generators._jit import compile_kernel
 from generators.lattice import lattice
-from generators.models import FIXED_LOGIT, ModelConfig, mlp
+from generators.models import ModelConfig, PassageDecoder, mlp
 
 NUM_FEATURES = 10
 FEATURE_NAMES = (
@@ -301,7 +301,7 @@ def _threads() -> int:
         return 1
 
 
-class ARDecoder(nn.Module):
+class ARDecoder(PassageDecoder):
     """Code ``float[B, latent]`` -> wall logits ``float[B, H, W]``, one passage at a time.
 
     The code is mapped once to an ``ar_hidden``-vector per cell (an MLP of ``depth`` hidden
@@ -317,8 +317,6 @@ class ARDecoder(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         h, w = cfg.size
-        height, width = cfg.shape
-        lat = lattice(h, w)
         self.size = (h, w)
         self.units = cfg.ar_hidden
         self.embed = mlp([cfg.latent_dim] + [cfg.hidden] * cfg.depth + [h * w * cfg.ar_hidden])
@@ -330,18 +328,11 @@ class ARDecoder(nn.Module):
         self.register_buffer("dec_kind", torch.from_numpy(kind.copy()), persistent=False)
         self.register_buffer("dec_edge", torch.from_numpy(edge.copy()), persistent=False)
         self.register_buffer("edge_to_dec", torch.from_numpy(edge.argsort()), persistent=False)
-        template = torch.from_numpy(lat.template()).float()
-        self.register_buffer("base_logits", ((template * 2 - 1) * FIXED_LOGIT).flatten(), persistent=False)
-        self.register_buffer(
-            "flat_index", torch.from_numpy(lat.edge_rc[:, 0] * width + lat.edge_rc[:, 1]), persistent=False
-        )
-        self.shape = (height, width)
+        self.init_grid(cfg)
 
     def _grid(self, decision_logits: Tensor) -> Tensor:
         """Logits in decision order ``[B, E]`` -> full-grid wall logits ``[B, H, W]``."""
-        logits = self.base_logits.to(decision_logits.dtype).expand(len(decision_logits), -1).clone()
-        logits[:, self.flat_index] = decision_logits[:, self.edge_to_dec]
-        return logits.view(len(decision_logits), *self.shape)
+        return self.to_grid(decision_logits[:, self.edge_to_dec])
 
     def teacher(self, z: Tensor, walls: Tensor) -> Tensor:
         """Teacher-forced logits: every decision conditioned on ``walls``' own earlier passages."""

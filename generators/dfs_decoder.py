@@ -54,7 +54,7 @@ from torch.nn import functional as F
 
 from generators._jit import compile_kernel
 from generators.lattice import lattice
-from generators.models import FIXED_LOGIT, ModelConfig, mlp
+from generators.models import FIXED_LOGIT, ModelConfig, PassageDecoder, mlp
 
 NUM_FEATURES = 10
 NUM_CODES = 1 << NUM_FEATURES
@@ -389,7 +389,7 @@ def decode_walk(
     return logits, opened
 
 
-class DFSDecoder(nn.Module):
+class DFSDecoder(PassageDecoder):
     """Code ``float[B, latent]`` -> wall logits ``float[B, H, W]``, by the depth-first walk.
 
     The code is mapped once to an ``ar_hidden``-vector per cell: by convolutions over the code's
@@ -403,8 +403,6 @@ class DFSDecoder(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         h, w = cfg.size
-        height, width = cfg.shape
-        lat = lattice(h, w)
         self.size = (h, w)
         self.units = cfg.ar_hidden
         self.spatial = cfg.arch == "spatial"
@@ -424,12 +422,7 @@ class DFSDecoder(nn.Module):
         with torch.no_grad():
             self.context.weight.normal_(0.0, 0.1)
             self.direct.weight.zero_()
-        template = torch.from_numpy(lat.template()).float()
-        self.register_buffer("base_logits", ((template * 2 - 1) * FIXED_LOGIT).flatten(), persistent=False)
-        self.register_buffer(
-            "flat_index", torch.from_numpy(lat.edge_rc[:, 0] * width + lat.edge_rc[:, 1]), persistent=False
-        )
-        self.shape = (height, width)
+        self.init_grid(cfg)
 
     def embeddings(self, z: Tensor) -> Tensor:
         """Per-cell embeddings ``float[B, N, ar_hidden]`` of codes ``z: float[B, latent]``."""
@@ -439,12 +432,6 @@ class DFSDecoder(nn.Module):
         else:
             emb = self.embed(z).view(len(z), h * w, self.units)
         return emb + self.position
-
-    def _grid(self, passage_logits: Tensor) -> Tensor:
-        """Passage wall logits ``[B, E]`` (lattice order) -> full-grid wall logits ``[B, H, W]``."""
-        logits = self.base_logits.to(passage_logits.dtype).expand(len(passage_logits), -1).clone()
-        logits[:, self.flat_index] = passage_logits
-        return logits.view(len(passage_logits), *self.shape)
 
     def walk(self, walls: Tensor) -> tuple[np.ndarray, np.ndarray]:
         """The teacher-forced walk of wall grids ``walls: float[B, H, W]``: ``cells, codes``."""
@@ -468,7 +455,7 @@ class DFSDecoder(nn.Module):
         cells, codes = self.walk(walls) if walk is None else walk
         cells_t = torch.from_numpy(np.asarray(cells, dtype=np.int64)).to(z.device)
         codes_t = torch.from_numpy(np.asarray(codes, dtype=np.int64)).to(z.device)
-        return self._grid(self.decision_logits(self.embeddings(z), cells_t, codes_t))
+        return self.to_grid(self.decision_logits(self.embeddings(z), cells_t, codes_t))
 
     @torch.no_grad()
     def forward(self, z: Tensor, threshold: float = 0.5, u: np.ndarray | None = None) -> Tensor:
@@ -487,4 +474,4 @@ class DFSDecoder(nn.Module):
             wall_above=math.log(threshold) - math.log1p(-threshold),
             u=u,
         )
-        return self._grid(torch.from_numpy(logits).to(device=z.device, dtype=z.dtype))
+        return self.to_grid(torch.from_numpy(logits).to(device=z.device, dtype=z.dtype))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -60,6 +60,28 @@ def feature_codes(walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, opened
 
 
+def _count(walls: np.ndarray, size: int, codes_of: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Open and all decisions per code, ``int64[size]`` each, over ``walls`` in chunks;
+    ``codes_of(walls) -> (codes, open)``, a negative code marking a passage that is not a decision."""
+    opened = np.zeros(size, dtype=np.int64)
+    total = np.zeros(size, dtype=np.int64)
+    for i in range(0, len(walls), _CHUNK):
+        codes, dec = codes_of(walls[i : i + _CHUNK])
+        mask = codes >= 0
+        total += np.bincount(codes[mask], minlength=size)
+        opened += np.bincount(codes[mask], weights=dec[mask], minlength=size).astype(np.int64)
+    return opened, total
+
+
+def _table_nll(opened: np.ndarray, total: np.ndarray, codes: np.ndarray, dec: np.ndarray) -> np.ndarray:
+    """``float64[B]`` nats per maze of the decisions ``dec`` with ``codes`` (negative: not a
+    decision) under the add-one smoothed table."""
+    p_open = (opened + 1) / (total + 2)
+    c = np.maximum(codes, 0)
+    p = np.where(dec, p_open[c], 1 - p_open[c])
+    return -(np.log(p) * (codes >= 0)).sum(axis=1)
+
+
 @dataclass(frozen=True)
 class FeatureCountTable:
     """Counts of open and all decisions per feature code, ``int64[1024]`` each."""
@@ -70,14 +92,7 @@ class FeatureCountTable:
     @classmethod
     def fit(cls, walls: np.ndarray) -> FeatureCountTable:
         """Count on ``walls: bool[B, H, W]`` (the training set)."""
-        size = 1 << len(FEATURE_NAMES)
-        opened = np.zeros(size, dtype=np.int64)
-        total = np.zeros(size, dtype=np.int64)
-        for i in range(0, len(walls), _CHUNK):
-            codes, dec = feature_codes(walls[i : i + _CHUNK])
-            total += np.bincount(codes.ravel(), minlength=size)
-            opened += np.bincount(codes.ravel(), weights=dec.ravel(), minlength=size).astype(np.int64)
-        return cls(opened, total)
+        return cls(*_count(walls, 1 << len(FEATURE_NAMES), feature_codes))
 
     @property
     def entries(self) -> int:
@@ -86,10 +101,7 @@ class FeatureCountTable:
 
     def nll(self, walls: np.ndarray) -> np.ndarray:
         """``float64[B]`` nats per maze of ``walls: bool[B, H, W]`` under the smoothed table."""
-        p_open = (self.opened + 1) / (self.total + 2)
-        codes, dec = feature_codes(walls)
-        p = np.where(dec, p_open[codes], 1 - p_open[codes])
-        return -np.log(p).sum(axis=1)
+        return _table_nll(self.opened, self.total, *feature_codes(walls))
 
     def rules_open_share(self) -> float:
         """Share of open passages among the counted decisions that neither rule decides."""
@@ -182,15 +194,7 @@ class WalkCountTable:
         """Count on ``walls: bool[B, H, W]`` (the training set)."""
         from generators.dfs_decoder import NUM_CODES
 
-        size = 4 * NUM_CODES
-        opened = np.zeros(size, dtype=np.int64)
-        total = np.zeros(size, dtype=np.int64)
-        for i in range(0, len(walls), _CHUNK):
-            codes, dec = _walk_codes(walls[i : i + _CHUNK])
-            mask = codes >= 0
-            total += np.bincount(codes[mask], minlength=size)
-            opened += np.bincount(codes[mask], weights=dec[mask], minlength=size).astype(np.int64)
-        return cls(opened, total)
+        return cls(*_count(walls, 4 * NUM_CODES, _walk_codes))
 
     @property
     def entries(self) -> int:
@@ -199,12 +203,7 @@ class WalkCountTable:
 
     def nll(self, walls: np.ndarray) -> np.ndarray:
         """``float64[B]`` nats per maze of perfect mazes ``walls: bool[B, H, W]``."""
-        p_open = (self.opened + 1) / (self.total + 2)
-        codes, dec = _walk_codes(walls)
-        mask = codes >= 0
-        c = np.maximum(codes, 0)
-        p = np.where(dec, p_open[c], 1 - p_open[c])
-        return -(np.log(p) * mask).sum(axis=1)
+        return _table_nll(self.opened, self.total, *_walk_codes(walls))
 
     def open_share(self) -> float:
         """Share of open passages among all the walk's decisions."""

@@ -191,6 +191,27 @@ class ConvEncoder(nn.Module):
         return self.head(self.convs(walls[:, None]).flatten(1))
 
 
+class PassageDecoder(nn.Module):
+    """Base of the decoders that decide the ``E`` passages of the lattice (``ar``, ``dfs``):
+    the lattice template's fixed logits and `to_grid`, which places passage logits on the grid."""
+
+    def init_grid(self, cfg: ModelConfig) -> None:
+        height, width = cfg.shape
+        lat = lattice(*cfg.size)
+        template = torch.from_numpy(lat.template()).float()
+        self.register_buffer("base_logits", ((template * 2 - 1) * FIXED_LOGIT).flatten(), persistent=False)
+        self.register_buffer(
+            "flat_index", torch.from_numpy(lat.edge_rc[:, 0] * width + lat.edge_rc[:, 1]), persistent=False
+        )
+        self.shape = (height, width)
+
+    def to_grid(self, passage_logits: Tensor) -> Tensor:
+        """Passage wall logits ``[B, E]`` (lattice order) -> full-grid wall logits ``[B, H, W]``."""
+        logits = self.base_logits.to(passage_logits.dtype).expand(len(passage_logits), -1).clone()
+        logits[:, self.flat_index] = passage_logits
+        return logits.view(len(passage_logits), *self.shape)
+
+
 class SpatialEncoder(nn.Module):
     """``float[B, H, W]`` walls -> features ``float[B, channels, h, w]``, one vector per cell.
 
