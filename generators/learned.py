@@ -182,8 +182,9 @@ class LearnedGenerator(MazeGenerator):
         temperature: scale of the latent noise (1 = the prior itself).
         sampling: ``"prior"`` (VAE: N(0, I); AE: the Gaussian fitted to its training codes) or
             ``"grid"`` (AE only: codes on the blog's grid around the origin).
-        grid_radius, grid_steps: the grid's extent (each unit in ``[-r, r]`` standard deviations of
-            the fitted Gaussian, around the origin) and its points per unit.
+        grid_radius: the grid's extent ``r``: each unit in ``[-r, r]`` standard deviations of the
+            fitted Gaussian, around the origin.
+        grid_steps: the grid's points per unit.
         batch_size: mazes decoded per forward pass.
         precision: ``"float64"`` (default; batched and single draws agree) or ``"float32"`` (faster).
         decoding: how a ``dfs``-decoder model makes each decision: ``"sample"`` (its default: each
