@@ -425,14 +425,16 @@ def test_train_and_evaluate_commands(tmp_path: Path, monkeypatch, capsys) -> Non
 
     parser = argparse.ArgumentParser()
     train_cmd.add_arguments(parser)
-    flags = "vae --size 4 --latent-dim 3 --hidden 16 --depth 1 --channels 4 --dataset-size 32"
+    # The shipped VAE's settings: a spatial code (here two channels per cell of a 4x4 maze).
+    flags = "vae --size 4 --latent-dim 32 --hidden 16 --depth 1 --channels 4 --dataset-size 32"
     flags += " --val-size 8 --epochs 1 --batch-size 16 --val-samples 10 --no-progress"
     out_dirs = ["--out", str(tmp_path / "m"), "--cache-dir", str(tmp_path / "cache")]
     args = parser.parse_args(flags.split() + out_dirs)
     assert train_cmd.run(args) == 0
     card = json.loads((tmp_path / "m" / "vae.json").read_text())
     assert card["command"].startswith("daedalus-gym train vae --size 4")
-    assert card["model_config"]["latent_dim"] == 3
+    assert card["model_config"]["latent_dim"] == 32
+    assert card["model_config"]["decoder"] == "dfs"
 
     monkeypatch.setenv("DAEDALUS_GYM_CACHE", str(tmp_path / "cache"))
     parser = argparse.ArgumentParser()
