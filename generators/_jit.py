@@ -20,3 +20,21 @@ def compile_kernel(fn: Callable[..., Any]) -> Any:
     import numba
 
     return numba.njit(cache=True, nogil=True)(fn)
+
+
+def split_rows(run: Callable[[int, int], None], n: int, min_rows: int = 256) -> None:
+    """``run(lo, hi)`` over rows ``[0, n)``: in one call, or, from ``min_rows`` rows on, split
+    evenly over torch's thread count (the CLI's ``--threads``), one thread per part. Meant for
+    compiled kernels (they release the GIL) whose rows are independent."""
+    import numpy as np
+    import torch
+
+    threads = max(1, torch.get_num_threads()) if n >= min_rows else 1
+    if threads == 1:
+        run(0, n)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = np.linspace(0, n, threads + 1).astype(int)
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(run, bounds[:-1], bounds[1:]))

@@ -46,7 +46,7 @@ from numba.extending import register_jitable
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from generators._jit import compile_kernel
+from generators._jit import compile_kernel, split_rows
 from generators.lattice import lattice
 from generators.models import ModelConfig, PassageDecoder, mlp
 
@@ -278,27 +278,9 @@ def greedy_decode(
             opened[lo:hi],
         )
 
-    # Mazes are independent and the compiled walk releases the GIL: split a large batch over
-    # torch's thread count (the CLI's --threads), each thread on its own rows.
-    threads = _threads() if n >= 256 else 1
-    if threads == 1:
-        run(0, n)
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        bounds = np.linspace(0, n, threads + 1).astype(int)
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(run, bounds[:-1], bounds[1:]))
+    # Mazes are independent and the compiled walk releases the GIL.
+    split_rows(run, n)
     return logits, opened.astype(bool)
-
-
-def _threads() -> int:
-    try:
-        import torch
-
-        return max(1, torch.get_num_threads())
-    except ImportError:  # pragma: no cover - torch is a dependency
-        return 1
 
 
 class ARDecoder(PassageDecoder):

@@ -52,7 +52,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from generators._jit import compile_kernel
+from generators._jit import compile_kernel, split_rows
 from generators.lattice import lattice
 from generators.models import FIXED_LOGIT, ModelConfig, PassageDecoder, mlp
 
@@ -304,10 +304,11 @@ def walk_features(open_edges: np.ndarray, size: tuple[int, int]) -> tuple[np.nda
 
 def walk_features_threaded(walls: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """`walk_features` of wall grids ``walls: bool[B, H, W]``, split over torch's threads,
-    stored compactly (``int16`` cells, ``int16`` codes)."""
+    stored compactly (``int16`` codes; ``int16`` cells up to 32,767 cells, else ``int32``)."""
     open_edges = lattice(*size).passages_from_walls(np.asarray(walls, dtype=bool))
     n = len(open_edges)
-    cells = np.empty(open_edges.shape, dtype=np.int16)
+    cell_type = np.int16 if size[0] * size[1] <= np.iinfo(np.int16).max else np.int32
+    cells = np.empty(open_edges.shape, dtype=cell_type)
     codes = np.empty(open_edges.shape, dtype=np.int16)
 
     def run(lo: int, hi: int) -> None:
@@ -316,22 +317,8 @@ def walk_features_threaded(walls: np.ndarray, size: tuple[int, int]) -> tuple[np
             c, k = walk_features(open_edges[i:j], size)
             cells[i:j], codes[i:j] = c, k
 
-    _threaded(run, n)
+    split_rows(run, n)
     return cells, codes
-
-
-def _threaded(run: object, n: int) -> None:
-    """``run(lo, hi)`` over ``[0, n)``, split over torch's thread count when ``n >= 256`` (the
-    compiled walk releases the GIL)."""
-    threads = max(1, torch.get_num_threads()) if n >= 256 else 1
-    if threads == 1:
-        run(0, n)  # type: ignore[operator]
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    bounds = np.linspace(0, n, threads + 1).astype(int)
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(run, bounds[:-1], bounds[1:]))  # type: ignore[arg-type]
 
 
 def decode_walk(
@@ -381,7 +368,7 @@ def decode_walk(
             opened[lo:hi],
         )
 
-    _threaded(run, n)
+    split_rows(run, n)
     opened = opened.astype(bool)
     if u is not None:  # a drawn decision is made: its wall logit says which way it went
         return np.where(opened, -FIXED_LOGIT, FIXED_LOGIT), opened
@@ -419,8 +406,10 @@ class DFSDecoder(PassageDecoder):
         self.context = nn.Embedding(4 * NUM_CODES, cfg.ar_hidden)
         self.direct = nn.Embedding(4 * NUM_CODES, 1)
         self.out = nn.Linear(cfg.ar_hidden, 4)
+        # Small context vectors, direct logits at 0: their scale when `init_parameters` draws them.
+        self.context.init_std, self.direct.init_std = 0.1, 0.0
         with torch.no_grad():
-            self.context.weight.normal_(0.0, 0.1)
+            self.context.weight.normal_(0.0, self.context.init_std)
             self.direct.weight.zero_()
         self.init_grid(cfg)
 

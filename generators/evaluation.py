@@ -392,9 +392,7 @@ def save_interpolation(
     ``generator.interpolate``, every maze repaired as the generator serves it. Written only when
     the generator works at its model's own size; returns whether it was."""
     interpolate = getattr(generator, "interpolate", None)
-    if interpolate is None or getattr(generator, "tiles", (1, 1)) != (1, 1):
-        return False
-    if tuple(generator.cells) != tuple(generator.model.cfg.size):
+    if interpolate is None or tuple(generator.cells) != tuple(generator.model.cfg.size):
         return False
     plt = _plt()
     fig, axes = plt.subplots(pairs, steps, figsize=(steps * 1.1, pairs * 1.2), squeeze=False)

@@ -250,9 +250,6 @@ class LearnedGenerator(MazeGenerator):
                 f"{cfg.decoder!r} decoder, which decodes greedily"
             )
         self.decoding: Decoding = decoding
-        model_lattice = lattice(*cfg.size)
-        # Uniforms for the drawn decisions ride along in the noise, one per model passage.
-        self._decision_dim = model_lattice.num_edges if decoding == "sample" else 0
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickles (env copies, vector-env workers) carry the settings, not the network: the
@@ -281,6 +278,16 @@ class LearnedGenerator(MazeGenerator):
         """Model-sized tiles per maze, ``(down, across)``: ``(1, 1)`` at the model's own size."""
         (h, w), (mh, mw) = self.cells, self._model.cfg.size
         return (-(-h // mh), -(-w // mw))
+
+    @property
+    def _lattice_model(self) -> Any:
+        return lattice(*self._model.cfg.size)
+
+    @property
+    def _decision_dim(self) -> int:
+        """Uniforms for the drawn decisions that ride along in each tile's noise: one per model
+        passage with ``decoding="sample"``, else none."""
+        return self._lattice_model.num_edges if self.decoding == "sample" else 0
 
     @property
     def tile_noise_dim(self) -> int:
@@ -394,10 +401,6 @@ class LearnedGenerator(MazeGenerator):
         _release_freed_heap(len(eps))
         return batch
 
-    @property
-    def _lattice_model(self) -> Any:
-        return lattice(*self._model.cfg.size)
-
     def _decode_clip_repair(self, eps: np.ndarray) -> LearnedBatch:
         rows = eps.reshape(-1, self.tile_noise_dim)
         uniforms = None
@@ -444,10 +447,10 @@ class LearnedGenerator(MazeGenerator):
 
     # ------------------------------------------------------------------ the latent space
     def _own_size(self, what: str) -> None:
-        if self.tiles != (1, 1) or self.cells != tuple(self._model.cfg.size):
+        if self.cells != tuple(self._model.cfg.size):
             raise ValueError(
                 f"{what} works on mazes of the model's own size {self._model.cfg.size} cells; this "
-                f"generator makes {self.cells} (tiled)"
+                f"generator makes {self.cells} (from tiles of the model)"
             )
 
     def encode(self, maze: Maze | np.ndarray) -> np.ndarray:

@@ -496,8 +496,11 @@ def num_parameters(model: nn.Module) -> int:
 # ---------------------------------------------------------------------- initialisation
 @torch.no_grad()
 def init_parameters(model: nn.Module, generator: torch.Generator) -> None:
-    """PyTorch's default Linear/Conv initialisation, drawn from ``generator`` (no global seeding)."""
+    """PyTorch's default Linear/Conv initialisation, drawn from ``generator`` (no global seeding);
+    an embedding table is drawn from N(0, ``init_std``), its own attribute (1 by default, torch's)."""
     for module in model.modules():
+        if isinstance(module, nn.Embedding):
+            module.weight.normal_(0.0, getattr(module, "init_std", 1.0), generator=generator)
         if isinstance(module, (nn.Linear, nn.Conv2d)):
             fan_in = module.weight[0].numel()
             bound = 1.0 / fan_in**0.5

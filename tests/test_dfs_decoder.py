@@ -209,3 +209,16 @@ def test_trained_ae_round_trips_its_mazes(tmp_path):
     for walls, least in ((data.train[:64], 0.95), (data.val, 0.8)):
         back = [np.array_equal(gen.decode(gen.encode(w)).walls, w) for w in walls]
         assert np.mean(back) >= least, np.mean(back)
+
+
+def test_initialisation_is_drawn_from_the_seed_alone():
+    """Every parameter, the embedding tables included, comes from the training seed's generator."""
+    torch.manual_seed(1)
+    a = MazeAutoencoder(tiny_config())
+    init_parameters(a, torch.Generator().manual_seed(7))
+    torch.manual_seed(2)
+    b = MazeAutoencoder(tiny_config())
+    init_parameters(b, torch.Generator().manual_seed(7))
+    for (name, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        assert torch.equal(x, y), name
+    assert a.decoder.context.weight.std() < 0.2 and not a.decoder.direct.weight.any()

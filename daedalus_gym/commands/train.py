@@ -102,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = replace(cfg, **overrides)
     if cfg.arch == "spatial" and "latent_dim" not in overrides:
         # A spatial code keeps its channels per cell at every size.
-        per_cell = max(1, default_config(args.kind).latent_dim // (14 * 14))
+        shipped = default_config(args.kind)
+        per_cell = max(1, shipped.latent_dim // (shipped.size[0] * shipped.size[1]))
         cfg = replace(cfg, latent_dim=per_cell * cfg.size[0] * cfg.size[1])
     cfg.model_config()  # validate before spending time on data
     print(f"training {args.kind}: " + ", ".join(f"{k}={v}" for k, v in asdict(cfg).items()), flush=True)
