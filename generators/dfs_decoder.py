@@ -91,6 +91,7 @@ def _dfs_walk(
     h: int,
     w: int,
     mode: int,
+    nbr: np.ndarray,
     edge_of: np.ndarray,
     open_in: np.ndarray,
     emb: np.ndarray,
@@ -121,8 +122,6 @@ def _dfs_walk(
     n_cells = h * w
     n_mazes = open_in.shape[0] if mode == 0 else emb.shape[0]
     hidden = w_out.shape[1]
-    dr = np.array([-1, 0, 1, 0])
-    dc = np.array([0, 1, 0, -1])
     visited = np.zeros(n_cells, dtype=np.uint8)
     on_stack = np.zeros(n_cells, dtype=np.uint8)
     cur = np.zeros(n_cells, dtype=np.int64)  # the direction the cell is deciding (or has decided last)
@@ -148,15 +147,12 @@ def _dfs_walk(
         came[0] = -1
         while top >= 0:
             v = stack[top]
-            r = v // w
-            c = v - r * w
             d = cur[v] + 1
             nxt = -1
             while d < 4:
-                rr = r + dr[d]
-                cc = c + dc[d]
-                if 0 <= rr < h and 0 <= cc < w and visited[rr * w + cc] == 0:
-                    nxt = rr * w + cc
+                y = nbr[v, d]
+                if y >= 0 and visited[y] == 0:
+                    nxt = y
                     break
                 d += 1
             if nxt < 0:
@@ -170,20 +166,16 @@ def _dfs_walk(
             rem = 0
             declined = False
             for d2 in range(4):
-                rr = r + dr[d2]
-                cc = c + dc[d2]
-                if 0 <= rr < h and 0 <= cc < w and visited[rr * w + cc] == 0:
+                y = nbr[v, d2]
+                if y >= 0 and visited[y] == 0:
                     if d2 > d:
                         rem += 1
                     elif d2 < d:
                         declined = True
-            nr = nxt // w
-            nc = nxt - nr * w
             free = 0
             for d2 in range(4):
-                rr = nr + dr[d2]
-                cc = nc + dc[d2]
-                if 0 <= rr < h and 0 <= cc < w and visited[rr * w + cc] == 0:
+                y = nbr[nxt, d2]
+                if y >= 0 and visited[y] == 0:
                     free += 1
             # The neighbour's region outside the tree: which undecided passages reach it.
             via_self = False
@@ -199,21 +191,17 @@ def _dfs_walk(
             while qh < qt and not ((via_self or self_known) and via_stack):
                 x = queue[qh]
                 qh += 1
-                xr = x // w
-                xc = x - xr * w
                 for d2 in range(4):
-                    rr = xr + dr[d2]
-                    cc = xc + dc[d2]
-                    if not (0 <= rr < h and 0 <= cc < w):
+                    y = nbr[x, d2]
+                    if y < 0:
                         continue
-                    y = rr * w + cc
                     if visited[y] == 0:
                         if mark[y] != stamp:
                             mark[y] = stamp
                             queue[qt] = y
                             qt += 1
                     elif on_stack[y] == 1:
-                        back = (d2 + 2) % 4  # the direction from y to x
+                        back = d2 ^ 2  # the direction from y to x
                         if y == v:
                             if back > d:
                                 via_self = True
@@ -285,6 +273,7 @@ def walk_features(open_edges: np.ndarray, size: tuple[int, int]) -> tuple[np.nda
         h,
         w,
         0,
+        lattice(h, w).neighbors,
         edge_table(h, w),
         open_edges,
         np.zeros((1, 1, 1), dtype=np.float64),
@@ -350,12 +339,14 @@ def decode_walk(
     no_open = np.zeros((1, 1), dtype=np.uint8)
     kernel = compile_kernel(_dfs_walk)
     table = edge_table(h, w)
+    nbr = lattice(h, w).neighbors
 
     def run(lo: int, hi: int) -> None:
         kernel(
             h,
             w,
             mode,
+            nbr,
             table,
             no_open,
             emb[lo:hi],
