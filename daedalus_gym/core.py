@@ -557,8 +557,12 @@ class MazeBatch:
         ``digest: object[k]`` (`maze_hashes`).
         """
         p, h, w = self.pad, self.height, self.width
+        # Consecutive sub-envs (every one, at a full reset) are written through views, in place.
+        sel: slice | np.ndarray = envs
+        if len(envs) and envs[-1] - envs[0] == len(envs) - 1 and (np.diff(envs) == 1).all():
+            sel = slice(int(envs[0]), int(envs[-1]) + 1)
         grid = self.walls.reshape(self.num, h + 2 * p, self.row)
-        grid[envs, p : p + h, p : p + w] = walls
+        grid[sel, p : p + h, p : p + w] = walls
         self.start[envs] = self.square(envs, start)
         self.goal[envs] = self.square(envs, goal)
         self.pos[envs] = self.start[envs]
@@ -576,11 +580,14 @@ class MazeBatch:
                 block = np.repeat(np.repeat(block.view(np.uint8) * np.uint8(255), t, axis=1), t, axis=2)
             self.obs[envs] = block
         elif self.obs_mode == "egocentric":
-            block = np.zeros((len(envs), h + 2 * p, self.row, 2), dtype=np.int8)
+            view = isinstance(sel, slice)
+            block = self.cells[sel] if view else np.empty((len(envs), h + 2 * p, self.row, 2), dtype=np.int8)
             block[..., 0] = 1
+            block[..., 1] = 0
             block[:, p : p + h, p : p + w, 0] = walls
             block[rows, goal[:, 0] + p, goal[:, 1] + p, 1] = 1
-            self.cells[envs] = block
+            if not view:
+                self.cells[envs] = block
         else:
             self.obs[envs] = paint_mazes(walls, start, goal, self.settings.obs_tile_size)
             self._obs_flat[self._pixel(self.pos[envs])[:, None] + self._tile] = self._agent_px

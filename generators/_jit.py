@@ -8,7 +8,10 @@ runs every kernel as that plain Python (slow, for debugging), with the same resu
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
@@ -22,19 +25,39 @@ def compile_kernel(fn: Callable[..., Any]) -> Any:
     return numba.njit(cache=True, nogil=True)(fn)
 
 
+def kernel_threads() -> int:
+    """Threads a batched kernel may use: torch's thread count when torch is loaded (the CLI's
+    ``--threads``, and 1 in forked workers), else the CPUs this process may run on."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return max(1, torch.get_num_threads())
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _forget_pools() -> None:
+    # A forked child has none of its parent's threads: it starts its own pools.
+    _pools.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools)
+
+
 def split_rows(run: Callable[[int, int], None], n: int, min_rows: int = 256) -> None:
     """``run(lo, hi)`` over rows ``[0, n)``: in one call, or, from ``min_rows`` rows on, split
-    evenly over torch's thread count (the CLI's ``--threads``), one thread per part. Meant for
-    compiled kernels (they release the GIL) whose rows are independent."""
-    import numpy as np
-    import torch
-
-    threads = max(1, torch.get_num_threads()) if n >= min_rows else 1
-    if threads == 1:
+    evenly over `kernel_threads` threads, one part each. Meant for compiled kernels (they release
+    the GIL) whose rows are independent, so the split never changes a result."""
+    threads = min(kernel_threads(), n // max(1, min_rows // 2)) if n >= min_rows else 1
+    if threads <= 1:
         run(0, n)
         return
-    from concurrent.futures import ThreadPoolExecutor
-
-    bounds = np.linspace(0, n, threads + 1).astype(int)
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(run, bounds[:-1], bounds[1:]))
+    pool = _pools.get(threads)
+    if pool is None:
+        pool = _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="daedalus-kernel")
+    bounds = [n * i // threads for i in range(threads + 1)]
+    list(pool.map(run, bounds[:-1], bounds[1:]))

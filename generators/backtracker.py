@@ -23,7 +23,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from generators._jit import compile_kernel
+from generators._jit import compile_kernel, split_rows
 from generators.base import UniformsMazeGenerator
 
 
@@ -114,5 +114,7 @@ class BacktrackerGenerator(UniformsMazeGenerator):
     def _walls(self, u: np.ndarray) -> np.ndarray:
         h, w = self.cells
         walls = np.ones((len(u), 2 * h + 1, 2 * w + 1), dtype=bool)
-        compile_kernel(_carve_kernel)(np.ascontiguousarray(u), h, w, walls, _MOVE)
+        u = np.ascontiguousarray(u)
+        kernel = compile_kernel(_carve_kernel)
+        split_rows(lambda lo, hi: kernel(u[lo:hi], h, w, walls[lo:hi], _MOVE), len(u))
         return walls

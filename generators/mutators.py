@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from generators._jit import compile_kernel
+from generators._jit import compile_kernel, split_rows
 from generators.base import check_int, check_real, check_rng, check_rows
 from generators.lattice import lattice, on_lattice
 from generators.maze import Maze, MazeArrays
@@ -107,7 +107,19 @@ def tree_edits(mazes: Sequence[Maze], n_edits: int, rng: np.random.Generator) ->
         keep[rows[edge >= 0], edge[edge >= 0]] = True
     # Two uniforms per edit: which walled passage opens, which passage of the cycle closes.
     draws = rng.random((len(batch), n_edits, 2))
-    compile_kernel(_edit)(open_edges, lat.neighbors, lat.neighbor_edge, lat.edges, keep, draws, tree)
+    kernel = compile_kernel(_edit)
+    split_rows(
+        lambda lo, hi: kernel(
+            open_edges[lo:hi],
+            lat.neighbors,
+            lat.neighbor_edge,
+            lat.edges,
+            keep[lo:hi],
+            draws[lo:hi],
+            tree[lo:hi],
+        ),
+        len(batch),
+    )
     _refuse_imperfect(tree, len(batch))
     return MazeArrays.owning(lat.walls_from_passages(open_edges.astype(bool)), start, goal)
 

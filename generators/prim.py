@@ -22,7 +22,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from generators._jit import compile_kernel
+from generators._jit import compile_kernel, split_rows
 from generators.base import UniformsMazeGenerator
 
 
@@ -100,5 +100,7 @@ class PrimGenerator(UniformsMazeGenerator):
     def _walls(self, u: np.ndarray) -> np.ndarray:
         h, w = self.cells
         walls = np.ones((len(u), 2 * h + 1, 2 * w + 1), dtype=bool)
-        compile_kernel(_grow_kernel)(np.ascontiguousarray(u), h, w, walls)
+        u = np.ascontiguousarray(u)
+        kernel = compile_kernel(_grow_kernel)
+        split_rows(lambda lo, hi: kernel(u[lo:hi], h, w, walls[lo:hi]), len(u))
         return walls

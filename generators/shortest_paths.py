@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from generators._jit import compile_kernel
+from generators._jit import compile_kernel, split_rows
 from generators.lattice import on_lattice
 
 # Grids per kernel call: bounds the padded copy of the batch held in memory at once.
@@ -85,7 +85,11 @@ def _lengths(
     lattice = on_lattice(walls) if lattice is None else np.asarray(lattice, dtype=bool)
     hop = lattice & ((start % 2 == 1) & (goal % 2 == 1)).all(axis=1)
     length = np.empty(batch, dtype=np.int64)
-    compile_kernel(_bfs)(free, source, target, row, hop, length)
+    kernel = compile_kernel(_bfs)
+    split_rows(
+        lambda lo, hi: kernel(free[lo:hi], source[lo:hi], target[lo:hi], row, hop[lo:hi], length[lo:hi]),
+        batch,
+    )
     return length
 
 
