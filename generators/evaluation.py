@@ -153,6 +153,21 @@ def model_card(generator: MazeGenerator) -> dict[str, Any] | None:
     return data
 
 
+def _code_noise(generator: MazeGenerator) -> float | None:
+    """The code noise an AE was trained with (its card's ``train_config.code_noise``); ``None``
+    when there is no card or no noise."""
+    train_cfg = (model_card(generator) or {}).get("train_config")
+    noise = train_cfg.get("code_noise") if isinstance(train_cfg, dict) else None
+    if noise is None:
+        return None
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0:
+        raise ValueError(
+            f"model card {Path(generator.model_path).with_suffix('.json')}: train_config.code_noise "
+            f"must be a number >= 0, got {noise!r}"
+        )
+    return float(noise) or None
+
+
 def _repair_times(generator: MazeGenerator, raw: np.ndarray, logits: np.ndarray | None) -> np.ndarray:
     """Seconds to repair each maze on its own (the latency of one env reset's repair)."""
     mode = getattr(generator, "repair_mode", None)
@@ -275,7 +290,9 @@ def evaluate(
     )
     metrics["active_units"] = active_units(generator, data.val)
     metrics["latent_dim"] = getattr(generator, "latent_dim", None)
-    fid_metrics, fid_arrays = fidelity(generator, walls, data, seed, fidelity_config, log)
+    fid_metrics, fid_arrays = fidelity(
+        generator, walls, data, seed, fidelity_config, log, proposal_std=_code_noise(generator)
+    )
     metrics.update(fid_metrics)
     arrays = {
         "raw": raw,

@@ -82,12 +82,14 @@ def fidelity(
     seed: int = 0,
     config: FidelityConfig | None = None,
     log: Any = print,
+    proposal_std: float | None = None,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Fidelity figures of ``samples: bool[n, H, W]`` (the generator's served mazes).
 
     ``data`` is the generator's training set: its config names the reference generator, its
     ``train`` split is what the count table is counted on. Returns a flat JSON-ready dict and the
-    per-maze arrays behind it.
+    per-maze arrays behind it. ``proposal_std``: an AE's training code noise (its model card's
+    ``code_noise``), the width its likelihood bound draws codes with (`likelihood.iwae_nll`).
     """
     cfg = config or FidelityConfig()
     dc = data.config
@@ -146,17 +148,27 @@ def fidelity(
     arrays = {**{f"fidelity_sample_{k}": v for k, v in sample_stats.items()}}
     arrays.update({f"fidelity_ref_{k}": v for k, v in ref_stats.items()})
     if model is not None and tuple(model.cfg.shape) == heldout.shape[1:]:
-        if model.is_vae:
+        draws = getattr(generator, "decoding", None) == "sample"
+        if model.is_vae or (draws and proposal_std):
             import torch
 
             gen = torch.Generator().manual_seed(int(rng.integers(2**63)))
-            nll = iwae_nll(model, heldout, cfg.iw_samples, gen)
+            nll = iwae_nll(
+                model, heldout, cfg.iw_samples, gen, proposal_std=None if model.is_vae else proposal_std
+            )
             metrics["nll_model"] = float(nll.mean())
             metrics["nll_model_note"] = f"importance-weighted bound, {cfg.iw_samples} samples"
+            if not model.is_vae:
+                metrics["nll_model_note"] += (
+                    f" around each code (std {proposal_std:g}), weighed by the fitted Gaussian"
+                )
+        elif draws:
+            metrics["nll_model_note"] = (
+                "n/a: the AE was trained without code noise: no width to draw codes around a maze's own"
+            )
         else:
             metrics["nll_model_note"] = (
-                "n/a: the AE has no encoder distribution to weight samples by, and its served "
-                "mazes are thresholded decodings, not draws from its per-passage Bernoullis"
+                "n/a: the AE's served mazes are thresholded decodings, not draws from its Bernoullis"
             )
         threshold = getattr(generator, "threshold", 0.5)
         wrong = reconstruction(model, heldout, threshold)

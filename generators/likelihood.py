@@ -120,18 +120,39 @@ def rules_nll(walls: np.ndarray, open_share: float) -> np.ndarray:
 
 
 def iwae_nll(
-    model: MazeAutoencoder, walls: np.ndarray, samples: int, gen: torch.Generator, batch: int = 64
+    model: MazeAutoencoder,
+    walls: np.ndarray,
+    samples: int,
+    gen: torch.Generator,
+    batch: int = 64,
+    proposal_std: float | None = None,
 ) -> np.ndarray:
     """``float64[B]`` importance-weighted NLL bound (nats per maze) of ``walls: bool[B, H, W]``
-    under a VAE ``model`` (`generators.models.MazeAutoencoder`) with ``samples`` posterior draws
-    per maze from the ``torch.Generator`` ``gen``."""
-    if not getattr(model, "is_vae", False):
-        raise ValueError("iwae_nll needs a VAE (a model with an encoder distribution)")
+    with ``samples`` draws per maze from the ``torch.Generator`` ``gen``.
+
+    A VAE ``model`` (`generators.models.MazeAutoencoder`) draws from its encoder's posterior and
+    weighs by its prior ``N(0, I)``. An AE is scored as the generative model it samples from, its
+    fitted Gaussian over codes and its decoder: the draws come from ``N(code, proposal_std^2 I)``
+    around the maze's code (the noise it was trained with is the natural width) and are weighed
+    by the fitted Gaussian. Any proposal gives a bound; a poor one gives a loose one.
+    """
+    if model.is_vae:
+        if proposal_std is not None:
+            raise ValueError(
+                f"proposal_std is for the AE; the VAE draws from its posterior, got {proposal_std!r}"
+            )
+    elif proposal_std is None or not proposal_std > 0:
+        raise ValueError(f"an AE's bound needs a proposal_std > 0 around its codes, got {proposal_std!r}")
+    prior = torch.distributions.MultivariateNormal(
+        model.prior_mean.double(), scale_tril=model.prior_scale_tril.double()
+    )
     out = np.empty(len(walls), dtype=np.float64)
     with torch.no_grad():
         for i in range(0, len(walls), batch):
             x = torch.from_numpy(walls[i : i + batch]).float()
             mu, logvar = model.encode(x)
+            if logvar is None:
+                logvar = torch.full_like(mu, 2 * math.log(proposal_std))
             std = torch.exp(0.5 * logvar)
             eps = torch.randn((samples, *mu.shape), generator=gen)
             z = mu + eps * std  # [K, B, latent]
@@ -141,7 +162,7 @@ def iwae_nll(
             passages = model.passage_logits(logits)
             log_px = -F.binary_cross_entropy_with_logits(passages, target, reduction="none").sum(1)
             log_px = log_px.view(samples, -1).double()
-            log_pz = (-0.5 * (z.double() ** 2 + math.log(2 * math.pi))).sum(-1)
+            log_pz = prior.log_prob(z.double())
             log_qz = (-0.5 * (eps.double() ** 2 + math.log(2 * math.pi)) - 0.5 * logvar.double()).sum(-1)
             bound = torch.logsumexp(log_px + log_pz - log_qz, dim=0) - math.log(samples)
             out[i : i + len(x)] = (-bound).numpy()

@@ -374,11 +374,26 @@ class MazeAutoencoder(nn.Module):
         return mu + eps * torch.exp(0.5 * logvar)
 
     def forward(
-        self, walls: Tensor, generator: torch.Generator | None = None, walk: Any = None
+        self,
+        walls: Tensor,
+        generator: torch.Generator | None = None,
+        walk: Any = None,
+        code_noise: float = 0.0,
     ) -> dict[str, Tensor]:
-        """Encode, draw ``z`` (the mean for the AE), decode: ``logits``, ``mu``, ``logvar``, ``z``."""
+        """Encode, draw ``z``, decode: ``logits``, ``mu``, ``logvar``, ``z``.
+
+        The VAE draws ``z`` from its posterior; the AE decodes its code ``mu``, plus Gaussian
+        noise of standard deviation ``code_noise`` when that is positive (training only).
+        """
+        if self.is_vae and code_noise:
+            raise ValueError(f"code_noise is for the AE; the VAE draws its own noise, got {code_noise!r}")
         mu, logvar = self.encode(walls)
-        z = self.reparameterize(mu, logvar, generator) if logvar is not None else mu
+        if logvar is not None:
+            z = self.reparameterize(mu, logvar, generator)
+        elif code_noise > 0:
+            z = mu + code_noise * torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
+        else:
+            z = mu
         out = {"logits": self.teacher_logits(z, walls.float(), walk), "mu": mu, "z": z}
         if logvar is not None:
             out["logvar"] = logvar
@@ -408,19 +423,30 @@ class MazeAutoencoder(nn.Module):
         return self.decode(self.encode(walls)[0], threshold)
 
     @torch.no_grad()
-    def fit_prior(self, codes: Tensor) -> None:
-        """Fit the AE's sampling Gaussian to ``codes: float[B, latent]`` (mean and full covariance)."""
+    def fit_prior(self, codes: Tensor, noise: float = 0.0) -> None:
+        """Fit the AE's sampling Gaussian to ``codes: float[B, latent]`` (mean and full covariance).
+
+        ``noise``: the standard deviation of the noise the codes were trained with; its variance
+        is added to the covariance, so the Gaussian matches what the decoder saw.
+        """
         if self.is_vae:
             raise ValueError("fit_prior is for the AE; the VAE's prior is N(0, I)")
+        if not noise >= 0:
+            raise ValueError(f"noise must be a standard deviation >= 0, got {noise!r}")
         mean = codes.mean(0)
         cov = torch.cov(codes.T).reshape(self.cfg.latent_dim, self.cfg.latent_dim)
-        cov = cov + 1e-5 * torch.eye(len(mean), device=cov.device)
+        cov = cov + (1e-5 + noise**2) * torch.eye(len(mean), device=cov.device)
         self.prior_mean.copy_(mean)
         self.prior_scale_tril.copy_(torch.linalg.cholesky(cov))
 
     # ------------------------------------------------------------------ loss
     def loss(
-        self, walls: Tensor, out: dict[str, Tensor], beta: float = 1.0, free_bits: float = 0.0
+        self,
+        walls: Tensor,
+        out: dict[str, Tensor],
+        beta: float = 1.0,
+        free_bits: float = 0.0,
+        code_penalty: float = 0.0,
     ) -> dict[str, Tensor]:
         """Named loss terms, each averaged over the batch and summed over cells / latent units.
 
@@ -430,6 +456,8 @@ class MazeAutoencoder(nn.Module):
             beta: weight of the KL term (the annealing schedule's current value).
             free_bits: nats per latent unit below which the KL is not penalised (Kingma et al.
                 2016): each unit contributes ``max(free_bits, KL_j)`` averaged over the batch.
+            code_penalty: AE only: weight of the code's ``||mu||^2 / 2`` (averaged over the batch)
+                in ``total``.
 
         Returns:
             ``recon`` (BCE or MSE), ``kl`` (closed-form KL to N(0, I), 0 for the AE), ``total``
@@ -452,7 +480,12 @@ class MazeAutoencoder(nn.Module):
             penalised = kl_units.clamp(min=free_bits).sum() if free_bits > 0 else kl
         else:
             kl = penalised = torch.zeros((), device=walls.device)
-        return {"recon": recon, "kl": kl, "total": recon + beta * penalised}
+        total = recon + beta * penalised
+        if code_penalty:
+            if self.is_vae:
+                raise ValueError(f"code_penalty is for the AE; the VAE has its KL term, got {code_penalty!r}")
+            total = total + code_penalty * 0.5 * out["mu"].pow(2).sum(1).mean()
+        return {"recon": recon, "kl": kl, "total": total}
 
 
 # ---------------------------------------------------------------------- KL schedules

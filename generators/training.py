@@ -46,13 +46,16 @@ CARD_VERSION = 1
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Every training setting. The defaults are the shipped AE's; `default_config` gives each
-    shipped model's (``default_config("vae")``: the autoregressive decoder, beta 0.5, 14 epochs).
+    """Every training setting. `default_config` gives each shipped model's (both: the ``dfs``
+    decoder over a spatial code; the VAE at beta 1 with free bits, the AE with code noise).
 
     Model: see `ModelConfig`. Data: see `DatasetConfig` (``dataset_size`` and ``val_size`` are its
     ``n_train`` / ``n_val``; ``data_seed`` its seed). Optimisation: Adam with ``lr`` decayed by a
     cosine to ``lr * lr_final`` when ``lr_schedule="cosine"``. KL weight: `models.kl_weight`
     with ``anneal``, ``beta``, ``cycles``, ``ratio``; ``free_bits`` nats per latent unit.
+    AE only: ``code_noise``, the standard deviation of Gaussian noise added to every code unit in
+    training (the decoder learns the codes' neighbourhoods, not points), and ``code_penalty``,
+    the weight of ``||code||^2 / 2`` in the loss (it keeps the codes from outgrowing the noise).
     ``threshold``: wall probability above which a decoded cell is a wall (validation only).
     """
 
@@ -82,10 +85,19 @@ class TrainConfig:
     cycles: int = 4
     ratio: float = 0.5
     free_bits: float = 0.0
+    code_noise: float = 0.0
+    code_penalty: float = 0.0
     threshold: float = 0.5
     val_samples: int = 1_000
     seed: int = 0
     preset: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind == "vae" and (self.code_noise or self.code_penalty):
+            raise ValueError(
+                f"code_noise and code_penalty are for the AE; the VAE has its posterior noise and KL "
+                f"term, got code_noise={self.code_noise!r}, code_penalty={self.code_penalty!r}"
+            )
 
     def model_config(self) -> ModelConfig:
         return ModelConfig(**{name: getattr(self, name) for name in ModelConfig.__dataclass_fields__})
@@ -127,7 +139,20 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 # What `daedalus-gym train <kind>` starts from: the shipped model's settings for that kind.
 SHIPPED: dict[str, dict[str, Any]] = {
-    "ae": {},  # the dataclass defaults: conv encoder, MLP decoder over the passages, latent 128
+    "ae": {
+        "arch": "spatial",
+        "decoder": "dfs",
+        "latent_dim": 2 * 14 * 14,
+        "channels": 32,
+        "depth": 2,
+        "ar_hidden": 32,
+        "dataset_size": 50_000,
+        "epochs": 6,
+        "lr": 2e-3,
+        "anneal": "constant",
+        "code_noise": 0.9,
+        "code_penalty": 0.5,
+    },
     "vae": {
         "arch": "spatial",
         "decoder": "dfs",
@@ -293,8 +318,8 @@ def train(
             beta = kl_weight(step, total_steps, cfg.anneal, cfg.beta, cfg.cycles, cfg.ratio)
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step)
-            out = model(batch, generator=noise, walk=walk)
-            terms = model.loss(batch, out, beta=beta, free_bits=cfg.free_bits)
+            out = model(batch, generator=noise, walk=walk, code_noise=cfg.code_noise)
+            terms = model.loss(batch, out, beta=beta, free_bits=cfg.free_bits, code_penalty=cfg.code_penalty)
             optimizer.zero_grad(set_to_none=True)
             terms["total"].backward()
             optimizer.step()
@@ -313,7 +338,9 @@ def train(
         record.update(_validation_loss(model, val_walls, beta))
         record["val_exact"] = _val_exact(model, val_walls, cfg.threshold)
         if not model.is_vae:
-            model.fit_prior(encode_all(model, train_walls[: min(len(train_walls), 20_000)]))
+            model.fit_prior(
+                encode_all(model, train_walls[: min(len(train_walls), 20_000)]), noise=cfg.code_noise
+            )
         # Its own noise stream: evaluation's prior samples come from another (`seed_stream`).
         check_seed = seed_stream("epoch_check", cfg.seed)
         quality = prior_sample_quality(model, cfg.val_samples, seed=check_seed, threshold=cfg.threshold)
@@ -326,7 +353,7 @@ def train(
             f"  raw perfect {quality['raw_perfect']:.1%}  ({record['seconds']:.0f}s)"
         )
     if not model.is_vae:
-        model.fit_prior(encode_all(model, train_walls))
+        model.fit_prior(encode_all(model, train_walls), noise=cfg.code_noise)
     model.eval().cpu()
     return TrainResult(model, cfg, history, time.perf_counter() - started, time.process_time() - cpu_started)
 

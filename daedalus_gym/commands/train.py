@@ -56,6 +56,16 @@ _FLAGS: dict[str, tuple[str, Callable[[str], Any] | tuple[str, ...], str]] = {
         "share of a cycle (or of the run) spent ramping the KL weight (R)",
     ),
     "--free-bits": ("free_bits", float_range(0), "nats per latent unit not penalised"),
+    "--code-noise": (
+        "code_noise",
+        float_range(0),
+        "AE: std of the Gaussian noise added to codes in training",
+    ),
+    "--code-penalty": (
+        "code_penalty",
+        float_range(0),
+        "AE: weight of the codes' squared norm / 2 in the loss",
+    ),
     "--threshold": ("threshold", float_range(0, 1), "wall probability threshold for validation samples"),
     "--val-samples": ("val_samples", positive_int, "prior samples checked after each epoch"),
     "--seed": ("seed", seed_int, "seed of initialisation, shuffling and noise"),
