@@ -12,7 +12,8 @@ backtracker mazes, egocentric view, random actions), two things per env step:
   (``reset(options={"level": [...]})`` at the start of a rollout and whenever an episode ends,
   so that every env replays its level).
 
-Each sampler runs ``--rollouts`` rollouts of ``--rollout-steps`` steps over ``--num-envs`` envs
+Each sampler runs ``--repeats`` times (the median run is shown, every run's overhead beside it):
+``--rollouts`` rollouts of ``--rollout-steps`` steps over ``--num-envs`` envs
 (PLR and ACCEL with their published buffer of 4,000 levels, so they reach their replay phase);
 the statistics a trainer would compute are replaced by random numbers of the right shape, since
 computing them is the learner's work, not the curriculum's. Prints a table: microseconds per
@@ -125,8 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--rollouts", type=int, default=12, help="rollouts per sampler")
     parser.add_argument("--size", type=int, default=14, help="cells a side")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs per sampler; the table shows the median run's overhead"
+    )
     args = parser.parse_args(argv)
-    for flag in ("num_envs", "rollout_steps", "rollouts", "size"):
+    for flag in ("num_envs", "rollout_steps", "rollouts", "size", "repeats"):
         if getattr(args, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} must be >= 1, got {getattr(args, flag)}")
     stepping, base = env_step_cost(args.num_envs, args.size)
@@ -139,15 +143,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"time out every {args.size * args.size * 4} steps; the env then serves a new maze from its "
         f"pool), {stepping * 1e6:.3f} us stepping only\n"
     )
-    print("| sampler | rollouts by kind | sampler us/step | level loading us/step | overhead vs env step |")
+    print(
+        "| sampler | rollouts by kind | sampler us/step | level loading us/step "
+        "| overhead vs env step (each run) |"
+    )
     print("|---|---|--:|--:|--:|")
     for name in SAMPLERS:
-        cost = curriculum_cost(name, args.num_envs, args.rollout_steps, args.rollouts, args.size)
-        overhead = (cost["sampler"] + cost["loading"]) / base
+        runs = [
+            curriculum_cost(name, args.num_envs, args.rollout_steps, args.rollouts, args.size)
+            for _ in range(args.repeats)
+        ]
+        runs.sort(key=lambda run: run["sampler"] + run["loading"])
+        cost = runs[len(runs) // 2]
+        overheads = [(run["sampler"] + run["loading"]) / base for run in runs]
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(cost["kinds"].items()))
+        spread = ", ".join(f"{o:.1%}" for o in overheads)
         print(
             f"| {name} | {kinds} | {cost['sampler'] * 1e6:.3f} | {cost['loading'] * 1e6:.3f} "
-            f"| {overhead:.1%} |",
+            f"| {overheads[len(runs) // 2]:.1%} ({spread}) |",
             flush=True,
         )
     return 0

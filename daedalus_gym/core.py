@@ -484,6 +484,7 @@ class MazeBatch:
             # [wall, goal] pairs read as one int16 so that a window is one gather of k*k values.
             self.cells = np.zeros((n, h + 2 * p, self.row, 2), dtype=np.int8)
             self.cells[..., 0] = 1
+            self._blank_cells = self.cells[0].copy()  # all wall, no goal: what a load starts from
             self.obs = np.zeros((n, k, k, 2), dtype=np.int8)
             d = np.arange(k) - k // 2
             self._window = (d[:, None] * self.row + d[None, :]).ravel()
@@ -582,9 +583,8 @@ class MazeBatch:
         elif self.obs_mode == "egocentric":
             view = isinstance(sel, slice)
             block = self.cells[sel] if view else np.empty((len(envs), h + 2 * p, self.row, 2), dtype=np.int8)
-            block[..., 0] = 1
-            block[..., 1] = 0
-            block[:, p : p + h, p : p + w, 0] = walls
+            block[...] = self._blank_cells
+            block[:, p : p + h, p : p + w, 0] = walls.view(np.int8) if walls.dtype == np.bool_ else walls
             block[rows, goal[:, 0] + p, goal[:, 1] + p, 1] = 1
             if not view:
                 self.cells[envs] = block

@@ -532,6 +532,37 @@ class MazeArrays(Sequence[Maze]):
                 maze._derived["bfs_length"] = int(self._lengths[i])
         return maze
 
+    def mazes(self, rows: Sequence[int]) -> list[Maze]:
+        """The `Maze` of each of ``rows`` (ints in ``[0, len)``), as indexing gives them, built
+        in one batch: their walls are copied together (each `Maze` reads its own rows of that
+        read-only copy)."""
+        rows = list(rows)
+        if not rows:
+            return []
+        index = np.asarray(rows, dtype=np.int64)
+        if index.min() < -len(self) or index.max() >= len(self):
+            raise IndexError(f"rows must be in [0, {len(self)}), got {int(index.min())}..{int(index.max())}")
+        index %= len(self)
+        missing = [k for k, i in enumerate(index.tolist()) if self._mazes[i] is None]
+        if missing:
+            copies = self.walls[index[missing]]  # fancy indexing: a fresh array
+            copies.setflags(write=False)
+            ends = np.concatenate([self.start[index[missing]], self.goal[index[missing]]], axis=1).tolist()
+            for k, walls, (r0, c0, r1, c1) in zip(missing, copies, ends, strict=True):
+                i = int(index[k])
+                digest = None if self._digests is None else self._digests[i]
+                maze = object.__new__(Maze)
+                maze.__dict__.update(
+                    walls=walls,
+                    start=(r0, c0),
+                    goal=(r1, c1),
+                    _derived={} if digest is None else {"hash": digest},
+                )
+                if self._lengths is not None:
+                    maze._derived["bfs_length"] = int(self._lengths[i])
+                self._mazes[i] = maze
+        return [self._mazes[i] for i in index.tolist()]
+
     def take(self, rows: Sequence[int] | np.ndarray) -> MazeArrays:
         """The mazes of ``rows`` (ints in ``[0, len)``), in that order, as a new `MazeArrays`."""
         rows = np.asarray(rows)

@@ -184,13 +184,15 @@ def _edit(
         if tail < n_cells:  # not every cell joined: not a spanning tree
             tree[m] = False
             continue
+        # The walled passages in ascending order, kept so as each edit swaps one in and one out.
+        count = 0
+        for e in range(n_edges):
+            if not edges[e]:
+                closed[count] = e
+                count += 1
         for k in range(draws.shape[1]):
-            count = 0
-            for e in range(n_edges):
-                if not edges[e]:
-                    closed[count] = e
-                    count += 1
-            new = closed[min(int(draws[m, k, 0] * count), count - 1)]
+            drawn = min(int(draws[m, k, 0] * count), count - 1)
+            new = closed[drawn]
             a, b = ends[new, 0], ends[new, 1]
             stamp += 1
             cell = a
@@ -214,14 +216,29 @@ def _edit(
                     cycle[length], below[length], side_b[length] = up[cell], cell, False
                     length += 1
                 cell = parent[cell]
-            cycle[start:length] = cycle[start:length][::-1].copy()
-            below[start:length] = below[start:length][::-1].copy()
+            lo, hi = start, length - 1
+            while lo < hi:
+                cycle[lo], cycle[hi] = cycle[hi], cycle[lo]
+                below[lo], below[hi] = below[hi], below[lo]
+                lo += 1
+                hi -= 1
             if length == 0:  # every passage of the cycle must stay open: skip this edit
                 continue
             pick = min(int(draws[m, k, 1] * length), length - 1)
             old, cut = cycle[pick], below[pick]
             edges[new] = 1
             edges[old] = 0
+            # ``new`` leaves the walled list and ``old`` joins it, in order.
+            j = drawn
+            if old > new:
+                while j + 1 < count and closed[j + 1] < old:
+                    closed[j] = closed[j + 1]
+                    j += 1
+            else:
+                while j > 0 and closed[j - 1] > old:
+                    closed[j] = closed[j - 1]
+                    j -= 1
+            closed[j] = old
             # Re-hang the cut subtree from the opened passage: reverse the pointers end -> cut.
             end, other = (b, a) if side_b[pick] else (a, b)
             prev, prev_up, cell = other, new, end

@@ -627,3 +627,42 @@ def test_bad_n_and_stats(small):
 def test_bad_rollout_stats(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_stats(2, **kwargs)
+
+
+def test_full_buffer_replaces_the_first_lowest_score(small):
+    """A full buffer turns a level away unless it beats the lowest score, and replaces the first
+    slot holding that score (ties included), level by level, also across batches and updates."""
+    levels = small.generate_batch(30, np.random.default_rng(8))
+    rng = np.random.default_rng(9)
+    buffer = LevelBuffer(5)
+    model_keys: list[str] = []
+    model_scores: list[float] = []
+    for round_ in range(3):
+        picks = rng.integers(0, len(levels), 12)
+        scores = rng.integers(0, 4, 12) / 4  # many ties
+        expected = []
+        for i, score in zip(picks.tolist(), scores.tolist(), strict=True):
+            key = levels[i].maze_hash
+            if key in model_keys:
+                slot = model_keys.index(key)
+            elif len(model_keys) < 5:
+                slot = len(model_keys)
+                model_keys.append(key)
+                model_scores.append(score)
+            else:
+                slot = int(np.argmin(model_scores))
+                if not score > model_scores[slot]:
+                    expected.append(-1)
+                    continue
+                model_keys[slot] = key
+            model_scores[slot] = score
+            expected.append(slot)
+        got = buffer.insert_batch(
+            [levels[i] for i in picks], lambda i, best, s=scores: float(s[i]), np.full(12, np.nan)
+        )
+        assert got.tolist() == expected, round_
+        assert [m.maze_hash for m in buffer.levels] == model_keys
+        # Scores moved between batches, as replays re-score levels.
+        moved = rng.integers(0, 4, 5) / 4
+        buffer.update_many(np.arange(5), moved, np.full(5, np.nan))
+        model_scores = moved.tolist()

@@ -464,3 +464,22 @@ def test_reset_check_matches_square_bfs_on_any_grid(walls, data):
     i, j = data.draw(st.lists(st.integers(0, len(free) - 1), min_size=2, max_size=2, unique=True))
     maze = Maze(walls, tuple(free[i]), tuple(free[j]))
     assert maze.shortest_path_length() == _square_bfs(maze)
+
+
+def test_maze_arrays_builds_many_mazes_as_indexing_does():
+    from generators import MazeArrays, make_generator
+
+    arrays = make_generator("prim", size=5).generate_arrays(6, np.random.default_rng(2))
+    arrays.path_lengths()
+    built = arrays.mazes([4, 1, -1])
+    fresh = MazeArrays(arrays.walls, arrays.start, arrays.goal)
+    for maze, i in zip(built, [4, 1, 5], strict=True):
+        expected = fresh[i]
+        np.testing.assert_array_equal(maze.walls, expected.walls)
+        assert (maze.start, maze.goal, maze.maze_hash) == (expected.start, expected.goal, expected.maze_hash)
+        assert not maze.walls.flags.writeable and not np.shares_memory(maze.walls, arrays.walls)
+        assert maze.shortest_path_length() == expected.shortest_path_length()
+    assert arrays[4] is built[0] and arrays.mazes([4])[0] is built[0]  # built once, kept
+    assert arrays.mazes([]) == []
+    with pytest.raises(IndexError, match=r"rows must be in \[0, 6\)"):
+        arrays.mazes([6])

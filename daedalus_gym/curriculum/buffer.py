@@ -25,6 +25,7 @@ hash look-up plus, when full, an ``O(size)`` minimum.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Sequence
 from typing import Literal
@@ -117,29 +118,59 @@ class LevelBuffer:
         max_returns = np.asarray(max_returns, dtype=np.float64)
         if max_returns.shape != (len(keys),):
             raise ValueError(f"max_returns must be float[{len(keys)}], got shape {max_returns.shape}")
-        slots = np.full(len(keys), -1, dtype=np.int64)
-        for i, (key, offered) in enumerate(zip(keys, max_returns.tolist(), strict=True)):
-            self.clock += 1
-            slot = self._slot_of.get(key, -1)
-            prior = self.max_returns[slot] if slot >= 0 else math.nan
-            best = offered if math.isnan(prior) else prior if math.isnan(offered) else max(prior, offered)
-            value = check_real(score(i, best), "score", -math.inf, math.inf)
-            if slot < 0:
-                if self.size < self.capacity:
-                    slot = self.size
-                    self.levels.append(batch[i])
-                else:
-                    slot = int(np.argmin(self.scores))
-                    if not value > self.scores[slot]:
-                        continue
-                    del self._slot_of[self.levels[slot].maze_hash]
-                    self.levels[slot] = batch[i]
-                self._slot_of[key] = slot
-            self.scores[slot] = value
-            self.max_returns[slot] = best
-            self.timestamps[slot] = self.clock
-            slots[i] = slot
-        return slots
+        slots = [-1] * len(keys)
+        # The loop works on lists (far cheaper per item than numpy scalars) and writes them back
+        # at the end, also when a score is refused midway, so the state is that of `insert`
+        # having taken the levels before the refused one.
+        scores, best_returns = self.scores.tolist(), self.max_returns.tolist()
+        stamps = self.timestamps.tolist()
+        filled = self.size
+        landed: dict[int, int] = {}  # slot -> the batch row now in it (its `Maze` built at the end)
+        # Once the buffer is full, the lowest score (first slot among equals, as `np.argmin`)
+        # comes from a heap of (score, slot): entries whose score has changed since are skipped.
+        heap: list[tuple[float, int]] | None = None
+        try:
+            for i, (key, offered) in enumerate(zip(keys, max_returns.tolist(), strict=True)):
+                self.clock += 1
+                slot = self._slot_of.get(key, -1)
+                prior = best_returns[slot] if slot >= 0 else math.nan
+                best = offered if math.isnan(prior) else prior if math.isnan(offered) else max(prior, offered)
+                value = score(i, best)
+                if type(value) is not float or not math.isfinite(value):
+                    value = check_real(value, "score", -math.inf, math.inf)
+                if slot < 0:
+                    if filled < self.capacity:
+                        slot = filled
+                        filled += 1
+                    else:
+                        if heap is None:
+                            heap = list(zip(scores, range(self.capacity), strict=True))
+                            heapq.heapify(heap)
+                        while heap[0][0] != scores[heap[0][1]]:
+                            heapq.heappop(heap)
+                        lowest, slot = heap[0]
+                        if not value > lowest:
+                            continue
+                        heapq.heappop(heap)
+                        # Its level: one from this batch, or one built before.
+                        gone = keys[landed[slot]] if slot in landed else self.levels[slot].maze_hash
+                        del self._slot_of[gone]
+                    self._slot_of[key] = slot
+                    landed[slot] = i
+                if heap is not None:
+                    heapq.heappush(heap, (value, slot))
+                scores[slot] = value
+                best_returns[slot] = best
+                stamps[slot] = self.clock
+                slots[i] = slot
+        finally:
+            self.scores[:] = scores
+            self.max_returns[:] = best_returns
+            self.timestamps[:] = stamps
+            self.levels.extend([None] * (filled - len(self.levels)))  # type: ignore[list-item]
+            for slot, maze in zip(landed, batch.mazes(list(landed.values())), strict=True):
+                self.levels[slot] = maze
+        return np.array(slots, dtype=np.int64)
 
     def update(self, slot: int, score: float, max_return: float = math.nan) -> None:
         """Set the score of a replayed slot and fold ``max_return`` into its best return."""
