@@ -222,3 +222,62 @@ def test_initialisation_is_drawn_from_the_seed_alone():
     for (name, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         assert torch.equal(x, y), name
     assert a.decoder.context.weight.std() < 0.2 and not a.decoder.direct.weight.any()
+
+
+def test_ae_code_noise_and_penalty_train_what_they_say():
+    """The AE's training noise is drawn around its code, its penalty is the code's squared norm
+    over two, and its sampling Gaussian takes the noise's variance on top of the codes'."""
+    from generators.training import TrainConfig
+
+    model = tiny_model("ae").train()
+    walls = torch.from_numpy(
+        make_generator("backtracker", size=5).generate_walls(64, np.random.default_rng(0))
+    )
+    walls = walls.float()
+    quiet = model(walls)
+    torch.testing.assert_close(quiet["z"], quiet["mu"])
+    noisy = model(walls, generator=torch.Generator().manual_seed(1), code_noise=0.5)
+    spread = (noisy["z"] - noisy["mu"]).std().item()
+    assert 0.45 < spread < 0.55, spread
+    plain = model.loss(walls, quiet)
+    penalised = model.loss(walls, quiet, code_penalty=0.3)
+    expected = 0.3 * 0.5 * quiet["mu"].pow(2).sum(1).mean()
+    torch.testing.assert_close(penalised["total"] - plain["total"], expected)
+    assert float(penalised["kl"]) == 0.0
+
+    codes = torch.randn(500, model.cfg.latent_dim, generator=torch.Generator().manual_seed(2)) * 2 + 1
+    model.fit_prior(codes, noise=0.5)
+    cov = model.prior_scale_tril @ model.prior_scale_tril.T
+    want = torch.cov(codes.T) + (0.25 + 1e-5) * torch.eye(model.cfg.latent_dim)
+    torch.testing.assert_close(cov, want, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(model.prior_mean, codes.mean(0))
+
+    vae = tiny_model("vae")
+    with pytest.raises(ValueError, match="code_noise is for the AE"):
+        vae(walls, code_noise=0.5)
+    with pytest.raises(ValueError, match="code_penalty is for the AE"):
+        vae.loss(walls, vae(walls), code_penalty=0.1)
+    with pytest.raises(ValueError, match="code_noise and code_penalty are for the AE"):
+        TrainConfig(kind="vae", code_noise=0.5)
+    with pytest.raises(ValueError, match="noise must be a standard deviation >= 0"):
+        model.fit_prior(codes, noise=-1.0)
+
+
+def test_ae_likelihood_bound_draws_around_its_codes():
+    """An AE with the depth-first decoder is scored as the model it samples from: its fitted
+    Gaussian and its decoder. The bound is finite, tightens (on average) with more draws, and
+    needs a proposal width; a VAE refuses one."""
+    from generators.likelihood import iwae_nll
+
+    model = tiny_model("ae").eval()
+    walls = make_generator("backtracker", size=5).generate_walls(40, np.random.default_rng(3))
+    with torch.no_grad():
+        model.fit_prior(model.encode(torch.from_numpy(walls).float())[0], noise=0.5)
+    with pytest.raises(ValueError, match="needs a proposal_std > 0"):
+        iwae_nll(model, walls, 4, torch.Generator().manual_seed(0))
+    one = iwae_nll(model, walls, 1, torch.Generator().manual_seed(0), proposal_std=0.5)
+    many = iwae_nll(model, walls, 64, torch.Generator().manual_seed(0), proposal_std=0.5)
+    assert np.isfinite(one).all() and (one > 0).all()
+    assert many.mean() < one.mean()
+    with pytest.raises(ValueError, match="proposal_std is for the AE"):
+        iwae_nll(tiny_model("vae"), walls, 4, torch.Generator().manual_seed(0), proposal_std=0.5)

@@ -180,3 +180,23 @@ def test_fidelity_reports_every_figure(kind: str, tmp_path) -> None:
         assert metrics[key] is not None, key
     assert (metrics["nll_model"] is not None) == (kind == "vae")
     assert metrics["structure_n"] == 40
+
+
+def test_fidelity_scores_a_sampling_ae_given_its_code_noise(tmp_path) -> None:
+    from generators.fidelity import FidelityConfig, fidelity
+    from generators.models import save_model
+
+    cfg = ModelConfig(
+        kind="ae", arch="spatial", latent_dim=32, depth=1, channels=4, size=(4, 4), decoder="dfs"
+    )
+    model = MazeAutoencoder(cfg)
+    init_parameters(model, torch.Generator().manual_seed(0))
+    save_model(model.eval(), tmp_path / "m.safetensors")
+    gen = make_generator("ae", size=(4, 4), model=tmp_path / "m.safetensors")
+    data = build_dataset(DatasetConfig(size=(4, 4), n_train=60, n_val=4))
+    samples = gen.generate_walls(40, np.random.default_rng(0))
+    small = FidelityConfig(c2st_n=40, c2st_epochs=1, heldout_n=10, iw_samples=4)
+    scored, _ = fidelity(gen, samples, data, config=small, log=lambda _: None, proposal_std=0.5)
+    assert scored["nll_model"] > 0 and "std 0.5" in scored["nll_model_note"]
+    unscored, _ = fidelity(gen, samples, data, config=small, log=lambda _: None)
+    assert unscored["nll_model"] is None and "without code noise" in unscored["nll_model_note"]
