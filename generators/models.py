@@ -66,9 +66,7 @@ class ModelConfig:
         latent_dim: size of the code.
         hidden: width of the hidden layers.
         depth: hidden layers in the decoder (the mlp encoder has ``depth`` too; the conv encoder
-            has one after its convolutions). With ``arch="spatial"``: the 3x3 convolutions over
-            cells in the encoder and in the decoder's embedding; 0 is allowed (each cell's
-            embedding is then its own code through a 1x1 convolution).
+            has one after its convolutions).
         channels: conv encoder width (unused by ``mlp``).
         output: decoder parameterisation, ``"passages"`` or ``"grid"``.
         recon_loss: ``"bce"`` (on logits) or ``"mse"`` (on probabilities, the blog's).
@@ -126,11 +124,8 @@ class ModelConfig:
                 )
         for name in ("latent_dim", "hidden", "depth", "channels", "ar_hidden"):
             value = getattr(self, name)
-            # A spatial code may skip the convolutions over cells (each cell's own code only).
-            low = 0 if name == "depth" and self.arch == "spatial" else 1
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                kind = "an int >= 0 with arch='spatial'" if low == 0 else "a positive int"
-                raise ValueError(f"{name} must be {kind}, got {value!r}")
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
 
     @property
     def shape(self) -> tuple[int, int]:

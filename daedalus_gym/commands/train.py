@@ -21,7 +21,7 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
-from daedalus_gym.commands import check_writable, float_range, int_range, positive_int, seed_int
+from daedalus_gym.commands import check_writable, float_range, positive_int, seed_int
 
 # flag -> (TrainConfig field, argparse type or choices, help). Unset flags keep the starting
 # settings: the shipped model's for the kind (`generators.training.SHIPPED`), then --preset's.
@@ -29,11 +29,7 @@ _FLAGS: dict[str, tuple[str, Callable[[str], Any] | tuple[str, ...], str]] = {
     "--arch": ("arch", ("conv", "mlp", "spatial"), "encoder architecture (spatial: a code per cell)"),
     "--latent-dim": ("latent_dim", positive_int, "size of the code"),
     "--hidden": ("hidden", positive_int, "width of the hidden layers"),
-    "--depth": (
-        "depth",
-        int_range(0),
-        "hidden layers in the decoder (and the mlp encoder); spatial: convolutions over cells, 0 allowed",
-    ),
+    "--depth": ("depth", positive_int, "hidden layers in the decoder (and the mlp encoder)"),
     "--channels": ("channels", positive_int, "conv encoder width"),
     "--output": ("output", ("passages", "grid"), "decoder output"),
     "--recon-loss": ("recon_loss", ("bce", "mse"), "reconstruction loss"),
