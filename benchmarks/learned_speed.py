@@ -1,9 +1,9 @@
 """``python -m benchmarks.learned_speed``: how fast the shipped VAEs serve mazes.
 
-For each shipped VAE size: served mazes per second (decode, draw, repair) in batches of 4,096,
-best of three, in ``precision="float64"`` (the default) and ``"float32"``; then the median and
-99th percentile of ``env.reset(seed=s)`` over 200 seeds for each learned id, beside the
-backtracker's for scale. Run it on an otherwise idle machine.
+For each shipped VAE size and the AE: served mazes per second (decode, draw, repair) in batches
+of 4,096 (1,024 at 28x28), best of three, in ``precision="float64"`` (the default) and
+``"float32"``; then the median and 99th percentile of ``env.reset(seed=s)`` over 200 seeds for
+each learned id, beside the backtracker's for scale. Run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -16,12 +16,18 @@ import numpy as np
 import daedalus_gym  # noqa: F401 -- registers the ids
 from generators import make_generator
 
-SIZES = (14, 7, 28)
-IDS = ("Daedalus-VAE-v0", "Daedalus-VAE-7x7-v0", "Daedalus-VAE-28x28-v0", "Daedalus-Backtracker-v0")
+MODELS = (("vae", 14), ("vae", 7), ("vae", 28), ("ae", 14))
+IDS = (
+    "Daedalus-VAE-v0",
+    "Daedalus-VAE-7x7-v0",
+    "Daedalus-VAE-28x28-v0",
+    "Daedalus-AE-v0",
+    "Daedalus-Backtracker-v0",
+)
 
 
-def batched(size: int, precision: str, batch: int = 4096, repeats: int = 3) -> float:
-    gen = make_generator("vae", size=size, precision=precision)
+def batched(kind: str, size: int, precision: str, batch: int = 4096, repeats: int = 3) -> float:
+    gen = make_generator(kind, size=size, precision=precision)
     gen.generate_walls(64, np.random.default_rng(0))  # compile and load first
     best = float("inf")
     for r in range(repeats):
@@ -33,11 +39,11 @@ def batched(size: int, precision: str, batch: int = 4096, repeats: int = 3) -> f
 
 
 def main() -> int:
-    for size in SIZES:
+    for kind, size in MODELS:
         for precision in ("float64", "float32"):
             batch = 4096 if size <= 14 else 1024
             print(
-                f"{size}x{size} {precision}: {batched(size, precision, batch):,.0f} mazes/s "
+                f"{kind} {size}x{size} {precision}: {batched(kind, size, precision, batch):,.0f} mazes/s "
                 f"(batch {batch:,}, best of 3)",
                 flush=True,
             )

@@ -145,6 +145,9 @@ class MazeEnv(gym.Env):
       maze's spanning tree written down by a depth-first walk whose decisions are drawn from the
       decoder; every raw maze is perfect); ``Daedalus-VAE-7x7-v0`` and ``Daedalus-VAE-28x28-v0``
       are new, each served by a VAE trained at its size. The classical ids are unchanged.
+    - 0.5.0 (same ids): ``Daedalus-AE-v0`` serves the depth-first AE (the VAE's network with a
+      deterministic code, sampled from a Gaussian fitted to its codes; every raw maze is
+      perfect). Its frozen ``eval-v0`` levels are unchanged. The other ids serve the same mazes.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}
