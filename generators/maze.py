@@ -458,12 +458,21 @@ class MazeArrays(Sequence[Maze]):
         self._set(walls.copy(), start.copy(), goal.copy(), None)
 
     @classmethod
-    def owning(cls, walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> MazeArrays:
+    def owning(
+        cls, walls: np.ndarray, start: np.ndarray, goal: np.ndarray, path_lengths: np.ndarray | None = None
+    ) -> MazeArrays:
         """As the constructor, but keeping ``walls`` itself (made read-only) instead of a copy: for
-        a caller that has just made the arrays and hands them over."""
+        a caller that has just made the arrays and hands them over. ``path_lengths``: their
+        `path_lengths`, when the caller has them exactly from making the mazes (no search then)."""
         walls, start, goal = check_maze_arrays(walls, start, goal)
         out = object.__new__(cls)
         out._set(walls, start.copy(), goal.copy(), None)
+        if path_lengths is not None:
+            lengths = np.array(path_lengths, dtype=np.int64)
+            if lengths.shape != (len(walls),):
+                raise ValueError(f"path_lengths must be int[{len(walls)}], got shape {lengths.shape}")
+            lengths.setflags(write=False)
+            out._lengths = lengths
         return out
 
     def _set(

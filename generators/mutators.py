@@ -107,6 +107,21 @@ def tree_edits(mazes: Sequence[Maze], n_edits: int, rng: np.random.Generator) ->
         keep[rows[edge >= 0], edge[edge >= 0]] = True
     # Two uniforms per edit: which walled passage opens, which passage of the cycle closes.
     draws = rng.random((len(batch), n_edits, 2))
+    # Start and goal cells (-1 where one is not a cell): the kernel measures the path between
+    # them on the edited tree, so the env need not search the new mazes.
+    on_cell = ((start % 2 == 1) & (goal % 2 == 1)).all(axis=1)
+    ends = np.where(
+        on_cell[:, None],
+        np.stack(
+            [
+                (start[:, 0] // 2) * cells[1] + start[:, 1] // 2,
+                (goal[:, 0] // 2) * cells[1] + goal[:, 1] // 2,
+            ],
+            1,
+        ),
+        -1,
+    )
+    lengths = np.full(len(batch), -1, dtype=np.int64)
     kernel = compile_kernel(_edit)
     split_rows(
         lambda lo, hi: kernel(
@@ -117,11 +132,15 @@ def tree_edits(mazes: Sequence[Maze], n_edits: int, rng: np.random.Generator) ->
             keep[lo:hi],
             draws[lo:hi],
             tree[lo:hi],
+            ends[lo:hi],
+            lengths[lo:hi],
         ),
         len(batch),
     )
     _refuse_imperfect(tree, len(batch))
-    return MazeArrays.owning(lat.walls_from_passages(open_edges.astype(bool)), start, goal)
+    walls = lat.walls_from_passages(open_edges.astype(bool))
+    known = lengths if on_cell.all() else None
+    return MazeArrays.owning(walls, start, goal, path_lengths=known)
 
 
 def _refuse_imperfect(perfect: np.ndarray, n: int) -> None:
@@ -139,6 +158,8 @@ def _edit(
     keep: np.ndarray,
     draws: np.ndarray,
     tree: np.ndarray,
+    cell_ends: np.ndarray,
+    lengths: np.ndarray,
 ) -> None:
     """`tree_edits`'s kernel: for maze ``m`` and each row of ``draws[m]``, open a walled passage
     and close another on the cycle it makes (not one in ``keep[m]``), in place on
@@ -153,6 +174,9 @@ def _edit(
     ``x``, which holds ``a`` or ``b``; the opened passage joins it back, so the parent pointers
     from that end up to ``x`` are reversed. An edit costs the depth of ``a`` and ``b``, not a
     search of the maze.
+
+    Where ``cell_ends[m]`` holds the start and goal cells (not -1), ``lengths[m]`` is set to the
+    steps between them on the edited tree (two squares a cell: the BFS length of the grid).
     """
     n_cells, n_edges = neighbors.shape[0], open_edges.shape[1]
     parent = np.empty(n_cells, dtype=np.int64)
@@ -248,6 +272,21 @@ def _edit(
                 if cell == cut:
                     break
                 prev, prev_up, cell = cell, nxt_up, nxt
+        if cell_ends[m, 0] >= 0:
+            # The tree path start -> goal: mark the start's ancestors with their distance, climb
+            # from the goal to the first marked one.
+            stamp += 1
+            cell, steps = cell_ends[m, 0], 0
+            while cell >= 0:
+                mark[cell] = stamp
+                queue[cell] = steps
+                cell = parent[cell]
+                steps += 1
+            cell, steps = cell_ends[m, 1], 0
+            while mark[cell] != stamp:
+                cell = parent[cell]
+                steps += 1
+            lengths[m] = 2 * (steps + queue[cell])
 
 
 # --------------------------------------------------------------------- goal moves

@@ -159,3 +159,27 @@ def test_latent_edit_refuses_bad_input():
         latent_edit(vae, noise, 1, rng, step=0)
     with pytest.raises(ValueError, match=r"n_edits must be an int in \[1, 100000\], got -1"):
         latent_edit(vae, noise, -1, rng)
+
+
+@pytest.mark.parametrize("name", ["backtracker", "kruskal", "prim", "wilson"])
+@pytest.mark.parametrize("size", [(2, 3), (7, 7), (14, 14), (9, 4)], ids=str)
+def test_tree_edits_know_their_path_lengths(name, size):
+    """The batched edits measure start -> goal on the edited tree; a fresh search agrees, for
+    goals in corners and in the middle of the maze."""
+    from generators import MazeArrays, tree_edits
+
+    mazes = make_generator(name, size=size).generate_batch(40, np.random.default_rng(5))
+    h, w = size
+    middle = [Maze(m.walls, m.start, (2 * (h // 2) + 1, 2 * (w // 2) + 1)) for m in mazes[:20]]
+    for batch in (mazes, middle):
+        edited = tree_edits(batch, 3, np.random.default_rng(6))
+        searched = MazeArrays(edited.walls, edited.start, edited.goal).path_lengths()
+        np.testing.assert_array_equal(edited.path_lengths(), searched)
+    # A goal off the cells (a passage square): no lengths from the edits, the env searches.
+    off = [m for m in mazes if not m.walls[1, 2]][:3]
+    if off:
+        moved = [Maze(m.walls, m.start, (1, 2)) for m in off]
+        edited = tree_edits(moved, 2, np.random.default_rng(7))
+        assert (
+            edited.path_lengths() == MazeArrays(edited.walls, edited.start, edited.goal).path_lengths()
+        ).all()
