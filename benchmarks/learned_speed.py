@@ -1,6 +1,6 @@
 """``python -m benchmarks.learned_speed``: how fast the shipped VAEs serve mazes.
 
-For each shipped VAE size and the AE: served mazes per second (decode, draw, repair) in batches
+For each shipped model (VAE and AE, each at 14x14, 7x7 and 28x28): served mazes per second (decode, draw, repair) in batches
 of 4,096 (1,024 at 28x28), best of three, in ``precision="float64"`` (the default) and
 ``"float32"``; then the median and 99th percentile of ``env.reset(seed=s)`` over 200 seeds for
 each learned id, beside the backtracker's for scale. Run it on an otherwise idle machine.
@@ -16,12 +16,14 @@ import numpy as np
 import daedalus_gym  # noqa: F401 -- registers the ids
 from generators import make_generator
 
-MODELS = (("vae", 14), ("vae", 7), ("vae", 28), ("ae", 14))
+MODELS = (("vae", 14), ("vae", 7), ("vae", 28), ("ae", 14), ("ae", 7), ("ae", 28))
 IDS = (
     "Daedalus-VAE-v0",
     "Daedalus-VAE-7x7-v0",
     "Daedalus-VAE-28x28-v0",
     "Daedalus-AE-v0",
+    "Daedalus-AE-7x7-v0",
+    "Daedalus-AE-28x28-v0",
     "Daedalus-Backtracker-v0",
 )
 

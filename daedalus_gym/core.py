@@ -12,6 +12,7 @@ here too, so that both envs use one answer to each question."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -128,6 +129,28 @@ class Settings:
         return spaces.Box(0, 255, (height * t, width * t, 3), np.uint8)
 
 
+def _check_image_size(shape: tuple[int, int], tile: int) -> None:
+    """Refuse an image observation that this machine could not hold: its observation space alone
+    (Gymnasium's ``Box`` keeps bounds and masks the size of the image) would take more than a
+    quarter of the memory."""
+    height, width = shape[0] * tile, shape[1] * tile
+    need = 6 * height * width * 3  # the image, its bounds and masks, a copy
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not every platform says
+        return
+    if need > total / 4:
+        raise ValueError(
+            f"obs_tile_size={tile} makes a {height}x{width}x3 image observation of a {shape[0]}x{shape[1]} "
+            f"grid, about {need / 2**30:,.1f} GiB with its observation space; this machine has "
+            f"{total / 2**30:,.1f} GiB (at most {_max_tile(shape, total / 4)} here)"
+        )
+
+
+def _max_tile(shape: tuple[int, int], budget: float) -> int:
+    return max(1, int((budget / (6 * 3 * shape[0] * shape[1])) ** 0.5))
+
+
 def image_tile(shape: tuple[int, int]) -> int:
     """Pixels per square of the ``"image"`` observation of an ``H x W`` grid: the smallest tile
     that makes both sides at least `MIN_IMAGE_SIDE` pixels (3 for 15 x 15 squares, 2 for 29 x 29,
@@ -206,6 +229,8 @@ def make_settings(
         raise TypeError(f"generator must be a registered name or a Generator, got {describe(generator)}")
     if obs_tile_size is None:
         obs_tile_size = image_tile(gen.shape) if obs_mode == "image" else RGB_TILE
+    elif obs_mode in ("image", "rgb"):
+        _check_image_size(gen.shape, obs_tile_size)
     return Settings(
         generator=gen,
         obs_mode=obs_mode,  # type: ignore[arg-type]

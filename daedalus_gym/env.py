@@ -147,7 +147,9 @@ class MazeEnv(gym.Env):
       are new, each served by a VAE trained at its size. The classical ids are unchanged.
     - 0.5.0 (same ids): ``Daedalus-AE-v0`` serves the depth-first AE (the VAE's network with a
       deterministic code, sampled from a Gaussian fitted to its codes; every raw maze is
-      perfect). Its frozen ``eval-v0`` levels are unchanged. The other ids serve the same mazes.
+      perfect). Its frozen ``eval-v0`` levels are unchanged. ``Daedalus-AE-7x7-v0`` and
+      ``Daedalus-AE-28x28-v0`` are new, each served by an AE trained at its size. The other ids
+      serve the same mazes.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}

@@ -38,7 +38,7 @@ LEARNED = {
     "VAE": "vae",
 }
 # Sizes with a model trained at that size (``generators/pretrained/vae-7x7.safetensors``, ...).
-LEARNED_SIZED_VARIANTS: dict[str, tuple[int, ...]] = {"vae": SIZED_VARIANTS}
+LEARNED_SIZED_VARIANTS: dict[str, tuple[int, ...]] = {"vae": SIZED_VARIANTS, "ae": SIZED_VARIANTS}
 
 
 def time_limit_for(size: int) -> int:

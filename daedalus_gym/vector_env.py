@@ -167,7 +167,8 @@ class MazeVectorEnv(VectorEnv):
     - 0.3.0 (same ids): the default ``obs_mode`` is ``"image"`` (it was ``"grid"``), as `MazeEnv`.
     - 0.4.0 (same ids): ``Daedalus-VAE-v0`` serves the depth-first VAE; ``Daedalus-VAE-7x7-v0``
       and ``Daedalus-VAE-28x28-v0`` are new (see `MazeEnv`).
-    - 0.5.0 (same ids): ``Daedalus-AE-v0`` serves the depth-first AE (see `MazeEnv`).
+    - 0.5.0 (same ids): ``Daedalus-AE-v0`` serves the depth-first AE; ``Daedalus-AE-7x7-v0``
+      and ``Daedalus-AE-28x28-v0`` are new (see `MazeEnv`).
     """
 
     metadata: ClassVar[dict[str, Any]] = {

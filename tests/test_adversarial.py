@@ -77,8 +77,8 @@ ENV_KEYS = {
 
 
 def _small(kwargs: dict) -> dict:
-    # A default-size rgb env is fine; a 14x14 maze at a drawn tile size of 10^19 is a MemoryError
-    # by design, which is a clear error but not what this property probes.
+    # Small mazes keep the drawn cases fast (a tile size too large for memory is refused with a
+    # ValueError at any size: test_an_image_too_large_for_memory_is_refused).
     gk = kwargs.get("generator_kwargs")
     if isinstance(gk, dict) and "size" not in gk:
         kwargs["generator_kwargs"] = {**gk, "size": 4}
@@ -324,3 +324,14 @@ def test_a_damaged_model_file_loads_sound_or_is_refused(tmp_path_factory, model_
     gen = make_generator("vae", size=3, model=str(path), repair="perfect")
     mazes = gen.generate_batch(4, np.random.default_rng(0))
     assert all(m.is_perfect() for m in mazes)
+
+
+@pytest.mark.parametrize("cls", [MazeEnv, MazeVectorEnv])
+@pytest.mark.parametrize("obs_mode", ["image", "rgb"])
+def test_an_image_too_large_for_memory_is_refused(cls, obs_mode):
+    kwargs = {"generator_kwargs": {"size": 4}, "obs_mode": obs_mode, "obs_tile_size": 14807}
+    args = (2,) if cls is MazeVectorEnv else ()
+    with pytest.raises(
+        ValueError, match=r"obs_tile_size=14807 makes a 133263x133263x3 image .* \(at most \d+ here\)"
+    ):
+        cls(*args, **kwargs)

@@ -9,8 +9,8 @@ import _record_reference as ref
 import pytest
 
 REFERENCE = json.loads(ref.PATH.read_text())
-# The 28x28 learned id's vector rollouts decode about a hundred large mazes each: the slow run.
-SLOW = ("Daedalus-VAE-28x28-v0|vector|",)
+# The 28x28 learned ids' vector rollouts decode about a hundred large mazes each: the slow run.
+SLOW = ("Daedalus-VAE-28x28-v0|vector|", "Daedalus-AE-28x28-v0|vector|")
 KEYS = [pytest.param(k, marks=pytest.mark.slow) if k.startswith(SLOW) else k for k in sorted(REFERENCE)]
 
 
