@@ -1,9 +1,10 @@
-"""``python -m benchmarks.learned_speed``: how fast the shipped VAEs serve mazes.
+"""``python -m benchmarks.learned_speed``: how fast the shipped learned models serve mazes.
 
-For each shipped model (VAE and AE, each at 14x14, 7x7 and 28x28): served mazes per second (decode, draw, repair) in batches
-of 4,096 (1,024 at 28x28), best of three, in ``precision="float64"`` (the default) and
-``"float32"``; then the median and 99th percentile of ``env.reset(seed=s)`` over 200 seeds for
-each learned id, beside the backtracker's for scale. Run it on an otherwise idle machine.
+For each shipped model (VAE and AE, each at 14x14, 7x7 and 28x28): served mazes per second
+(decode, draw, repair) in batches of 4,096 (1,024 at 28x28), best of three, in
+``precision="float64"`` (the default) and ``"float32"``; then the median and 99th percentile of
+``env.reset(seed=s)`` over 200 seeds for each learned id, beside the backtracker's for scale. Run
+it on an otherwise idle machine.
 """
 
 from __future__ import annotations
