@@ -129,17 +129,22 @@ class Settings:
         return spaces.Box(0, 255, (height * t, width * t, 3), np.uint8)
 
 
+def physical_memory() -> int | None:
+    """Bytes of memory this machine has, or ``None`` where the platform does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def _check_image_size(shape: tuple[int, int], tile: int) -> None:
     """Refuse an image observation that this machine could not hold: its observation space alone
     (Gymnasium's ``Box`` keeps bounds and masks the size of the image) would take more than a
     quarter of the memory."""
     height, width = shape[0] * tile, shape[1] * tile
     need = 6 * height * width * 3  # the image, its bounds and masks, a copy
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # not every platform says
-        return
-    if need > total / 4:
+    total = physical_memory()
+    if total is not None and need > total / 4:
         raise ValueError(
             f"obs_tile_size={tile} makes a {height}x{width}x3 image observation of a {shape[0]}x{shape[1]} "
             f"grid, about {need / 2**30:,.1f} GiB with its observation space; this machine has "
@@ -579,13 +584,16 @@ class MazeBatch:
     ) -> None:
         """Start new episodes in sub-envs ``envs``.
 
-        ``walls: bool[k, H, W]``, ``start``/``goal: int[k, 2]``, ``length: int[k]`` (BFS steps),
+        ``envs``: ascending, no repeats. ``walls: bool[k, H, W]``, ``start``/``goal: int[k, 2]``,
+        ``length: int[k]`` (BFS steps),
         ``digest: object[k]`` (`maze_hashes`).
         """
         p, h, w = self.pad, self.height, self.width
         # Consecutive sub-envs (every one, at a full reset) are written through views, in place.
+        # ``envs`` ascend without repeats (`np.flatnonzero` of a mask, or a range), so a span as
+        # long as the count is a run.
         sel: slice | np.ndarray = envs
-        if len(envs) and envs[-1] - envs[0] == len(envs) - 1 and (np.diff(envs) == 1).all():
+        if len(envs) and envs[-1] - envs[0] == len(envs) - 1:
             sel = slice(int(envs[0]), int(envs[-1]) + 1)
         grid = self.walls.reshape(self.num, h + 2 * p, self.row)
         grid[sel, p : p + h, p : p + w] = walls

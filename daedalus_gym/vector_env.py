@@ -4,7 +4,6 @@ plus autoreset and a pool of ready mazes."""
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -32,6 +31,7 @@ from daedalus_gym.core import (
     make_settings,
     maze_hashes,
     path_lengths,
+    physical_memory,
     unsolvable_error,
 )
 from daedalus_gym.splits import HELD_OUT_TRIES, LevelSet
@@ -658,9 +658,8 @@ def _check_memory(n: int, pool_size: int, height: int, width: int, obs_space: An
     per_env = pool_size * (height * width + 8 * (2 + 2 + 1 + 1 + len(_COUNT_KEYS) + 1 + 1))
     per_env += (height + 16) * (width + 16) + 2 * int(np.prod(obs_space.shape)) + 256
     need = n * per_env
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # not every platform says
+    total = physical_memory()
+    if total is None:
         return
     if need > total / 2:  # past half, the first refill or a copy of the batch would exhaust it
         raise ValueError(
