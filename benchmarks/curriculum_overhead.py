@@ -23,6 +23,7 @@ env step for each part and the overhead as a share of the env's own step.
 from __future__ import annotations
 
 import argparse
+import gc
 import time
 from collections.abc import Sequence
 
@@ -149,10 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print("|---|---|--:|--:|--:|")
     for name in SAMPLERS:
-        runs = [
-            curriculum_cost(name, args.num_envs, args.rollout_steps, args.rollouts, args.size)
-            for _ in range(args.repeats)
-        ]
+        runs = []
+        for _ in range(args.repeats):
+            gc.collect()  # each run starts without the garbage of the one before, as in its own process
+            runs.append(curriculum_cost(name, args.num_envs, args.rollout_steps, args.rollouts, args.size))
         runs.sort(key=lambda run: run["sampler"] + run["loading"])
         cost = runs[len(runs) // 2]
         overheads = [(run["sampler"] + run["loading"]) / base for run in runs]

@@ -29,7 +29,7 @@ from daedalus_gym.curriculum.base import Assignment, RolloutStats, no_buffer
 from daedalus_gym.curriculum.buffer import Prioritization
 from daedalus_gym.curriculum.plr import PlrScore, RobustPLR
 from generators.base import Generator, check_int
-from generators.maze import Maze
+from generators.maze import Maze, MazeArrays
 from generators.mutators import MAX_EDITS, move_goal, tree_edits
 
 
@@ -86,7 +86,7 @@ class ACCEL(RobustPLR):
         )
         self.n_edits = check_int(n_edits, "n_edits", 1, MAX_EDITS)
         self.goal_moves = check_int(goal_moves, "goal_moves", 0, MAX_EDITS)
-        self._parents: tuple[Maze, ...] = ()
+        self._parents: Sequence[Maze] = ()
 
     def edit(self, maze: Maze) -> Maze:
         """One edited copy of ``maze``: ``n_edits`` tree edits, then the goal move if asked for.
@@ -120,8 +120,10 @@ class ACCEL(RobustPLR):
     def _next_levels(self, n: int) -> Assignment:
         if self._parents:
             # Env i edits the level replayed on env i (cycling if n changed since the replay).
-            parents = self._parents
-            mazes = self.edit_batch([parents[i % len(parents)] for i in range(n)])
+            parents = MazeArrays.of(self._parents)
+            if n != len(parents):
+                parents = parents.take(np.arange(n) % len(parents))
+            mazes = self.edit_batch(parents)
             return Assignment(mazes, no_buffer(n), update_policy=False, kind="edit")
         return super()._next_levels(n)
 

@@ -129,41 +129,44 @@ class LevelBuffer:
         # Once the buffer is full, the lowest score (first slot among equals, as `np.argmin`)
         # comes from a heap of (score, slot): entries whose score has changed since are skipped.
         heap: list[tuple[float, int]] | None = None
+        slot_of, capacity, clock = self._slot_of, self.capacity, self.clock
+        isnan, isfinite, heappush, heappop = math.isnan, math.isfinite, heapq.heappush, heapq.heappop
         try:
             for i, (key, offered) in enumerate(zip(keys, max_returns.tolist(), strict=True)):
-                self.clock += 1
-                slot = self._slot_of.get(key, -1)
+                clock += 1
+                slot = slot_of.get(key, -1)
                 prior = best_returns[slot] if slot >= 0 else math.nan
-                best = offered if math.isnan(prior) else prior if math.isnan(offered) else max(prior, offered)
+                best = offered if isnan(prior) else prior if isnan(offered) else max(prior, offered)
                 value = score(i, best)
-                if type(value) is not float or not math.isfinite(value):
+                if type(value) is not float or not isfinite(value):
                     value = check_real(value, "score", -math.inf, math.inf)
                 if slot < 0:
-                    if filled < self.capacity:
+                    if filled < capacity:
                         slot = filled
                         filled += 1
                     else:
                         if heap is None:
-                            heap = list(zip(scores, range(self.capacity), strict=True))
+                            heap = list(zip(scores, range(capacity), strict=True))
                             heapq.heapify(heap)
                         while heap[0][0] != scores[heap[0][1]]:
-                            heapq.heappop(heap)
+                            heappop(heap)
                         lowest, slot = heap[0]
                         if not value > lowest:
                             continue
-                        heapq.heappop(heap)
+                        heappop(heap)
                         # Its level: one from this batch, or one built before.
                         gone = keys[landed[slot]] if slot in landed else self.levels[slot].maze_hash
-                        del self._slot_of[gone]
-                    self._slot_of[key] = slot
+                        del slot_of[gone]
+                    slot_of[key] = slot
                     landed[slot] = i
                 if heap is not None:
-                    heapq.heappush(heap, (value, slot))
+                    heappush(heap, (value, slot))
                 scores[slot] = value
                 best_returns[slot] = best
-                stamps[slot] = self.clock
+                stamps[slot] = clock
                 slots[i] = slot
         finally:
+            self.clock = clock
             self.scores[:] = scores
             self.max_returns[:] = best_returns
             self.timestamps[:] = stamps

@@ -35,7 +35,7 @@ import numpy as np
 from daedalus_gym.curriculum.base import Assignment, LevelSampler, RolloutStats, new_levels, no_buffer
 from daedalus_gym.curriculum.buffer import LevelBuffer, Prioritization
 from generators.base import Generator, check_choice, check_real
-from generators.maze import Maze
+from generators.maze import Maze, MazeArrays
 
 PlrScore = Literal["pvl", "maxmc"]
 PLR_SCORES: tuple[str, ...] = ("pvl", "maxmc")
@@ -109,7 +109,9 @@ class RobustPLR(LevelSampler):
             )
         if self.replay_possible(n) and self.rng.random() < self.replay_prob:
             slots = self.buffer.sample(n, self.rng)
-            mazes = tuple(self.buffer.levels[s] for s in slots)
+            # One stacked batch of the replayed `Maze`s (indexing it gives them back): the env
+            # loads it, and ACCEL edits it, without stacking their walls again.
+            mazes = MazeArrays.of([self.buffer.levels[s] for s in slots.tolist()])
             return Assignment(mazes, slots, update_policy=True, kind="replay")
         return Assignment(
             new_levels(self.generator, n, self.rng), no_buffer(n), update_policy=False, kind="new"
