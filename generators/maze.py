@@ -379,14 +379,15 @@ def _trusted(walls: np.ndarray, start: Sequence[int], goal: Sequence[int], diges
     """The `Maze` of already checked values: a read-only copy of ``walls``, no other check."""
     walls = walls.copy()
     walls.setflags(write=False)
+    return _new_maze(walls, (int(start[0]), int(start[1])), (int(goal[0]), int(goal[1])), digest)
+
+
+def _new_maze(walls: np.ndarray, start: Cell, goal: Cell, digest: str | None) -> Maze:
+    """A `Maze` of its fields as they are: a read-only grid of its own, int pairs, a digest."""
     maze = object.__new__(Maze)
     # The fields `Maze.__post_init__` would set (the dataclass is frozen: set them directly).
-    maze.__dict__.update(
-        walls=walls,
-        start=(int(start[0]), int(start[1])),
-        goal=(int(goal[0]), int(goal[1])),
-        _derived={} if digest is None else {"hash": digest},
-    )
+    derived = {} if digest is None else {"hash": digest}
+    maze.__dict__.update(walls=walls, start=start, goal=goal, _derived=derived)
     return maze
 
 
@@ -535,10 +536,20 @@ class MazeArrays(Sequence[Maze]):
         i %= len(self)
         maze = self._mazes[i]
         if maze is None:
-            digest = None if self._digests is None else self._digests[i]
-            maze = self._mazes[i] = _trusted(self.walls[i], self.start[i], self.goal[i], digest)
-            if self._lengths is not None:
-                maze._derived["bfs_length"] = int(self._lengths[i])
+            walls = self.walls[i].copy()
+            walls.setflags(write=False)
+            (r0, c0), (r1, c1) = self.start[i].tolist(), self.goal[i].tolist()
+            maze = self._build(i, walls, (r0, c0), (r1, c1))
+        return maze
+
+    def _build(self, i: int, walls: np.ndarray, start: Cell, goal: Cell) -> Maze:
+        """Row ``i``'s `Maze`: ``walls`` a read-only copy of its grid for it alone, ``start`` and
+        ``goal`` int pairs; the digest and search already known for the row go with it. Kept,
+        so the row is built once."""
+        digest = None if self._digests is None else self._digests[i]
+        maze = self._mazes[i] = _new_maze(walls, start, goal, digest)
+        if self._lengths is not None:
+            maze._derived["bfs_length"] = int(self._lengths[i])
         return maze
 
     def mazes(self, rows: Sequence[int]) -> list[Maze]:
@@ -552,24 +563,13 @@ class MazeArrays(Sequence[Maze]):
         if index.min() < -len(self) or index.max() >= len(self):
             raise IndexError(f"rows must be in [0, {len(self)}), got {int(index.min())}..{int(index.max())}")
         index %= len(self)
-        missing = [k for k, i in enumerate(index.tolist()) if self._mazes[i] is None]
-        if missing:
-            copies = self.walls[index[missing]]  # fancy indexing: a fresh array
+        missing = np.unique(index[[self._mazes[i] is None for i in index.tolist()]])
+        if missing.size:
+            copies = self.walls[missing]  # fancy indexing: one fresh array for them all
             copies.setflags(write=False)
-            ends = np.concatenate([self.start[index[missing]], self.goal[index[missing]]], axis=1).tolist()
-            for k, walls, (r0, c0, r1, c1) in zip(missing, copies, ends, strict=True):
-                i = int(index[k])
-                digest = None if self._digests is None else self._digests[i]
-                maze = object.__new__(Maze)
-                maze.__dict__.update(
-                    walls=walls,
-                    start=(r0, c0),
-                    goal=(r1, c1),
-                    _derived={} if digest is None else {"hash": digest},
-                )
-                if self._lengths is not None:
-                    maze._derived["bfs_length"] = int(self._lengths[i])
-                self._mazes[i] = maze
+            ends = np.concatenate([self.start[missing], self.goal[missing]], axis=1).tolist()
+            for i, walls, (r0, c0, r1, c1) in zip(missing.tolist(), copies, ends, strict=True):
+                self._build(i, walls, (r0, c0), (r1, c1))
         return [self._mazes[i] for i in index.tolist()]
 
     def take(self, rows: Sequence[int] | np.ndarray) -> MazeArrays:

@@ -20,7 +20,7 @@ Insertion (a level offered after a rollout scored it): a level already in the bu
 the buffer is not full, and then replaces the lowest-scoring level only if its score is higher.
 
 Cost: a draw is ``O(log size)`` (rank weights ``O(size log size)`` once per batch); an insertion is a
-hash look-up plus, when full, an ``O(size)`` minimum.
+hash look-up plus, when full, ``O(log size)`` on a heap of scores (built once per batch).
 """
 
 from __future__ import annotations
