@@ -46,8 +46,16 @@ def _move_table() -> np.ndarray:
 _MOVE = _move_table()
 
 
-def _carve_kernel(u: np.ndarray, h: int, w: int, walls: np.ndarray, move: np.ndarray) -> None:
-    """Carve ``B`` mazes into ``walls: bool[B, 2h+1, 2w+1]`` (all True on entry), one at a time.
+def _carve_kernel(
+    u: np.ndarray, h: int, w: int, walls: np.ndarray, move: np.ndarray, lo: int = 0, hi: int = -1
+) -> int:
+    """Carve ``B`` mazes into ``walls: bool[B, 2h+1, 2w+1]`` (all True on entry), one at a time;
+    return the depth (cells from the top-left one) at which the last maze reached its bottom-right
+    cell, which is that maze's start-goal path in cell steps.
+
+    With ``hi >= 0``, a maze that reaches the bottom-right cell at a depth outside ``[lo, hi]`` is
+    abandoned there, its walls half carved: the difficulty-control search stops a candidate once
+    it is known to miss (the generator itself passes no window).
 
     Written so numba compiles it to straight-line code: ``visited`` is the cell grid padded by a
     ring of visited cells (no bounds tests), the move comes from the table
@@ -68,6 +76,8 @@ def _carve_kernel(u: np.ndarray, h: int, w: int, walls: np.ndarray, move: np.nda
     visited = np.empty_like(template)
     cells = np.empty(n, dtype=np.int64)
     squares = np.empty(n, dtype=np.int64)
+    goal = h * wp + w  # cell (h - 1, w - 1)
+    goal_depth = 0
     for b in range(u.shape[0]):
         for r in range(h):
             for c in range(w):
@@ -93,11 +103,16 @@ def _carve_kernel(u: np.ndarray, h: int, w: int, walls: np.ndarray, move: np.nda
                 cells[depth] = p
                 squares[depth] = sq
                 pushes_left -= 1
+                if p == goal:
+                    goal_depth = depth
+                    if hi >= 0 and not lo <= depth <= hi:
+                        break
             else:
                 depth -= 1
                 p = cells[depth]
                 sq = squares[depth]
             t += 1
+    return goal_depth
 
 
 class BacktrackerGenerator(UniformsMazeGenerator):

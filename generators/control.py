@@ -24,17 +24,22 @@ Method: search in the generator's own random input, per maze.
    keeps every coordinate's distribution, so a learned model's codes stay in its prior). After
    the last round the closest candidate is served.
 
-For the classical generators this is batched selection over their uniforms, plus mutation of
-the uniforms (Wilson's walk has no uniforms vector: fresh draws only). For the learned AE/VAE it
-is a search in the model's latent space: codes are sampled, decoded, repaired to perfect mazes
-by the model's own repair pass and measured; mutations move around the best codes. Every served
-maze is what the wrapped generator serves for some input, so it is as perfect as the wrapped
-generator's (the learned ones must use ``repair="perfect"``).
+For the four classical generators this is selection over their uniforms, plus mutation of the
+uniforms (Wilson's walk has no uniforms vector: fresh draws only), and a maze's whole search runs
+compiled (`generators._control_kernels`): its candidates are drawn from the maze's own
+xoshiro256** stream, built, measured on the cell tree and compared in one pass, candidates
+taken in order and the search stopped at the first hit; backtracker, Kruskal and Wilson abandon
+a candidate as soon as its start-goal path is fixed and misses by more than the best so far.
+For the learned AE/VAE (and any plug-in generator) it runs in Python over batches: codes are
+sampled, decoded, repaired to perfect mazes by the model's own repair pass and measured in batch
+(`generators.shortest_paths`); mutations move around the best codes. Every served maze is what
+the wrapped generator serves for some input, so it is as perfect as the wrapped generator's
+(the learned ones must use ``repair="perfect"``).
 
-Cost: 8 to 472 wrapped-generator mazes plus as many BFS (none for a dead-ends target alone: the
-wrapped mazes are perfect, so solvable) per served maze, and a few numpy calls per BFS level
-and round for the whole batch; targets near the middle of the distribution are mostly met in the
-first round, rare ones take more rounds.
+Cost: 8 to 472 wrapped-generator mazes per served maze, each measured (a BFS; none for a
+dead-ends target alone in the batched search: the wrapped mazes are perfect, so solvable);
+targets near the middle of the distribution are mostly met in the first round, rare ones take
+more rounds.
 
 ``difficulty=d`` in [0, 1] asks for the path length at quantile ``0.05 + 0.9 d`` of the wrapped
 generator's own path lengths, calibrated from ``CALIBRATION_SAMPLES`` mazes drawn with
@@ -73,6 +78,13 @@ CALIBRATION_SAMPLES = 1024
 CALIBRATION_SEED = 0
 MARGIN = 0.15
 _SEED_SCALE = float(2**53)
+# Generators whose whole search runs compiled (`generators._control_kernels`): class -> module.
+_COMPILED = {
+    "BacktrackerGenerator": "generators.backtracker",
+    "PrimGenerator": "generators.prim",
+    "KruskalGenerator": "generators.kruskal",
+    "WilsonGenerator": "generators.wilson",
+}
 _calibrations: dict[str, Calibration] = {}
 
 
@@ -241,7 +253,7 @@ class ControlledGenerator(MazeGenerator):
         """``noise: float[B, 1]`` in ``[0, 1)`` -> ``walls: bool[B, H, W]``, one search per row."""
         u = check_uniforms(noise, 1)
         seeds = (u[:, 0] * _SEED_SCALE).astype(np.int64)
-        return self.search([np.random.default_rng(int(s)) for s in seeds])[0]
+        return self.search_seeds(seeds)[0]
 
     def generate_walls(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return self.walls_from_noise(self.draw_noise(n, rng))
@@ -281,6 +293,62 @@ class ControlledGenerator(MazeGenerator):
         if "dead_ends" in self.target:
             tol = max(tol, 0.5 / (h * w) / self.target["dead_ends"])
         return tol * (1 + 1e-9)
+
+    def compiled(self) -> bool:
+        """Whether this search runs compiled, one pass per maze (`generators._control_kernels`):
+        true for the four classical generators, whose every step numba can run."""
+        return (
+            type(self.base).__name__ in _COMPILED
+            and type(self.base).__module__ == _COMPILED[type(self.base).__name__]
+        )
+
+    def search_seeds(self, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One maze per seed, ``int64[B]``: ``walls: bool[B, H, W]``, ``error: float64[B]``
+        (relative miss), ``candidates: int64[B]`` (wrapped-generator mazes built for it)."""
+        if not self.compiled():
+            return self.search([np.random.default_rng(int(s)) for s in seeds])
+        from generators import _control_kernels as ck
+        from generators._jit import split_rows
+        from generators.lattice import lattice
+
+        h, w = self.cells
+        seeds = np.ascontiguousarray(seeds, dtype=np.int64)
+        b = len(seeds)
+        kind = ck.KINDS[self.base.name]
+        targets = np.array([self.target.get(m, 1.0) for m in METRICS])
+        asked = np.array([m in self.target for m in METRICS])
+        lat = lattice(h, w)
+        row = 2 * w + 1
+        none = np.zeros(0, dtype=np.int64)
+        edge_a = edge_b = edge_sq = none
+        step = step_sq = np.zeros((0, 4), dtype=np.int64)
+        if kind == ck.KRUSKAL:
+            edge_a, edge_b = (np.ascontiguousarray(lat.edges[:, i], dtype=np.int64) for i in (0, 1))
+            edge_sq = (lat.edge_rc[:, 0] * row + lat.edge_rc[:, 1]).astype(np.int64)
+        elif kind == ck.WILSON:
+            cells = np.arange(lat.num_cells)[:, None]
+            step = np.where(lat.neighbors < 0, cells, lat.neighbors).astype(np.int64)
+            edge_rc = lat.edge_rc[np.maximum(lat.neighbor_edge, 0)]
+            step_sq = (edge_rc[..., 0] * row + edge_rc[..., 1]).astype(np.int64)
+        draws = self.base.num_draws() if isinstance(self.base, UniformsGenerator) else 0
+        walls = np.empty((b, *self.shape), dtype=bool)
+        err = np.empty(b)
+        built = np.empty(b, dtype=np.int64)
+        flat = walls.reshape(b, -1)
+        from generators.backtracker import _MOVE
+
+        def run(lo: int, hi: int) -> None:
+            # The stream's 64-bit arithmetic wraps by design; numpy would warn about it when
+            # the kernel runs as plain Python (NUMBA_DISABLE_JIT=1). Set per thread.
+            with np.errstate(over="ignore"):
+                ck.search_kernel(
+                    kind, seeds[lo:hi], h, w, self.base.goal_mode == "farthest", targets, asked,
+                    self._tolerance(), MAX_ROUNDS, ROUND, MUTATION, _MOVE, edge_a, edge_b, edge_sq,
+                    step, step_sq, draws, flat[lo:hi], err[lo:hi], built[lo:hi],
+                )  # fmt: skip
+
+        split_rows(run, b, min_rows=2, parts=8)
+        return walls, err, built
 
     def search(self, rngs: list[np.random.Generator]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One maze per rng: ``walls: bool[B, H, W]``, ``error: float64[B]`` (relative miss),

@@ -1,0 +1,378 @@
+"""The difficulty-control search for the classical generators, one compiled pass per maze.
+
+`generators.control` searches a wrapped generator's random input for a maze whose metrics are
+close to the targets. For the learned generators every candidate goes through the model; for
+the four classical generators the whole search of a maze (draw, carve, measure, keep the best,
+mutate) runs here, in one numba call per slice of mazes, with no Python per candidate and no
+candidate wall grid kept beyond the best one:
+
+- backtracker and Prim: the candidate's uniforms go through the generator's own compiled kernel
+  (`generators.backtracker._carve_kernel`, `generators.prim._grow_kernel`), so a served maze is
+  exactly ``walls_from_uniforms`` of some uniforms;
+- Kruskal: the maximum spanning tree of the candidate's uniform edge weights, by Kruskal's
+  algorithm over a stable descending sort (the same tree as `generators.spanning_tree`);
+- Wilson: Wilson's loop-erased random walks (cells joined in row-major order from the top-left
+  cell, as `generators.wilson`), directions drawn from the search's stream; it has no uniforms
+  vector, so its candidates are fresh draws only.
+
+Each maze's search draws only from its own xoshiro256** stream, seeded from that maze's 64-bit
+seed by splitmix64, so a maze depends on its seed alone: a batch equals its mazes one by one,
+on any number of threads. Metrics are measured on the cell tree (a breadth-first search from the
+start cell, two squares per cell step; dead ends by counting each cell's open passages).
+
+This module imports numba when it is imported; `generators.control` imports it on first use.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from generators._jit import compile_kernel
+from generators.backtracker import _carve_kernel
+from generators.prim import _grow_kernel
+
+BACKTRACKER, PRIM, KRUSKAL, WILSON = 0, 1, 2, 3
+KINDS = {"backtracker": BACKTRACKER, "prim": PRIM, "kruskal": KRUSKAL, "wilson": WILSON}
+
+_carve = compile_kernel(_carve_kernel)
+_grow = compile_kernel(_grow_kernel)
+_jit = numba.njit(cache=True, nogil=True)
+
+
+@_jit
+def _rotl(x: np.uint64, k: int) -> np.uint64:
+    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
+
+
+@_jit
+def _seed_stream(seed: np.int64, state: np.ndarray) -> None:
+    """Fill the four-word xoshiro256** ``state`` from ``seed`` by splitmix64."""
+    z = np.uint64(seed)
+    for i in range(4):
+        z = z + np.uint64(0x9E3779B97F4A7C15)
+        x = z
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        state[i] = x ^ (x >> np.uint64(31))
+
+
+@_jit
+def _next(state: np.ndarray) -> np.uint64:
+    """The next 64 random bits of ``state`` (xoshiro256**)."""
+    result = _rotl(state[1] * np.uint64(5), 7) * np.uint64(9)
+    t = state[1] << np.uint64(17)
+    state[2] ^= state[0]
+    state[3] ^= state[1]
+    state[1] ^= state[2]
+    state[0] ^= state[3]
+    state[2] ^= t
+    state[3] = _rotl(state[3], 45)
+    return result
+
+
+@_jit
+def _uniform(state: np.ndarray) -> float:
+    """A double in ``[0, 1)`` with 53 random bits."""
+    return np.float64(_next(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@_jit
+def _descending(u: np.ndarray, order: np.ndarray, start: np.ndarray) -> None:
+    """``order``: the indices of ``u`` (uniforms in ``[0, 1)``) by descending value, equal values
+    lower index first (a stable descending sort), by bucket sort: ``E`` buckets, then insertion
+    sort inside each, O(E) expected."""
+    n = u.shape[0]
+    start[:] = 0
+    for i in range(n):
+        start[n - 1 - min(np.int64(u[i] * n), n - 1)] += 1
+    total = 0
+    for k in range(n + 1):
+        count = start[k]
+        start[k] = total
+        total += count
+    for i in range(n):
+        k = n - 1 - min(np.int64(u[i] * n), n - 1)
+        order[start[k]] = i
+        start[k] += 1
+    lo = 0
+    for k in range(n):
+        hi = start[k]
+        for a in range(lo + 1, hi):
+            i = order[a]
+            b = a
+            while b > lo and u[order[b - 1]] < u[i]:
+                order[b] = order[b - 1]
+                b -= 1
+            order[b] = i
+        lo = hi
+
+
+@_jit
+def _kruskal(
+    u: np.ndarray,
+    edge_a: np.ndarray,
+    edge_b: np.ndarray,
+    edge_sq: np.ndarray,
+    parent: np.ndarray,
+    order: np.ndarray,
+    start: np.ndarray,
+    flat: np.ndarray,
+    h: int,
+    w: int,
+    lo: int,
+    hi: int,
+    depth: np.ndarray,
+    queue: np.ndarray,
+) -> int:
+    """Open, in ``flat`` (the walls of one maze, cells already open), the maximum spanning tree
+    of weights ``u``: edges heaviest first, equal weights lower index first, skipping any that
+    closes a cycle (union-find with path halving, a component's root its lowest cell). Return
+    the path from the top-left to the bottom-right cell in cell steps when ``hi >= 0``, else -1.
+
+    The two corners' path is fixed once they share a component (later edges join other
+    components only), so with ``hi >= 0`` it is measured then, and a path outside ``[lo, hi]``
+    abandons the maze there.
+    """
+    _descending(u, order, start)
+    n = parent.shape[0]
+    for c in range(n):
+        parent[c] = c
+    joined = 0
+    goal_depth = -1
+    for e in order:
+        a = edge_a[e]
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        b = edge_b[e]
+        while parent[b] != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+            flat[edge_sq[e]] = False
+            joined += 1
+            if hi >= 0 and goal_depth < 0 and min(a, b) == 0:
+                g = n - 1
+                while parent[g] != g:
+                    parent[g] = parent[parent[g]]
+                    g = parent[g]
+                if g == 0:
+                    goal_depth = np.int64(_measure(flat, h, w, False, depth, queue)[0]) // 2
+                    if not lo <= goal_depth <= hi:
+                        return goal_depth
+            if joined == n - 1:
+                break
+    return goal_depth
+
+
+@_jit
+def _wilson(
+    state: np.ndarray,
+    step: np.ndarray,
+    step_sq: np.ndarray,
+    in_tree: np.ndarray,
+    exit_dir: np.ndarray,
+    flat: np.ndarray,
+    lo: int,
+    hi: int,
+) -> int:
+    """Open, in ``flat``, a uniform spanning tree by Wilson's algorithm rooted at cell 0; return
+    the bottom-right cell's depth (its path to cell 0 in cell steps).
+
+    The first walk starts from the bottom-right cell, the others from every cell not yet in the
+    tree in row-major order (any order gives a uniform spanning tree). So the start-goal path is
+    known after the first walk; with ``hi >= 0`` a depth outside ``[lo, hi]`` abandons the maze
+    there. ``step[c, d]`` is the neighbour of cell ``c`` in direction ``d`` (``c`` itself off the
+    grid: the walk stays, which is the same as drawing again) and ``step_sq[c, d]`` the square
+    between.
+    """
+    n = in_tree.shape[0]
+    in_tree[:] = False
+    in_tree[0] = True
+    bits = np.uint64(0)
+    left = 0
+    goal_depth = 0
+    for k in range(n):
+        start = n - 1 if k == 0 else k
+        cell = start
+        while not in_tree[cell]:
+            if left == 0:
+                bits = _next(state)
+                left = 32
+            d = np.int64(bits & np.uint64(3))
+            bits >>= np.uint64(2)
+            left -= 1
+            exit_dir[cell] = d
+            cell = step[cell, d]
+        cell = start
+        while not in_tree[cell]:
+            in_tree[cell] = True
+            d = exit_dir[cell]
+            flat[step_sq[cell, d]] = False
+            cell = step[cell, d]
+            if k == 0:
+                goal_depth += 1
+        if k == 0 and hi >= 0 and not lo <= goal_depth <= hi:
+            break
+    return goal_depth
+
+
+@_jit
+def _measure(
+    flat: np.ndarray, h: int, w: int, farthest: bool, depth: np.ndarray, queue: np.ndarray
+) -> tuple[float, float]:
+    """``(path length in squares, dead-end fraction)`` of one perfect maze's walls ``flat``:
+    the start is the top-left cell, the goal the bottom-right one or (``farthest``) the cell
+    farthest from the start.
+
+    A breadth-first search over the cells' squares that never tests a wall in a branch (in a
+    tree a cell's unvisited neighbours are all but the one it was reached from, so every open
+    passage but that one is pushed): random mazes make such branches unpredictable, and this
+    costs a third of a branching search. ``depth`` and ``queue`` are scratch of ``h * w + 1``.
+    """
+    row = 2 * w + 1
+    n = h * w
+    goal = (2 * h - 1) * row + 2 * w - 1
+    queue[0] = row + 1
+    depth[0] = 0
+    came = -1
+    head, tail = 0, 1
+    dead = 0
+    far = 0
+    steps = 0
+    while head < tail:
+        sq = queue[head]
+        d = depth[head]
+        # An entry's ``depth`` holds its depth in the low 32 bits and the square it was
+        # reached from in the high ones.
+        came = d >> 32
+        d &= 0xFFFFFFFF
+        head += 1
+        degree = 0
+        for off in (-row, 1, row, -1):
+            o = 1 - np.int64(flat[sq + off])
+            degree += o
+            nxt = sq + 2 * off
+            queue[tail] = nxt
+            depth[tail] = (sq << 32) | (d + 1)
+            tail += o & np.int64(nxt != came)
+        dead += np.int64(degree == 1)
+        far = max(far, d)
+        if sq == goal:
+            steps = d
+        if tail > n:
+            tail = n
+    if farthest:
+        steps = far
+    return 2.0 * steps, dead / n
+
+
+@_jit
+def search_kernel(
+    kind: int,
+    seeds: np.ndarray,
+    h: int,
+    w: int,
+    farthest: bool,
+    targets: np.ndarray,
+    asked: np.ndarray,
+    tol: float,
+    rounds: int,
+    first: int,
+    mutation: float,
+    move: np.ndarray,
+    edge_a: np.ndarray,
+    edge_b: np.ndarray,
+    edge_sq: np.ndarray,
+    step: np.ndarray,
+    step_sq: np.ndarray,
+    n_draws: int,
+    out: np.ndarray,
+    out_err: np.ndarray,
+    out_built: np.ndarray,
+) -> None:
+    """One search per row of ``seeds: int64[B]`` into ``out: bool[B, H * W]``,
+    ``out_err: float64[B]`` (largest relative miss) and ``out_built: int64[B]`` (candidates).
+
+    ``targets[m]`` is the target of metric ``m`` (0 path length, 1 dead ends) where ``asked[m]``.
+    Round ``r`` builds ``first << min(r, 2)`` candidates; from the second round on, the second
+    half of a round are mutants of the best so far (each uniform redrawn with probability
+    ``mutation``). The first candidate within ``tol`` of every target is served, else the
+    closest of all ``rounds``.
+    """
+    squares = (2 * h + 1) * (2 * w + 1)
+    n = h * w
+    state = np.empty(4, dtype=np.uint64)
+    u = np.empty((1, max(n_draws, 1)), dtype=np.float64)
+    best_u = np.empty(max(n_draws, 1), dtype=np.float64)
+    walls = np.empty((1, 2 * h + 1, 2 * w + 1), dtype=np.bool_)
+    flat = walls.reshape(-1)
+    template = np.ones(squares, dtype=np.bool_)
+    for c in range(n):
+        template[(2 * (c // w) + 1) * (2 * w + 1) + 2 * (c % w) + 1] = False
+    parent = np.empty(n, dtype=np.int64)
+    order = np.empty(max(n_draws, 1), dtype=np.int64)
+    start = np.empty(max(n_draws, 1) + 1, dtype=np.int64)
+    in_tree = np.empty(n, dtype=np.bool_)
+    exit_dir = np.empty(n, dtype=np.int64)
+    depth = np.empty(n + 1, dtype=np.int64)
+    queue = np.empty(n + 1, dtype=np.int64)
+    mutable = kind != WILSON
+    for b in range(seeds.shape[0]):
+        _seed_stream(seeds[b], state)
+        best = np.inf
+        built = 0
+        for round_ in range(rounds):
+            k = first << min(round_, 2)
+            for j in range(k):
+                mutant = mutable and round_ > 0 and j >= k // 2
+                # A candidate whose path already misses by ``best`` or more cannot be kept:
+                # backtracker, Kruskal and Wilson stop it as soon as its path is known.
+                lo, hi = 0, -1
+                if asked[0] and not farthest and best < np.inf:
+                    lo = np.int64(np.floor(targets[0] * (1.0 - best) / 2.0))
+                    hi = np.int64(np.ceil(targets[0] * (1.0 + best) / 2.0))
+                depth_ = 0
+                if mutable:
+                    for i in range(n_draws):
+                        if not mutant or _uniform(state) < mutation:
+                            u[0, i] = _uniform(state)
+                        else:
+                            u[0, i] = best_u[i]
+                if kind == BACKTRACKER:
+                    flat[:] = True
+                    depth_ = _carve(u, h, w, walls, move, lo, hi)
+                elif kind == PRIM:
+                    flat[:] = True
+                    _grow(u, h, w, walls)
+                elif kind == KRUSKAL:
+                    flat[:] = template
+                    depth_ = _kruskal(
+                        u[0], edge_a, edge_b, edge_sq, parent, order, start, flat, h, w, lo, hi,
+                        depth, queue,
+                    )  # fmt: skip
+                else:
+                    flat[:] = template
+                    depth_ = _wilson(state, step, step_sq, in_tree, exit_dir, flat, lo, hi)
+                built += 1
+                if hi >= 0 and not lo <= depth_ <= hi and kind != PRIM:
+                    continue
+                path, dead = _measure(flat, h, w, farthest, depth, queue)
+                err = 0.0
+                if asked[0]:
+                    err = max(err, abs(path - targets[0]) / targets[0])
+                if asked[1]:
+                    err = max(err, abs(dead - targets[1]) / targets[1])
+                if err < best:
+                    best = err
+                    out[b, :] = flat
+                    if mutable:
+                        best_u[:n_draws] = u[0, :n_draws]
+                if best <= tol:
+                    break
+            if best <= tol:
+                break
+        out_err[b] = best
+        out_built[b] = built

@@ -1,0 +1,199 @@
+"""The compiled difficulty-control search: each piece against its definition, and the search as a
+whole (served mazes perfect and on target, one maze per seed whatever the batch or threads)."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from generators import _control_kernels as ck
+from generators import is_perfect, make_generator
+from generators.backtracker import _MOVE, BacktrackerGenerator
+from generators.control import calibrate, measure
+from generators.kruskal import KruskalGenerator
+from generators.lattice import lattice
+
+CLASSICAL = ["backtracker", "kruskal", "prim", "wilson"]
+
+
+def _scratch(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.empty(h * w + 1, dtype=np.int64), np.empty(h * w + 1, dtype=np.int64)
+
+
+@pytest.mark.parametrize("name", CLASSICAL)
+@pytest.mark.parametrize(
+    ("size", "goal"), [(14, "corner"), (9, "farthest"), ((2, 7), "corner"), ((6, 2), "farthest")]
+)
+def test_tree_search_measures_what_measure_does(name, size, goal) -> None:
+    gen = make_generator(name, size=size, goal=goal)
+    walls = gen.generate_walls(60, np.random.default_rng(3))
+    expected = measure(gen, walls)
+    h, w = gen.cells
+    got = np.array([ck._measure(x.reshape(-1), h, w, goal == "farthest", *_scratch(h, w)) for x in walls])
+    assert np.array_equal(got[:, 0], expected["path_length"])
+    assert np.allclose(got[:, 1], expected["dead_ends"])
+
+
+def test_bucket_sort_is_a_stable_descending_sort() -> None:
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 7, 364):
+        for u in (rng.random(n), rng.choice([0.0, 0.25, 0.5, 1 - 2.0**-53], n)):
+            order, start = np.empty(n, dtype=np.int64), np.empty(n + 1, dtype=np.int64)
+            ck._descending(u, order, start)
+            assert np.array_equal(order, np.argsort(-u, kind="stable"))
+
+
+def _kruskal_tables(h: int, w: int) -> tuple[np.ndarray, ...]:
+    lat = lattice(h, w)
+    row = 2 * w + 1
+    a, b = (np.ascontiguousarray(lat.edges[:, i], dtype=np.int64) for i in (0, 1))
+    return a, b, (lat.edge_rc[:, 0] * row + lat.edge_rc[:, 1]).astype(np.int64)
+
+
+@pytest.mark.parametrize("cells", [(1, 2), (3, 5), (14, 14), (9, 4)])
+def test_kruskal_kernel_is_the_generators_tree(cells) -> None:
+    gen = KruskalGenerator(cells)
+    h, w = cells
+    edge_a, edge_b, edge_sq = _kruskal_tables(h, w)
+    rng = np.random.default_rng(1)
+    u = rng.random((20, gen.num_draws()))
+    u[:5] = rng.choice([0.0, 0.5, 0.75], (5, gen.num_draws()))  # ties: lower edge index first
+    expected = gen.walls_from_uniforms(u)
+    template = lattice(h, w).template().reshape(-1)
+    e = gen.num_draws()
+    for row, want in zip(u, expected, strict=True):
+        flat = template.copy()
+        ck._kruskal(
+            row, edge_a, edge_b, edge_sq, np.empty(h * w, dtype=np.int64), np.empty(e, dtype=np.int64),
+            np.empty(e + 1, dtype=np.int64), flat, h, w, 0, -1, *_scratch(h, w),
+        )  # fmt: skip
+        assert np.array_equal(flat.reshape(want.shape), want)
+
+
+def test_kruskal_kernel_stops_once_the_corners_join_outside_the_window() -> None:
+    h = w = 10
+    edge_a, edge_b, edge_sq = _kruskal_tables(h, w)
+    gen = KruskalGenerator(h)
+    u = np.random.default_rng(2).random((30, gen.num_draws()))
+    full = gen.walls_from_uniforms(u)
+    lengths = measure(gen, full)["path_length"] // 2
+    template = lattice(h, w).template().reshape(-1)
+    e = gen.num_draws()
+    for row, length in zip(u, lengths, strict=True):
+        for lo, hi in ((length, length), (0, length - 1), (length + 1, 10**6)):
+            depth = ck._kruskal(
+                row, edge_a, edge_b, edge_sq, np.empty(h * w, dtype=np.int64),
+                np.empty(e, dtype=np.int64), np.empty(e + 1, dtype=np.int64), template.copy(), h, w,
+                lo, hi, *_scratch(h, w),
+            )  # fmt: skip
+            assert depth == length
+
+
+@pytest.mark.parametrize("cells", [(2, 2), (5, 3), (14, 14)])
+def test_backtracker_kernel_reports_the_goal_depth_and_stops_outside_the_window(cells) -> None:
+    gen = BacktrackerGenerator(cells)
+    u = np.random.default_rng(4).random((25, gen.num_draws()))
+    full = gen.walls_from_uniforms(u)
+    lengths = measure(gen, full)["path_length"] // 2
+    carve = ck._carve
+    for row, want, length in zip(u, full, lengths, strict=True):
+        for lo, hi, whole in ((0, -1, True), (length, length, True), (0, length - 1, False)):
+            walls = np.ones((1, *want.shape), dtype=bool)
+            assert carve(row[None], *cells, walls, _MOVE, lo, hi) == length
+            # An abandoned maze is half carved, unless the goal was its last cell anyway.
+            assert np.array_equal(walls[0], want) == (whole or bool(is_perfect(walls)[0]))
+
+
+def _wilson_tables(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    lat = lattice(h, w)
+    row = 2 * w + 1
+    step = np.where(lat.neighbors < 0, np.arange(lat.num_cells)[:, None], lat.neighbors).astype(np.int64)
+    rc = lat.edge_rc[np.maximum(lat.neighbor_edge, 0)]
+    return step, (rc[..., 0] * row + rc[..., 1]).astype(np.int64)
+
+
+def test_wilson_kernel_draws_every_spanning_tree_equally_often() -> None:
+    # The 2x3-cell lattice has 15 spanning trees; 30,000 draws, a chi-square test of uniformity.
+    h, w = 2, 3
+    step, step_sq = _wilson_tables(h, w)
+    template = lattice(h, w).template().reshape(-1)
+    state = np.empty(4, dtype=np.uint64)
+    ck._seed_stream(7, state)
+    counts: Counter[bytes] = Counter()
+    n = 30_000
+    for _ in range(n):
+        flat = template.copy()
+        ck._wilson(state, step, step_sq, np.empty(h * w, dtype=np.bool_), np.empty(h * w, dtype=np.int64),
+                   flat, 0, -1)  # fmt: skip
+        assert is_perfect(flat.reshape(1, 2 * h + 1, 2 * w + 1))[0]
+        counts[flat.tobytes()] += 1
+    assert len(counts) == 15
+    expected = n / 15
+    chi2 = sum((c - expected) ** 2 / expected for c in counts.values())
+    assert chi2 < 36.1  # the 0.999 quantile of chi-square with 14 degrees of freedom
+
+
+def test_wilson_kernel_reports_the_goal_depth() -> None:
+    h = w = 9
+    step, step_sq = _wilson_tables(h, w)
+    template = lattice(h, w).template().reshape(-1)
+    state = np.empty(4, dtype=np.uint64)
+    ck._seed_stream(8, state)
+    gen = make_generator("wilson", size=9)
+    for _ in range(40):
+        flat = template.copy()
+        depth = ck._wilson(state, step, step_sq, np.empty(h * w, dtype=np.bool_),
+                           np.empty(h * w, dtype=np.int64), flat, 0, -1)  # fmt: skip
+        assert 2 * depth == measure(gen, flat.reshape(1, 2 * h + 1, 2 * w + 1))["path_length"][0]
+
+
+def test_streams_differ_by_seed_and_repeat_by_seed() -> None:
+    def draws(seed: int) -> list[float]:
+        state = np.empty(4, dtype=np.uint64)
+        ck._seed_stream(seed, state)
+        return [ck._uniform(state) for _ in range(1000)]
+
+    a = draws(1)
+    assert a == draws(1) and a != draws(2)
+    assert min(a) >= 0.0 and max(a) < 1.0 and abs(np.mean(a) - 0.5) < 0.03
+
+
+@pytest.mark.parametrize("name", CLASSICAL)
+@pytest.mark.parametrize("goal", ["corner", "farthest"])
+def test_compiled_search_serves_perfect_mazes_on_target(name, goal) -> None:
+    base = make_generator(name, size=10, goal=goal)
+    cal = calibrate(base)
+    for metric, q in itertools.product(("path_length", "dead_ends"), (0.05, 0.95)):
+        target = cal.quantile(metric, q)
+        gen = make_generator(name, size=10, goal=goal, target={metric: target})
+        assert gen.compiled()
+        walls, err, built = gen.search_seeds(np.arange(40))
+        assert is_perfect(walls).all()
+        got = measure(gen, walls)[metric]
+        assert np.allclose(np.abs(got - target) / target, err)
+        assert np.median(err) <= gen._tolerance() and (built >= 1).all()
+
+
+def test_compiled_search_gives_one_maze_per_seed_whatever_the_batch_or_threads() -> None:
+    import torch
+
+    gen = make_generator("backtracker", size=9, target={"path_length": 70, "dead_ends": 0.1})
+    seeds = np.arange(100, 150)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = gen.search_seeds(seeds)[0]
+        torch.set_num_threads(2)
+        two = gen.search_seeds(seeds)[0]
+    finally:
+        torch.set_num_threads(threads)
+    assert np.array_equal(one, two)
+    singles = np.concatenate([gen.search_seeds(seeds[i : i + 1])[0] for i in range(0, 50, 7)])
+    assert np.array_equal(singles, one[::7])
+
+
+def test_learned_and_plugin_generators_search_in_python() -> None:
+    assert not make_generator("vae", size=8, difficulty=0.5).compiled()
