@@ -150,6 +150,11 @@ class MazeEnv(gym.Env):
       perfect). Its frozen ``eval-v0`` levels are unchanged. ``Daedalus-AE-7x7-v0`` and
       ``Daedalus-AE-28x28-v0`` are new, each served by an AE trained at its size. The other ids
       serve the same mazes.
+    - 0.6.0 (same ids): with ``generator_kwargs={"target": ...}`` or ``{"difficulty": ...}`` the
+      backtracker, Kruskal, Prim and Wilson ids search for their mazes in one compiled pass per
+      maze, from each maze's own random stream: a seed gives other mazes than in 0.5.0, of the
+      same distribution per target. Uncontrolled mazes, the learned ids and everything else are
+      unchanged.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}

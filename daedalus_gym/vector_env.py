@@ -169,6 +169,8 @@ class MazeVectorEnv(VectorEnv):
       and ``Daedalus-VAE-28x28-v0`` are new (see `MazeEnv`).
     - 0.5.0 (same ids): ``Daedalus-AE-v0`` serves the depth-first AE; ``Daedalus-AE-7x7-v0``
       and ``Daedalus-AE-28x28-v0`` are new (see `MazeEnv`).
+    - 0.6.0 (same ids): a classical generator under ``target`` or ``difficulty`` draws its mazes
+      from a compiled search (see `MazeEnv`); uncontrolled mazes are unchanged.
     """
 
     metadata: ClassVar[dict[str, Any]] = {

@@ -135,7 +135,9 @@ def test_bench_control_quick_writes_table_json_and_plots(tmp_path) -> None:
     report = json.loads((tmp_path / "control.json").read_text())
     assert {s["metric"] for s in report["summary"]} == {"path_length", "dead_ends"}
     assert all(s["perfect_min"] == 100 for s in report["summary"] if s["perfect_min"] == s["perfect_min"])
-    assert "| kruskal | 8x8 | path_length |" in (tmp_path / "control.md").read_text()
+    text = (tmp_path / "control.md").read_text()
+    assert "| kruskal | 8x8 | path_length |" in text
+    assert "| kruskal | 8x8 | wall-follower (steps) |" in text and "success flat" in text
     assert (tmp_path / "control_accuracy.png").stat().st_size > 0
 
 

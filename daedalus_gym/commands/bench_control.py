@@ -25,6 +25,7 @@ and ``control_difficulty.png`` in ``--out``.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -224,7 +225,7 @@ def markdown(summ: list[dict[str, Any]], bins: list[dict[str, Any]], args: argpa
         lines += [
             "",
             f"Per difficulty bin ({args.episodes} episodes each): the oracle's path length, "
-            "each other agent's success rate / SPL.",
+            "each other agent's success rate / SPL and its mean episode length in steps.",
             "",
             "| generator | size | agent | " + " | ".join(f"d={d:.2f}" for d in _centres(args)) + " | trend |",
             "|---|---|---|" + "--:|" * (args.bins + 1),
@@ -233,16 +234,22 @@ def markdown(summ: list[dict[str, Any]], bins: list[dict[str, Any]], args: argpa
         for r in bins:
             groups.setdefault((r["generator"], r["size"], r["agent"]), []).append(r)
         for (name, size, agent), rows in groups.items():
-            key = "mean_length" if agent == "oracle" else "spl"
-            values = [r[key] for r in rows]
+            row = functools.partial(_table_row, name, size)
+            steps = [r["mean_length"] for r in rows]
+            cells = [f"{v:.0f}" for v in steps]
             if agent == "oracle":
-                cells = [f"{v:.0f}" for v in values]
-            else:
-                cells = [f"{r['success_rate']:.0%} / {r['spl']:.2f}" for r in rows]
-            label = f"{agent} (path length)" if agent == "oracle" else f"{agent} (success / SPL)"
-            trend = monotone(values)
-            lines.append(f"| {name} | {size}x{size} | {label} | " + " | ".join(cells) + f" | {trend} |")
+                lines.append(row("oracle (path length)", cells, monotone(steps)))
+                continue
+            success, spl = [r["success_rate"] for r in rows], [r["spl"] for r in rows]
+            ratios = [f"{a:.0%} / {b:.2f}" for a, b in zip(success, spl, strict=True)]
+            trend = f"success {monotone(success)}, SPL {monotone(spl)}"
+            lines.append(row(f"{agent} (success / SPL)", ratios, trend))
+            lines.append(row(f"{agent} (steps)", cells, monotone(steps)))
     return "\n".join(lines) + "\n"
+
+
+def _table_row(name: str, size: int, label: str, cells: list[str], trend: str) -> str:
+    return f"| {name} | {size}x{size} | {label} | " + " | ".join(cells) + f" | {trend} |"
 
 
 def _fmt(value: float, spec: str) -> str:
