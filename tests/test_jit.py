@@ -61,3 +61,20 @@ def test_edge_uniforms_lie_on_both_sides_of_a_boundary():
     assert np.all(edges * 2.0**53 == np.round(edges * 2.0**53))
     below, above = edges[edges < 3 / 7].max(), edges[edges >= 3 / 7].min()
     assert int(below * 7) == 2 and int(above * 7) == 3
+
+
+@pytest.mark.parametrize(("n", "min_rows", "parts"), [(0, 2, 8), (1, 2, 8), (5, 2, 8), (37, 2, 8), (300, 256, 1)])
+def test_split_rows_covers_every_row_once(n, min_rows, parts):
+    import threading
+
+    from generators._jit import split_rows
+
+    seen = np.zeros(n, dtype=np.int64)
+    lock = threading.Lock()
+
+    def run(lo: int, hi: int) -> None:
+        with lock:
+            seen[lo:hi] += 1
+
+    split_rows(run, n, min_rows=min_rows, parts=parts)
+    assert (seen == 1).all()
