@@ -194,6 +194,3 @@ def test_compiled_search_gives_one_maze_per_seed_whatever_the_batch_or_threads()
     singles = np.concatenate([gen.search_seeds(seeds[i : i + 1])[0] for i in range(0, 50, 7)])
     assert np.array_equal(singles, one[::7])
 
-
-def test_learned_and_plugin_generators_search_in_python() -> None:
-    assert not make_generator("vae", size=8, difficulty=0.5).compiled()

@@ -63,7 +63,9 @@ def test_edge_uniforms_lie_on_both_sides_of_a_boundary():
     assert int(below * 7) == 2 and int(above * 7) == 3
 
 
-@pytest.mark.parametrize(("n", "min_rows", "parts"), [(0, 2, 8), (1, 2, 8), (5, 2, 8), (37, 2, 8), (300, 256, 1)])
+@pytest.mark.parametrize(
+    ("n", "min_rows", "parts"), [(0, 2, 8), (1, 2, 8), (5, 2, 8), (37, 2, 8), (300, 256, 1)]
+)
 def test_split_rows_covers_every_row_once(n, min_rows, parts):
     import threading
 
