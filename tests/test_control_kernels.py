@@ -193,4 +193,3 @@ def test_compiled_search_gives_one_maze_per_seed_whatever_the_batch_or_threads()
     assert np.array_equal(one, two)
     singles = np.concatenate([gen.search_seeds(seeds[i : i + 1])[0] for i in range(0, 50, 7)])
     assert np.array_equal(singles, one[::7])
-
