@@ -115,6 +115,7 @@ def _wilson_tables(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     return step, (rc[..., 0] * row + rc[..., 1]).astype(np.int64)
 
 
+@pytest.mark.slow
 def test_wilson_kernel_draws_every_spanning_tree_equally_often() -> None:
     # The 2x3-cell lattice has 15 spanning trees; 30,000 draws, a chi-square test of uniformity.
     h, w = 2, 3
@@ -162,7 +163,8 @@ def test_streams_differ_by_seed_and_repeat_by_seed() -> None:
 
 
 @pytest.mark.parametrize("name", CLASSICAL)
-@pytest.mark.parametrize("goal", ["corner", "farthest"])
+# "farthest" calibrates by a Python search per maze: a few seconds more, so with the slow tests.
+@pytest.mark.parametrize("goal", ["corner", pytest.param("farthest", marks=pytest.mark.slow)])
 def test_compiled_search_serves_perfect_mazes_on_target(name, goal) -> None:
     base = make_generator(name, size=10, goal=goal)
     cal = calibrate(base)
