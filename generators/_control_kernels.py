@@ -30,10 +30,27 @@ import numpy as np
 
 from generators._jit import compile_kernel
 from generators.backtracker import _carve_kernel
+from generators.lattice import Lattice
 from generators.prim import _grow_kernel
 
 BACKTRACKER, PRIM, KRUSKAL, WILSON = 0, 1, 2, 3
 KINDS = {"backtracker": BACKTRACKER, "prim": PRIM, "kruskal": KRUSKAL, "wilson": WILSON}
+
+
+def kruskal_tables(lat: Lattice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``edge_a, edge_b, edge_sq: int64[E]``: each lattice edge's two cells and its square on the
+    flattened wall grid."""
+    a, b = (np.ascontiguousarray(lat.edges[:, i], dtype=np.int64) for i in (0, 1))
+    return a, b, (lat.edge_rc[:, 0] * (2 * lat.w + 1) + lat.edge_rc[:, 1]).astype(np.int64)
+
+
+def wilson_tables(lat: Lattice) -> tuple[np.ndarray, np.ndarray]:
+    """``step, step_sq: int64[N, 4]``: the neighbour of each cell in each direction (the cell
+    itself off the grid) and the square between them on the flattened wall grid."""
+    step = np.where(lat.neighbors < 0, np.arange(lat.num_cells)[:, None], lat.neighbors).astype(np.int64)
+    rc = lat.edge_rc[np.maximum(lat.neighbor_edge, 0)]
+    return step, (rc[..., 0] * (2 * lat.w + 1) + rc[..., 1]).astype(np.int64)
+
 
 _carve = compile_kernel(_carve_kernel)
 _grow = compile_kernel(_grow_kernel)

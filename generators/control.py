@@ -78,13 +78,6 @@ CALIBRATION_SAMPLES = 1024
 CALIBRATION_SEED = 0
 MARGIN = 0.15
 _SEED_SCALE = float(2**53)
-# Generators whose whole search runs compiled (`generators._control_kernels`): class -> module.
-_COMPILED = {
-    "BacktrackerGenerator": "generators.backtracker",
-    "PrimGenerator": "generators.prim",
-    "KruskalGenerator": "generators.kruskal",
-    "WilsonGenerator": "generators.wilson",
-}
 _calibrations: dict[str, Calibration] = {}
 
 
@@ -296,11 +289,14 @@ class ControlledGenerator(MazeGenerator):
 
     def compiled(self) -> bool:
         """Whether this search runs compiled, one pass per maze (`generators._control_kernels`):
-        true for the four classical generators, whose every step numba can run."""
-        return (
-            type(self.base).__name__ in _COMPILED
-            and type(self.base).__module__ == _COMPILED[type(self.base).__name__]
-        )
+        true for the four classical generators themselves (not subclasses, which may change
+        what a maze is), whose every step numba can run."""
+        from generators.backtracker import BacktrackerGenerator
+        from generators.kruskal import KruskalGenerator
+        from generators.prim import PrimGenerator
+        from generators.wilson import WilsonGenerator
+
+        return type(self.base) in (BacktrackerGenerator, KruskalGenerator, PrimGenerator, WilsonGenerator)
 
     def search_seeds(self, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One maze per seed, ``int64[B]``: ``walls: bool[B, H, W]``, ``error: float64[B]``
@@ -309,6 +305,7 @@ class ControlledGenerator(MazeGenerator):
             return self.search([np.random.default_rng(int(s)) for s in seeds])
         from generators import _control_kernels as ck
         from generators._jit import split_rows
+        from generators.backtracker import _MOVE
         from generators.lattice import lattice
 
         h, w = self.cells
@@ -317,25 +314,17 @@ class ControlledGenerator(MazeGenerator):
         kind = ck.KINDS[self.base.name]
         targets = np.array([self.target.get(m, 1.0) for m in METRICS])
         asked = np.array([m in self.target for m in METRICS])
-        lat = lattice(h, w)
-        row = 2 * w + 1
-        none = np.zeros(0, dtype=np.int64)
-        edge_a = edge_b = edge_sq = none
+        edge_a = edge_b = edge_sq = np.zeros(0, dtype=np.int64)
         step = step_sq = np.zeros((0, 4), dtype=np.int64)
         if kind == ck.KRUSKAL:
-            edge_a, edge_b = (np.ascontiguousarray(lat.edges[:, i], dtype=np.int64) for i in (0, 1))
-            edge_sq = (lat.edge_rc[:, 0] * row + lat.edge_rc[:, 1]).astype(np.int64)
+            edge_a, edge_b, edge_sq = ck.kruskal_tables(lattice(h, w))
         elif kind == ck.WILSON:
-            cells = np.arange(lat.num_cells)[:, None]
-            step = np.where(lat.neighbors < 0, cells, lat.neighbors).astype(np.int64)
-            edge_rc = lat.edge_rc[np.maximum(lat.neighbor_edge, 0)]
-            step_sq = (edge_rc[..., 0] * row + edge_rc[..., 1]).astype(np.int64)
+            step, step_sq = ck.wilson_tables(lattice(h, w))
         draws = self.base.num_draws() if isinstance(self.base, UniformsGenerator) else 0
         walls = np.empty((b, *self.shape), dtype=bool)
         err = np.empty(b)
         built = np.empty(b, dtype=np.int64)
         flat = walls.reshape(b, -1)
-        from generators.backtracker import _MOVE
 
         def run(lo: int, hi: int) -> None:
             # The stream's 64-bit arithmetic wraps by design; numpy would warn about it when

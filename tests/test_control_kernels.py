@@ -46,18 +46,11 @@ def test_bucket_sort_is_a_stable_descending_sort() -> None:
             assert np.array_equal(order, np.argsort(-u, kind="stable"))
 
 
-def _kruskal_tables(h: int, w: int) -> tuple[np.ndarray, ...]:
-    lat = lattice(h, w)
-    row = 2 * w + 1
-    a, b = (np.ascontiguousarray(lat.edges[:, i], dtype=np.int64) for i in (0, 1))
-    return a, b, (lat.edge_rc[:, 0] * row + lat.edge_rc[:, 1]).astype(np.int64)
-
-
 @pytest.mark.parametrize("cells", [(1, 2), (3, 5), (14, 14), (9, 4)])
 def test_kruskal_kernel_is_the_generators_tree(cells) -> None:
     gen = KruskalGenerator(cells)
     h, w = cells
-    edge_a, edge_b, edge_sq = _kruskal_tables(h, w)
+    edge_a, edge_b, edge_sq = ck.kruskal_tables(lattice(h, w))
     rng = np.random.default_rng(1)
     u = rng.random((20, gen.num_draws()))
     u[:5] = rng.choice([0.0, 0.5, 0.75], (5, gen.num_draws()))  # ties: lower edge index first
@@ -75,7 +68,7 @@ def test_kruskal_kernel_is_the_generators_tree(cells) -> None:
 
 def test_kruskal_kernel_stops_once_the_corners_join_outside_the_window() -> None:
     h = w = 10
-    edge_a, edge_b, edge_sq = _kruskal_tables(h, w)
+    edge_a, edge_b, edge_sq = ck.kruskal_tables(lattice(h, w))
     gen = KruskalGenerator(h)
     u = np.random.default_rng(2).random((30, gen.num_draws()))
     full = gen.walls_from_uniforms(u)
@@ -107,19 +100,11 @@ def test_backtracker_kernel_reports_the_goal_depth_and_stops_outside_the_window(
             assert np.array_equal(walls[0], want) == (whole or bool(is_perfect(walls)[0]))
 
 
-def _wilson_tables(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    lat = lattice(h, w)
-    row = 2 * w + 1
-    step = np.where(lat.neighbors < 0, np.arange(lat.num_cells)[:, None], lat.neighbors).astype(np.int64)
-    rc = lat.edge_rc[np.maximum(lat.neighbor_edge, 0)]
-    return step, (rc[..., 0] * row + rc[..., 1]).astype(np.int64)
-
-
 @pytest.mark.slow
 def test_wilson_kernel_draws_every_spanning_tree_equally_often() -> None:
     # The 2x3-cell lattice has 15 spanning trees; 30,000 draws, a chi-square test of uniformity.
     h, w = 2, 3
-    step, step_sq = _wilson_tables(h, w)
+    step, step_sq = ck.wilson_tables(lattice(h, w))
     template = lattice(h, w).template().reshape(-1)
     state = np.empty(4, dtype=np.uint64)
     ck._seed_stream(7, state)
@@ -139,7 +124,7 @@ def test_wilson_kernel_draws_every_spanning_tree_equally_often() -> None:
 
 def test_wilson_kernel_reports_the_goal_depth() -> None:
     h = w = 9
-    step, step_sq = _wilson_tables(h, w)
+    step, step_sq = ck.wilson_tables(lattice(h, w))
     template = lattice(h, w).template().reshape(-1)
     state = np.empty(4, dtype=np.uint64)
     ck._seed_stream(8, state)
