@@ -11,9 +11,14 @@ candidate wall grid kept beyond the best one:
   exactly ``walls_from_uniforms`` of some uniforms;
 - Kruskal: the maximum spanning tree of the candidate's uniform edge weights, by Kruskal's
   algorithm over a stable descending sort (the same tree as `generators.spanning_tree`);
-- Wilson: Wilson's loop-erased random walks (cells joined in row-major order from the top-left
-  cell, as `generators.wilson`), directions drawn from the search's stream; it has no uniforms
+- Wilson: Wilson's loop-erased random walks into the tree rooted at the top-left cell, as
+  `generators.wilson`, the first from the goal cell and the others in row-major order (any order
+  gives a uniform spanning tree), directions drawn from the search's stream; it has no uniforms
   vector, so its candidates are fresh draws only.
+
+Backtracker, Kruskal and Wilson candidates are abandoned as soon as their start-goal path is
+fixed (the depth-first search reaches the goal; the corners join; the first walk ends) and
+misses the target by more than the best candidate so far.
 
 Each maze's search draws only from its own xoshiro256** stream, seeded from that maze's 64-bit
 seed by splitmix64, so a maze depends on its seed alone: a batch equals its mazes one by one,
