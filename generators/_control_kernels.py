@@ -284,7 +284,7 @@ def _measure(
         far = max(far, d)
         if sq == goal:
             steps = d
-        if tail > n:
+        if tail > n:  # never in a tree (n cells, n entries); keeps a bad input inside the scratch
             tail = n
     if farthest:
         steps = far
