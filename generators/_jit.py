@@ -48,15 +48,19 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pools)
 
 
-def split_rows(run: Callable[[int, int], None], n: int, min_rows: int = 256, parts: int = 1) -> None:
+def split_rows(
+    run: Callable[[int, int], None], n: int, min_rows: int = 256, parts: int = 1, threads: int | None = None
+) -> None:
     """``run(lo, hi)`` over rows ``[0, n)``: in one call, or, from ``min_rows`` rows on, split
-    evenly over `kernel_threads` threads. Meant for compiled kernels (they release the GIL) whose
-    rows are independent, so the split never changes a result.
+    evenly over ``threads`` threads (default `kernel_threads`). Meant for compiled kernels and
+    torch calls (they release the GIL) whose rows are independent, so the split never changes a
+    result.
 
     ``parts`` is the number of slices per thread, handed out as threads free up: 1 for rows of
     even cost, more where rows cost very different amounts (a search that stops at its first
     hit), so that no thread idles while another works through its slow rows."""
-    threads = min(kernel_threads(), n // max(1, min_rows // 2)) if n >= min_rows else 1
+    threads = kernel_threads() if threads is None else threads
+    threads = min(threads, n // max(1, min_rows // 2)) if n >= min_rows else 1
     if threads <= 1:
         run(0, n)
         return

@@ -95,6 +95,7 @@ def _dfs_walk(
     edge_of: np.ndarray,
     open_in: np.ndarray,
     emb: np.ndarray,
+    by_channel: bool,
     ctx: np.ndarray,
     w_out: np.ndarray,
     b_out: np.ndarray,
@@ -112,26 +113,57 @@ def _dfs_walk(
     (greedy): a decided passage is open when its logit is at most ``wall_above``. Mode 2 (sampled):
     open when ``u[b, e] < sigmoid(-logit)``. The logit of the decision from cell ``k`` in direction
     ``d`` with feature bits ``f`` is ``b_out[d] + w_out[d] . relu(emb[b, k] + ctx[d * 1024 + f]) +
-    direct[d * 1024 + f]``.
+    direct[d * 1024 + f]``. ``emb: float[B, N * H]`` holds each maze's ``[N, H]`` embeddings
+    flat, or its ``[H, N]`` ones when ``by_channel``; float32 or float64, summed in float64.
 
     Outputs per passage: ``cells[b, e]`` the cell that decided it (-1 if none), ``codes[b, e]``
     ``d * 1024 + f`` for a decision, `NOT_DECIDED` or `FORCED_OPEN` otherwise; in the decoding
     modes ``logits[b, e]`` (decisions only; the caller fills the others) and always
     ``opened[b, e]``.
+
+    The region flags (``via_self``, ``via_stack``) need the region outside the tree that the
+    neighbour lies in. The walk keeps those regions labelled (``region``) with, per region, the
+    number of passages into it that cells on the stack have still to decide (``pending``), so each
+    flag is a lookup. A region changes only when a cell joins the tree: the cells around it tell
+    whether its neighbours outside the tree still touch one another there; when they do not, one
+    breadth-first search per separated side runs in turn with the others until at most one side
+    is still growing: the sides that finished are the new regions (each search costs about the
+    size of the smaller sides, not of the whole region).
     """
     n_cells = h * w
     n_mazes = open_in.shape[0] if mode == 0 else emb.shape[0]
     hidden = w_out.shape[1]
+    # This maze's cell embeddings, copied in memory order into a buffer before the walk (which
+    # visits the cells in no order a prefetcher can follow); cell ``k``'s channel ``t`` is at
+    # ``k * step_cell + t * step_channel``.
+    cell_emb = np.zeros(emb.shape[1] if mode != 0 else 1, dtype=np.float64)
+    step_cell = 1 if by_channel else hidden
+    step_channel = n_cells if by_channel else 1
     visited = np.zeros(n_cells, dtype=np.uint8)
     on_stack = np.zeros(n_cells, dtype=np.uint8)
     cur = np.zeros(n_cells, dtype=np.int64)  # the direction the cell is deciding (or has decided last)
     came = np.zeros(n_cells, dtype=np.int64)  # direction the walk came in by (-1 at the root)
     child = np.zeros(n_cells, dtype=np.uint8)
     stack = np.zeros(n_cells, dtype=np.int64)
-    queue = np.zeros(n_cells, dtype=np.int64)
+    region = np.zeros(n_cells, dtype=np.int64)  # label of a cell outside the tree
+    # Passages into each region still to be decided by cells on the stack. A region label is
+    # new for every side split off, so there are fewer than 3 per cell.
+    pending = np.zeros(3 * n_cells + 1, dtype=np.int64)
+    queue = np.zeros((3, n_cells), dtype=np.int64)
+    q_head = np.zeros(3, dtype=np.int64)
+    q_tail = np.zeros(3, dtype=np.int64)
+    owner = np.zeros(3, dtype=np.int64)  # union-find over the searches that met
     mark = np.zeros(n_cells, dtype=np.int64)
+    by = np.zeros(n_cells, dtype=np.int64)  # the search that reached a marked cell
+    side = np.zeros(4, dtype=np.int64)  # the search of each neighbour (-1 inside the tree)
+    ring = np.zeros(8, dtype=np.uint8)
+    ring_dr = np.array([-1, -1, 0, 1, 1, 1, 0, -1])  # N, NE, E, SE, S, SW, W, NW
+    ring_dc = np.array([0, 1, 1, 1, 0, -1, -1, -1])
     stamp = 0
     for b in range(n_mazes):
+        if mode != 0:
+            for i in range(emb.shape[1]):
+                cell_emb[i] = emb[b, i]
         visited[:] = 0
         on_stack[:] = 0
         child[:] = 0
@@ -145,6 +177,33 @@ def _dfs_walk(
         on_stack[0] = 1
         cur[0] = -1
         came[0] = -1
+        # Label the regions outside the tree (cell 0 is the tree), then count the root's passages.
+        labels = 0
+        stamp += 1
+        for c in range(1, n_cells):
+            if mark[c] == stamp:
+                continue
+            mark[c] = stamp
+            region[c] = labels
+            queue[0, 0] = c
+            qh = 0
+            qt = 1
+            while qh < qt:
+                x = queue[0, qh]
+                qh += 1
+                for d2 in range(4):
+                    y = nbr[x, d2]
+                    if y >= 0 and visited[y] == 0 and mark[y] != stamp:
+                        mark[y] = stamp
+                        region[y] = labels
+                        queue[0, qt] = y
+                        qt += 1
+            pending[labels] = 0
+            labels += 1
+        for d2 in range(4):
+            y = nbr[0, d2]
+            if y >= 0:
+                pending[region[y]] += 1
         while top >= 0:
             v = stack[top]
             d = cur[v] + 1
@@ -162,14 +221,19 @@ def _dfs_walk(
                 continue
             cur[v] = d
             e = edge_of[v, d]
+            own = region[nxt]
+            pending[own] -= 1  # this passage is being decided
             # The walk's state at this decision.
             rem = 0
             declined = False
+            mine = 0  # this cell's later passages into the neighbour's region
             for d2 in range(4):
                 y = nbr[v, d2]
                 if y >= 0 and visited[y] == 0:
                     if d2 > d:
                         rem += 1
+                        if region[y] == own:
+                            mine += 1
                     elif d2 < d:
                         declined = True
             free = 0
@@ -177,36 +241,8 @@ def _dfs_walk(
                 y = nbr[nxt, d2]
                 if y >= 0 and visited[y] == 0:
                     free += 1
-            # The neighbour's region outside the tree: which undecided passages reach it.
-            via_self = False
-            via_stack = False
-            # The flood stops once every flag that can still turn true has: with no later
-            # direction left to this cell, ``via_self`` cannot.
-            self_known = rem == 0
-            stamp += 1
-            mark[nxt] = stamp
-            queue[0] = nxt
-            qh = 0
-            qt = 1
-            while qh < qt and not ((via_self or self_known) and via_stack):
-                x = queue[qh]
-                qh += 1
-                for d2 in range(4):
-                    y = nbr[x, d2]
-                    if y < 0:
-                        continue
-                    if visited[y] == 0:
-                        if mark[y] != stamp:
-                            mark[y] = stamp
-                            queue[qt] = y
-                            qt += 1
-                    elif on_stack[y] == 1:
-                        back = d2 ^ 2  # the direction from y to x
-                        if y == v:
-                            if back > d:
-                                via_self = True
-                        elif back > cur[y]:
-                            via_stack = True
+            via_self = mine > 0
+            via_stack = pending[own] > mine
             f = 0
             if rem >= 1:
                 f |= 1
@@ -239,24 +275,187 @@ def _dfs_walk(
                     is_open = open_in[b, e] != 0
                 else:
                     logit = b_out[d] + direct[code]
-                    for t in range(hidden):
-                        pre = emb[b, v, t] + ctx[code, t]
-                        if pre > 0.0:
-                            logit += pre * w_out[d, t]
+                    for t in range(hidden):  # without a branch: its sign is a coin flip
+                        pre = cell_emb[v * step_cell + t * step_channel] + ctx[code, t]
+                        logit += max(pre, 0.0) * w_out[d, t]
                     logits[b, e] = logit
                     if mode == 1:  # noqa: SIM108 -- ``u`` is a 1x1 dummy when greedy
                         is_open = logit <= wall_above
                     else:  # drawn: open with probability sigmoid(-logit) = 1 / (1 + exp(logit))
                         is_open = u[b, e] * (1.0 + math.exp(logit)) < 1.0
-            if is_open:
-                opened[b, e] = 1
-                child[v] = 1
-                visited[nxt] = 1
-                on_stack[nxt] = 1
-                cur[nxt] = -1
-                came[nxt] = d
-                top += 1
-                stack[top] = nxt
+            if not is_open:
+                continue
+            opened[b, e] = 1
+            child[v] = 1
+            visited[nxt] = 1
+            came[nxt] = d
+            # Passages from the stack into the neighbour are no longer passages into its region.
+            for d2 in range(4):
+                y = nbr[nxt, d2]
+                if y >= 0 and on_stack[y] == 1 and (d2 ^ 2) > cur[y]:
+                    pending[own] -= 1
+            # Does the region fall apart without the neighbour? Its neighbours outside the tree
+            # that touch along the ring of eight cells around it are still joined.
+            rn = nxt // w
+            cn = nxt - rn * w
+            for k in range(8):
+                r2 = rn + ring_dr[k]
+                c2 = cn + ring_dc[k]
+                ring[k] = 1 if 0 <= r2 < h and 0 <= c2 < w and visited[r2 * w + c2] == 0 else 0
+            start = 0
+            while start < 8 and ring[start] == 1:
+                start += 1
+            sides = 0
+            for d2 in range(4):
+                side[d2] = -1
+            if start == 8:  # every cell around is outside the tree: one side
+                sides = 1
+            else:
+                run = -1
+                for i in range(1, 9):
+                    k = (start + i) % 8
+                    if ring[k] == 0:
+                        continue
+                    if ring[(k + 7) % 8] == 0:
+                        run += 1
+                    if k % 2 == 0 and side[k // 2] < 0:  # N, E, S, W: a neighbour; the run is its side
+                        side[k // 2] = run
+                # Number the sides that hold a neighbour 0, 1, ...
+                sides = 0
+                seen_a = -1
+                seen_b = -1
+                seen_c = -1
+                for d2 in range(4):
+                    s = side[d2]
+                    if s < 0:
+                        continue
+                    if s == seen_a:
+                        side[d2] = 0
+                    elif s == seen_b:
+                        side[d2] = 1
+                    elif s == seen_c:
+                        side[d2] = 2
+                    else:
+                        if sides == 0:
+                            seen_a = s
+                        elif sides == 1:
+                            seen_b = s
+                        else:
+                            seen_c = s
+                        side[d2] = sides
+                        sides += 1
+            if sides >= 2:
+                # One search per side, in turn, until the sides have all met or at most one is
+                # still growing; the sides that finished are regions of their own.
+                stamp += 1
+                for i in range(sides):
+                    q_head[i] = 0
+                    q_tail[i] = 0
+                    owner[i] = i
+                for d2 in range(4):
+                    s = side[d2]
+                    if s >= 0:
+                        y = nbr[nxt, d2]
+                        mark[y] = stamp
+                        by[y] = s
+                        queue[s, q_tail[s]] = y
+                        q_tail[s] += 1
+                groups = sides
+                while True:
+                    growing = 0
+                    for i in range(sides):
+                        r = i
+                        while owner[r] != r:
+                            r = owner[r]
+                        if r != i:
+                            continue
+                        for j in range(sides):
+                            rj = j
+                            while owner[rj] != rj:
+                                rj = owner[rj]
+                            if rj == i and q_head[j] < q_tail[j]:
+                                growing += 1
+                                break
+                    if groups == 1 or growing <= 1:
+                        break
+                    for i in range(sides):
+                        if q_head[i] == q_tail[i]:
+                            continue
+                        x = queue[i, q_head[i]]
+                        q_head[i] += 1
+                        for d2 in range(4):
+                            y = nbr[x, d2]
+                            if y < 0 or visited[y] == 1:
+                                continue
+                            if mark[y] != stamp:
+                                mark[y] = stamp
+                                by[y] = i
+                                queue[i, q_tail[i]] = y
+                                q_tail[i] += 1
+                            else:
+                                ri = i
+                                while owner[ri] != ri:
+                                    ri = owner[ri]
+                                rj = by[y]
+                                while owner[rj] != rj:
+                                    rj = owner[rj]
+                                if ri != rj:
+                                    owner[rj] = ri
+                                    groups -= 1
+                if groups > 1:
+                    # Relabel every finished side; the one still growing (or, if none is, the
+                    # first) keeps the old label.
+                    keep = -1
+                    for i in range(sides):
+                        r = i
+                        while owner[r] != r:
+                            r = owner[r]
+                        if r != i:
+                            continue
+                        for j in range(sides):
+                            rj = j
+                            while owner[rj] != rj:
+                                rj = owner[rj]
+                            if rj == i and q_head[j] < q_tail[j]:
+                                keep = i
+                    for i in range(sides):
+                        r = i
+                        while owner[r] != r:
+                            r = owner[r]
+                        if r != i:
+                            continue
+                        if keep < 0:
+                            keep = i
+                            continue
+                        if i == keep:
+                            continue
+                        label = labels
+                        labels += 1
+                        count = 0
+                        for j in range(sides):
+                            rj = j
+                            while owner[rj] != rj:
+                                rj = owner[rj]
+                            if rj != i:
+                                continue
+                            for q in range(q_tail[j]):
+                                x = queue[j, q]
+                                region[x] = label
+                                for d2 in range(4):
+                                    y = nbr[x, d2]
+                                    if y >= 0 and on_stack[y] == 1 and (d2 ^ 2) > cur[y]:
+                                        count += 1
+                        pending[label] = count
+                        pending[own] -= count
+            # The neighbour joins the stack with every passage still to decide.
+            on_stack[nxt] = 1
+            cur[nxt] = -1
+            top += 1
+            stack[top] = nxt
+            for d2 in range(4):
+                y = nbr[nxt, d2]
+                if y >= 0 and visited[y] == 0:
+                    pending[region[y]] += 1
 
 
 def walk_features(open_edges: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -276,7 +475,8 @@ def walk_features(open_edges: np.ndarray, size: tuple[int, int]) -> tuple[np.nda
         lattice(h, w).neighbors,
         edge_table(h, w),
         open_edges,
-        np.zeros((1, 1, 1), dtype=np.float64),
+        np.zeros((1, 1), dtype=np.float64),
+        False,
         np.zeros((4 * NUM_CODES, 1), dtype=np.float64),
         np.zeros((4, 1), dtype=np.float64),
         np.zeros(4, dtype=np.float64),
@@ -320,14 +520,20 @@ def decode_walk(
     wall_above: float = 0.0,
     u: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Decode ``B`` mazes from per-cell embeddings ``emb: float64[B, N, H]``: greedily (a decided
+    """Decode ``B`` mazes from per-cell embeddings ``emb: float[B, N, H]``: greedily (a decided
     passage is a wall when its logit is above ``wall_above``) or, given ``u: float64[B, E]``
     uniforms, by sampling each decision. Returns the wall logits ``float64[B, E]`` and the open
     passages ``bool[B, E]``, in lattice order. Greedy: each decision's logit, forced passages
     +-`FIXED_LOGIT`; sampled: +-`FIXED_LOGIT` for every passage, the way it was drawn."""
     h, w = size
-    emb = np.ascontiguousarray(emb, dtype=np.float64)
+    if emb.dtype not in (np.float32, np.float64):
+        emb = emb.astype(np.float64)
+    # The kernel reads the embeddings cell by cell or channel by channel, whichever way they lie
+    # in memory (channel by channel from a channel-major convolution).
+    by_channel = not emb.flags.c_contiguous and np.swapaxes(emb, 1, 2).flags.c_contiguous
+    emb = np.swapaxes(emb, 1, 2) if by_channel else np.ascontiguousarray(emb)
     n = len(emb)
+    emb = emb.reshape(n, -1)
     e = lattice(h, w).num_edges
     cells = np.empty((n, e), dtype=np.int64)
     codes = np.empty((n, e), dtype=np.int64)
@@ -350,6 +556,7 @@ def decode_walk(
             table,
             no_open,
             emb[lo:hi],
+            by_channel,
             *weights,
             float(wall_above),
             uu[lo:hi] if u is not None else uu,
@@ -393,6 +600,7 @@ class DFSDecoder(PassageDecoder):
             self.embed: nn.Module = nn.Sequential(*layers)
         else:
             self.embed = mlp([cfg.latent_dim] + [cfg.hidden] * cfg.depth + [h * w * cfg.ar_hidden])
+        self.memory_format = torch.contiguous_format
         self.position = nn.Parameter(torch.zeros(h * w, cfg.ar_hidden))
         self.context = nn.Embedding(4 * NUM_CODES, cfg.ar_hidden)
         self.direct = nn.Embedding(4 * NUM_CODES, 1)
@@ -404,11 +612,20 @@ class DFSDecoder(PassageDecoder):
             self.direct.weight.zero_()
         self.init_grid(cfg)
 
+    def channels_last(self) -> None:
+        """Lay the code map and the embedding convolutions out channels-last, for decoding in
+        float32: oneDNN runs those convolutions faster so (the embeddings agree to float32
+        rounding). Only the spatial code has maps to lay out."""
+        if self.spatial:
+            self.embed.to(memory_format=torch.channels_last)
+            self.memory_format = torch.channels_last
+
     def embeddings(self, z: Tensor) -> Tensor:
         """Per-cell embeddings ``float[B, N, ar_hidden]`` of codes ``z: float[B, latent]``."""
         h, w = self.size
         if self.spatial:
-            emb = self.embed(z.view(len(z), -1, h, w)).flatten(2).transpose(1, 2)
+            maps = z.view(len(z), -1, h, w).contiguous(memory_format=self.memory_format)
+            emb = self.embed(maps).flatten(2).transpose(1, 2)
         else:
             emb = self.embed(z).view(len(z), h * w, self.units)
         return emb + self.position
@@ -443,7 +660,7 @@ class DFSDecoder(PassageDecoder):
         given uniforms ``u: float[B, E]``, by sampling every decision."""
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must be a probability in (0, 1), got {threshold!r}")
-        emb = self.embeddings(z).double().cpu().numpy()
+        emb = self.embeddings(z).cpu().numpy()
         logits, _ = decode_walk(
             emb,
             self.context.weight.detach().double().cpu().numpy(),

@@ -53,6 +53,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from generators._jit import split_rows
 from generators.base import (
     GoalMode,
     MazeGenerator,
@@ -70,8 +71,8 @@ from generators.repair import RepairMode, check_repair_mode, repair
 
 Sampling = Literal["prior", "grid"]
 Decoding = Literal["sample", "greedy"]
-# Batches up to this many mazes are decoded on one thread (see `decode_codes`).
-_FEW_ROWS = 32
+# Cells decoded per pass when ``batch_size`` is not given: 64 mazes of 14x14 (see `decode_codes`).
+_PASS_CELLS = 64 * 14 * 14
 Precision = Literal["float32", "float64"]
 # Latent noise is scaled by this at most. Codes ten prior standard deviations out are already far
 # from anything the model was trained on; near overflow (1e308, inf) every seed decoded to one
@@ -185,7 +186,8 @@ class LearnedGenerator(MazeGenerator):
         grid_radius: the grid's extent ``r``: each unit in ``[-r, r]`` standard deviations of the
             fitted Gaussian, around the origin.
         grid_steps: the grid's points per unit.
-        batch_size: mazes decoded per forward pass.
+        batch_size: mazes decoded per forward pass; ``None`` (default): 64 at 14x14, as many cells
+            at other model sizes. Passes run side by side, one per thread.
         precision: ``"float64"`` (default; batched and single draws agree) or ``"float32"`` (faster).
         decoding: how a ``dfs``-decoder model makes each decision: ``"sample"`` (its default: each
             passage drawn from the decoder's probability, with uniforms that are part of the
@@ -207,7 +209,7 @@ class LearnedGenerator(MazeGenerator):
         sampling: Sampling = "prior",
         grid_radius: float = 2.0,
         grid_steps: int = 9,
-        batch_size: int = 4096,
+        batch_size: int | None = None,
         precision: Precision = "float64",
         decoding: Decoding | None = None,
     ) -> None:
@@ -220,7 +222,8 @@ class LearnedGenerator(MazeGenerator):
             raise ValueError(f"sampling={sampling!r} is for the AE; the VAE samples its prior N(0, I)")
         grid_radius = check_real(grid_radius, "grid_radius", 0.0, MAX_GRID_RADIUS, low_open=True)
         grid_steps = check_int(grid_steps, "grid_steps", 2, 10_000)
-        batch_size = check_int(batch_size, "batch_size", 1, 1 << 20)
+        if batch_size is not None:
+            batch_size = check_int(batch_size, "batch_size", 1, 1 << 20)
         check_choice(precision, "precision", ("float32", "float64"))
         if model is not None and not isinstance(model, (str, Path)):
             raise TypeError(
@@ -333,6 +336,8 @@ class LearnedGenerator(MazeGenerator):
                 points = np.linspace(-self.grid_radius, self.grid_radius, self.grid_steps)
                 std = model.prior_std().numpy()
                 return points[index] * std * self.temperature
+            if model.standard_prior:  # N(0, I): the codes are the scaled draws themselves
+                return self.temperature * eps
             return model.prior_codes(eps_t, self.temperature).numpy()
 
     def decode_codes(self, codes: np.ndarray, uniforms: np.ndarray | None = None) -> np.ndarray:
@@ -354,20 +359,28 @@ class LearnedGenerator(MazeGenerator):
         dtype = torch.float64 if self.precision == "float64" else torch.float32
         model = self._model_at(dtype)
         out = np.empty((len(codes), *self._model.cfg.shape), dtype=np.float32)
+        rows = self.batch_size or max(1, _PASS_CELLS // (self._model.cfg.size[0] * self._model.cfg.size[1]))
+        passes = -(-len(codes) // rows)
+
+        def decode(first: int, last: int) -> None:
+            with torch.no_grad():
+                for k in range(first, last):
+                    z = torch.from_numpy(np.ascontiguousarray(codes[k * rows : (k + 1) * rows])).to(dtype)
+                    u = None if uniforms is None else uniforms[k * rows : (k + 1) * rows]
+                    out[k * rows : k * rows + len(z)] = model.decode(z, self.threshold, u=u).float().numpy()
+
         threads = torch.get_num_threads()
-        # A few rows are a matrix-vector product: splitting it over threads costs more than it
-        # saves (on a busy 2-core machine one reset took 19 ms with 2 threads, 0.6 ms with 1).
-        few = len(codes) <= _FEW_ROWS and threads > 1
-        if few:
+        # Each pass runs on one thread, and the passes run side by side: small passes keep their
+        # temporaries in cache and in memory the allocator reuses (a pass of thousands of mazes
+        # page-faults its way through hundreds of megabytes), and a pass is too small to be worth
+        # splitting over threads (on a busy 2-core machine one reset took 19 ms with 2 threads,
+        # 0.6 ms with 1).
+        if threads > 1:
             torch.set_num_threads(1)
         try:
-            with torch.no_grad():
-                for i in range(0, len(codes), self.batch_size):
-                    z = torch.from_numpy(np.ascontiguousarray(codes[i : i + self.batch_size])).to(dtype)
-                    u = None if uniforms is None else uniforms[i : i + self.batch_size]
-                    out[i : i + len(z)] = model.decode(z, self.threshold, u=u).float().numpy()
+            split_rows(decode, passes, min_rows=2, parts=4, threads=threads)
         finally:
-            if few:
+            if threads > 1:
                 torch.set_num_threads(threads)
         return out
 
@@ -536,15 +549,26 @@ def _logit(p: float) -> float:
 
 @lru_cache(maxsize=8)
 def _model_at(path: str, mtime: float, dtype_name: str) -> Any:
-    """The model of ``path`` in float32 (the shared one) or float64 (loaded again from the file:
-    rebuilding from the weights is exact, float16/float32 values widen without rounding)."""
+    """The decoding copy of the model of ``path``, in float32 or float64, loaded again from the
+    file (rebuilding from the weights is exact: float16/float32 values widen without rounding).
+    In float32 the ``dfs`` decoder lays its maps out channels-last (`DFSDecoder.channels_last`),
+    which oneDNN's float32 convolutions run faster."""
     import torch
 
+    from generators.dfs_decoder import DFSDecoder
     from generators.models import load_model
 
+    model = load_model(path)
+    # The VAE's prior, N(0, I), maps draws to codes without a matrix product (the same values).
+    latent = model.cfg.latent_dim
+    model.standard_prior = bool(
+        not model.prior_mean.any() and torch.equal(model.prior_scale_tril, torch.eye(latent))
+    )
     if dtype_name == str(torch.float32):
-        return _load(path, mtime)
-    return load_model(path).to(torch.float64)
+        if isinstance(model.decoder, DFSDecoder):
+            model.decoder.channels_last()
+        return model
+    return model.to(torch.float64)
 
 
 class AEGenerator(LearnedGenerator):

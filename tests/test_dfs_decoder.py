@@ -78,6 +78,107 @@ def test_any_weights_decode_only_perfect_mazes(size):
             assert ((logits <= 0) == opened).all()  # the logits clip to the decoded maze
 
 
+@pytest.fixture(scope="module")
+def flood_walk():
+    """The walk as first written (regions found by flooding them at every decision), compiled."""
+    numba = pytest.importorskip("numba")
+    from _dfs_flood_walk import flood_walk as walk
+
+    return numba.njit(nogil=True)(walk)
+
+
+def _walk_outputs(n: int, size: tuple[int, int]) -> list[np.ndarray]:
+    e = lattice(*size).num_edges
+    return [
+        np.zeros((n, e), np.int64),
+        np.zeros((n, e), np.int64),
+        np.zeros((n, e)),
+        np.zeros((n, e), np.uint8),
+    ]
+
+
+@pytest.mark.parametrize("size", [(14, 14), (2, 9), (9, 2), (1, 6), (6, 1), (3, 3), (8, 13)], ids=str)
+def test_region_labels_give_the_flood_fill_walk(flood_walk, size):
+    # The walk keeps the regions outside the tree labelled as they split; the walk that floods
+    # each region afresh at every decision must agree with it on every passage: teacher-forced
+    # on every generator's mazes, greedy and drawn with random weights (both embedding layouts).
+    from generators._jit import compile_kernel
+    from generators.dfs_decoder import _dfs_walk, edge_table
+
+    h, w = size
+    lat = lattice(h, w)
+    rng = np.random.default_rng(11)
+    common = (h, w)
+    for name in ["backtracker", "kruskal", "prim", "wilson"]:
+        walls = make_generator(name, size=size).generate_walls(200, rng)
+        opened = lat.passages_from_walls(walls).astype(np.uint8)
+        zero = (np.zeros((4 * NUM_CODES, 1)), np.zeros((4, 1)), np.zeros(4), np.zeros(4 * NUM_CODES), 0.0)
+        want = _walk_outputs(len(walls), size)
+        flood_walk(
+            *common,
+            0,
+            lat.neighbors,
+            edge_table(h, w),
+            opened,
+            np.zeros((1, 1, 1)),
+            *zero,
+            np.zeros((1, 1)),
+            *want,
+        )
+        cells, codes = walk_features(opened, size)
+        assert np.array_equal(cells, want[0]) and np.array_equal(codes, want[1]), name
+        assert np.array_equal(want[3], opened), name
+    n, hidden = 200, 8
+    emb = rng.normal(size=(n, h * w, hidden))
+    weights = (
+        rng.normal(size=(4 * NUM_CODES, hidden)),
+        rng.normal(size=(4, hidden)),
+        rng.normal(size=4) * 2,
+        rng.normal(size=4 * NUM_CODES),
+    )
+    u = rng.random((n, lat.num_edges))
+    kernel = compile_kernel(_dfs_walk)
+    by_channel = np.ascontiguousarray(emb.transpose(0, 2, 1)).reshape(n, -1)
+    no_open = np.zeros((1, 1), np.uint8)
+    for mode in (1, 2):
+        want = _walk_outputs(n, size)
+        flood_walk(*common, mode, lat.neighbors, edge_table(h, w), no_open, emb, *weights, 0.0, u, *want)
+        for flat, layout in ((emb.reshape(n, -1), False), (by_channel, True)):
+            got = _walk_outputs(n, size)
+            kernel(
+                *common, mode, lat.neighbors, edge_table(h, w), no_open, flat, layout, *weights, 0.0, u, *got
+            )
+            for a, b in zip(want, got):
+                assert np.array_equal(a, b), (mode, layout)
+
+
+def test_decode_walk_reads_either_embedding_layout_and_float32():
+    size = (6, 5)
+    rng = np.random.default_rng(2)
+    n, hidden = 50, 4
+    emb = rng.normal(size=(n, 30, hidden))
+    args = (
+        rng.normal(size=(4 * NUM_CODES, hidden)),
+        rng.normal(size=(4, hidden)),
+        rng.normal(size=4),
+        rng.normal(size=4 * NUM_CODES),
+        size,
+    )
+    u = rng.random((n, lattice(*size).num_edges))
+    channel_major = np.ascontiguousarray(emb.transpose(0, 2, 1)).transpose(0, 2, 1)  # a torch conv's layout
+    assert not channel_major.flags.c_contiguous
+    for drawn in (None, u):
+        logits, opened = decode_walk(emb, *args, u=drawn)
+        for other in (channel_major, emb[:, :, ::-1][:, :, ::-1]):
+            again, opened_again = decode_walk(other, *args, u=drawn)
+            assert np.array_equal(logits, again) and np.array_equal(opened, opened_again)
+        # float32 embeddings are widened, not rounded: the same as their float64 values.
+        single = emb.astype(np.float32)
+        assert np.array_equal(
+            decode_walk(single, *args, u=drawn)[0], decode_walk(single.astype(np.float64), *args, u=drawn)[0]
+        )
+
+
 def test_teacher_forcing_gives_the_logits_greedy_decoding_used():
     model = tiny_model(size=(6, 7))
     z = torch.randn((20, model.cfg.latent_dim), generator=torch.Generator().manual_seed(3))

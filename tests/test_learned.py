@@ -365,6 +365,31 @@ def test_shipped_models_load_and_sample(kind: str) -> None:
     assert card["kind"] == kind and card["command"].startswith("daedalus-gym train")
 
 
+@pytest.mark.parametrize("kind", ["ae", "vae"])
+def test_passes_threads_and_precision_serve_the_same_mazes(kind: str) -> None:
+    # Passes of any size, run side by side or on one thread, and one maze at a time decode the
+    # same float64 mazes; float32 (channels-last convolutions) differs at most very rarely.
+    if not pretrained_path(kind).is_file():
+        pytest.skip(f"no shipped {kind} weights in this checkout")
+    gen = make_generator(kind)
+    noise = gen.draw_noise(300, np.random.default_rng(4))
+    walls = gen.walls_from_noise(noise)
+    for batch_size in (1, 7, 4096):
+        assert np.array_equal(make_generator(kind, batch_size=batch_size).walls_from_noise(noise), walls)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert np.array_equal(gen.walls_from_noise(noise), walls)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.get_num_threads() == threads
+    singles = np.stack([gen.walls_from_noise(noise[i : i + 1])[0] for i in range(40)])
+    assert np.array_equal(singles, walls[:40])
+    single = make_generator(kind, precision="float32").walls_from_noise(noise)
+    assert is_perfect(single).all()
+    assert (single == walls).all(axis=(1, 2)).mean() >= 0.99
+
+
 # ---------------------------------------------------------------------- evaluation
 def test_hamming_helpers_match_brute_force() -> None:
     rng = np.random.default_rng(0)
