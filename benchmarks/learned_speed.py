@@ -1,7 +1,7 @@
 """``python -m benchmarks.learned_speed``: how fast the shipped learned models serve mazes.
 
 For each shipped model (VAE and AE, each at 14x14, 7x7 and 28x28): served mazes per second
-(decode, draw, repair) in batches of 4,096 (1,024 at 28x28), best of three, in
+(decode, draw, repair) in batches of 4,096 (1,024 at 28x28), best of five, in
 ``precision="float64"`` (the default) and ``"float32"``; then the median and 99th percentile of
 ``env.reset(seed=s)`` over 200 seeds for each learned id, beside the backtracker's for scale. Run
 it on an otherwise idle machine.
@@ -29,7 +29,7 @@ IDS = (
 )
 
 
-def batched(kind: str, size: int, precision: str, batch: int = 4096, repeats: int = 3) -> float:
+def batched(kind: str, size: int, precision: str, batch: int = 4096, repeats: int = 5) -> float:
     gen = make_generator(kind, size=size, precision=precision)
     gen.generate_walls(64, np.random.default_rng(0))  # compile and load first
     best = float("inf")
@@ -47,7 +47,7 @@ def main() -> int:
             batch = 4096 if size <= 14 else 1024
             print(
                 f"{kind} {size}x{size} {precision}: {batched(kind, size, precision, batch):,.0f} mazes/s "
-                f"(batch {batch:,}, best of 3)",
+                f"(batch {batch:,}, best of 5)",
                 flush=True,
             )
     for env_id in IDS:

@@ -259,6 +259,7 @@ class LearnedGenerator(MazeGenerator):
         # model is reloaded from its file, through the per-file cache.
         state = self.__dict__.copy()
         del state["_model"], state["_lattice"]
+        state.pop("_resolved_path", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -359,34 +360,54 @@ class LearnedGenerator(MazeGenerator):
         dtype = torch.float64 if self.precision == "float64" else torch.float32
         model = self._model_at(dtype)
         out = np.empty((len(codes), *self._model.cfg.shape), dtype=np.float32)
-        rows = self.batch_size or max(1, _PASS_CELLS // (self._model.cfg.size[0] * self._model.cfg.size[1]))
-        passes = -(-len(codes) // rows)
 
-        def decode(first: int, last: int) -> None:
+        def decode(lo: int, hi: int) -> None:
+            z = torch.from_numpy(np.ascontiguousarray(codes[lo:hi])).to(dtype)
+            u = None if uniforms is None else uniforms[lo:hi]
+            out[lo:hi] = model.decode(z, self.threshold, u=u).float().numpy()
+
+        self._in_passes(len(codes), self._pass_rows(), decode)
+        return out
+
+    def _pass_rows(self) -> int:
+        """Model-sized tiles decoded per pass: ``batch_size``, or as many as hold `_PASS_CELLS` cells."""
+        height, width = self._model.cfg.size
+        return self.batch_size or max(1, _PASS_CELLS // (height * width))
+
+    @staticmethod
+    def _in_passes(n: int, rows: int, work: Any) -> None:
+        """``work(lo, hi)`` over rows ``[0, n)`` in passes of at most ``rows``, side by side.
+
+        Each pass runs on one thread, and the passes run side by side on the kernel threads:
+        small passes keep their temporaries in cache and in memory the allocator reuses (a pass
+        of thousands of mazes page-faults its way through hundreds of megabytes), and one pass is
+        too small to be worth splitting over threads (on a busy 2-core machine one reset took
+        19 ms with 2 threads, 0.6 ms with 1). Passes never change a result: each row's figures
+        depend on that row alone.
+        """
+        import torch
+
+        def run(first: int, last: int) -> None:
             with torch.no_grad():
                 for k in range(first, last):
-                    z = torch.from_numpy(np.ascontiguousarray(codes[k * rows : (k + 1) * rows])).to(dtype)
-                    u = None if uniforms is None else uniforms[k * rows : (k + 1) * rows]
-                    out[k * rows : k * rows + len(z)] = model.decode(z, self.threshold, u=u).float().numpy()
+                    work(k * rows, min(n, (k + 1) * rows))
 
         threads = torch.get_num_threads()
-        # Each pass runs on one thread, and the passes run side by side: small passes keep their
-        # temporaries in cache and in memory the allocator reuses (a pass of thousands of mazes
-        # page-faults its way through hundreds of megabytes), and a pass is too small to be worth
-        # splitting over threads (on a busy 2-core machine one reset took 19 ms with 2 threads,
-        # 0.6 ms with 1).
         if threads > 1:
             torch.set_num_threads(1)
         try:
-            split_rows(decode, passes, min_rows=2, parts=4, threads=threads)
+            split_rows(run, -(-n // rows), min_rows=2, parts=4, threads=threads)
         finally:
             if threads > 1:
                 torch.set_num_threads(threads)
-        return out
 
     def _model_at(self, dtype: Any) -> Any:
         # One model per file and precision, loaded on first use and shared by its generators.
-        return _model_at(str(self.model_path.resolve()), self.model_path.stat().st_mtime, str(dtype))
+        # The path is resolved once (a dozen system calls, a tenth of a single maze's time).
+        resolved = self.__dict__.get("_resolved_path")
+        if resolved is None:
+            resolved = self._resolved_path = str(self.model_path.resolve())
+        return _model_at(resolved, os.stat(resolved).st_mtime, str(dtype))
 
     def draw_noise(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """The latent noise of ``n`` mazes, ``float64[n, noise_dim]``: one standard-normal row per maze."""
@@ -415,6 +436,25 @@ class LearnedGenerator(MazeGenerator):
         return batch
 
     def _decode_clip_repair(self, eps: np.ndarray) -> LearnedBatch:
+        # Whole mazes per pass (a maze's tiles together): drawing, decoding, clipping and
+        # repairing all run inside the passes, side by side.
+        n, height, width = len(eps), *self.shape
+        raw, walls = np.empty((n, height, width), dtype=bool), np.empty((n, height, width), dtype=bool)
+        changed, logits = np.empty(n, dtype=np.int64), np.empty((n, height, width), dtype=np.float32)
+
+        def work(lo: int, hi: int) -> None:
+            batch = self._decode_clip_repair_pass(eps[lo:hi])
+            raw[lo:hi], walls[lo:hi], changed[lo:hi], logits[lo:hi] = (
+                batch.raw,
+                batch.walls,
+                batch.cells_changed,
+                batch.logits,
+            )
+
+        self._in_passes(n, max(1, self._pass_rows() // (self.tiles[0] * self.tiles[1])), work)
+        return LearnedBatch(raw, walls, changed, logits)
+
+    def _decode_clip_repair_pass(self, eps: np.ndarray) -> LearnedBatch:
         rows = eps.reshape(-1, self.tile_noise_dim)
         uniforms = None
         if self._decision_dim:
