@@ -3,7 +3,7 @@
 
 Examples::
 
-    daedalus-gym train vae --out runs/vae                  # the shipped VAE's settings (ar decoder)
+    daedalus-gym train vae --out runs/vae                  # the shipped VAE's settings (dfs decoder)
     daedalus-gym train ae --out runs/ae                    # the shipped AE's settings
     daedalus-gym train vae --decoder mlp --hidden 1024 --beta 1 --epochs 30 --out runs/vae-mlp
     daedalus-gym train ae --preset blog --out runs/blog    # the blog's MLP 784-512-2, MSE, 1,280 mazes
