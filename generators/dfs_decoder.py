@@ -152,7 +152,7 @@ def _dfs_walk(
     queue = np.zeros((3, n_cells), dtype=np.int64)
     q_head = np.zeros(3, dtype=np.int64)
     q_tail = np.zeros(3, dtype=np.int64)
-    owner = np.zeros(3, dtype=np.int64)  # union-find over the searches that met
+    group = np.zeros(3, dtype=np.int64)  # the searches that met
     mark = np.zeros(n_cells, dtype=np.int64)
     by = np.zeros(n_cells, dtype=np.int64)  # the search that reached a marked cell
     side = np.zeros(4, dtype=np.int64)  # the search of each neighbour (-1 inside the tree)
@@ -351,7 +351,7 @@ def _dfs_walk(
                 for i in range(sides):
                     q_head[i] = 0
                     q_tail[i] = 0
-                    owner[i] = i
+                    group[i] = i
                 for d2 in range(4):
                     s = side[d2]
                     if s >= 0:
@@ -360,21 +360,20 @@ def _dfs_walk(
                         by[y] = s
                         queue[s, q_tail[s]] = y
                         q_tail[s] += 1
+                # ``group[i]``: the search that stands for search ``i`` and every one it met
+                # (kept flat: a merge renames the whole group).
                 groups = sides
+                keep = -1  # the group still growing, if one is
                 while True:
                     growing = 0
+                    keep = -1
                     for i in range(sides):
-                        r = i
-                        while owner[r] != r:
-                            r = owner[r]
-                        if r != i:
+                        if group[i] != i:
                             continue
                         for j in range(sides):
-                            rj = j
-                            while owner[rj] != rj:
-                                rj = owner[rj]
-                            if rj == i and q_head[j] < q_tail[j]:
+                            if group[j] == i and q_head[j] < q_tail[j]:
                                 growing += 1
+                                keep = i
                                 break
                     if groups == 1 or growing <= 1:
                         break
@@ -392,61 +391,37 @@ def _dfs_walk(
                                 by[y] = i
                                 queue[i, q_tail[i]] = y
                                 q_tail[i] += 1
-                            else:
-                                ri = i
-                                while owner[ri] != ri:
-                                    ri = owner[ri]
-                                rj = by[y]
-                                while owner[rj] != rj:
-                                    rj = owner[rj]
-                                if ri != rj:
-                                    owner[rj] = ri
-                                    groups -= 1
-                if groups > 1:
-                    # Relabel every finished side; the one still growing (or, if none is, the
-                    # first) keeps the old label.
-                    keep = -1
-                    for i in range(sides):
-                        r = i
-                        while owner[r] != r:
-                            r = owner[r]
-                        if r != i:
+                            elif group[by[y]] != group[i]:
+                                old = group[by[y]]
+                                for j in range(sides):
+                                    if group[j] == old:
+                                        group[j] = group[i]
+                                groups -= 1
+                # Every finished group is a region of its own: a new label, and the passages
+                # into it move from the old region's count to its own. The group still growing
+                # (or, if none is, the first) keeps the old label.
+                for i in range(sides):
+                    if group[i] != i or groups == 1:
+                        continue
+                    if keep < 0:
+                        keep = i
+                    if i == keep:
+                        continue
+                    label = labels
+                    labels += 1
+                    count = 0
+                    for j in range(sides):
+                        if group[j] != i:
                             continue
-                        for j in range(sides):
-                            rj = j
-                            while owner[rj] != rj:
-                                rj = owner[rj]
-                            if rj == i and q_head[j] < q_tail[j]:
-                                keep = i
-                    for i in range(sides):
-                        r = i
-                        while owner[r] != r:
-                            r = owner[r]
-                        if r != i:
-                            continue
-                        if keep < 0:
-                            keep = i
-                            continue
-                        if i == keep:
-                            continue
-                        label = labels
-                        labels += 1
-                        count = 0
-                        for j in range(sides):
-                            rj = j
-                            while owner[rj] != rj:
-                                rj = owner[rj]
-                            if rj != i:
-                                continue
-                            for q in range(q_tail[j]):
-                                x = queue[j, q]
-                                region[x] = label
-                                for d2 in range(4):
-                                    y = nbr[x, d2]
-                                    if y >= 0 and on_stack[y] == 1 and (d2 ^ 2) > cur[y]:
-                                        count += 1
-                        pending[label] = count
-                        pending[own] -= count
+                        for q in range(q_tail[j]):
+                            x = queue[j, q]
+                            region[x] = label
+                            for d2 in range(4):
+                                y = nbr[x, d2]
+                                if y >= 0 and on_stack[y] == 1 and (d2 ^ 2) > cur[y]:
+                                    count += 1
+                    pending[label] = count
+                    pending[own] -= count
             # The neighbour joins the stack with every passage still to decide.
             on_stack[nxt] = 1
             cur[nxt] = -1
