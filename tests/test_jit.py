@@ -80,3 +80,37 @@ def test_split_rows_covers_every_row_once(n, min_rows, parts):
 
     split_rows(run, n, min_rows=min_rows, parts=parts)
     assert (seen == 1).all()
+
+
+@pytest.mark.parametrize("name", ["backtracker", "prim", "kruskal", "wilson", "vae", "ae"])
+def test_kernel_calls_take_numbas_fast_dispatch(name, monkeypatch):
+    # Once a kernel is compiled for its argument types, calling it again must not go back through
+    # numba's typing path: an omitted default argument does, on every call (about 0.2 ms, more
+    # than a 14x14 maze takes to make).
+    from collections import Counter
+
+    import numba.core.dispatcher as dispatcher
+
+    from generators import make_generator
+
+    gen = make_generator(name)
+    controlled = make_generator(name, difficulty=0.5) if name not in ("ae", "vae") else None
+    for rng_seed in range(2):  # compile (or load) every kernel these calls reach
+        gen.generate(np.random.default_rng(rng_seed))
+        gen.generate_batch(3, np.random.default_rng(rng_seed))
+        if controlled is not None:
+            controlled.generate(np.random.default_rng(rng_seed))
+    slow: Counter[str] = Counter()
+    typing_path = dispatcher.Dispatcher._compile_for_args
+
+    def counted(self, *args, **kwargs):
+        slow[self.py_func.__qualname__] += 1
+        return typing_path(self, *args, **kwargs)
+
+    monkeypatch.setattr(dispatcher.Dispatcher, "_compile_for_args", counted)
+    for rng_seed in range(2, 5):
+        gen.generate(np.random.default_rng(rng_seed))
+        gen.generate_batch(3, np.random.default_rng(rng_seed))
+        if controlled is not None:
+            controlled.generate(np.random.default_rng(rng_seed))
+    assert not slow, f"calls through numba's typing path: {dict(slow)}"
