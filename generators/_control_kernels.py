@@ -100,10 +100,10 @@ def _uniform(state: np.ndarray) -> float:
 
 
 @_jit
-def _buckets(u: np.ndarray, order: np.ndarray, start: np.ndarray) -> None:
-    """Place the indices of ``u`` (uniforms in ``[0, 1)``) in ``E`` buckets by descending value,
-    each bucket in index order: bucket ``k`` is ``order[start[k - 1]:start[k]]`` (from 0 for
-    ``k = 0``). `_sort_bucket` then sorts one."""
+def _descending(u: np.ndarray, order: np.ndarray, start: np.ndarray) -> None:
+    """``order``: the indices of ``u`` (uniforms in ``[0, 1)``) by descending value, equal values
+    lower index first (a stable descending sort), by bucket sort: ``E`` buckets, then insertion
+    sort inside each, O(E) expected."""
     n = u.shape[0]
     start[:] = 0
     for i in range(n):
@@ -117,30 +117,17 @@ def _buckets(u: np.ndarray, order: np.ndarray, start: np.ndarray) -> None:
         k = n - 1 - min(np.int64(u[i] * n), n - 1)
         order[start[k]] = i
         start[k] += 1
-
-
-@_jit
-def _sort_bucket(u: np.ndarray, order: np.ndarray, lo: int, hi: int) -> None:
-    """Insertion sort of ``order[lo:hi]`` by descending ``u``, equal values lower index first."""
-    for a in range(lo + 1, hi):
-        i = order[a]
-        b = a
-        while b > lo and u[order[b - 1]] < u[i]:
-            order[b] = order[b - 1]
-            b -= 1
-        order[b] = i
-
-
-@_jit
-def _descending(u: np.ndarray, order: np.ndarray, start: np.ndarray) -> None:
-    """``order``: the indices of ``u`` (uniforms in ``[0, 1)``) by descending value, equal values
-    lower index first (a stable descending sort), by bucket sort: ``E`` buckets, then insertion
-    sort inside each, O(E) expected."""
-    _buckets(u, order, start)
     lo = 0
-    for k in range(u.shape[0]):
-        _sort_bucket(u, order, lo, start[k])
-        lo = start[k]
+    for k in range(n):
+        hi = start[k]
+        for a in range(lo + 1, hi):
+            i = order[a]
+            b = a
+            while b > lo and u[order[b - 1]] < u[i]:
+                order[b] = order[b - 1]
+                b -= 1
+            order[b] = i
+        lo = hi
 
 
 @_jit
@@ -169,22 +156,13 @@ def _kruskal(
     components only), so with ``hi >= 0`` it is measured then, and a path outside ``[lo, hi]``
     abandons the maze there.
     """
-    # The edges in `_descending` order, each bucket sorted only when the loop reaches it: a
-    # candidate abandoned early leaves the rest unsorted.
-    _buckets(u, order, start)
+    _descending(u, order, start)
     n = parent.shape[0]
     for c in range(n):
         parent[c] = c
     joined = 0
     goal_depth = -1
-    bucket = 0
-    bucket_end = 0
-    for pos in range(u.shape[0]):
-        while pos == bucket_end:
-            _sort_bucket(u, order, bucket_end, start[bucket])
-            bucket_end = start[bucket]
-            bucket += 1
-        e = order[pos]
+    for e in order:
         a = edge_a[e]
         while parent[a] != a:
             parent[a] = parent[parent[a]]
