@@ -17,6 +17,9 @@ from daedalus_gym.env import MazeEnv
 from generators import Maze, make_generator
 
 ENV_IDS = daedalus_gym.registered_ids()
+# The 28x28 ids in the slow run where a test costs seconds over all of them; 14x14 and 7x7 run the
+# same code by default.
+SIZED_SLOW = [pytest.param(i, marks=pytest.mark.slow) if "28x28" in i else i for i in ENV_IDS]
 OBS_MODES = ["image", "grid", "egocentric", "rgb"]
 
 
@@ -198,7 +201,7 @@ def test_pickle_roundtrip_continues_identically(env_id):
     assert clone.unwrapped.maze == env.unwrapped.maze
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id", SIZED_SLOW)
 def test_render_modes(env_id):
     env = gym.make(env_id, render_mode="rgb_array", render_tile_size=4)
     env.reset(seed=0)
