@@ -108,14 +108,14 @@ def test_region_labels_give_the_flood_fill_walk(flood_walk, size):
     h, w = size
     lat = lattice(h, w)
     rng = np.random.default_rng(11)
-    common = (h, w)
     for name in ["backtracker", "kruskal", "prim", "wilson"]:
         walls = make_generator(name, size=size).generate_walls(200, rng)
         opened = lat.passages_from_walls(walls).astype(np.uint8)
         zero = (np.zeros((4 * NUM_CODES, 1)), np.zeros((4, 1)), np.zeros(4), np.zeros(4 * NUM_CODES), 0.0)
         want = _walk_outputs(len(walls), size)
         flood_walk(
-            *common,
+            h,
+            w,
             0,
             lat.neighbors,
             edge_table(h, w),
@@ -142,12 +142,10 @@ def test_region_labels_give_the_flood_fill_walk(flood_walk, size):
     no_open = np.zeros((1, 1), np.uint8)
     for mode in (1, 2):
         want = _walk_outputs(n, size)
-        flood_walk(*common, mode, lat.neighbors, edge_table(h, w), no_open, emb, *weights, 0.0, u, *want)
+        flood_walk(h, w, mode, lat.neighbors, edge_table(h, w), no_open, emb, *weights, 0.0, u, *want)
         for flat, layout in ((emb.reshape(n, -1), False), (by_channel, True)):
             got = _walk_outputs(n, size)
-            kernel(
-                *common, mode, lat.neighbors, edge_table(h, w), no_open, flat, layout, *weights, 0.0, u, *got
-            )
+            kernel(h, w, mode, lat.neighbors, edge_table(h, w), no_open, flat, layout, *weights, 0.0, u, *got)
             for a, b in zip(want, got):
                 assert np.array_equal(a, b), (mode, layout)
 
@@ -169,7 +167,9 @@ def test_decode_walk_reads_either_embedding_layout_and_float32():
     assert not channel_major.flags.c_contiguous
     for drawn in (None, u):
         logits, opened = decode_walk(emb, *args, u=drawn)
-        for other in (channel_major, emb[:, :, ::-1][:, :, ::-1]):
+        strided = np.repeat(emb, 2, axis=2)[:, :, ::2]  # neither layout: read through a copy
+        assert not strided.flags.c_contiguous and not np.swapaxes(strided, 1, 2).flags.c_contiguous
+        for other in (channel_major, strided):
             again, opened_again = decode_walk(other, *args, u=drawn)
             assert np.array_equal(logits, again) and np.array_equal(opened, opened_again)
         # float32 embeddings are widened, not rounded: the same as their float64 values.
