@@ -171,6 +171,8 @@ class MazeVectorEnv(VectorEnv):
       and ``Daedalus-AE-28x28-v0`` are new (see `MazeEnv`).
     - 0.6.0 (same ids): a classical generator under ``target`` or ``difficulty`` draws its mazes
       from a compiled search (see `MazeEnv`); uncontrolled mazes are unchanged.
+    - 0.7.0 (same ids): the learned ids decode in float32, which gives 0.6.1's float64 mazes all
+      but about one in 10,000 (see `MazeEnv`).
     """
 
     metadata: ClassVar[dict[str, Any]] = {

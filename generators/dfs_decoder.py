@@ -629,6 +629,19 @@ class DFSDecoder(PassageDecoder):
         codes_t = torch.from_numpy(np.asarray(codes, dtype=np.int64)).to(z.device)
         return self.to_grid(self.decision_logits(self.embeddings(z), cells_t, codes_t))
 
+    def walk_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The walk's weights in float64: context ``[4 * NUM_CODES, H]``, output weights ``[4, H]``
+        and biases ``[4]``, direct logits ``[4 * NUM_CODES]``. Converted once and kept until a
+        parameter changes (torch counts every in-place write in a tensor's version), so decoding
+        one maze at a time does not convert them per call."""
+        params = (self.context.weight, self.out.weight, self.out.bias, self.direct.weight)
+        key = tuple((id(p), p.data_ptr(), p._version) for p in params)
+        cached = self.__dict__.get("_walk_tables")
+        if cached is None or cached[0] != key:
+            tables = tuple(p.detach().double().cpu().numpy() for p in params)
+            cached = self._walk_tables = (key, (*tables[:3], tables[3][:, 0]))
+        return cached[1]
+
     @torch.no_grad()
     def forward(self, z: Tensor, threshold: float = 0.5, u: np.ndarray | None = None) -> Tensor:
         """Decode: greedily (each decision a wall when its probability exceeds ``threshold``) or,
@@ -638,10 +651,7 @@ class DFSDecoder(PassageDecoder):
         emb = self.embeddings(z).cpu().numpy()
         logits, _ = decode_walk(
             emb,
-            self.context.weight.detach().double().cpu().numpy(),
-            self.out.weight.detach().double().cpu().numpy(),
-            self.out.bias.detach().double().cpu().numpy(),
-            self.direct.weight.detach().double().cpu().numpy()[:, 0],
+            *self.walk_tables(),
             self.size,
             wall_above=math.log(threshold) - math.log1p(-threshold),
             u=u,

@@ -17,12 +17,14 @@ Making ``n`` mazes from an rng:
    decoder's passage log-odds, ``"connect"`` opens the fewest walls that join start and goal,
    ``None`` keeps the raw drawing (start and goal cells opened so it is a valid `Maze`).
 
-Decoding runs in float64 by default. Matrix kernels sum in a different order for one row than
-for many, so the same code decodes to slightly different logits in a batch and alone: about 1e-6
-apart in float32, enough to flip a threshold or reorder two near-equal passage weights now and
-then, and about 1e-15 in float64, far below anything a threshold or the spanning tree can see
-(one-at-a-time and batched draws of 2,000 shipped-VAE mazes agree exactly). It costs about a
-third of the speed; ``precision="float32"`` trades the agreement for throughput.
+Decoding runs in float32 by default. Each pass decodes on one thread, and oneDNN's convolutions
+sum every output in the same order whatever the number of mazes in the pass, so a maze does not
+depend on the batch it was decoded in: one at a time, in passes of any size and on any number of
+threads, the same noise gives the same maze (tested for every shipped model).
+``precision="float64"`` decodes in double precision, about half the speed; its mazes agreed
+with float32's on every one of tens of thousands of shipped-model draws (see
+``benchmarks/learned_speed.py``), and it is there for a CPU whose float32 kernels would not keep
+that order.
 
 A model serves any maze size: a smaller maze is the top-left corner of one decoded model-sized
 tile (cut edges walled), a larger one is stitched from several tiles, one latent code each, with
@@ -188,7 +190,8 @@ class LearnedGenerator(MazeGenerator):
         grid_steps: the grid's points per unit.
         batch_size: mazes decoded per forward pass; ``None`` (default): 64 at 14x14, as many cells
             at other model sizes. Passes run side by side, one per thread.
-        precision: ``"float64"`` (default; batched and single draws agree) or ``"float32"`` (faster).
+        precision: ``"float32"`` (default) or ``"float64"`` (half the speed); in both, batched
+            and single draws agree.
         decoding: how a ``dfs``-decoder model makes each decision: ``"sample"`` (its default: each
             passage drawn from the decoder's probability, with uniforms that are part of the
             maze's noise) or ``"greedy"`` (each clipped at ``threshold``). The other decoders
@@ -210,7 +213,7 @@ class LearnedGenerator(MazeGenerator):
         grid_radius: float = 2.0,
         grid_steps: int = 9,
         batch_size: int | None = None,
-        precision: Precision = "float64",
+        precision: Precision = "float32",
         decoding: Decoding | None = None,
     ) -> None:
         super().__init__(size, goal)

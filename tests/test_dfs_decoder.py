@@ -189,6 +189,25 @@ def test_teacher_forcing_gives_the_logits_greedy_decoding_used():
     assert torch.allclose(teacher, decoded, atol=1e-4)
 
 
+def test_decoding_follows_weights_changed_in_place():
+    # The walk's float64 weight tables are kept between calls; a training step (an in-place
+    # update) or a loaded state must be what the next decode uses.
+    model = tiny_model(size=(6, 7))
+    z = torch.randn((30, model.cfg.latent_dim), generator=torch.Generator().manual_seed(5))
+    before = model.decode(z)
+    fresh = tiny_model(size=(6, 7))
+    with torch.no_grad():
+        fresh.decoder.out.bias.add_(3.0)
+        fresh.decoder.context.weight.mul_(-2.0)
+    assert not torch.equal(fresh.decode(z), before)
+    with torch.no_grad():
+        model.decoder.out.bias.add_(3.0)
+        model.decoder.context.weight.mul_(-2.0)
+    assert torch.equal(model.decode(z), fresh.decode(z))
+    model.load_state_dict(tiny_model(size=(6, 7)).state_dict())
+    assert torch.equal(model.decode(z), before)
+
+
 def test_drawn_decisions_follow_the_decoder_probabilities():
     # With the code ignored, a passage's share of open draws is the mean of its decisions'
     # probabilities, within sampling error.

@@ -367,27 +367,30 @@ def test_shipped_models_load_and_sample(kind: str) -> None:
 
 @pytest.mark.parametrize("kind", ["ae", "vae"])
 def test_passes_threads_and_precision_serve_the_same_mazes(kind: str) -> None:
-    # Passes of any size, run side by side or on one thread, and one maze at a time decode the
-    # same float64 mazes; float32 (channels-last convolutions) differs at most very rarely.
+    # In either precision, passes of any size, run side by side or on one thread, and one maze
+    # at a time decode the same mazes; the two precisions differ at most very rarely.
     if not pretrained_path(kind).is_file():
         pytest.skip(f"no shipped {kind} weights in this checkout")
-    gen = make_generator(kind)
-    noise = gen.draw_noise(300, np.random.default_rng(4))
-    walls = gen.walls_from_noise(noise)
-    for batch_size in (1, 7, 4096):
-        assert np.array_equal(make_generator(kind, batch_size=batch_size).walls_from_noise(noise), walls)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        assert np.array_equal(gen.walls_from_noise(noise), walls)
-    finally:
-        torch.set_num_threads(threads)
-    assert torch.get_num_threads() == threads
-    singles = np.stack([gen.walls_from_noise(noise[i : i + 1])[0] for i in range(40)])
-    assert np.array_equal(singles, walls[:40])
-    single = make_generator(kind, precision="float32").walls_from_noise(noise)
-    assert is_perfect(single).all()
-    assert (single == walls).all(axis=(1, 2)).mean() >= 0.99
+    noise = make_generator(kind).draw_noise(300, np.random.default_rng(4))
+    served = {}
+    for precision in ("float32", "float64"):
+        gen = make_generator(kind, precision=precision)
+        walls = served[precision] = gen.walls_from_noise(noise)
+        for batch_size in (1, 7, 4096):
+            again = make_generator(kind, batch_size=batch_size, precision=precision).walls_from_noise(noise)
+            assert np.array_equal(again, walls)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            assert np.array_equal(gen.walls_from_noise(noise), walls)
+        finally:
+            torch.set_num_threads(threads)
+        assert torch.get_num_threads() == threads
+        singles = np.stack([gen.walls_from_noise(noise[i : i + 1])[0] for i in range(40)])
+        assert np.array_equal(singles, walls[:40])
+        assert is_perfect(walls).all()
+    assert make_generator(kind).precision == "float32"
+    assert (served["float32"] == served["float64"]).all(axis=(1, 2)).mean() >= 0.99
 
 
 # ---------------------------------------------------------------------- evaluation

@@ -79,9 +79,10 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
         precision = v["config"].get("precision")
         label = f"VAE decode + perfect repair, mazes/s (precision='{precision}')"
         out.append(_row(label, _n(v["walls_per_s"])))
-        if v.get("float32_walls_per_s"):
-            label = "VAE decode + perfect repair, precision='float32'"
-            out.append(_row(label, _n(v["float32_walls_per_s"])))
+        for other in ("float32", "float64"):
+            if other != precision and v.get(f"{other}_walls_per_s"):
+                label = f"VAE decode + perfect repair, precision='{other}'"
+                out.append(_row(label, _n(v[f"{other}_walls_per_s"])))
     else:
         why = _short(v.get("error", "the vae generator is not registered"))
         out.append(_row("VAE decode + perfect repair, mazes/s", f"not measured: {why}"))

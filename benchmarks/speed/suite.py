@@ -238,10 +238,12 @@ def vae(cfg: dict[str, Any], progress: Progress) -> dict[str, Any]:
         "config": gen.config(),
         "walls_per_s": _walls_per_s(gen, cfg["batch"], cfg["repeats"]),
     }
-    if gen.config().get("precision") == "float64":  # the learned generator's speed/exactness knob
-        progress("generation: vae, repair='perfect', precision='float32'")
-        fast = make_generator("vae", repair="perfect", precision="float32")
-        out["float32_walls_per_s"] = _walls_per_s(fast, cfg["batch"], cfg["repeats"])
+    precision = gen.config().get("precision")
+    if precision in ("float32", "float64"):  # the learned generator's other precision, beside it
+        other = "float64" if precision == "float32" else "float32"
+        progress(f"generation: vae, repair='perfect', precision='{other}'")
+        twin = make_generator("vae", repair="perfect", precision=other)
+        out[f"{other}_walls_per_s"] = _walls_per_s(twin, cfg["batch"], cfg["repeats"])
     return out
 
 
