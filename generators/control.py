@@ -77,6 +77,7 @@ TOLERANCE = 0.04  # relative; a candidate this close to every target is served a
 CALIBRATION_SAMPLES = 1024
 CALIBRATION_SEED = 0
 MARGIN = 0.15
+WALK_WINDOW = 0.25  # relative: a learned walk's first-round window before any candidate is kept
 _SEED_SCALE = float(2**53)
 _calibrations: dict[str, Calibration] = {}
 
@@ -302,7 +303,8 @@ class ControlledGenerator(MazeGenerator):
         """One maze per seed, ``int64[B]``: ``walls: bool[B, H, W]``, ``error: float64[B]``
         (relative miss), ``candidates: int64[B]`` (wrapped-generator mazes built for it)."""
         if not self.compiled():
-            return self.search([np.random.default_rng(int(s)) for s in seeds])
+            rngs = [np.random.default_rng(int(s)) for s in seeds]
+            return self.search_walks(rngs) if self.walks() else self.search(rngs)
         from generators import _control_kernels as ck
         from generators._jit import split_rows
         from generators.backtracker import _MOVE
@@ -338,6 +340,71 @@ class ControlledGenerator(MazeGenerator):
 
         split_rows(run, b, min_rows=2, parts=8)
         return walls, err, built
+
+    def walks(self) -> bool:
+        """Whether the search draws its candidates as walks over shared code embeddings
+        (`search_walks`): a learned ``dfs``-decoder generator at its model's size, drawing its
+        decisions (`generators.learned.LearnedGenerator.walks_ready`)."""
+        ready = getattr(self.base, "walks_ready", None)
+        return bool(ready is not None and ready())
+
+    def search_walks(self, rngs: list[np.random.Generator]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The search for a learned depth-first generator: one maze per rng, as `search` returns.
+
+        Each round draws one latent code per maze and ``k`` decision noises for it (8, then 16,
+        then 32 a round): the code's embeddings are computed once and its ``k`` walks drawn over
+        them. The walk reaches the goal cell with the start-goal path fixed (the maze is the
+        walk's depth-first tree), so a walk whose path already misses by more than the maze's
+        best so far (before it has one: by more than `WALK_WINDOW`, doubling a round; none in
+        the last round) stops there. Every candidate is the wrapped generator's maze for its noise
+        ``[code, decisions]``; the served one is decoded from its walk exactly as the generator
+        does it.
+        """
+        base = self.base
+        b = len(rngs)
+        latent, n_dec = base.latent_dim, base.noise_dim - base.latent_dim  # type: ignore[attr-defined]
+        best_err = np.full(b, np.inf)
+        best_opened = np.zeros((b, n_dec), dtype=bool)
+        built = np.zeros(b, dtype=np.int64)
+        active = np.arange(b)
+        tol = self._tolerance()
+        path = self.target.get("path_length")
+        corner = base.goal_mode == "corner"
+        lattice_ = base._lattice  # type: ignore[attr-defined]
+        for round_ in range(MAX_ROUNDS):
+            if not active.size:
+                break
+            k = ROUND << min(round_, 2)
+            code_noise = np.stack([rngs[i].standard_normal(latent) for i in active])
+            decision_noise = np.concatenate([rngs[i].standard_normal((k, n_dec)) for i in active])
+            rows = np.repeat(np.arange(len(active)), k)
+            window = np.full((len(rows), 2), -1, dtype=np.int64)
+            if path is not None and corner:
+                # Cell steps within the maze's best miss so far (or the round's window) of the target.
+                # The last round has no window for a maze that kept no walk yet.
+                first = WALK_WINDOW * 2.0**round_ if round_ < MAX_ROUNDS - 1 else np.inf
+                miss = np.repeat(np.where(np.isfinite(best_err[active]), best_err[active], first), k)
+                window[:, 0] = np.floor(path * (1.0 - miss) / 2.0)
+                window[:, 1] = np.where(np.isfinite(miss), np.ceil(path * (1.0 + miss) / 2.0), -1)
+            opened, depth = base.drawn_walks(code_noise, decision_noise, rows, window)  # type: ignore[attr-defined]
+            built[active] += k
+            done = (window[:, 1] < 0) | ((window[:, 0] <= depth) & (depth <= window[:, 1]))
+            err = np.full(len(rows), np.inf)
+            if done.any():
+                walls = lattice_.walls_from_passages(opened[done])
+                metrics = measure(self, walls, tuple(self.target))
+                if path is not None and corner:
+                    metrics["path_length"] = 2 * depth[done]  # the same figure, without a search
+                err[done] = self._error(metrics)
+            err = err.reshape(len(active), k)
+            hit = err <= tol
+            pick = np.where(hit.any(axis=1), hit.argmax(axis=1), err.argmin(axis=1))
+            chosen = err[np.arange(len(active)), pick]
+            better = chosen < best_err[active]
+            best_err[active[better]] = chosen[better]
+            best_opened[active[better]] = opened.reshape(len(active), k, n_dec)[better, pick[better]]
+            active = active[best_err[active] > tol]
+        return base.walls_from_walks(best_opened), best_err, built  # type: ignore[attr-defined]
 
     def search(self, rngs: list[np.random.Generator]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One maze per rng: ``walls: bool[B, H, W]``, ``error: float64[B]`` (relative miss),

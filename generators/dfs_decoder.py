@@ -74,6 +74,8 @@ FEATURE_NAMES = (
 NOT_DECIDED = -1  # a passage to a cell already in the tree: a wall
 FORCED_OPEN = -2  # closing it would cut part of the maze off: open
 
+_NO_ROWS = np.zeros(0, dtype=np.int64)  # every walk reads its own embeddings
+_NO_WINDOW = np.zeros((0, 2), dtype=np.int64)  # no walk stops early
 _DR = np.array([-1, 0, 1, 0], dtype=np.int64)
 _DC = np.array([0, 1, 0, -1], dtype=np.int64)
 
@@ -95,6 +97,7 @@ def _dfs_walk(
     edge_of: np.ndarray,
     open_in: np.ndarray,
     emb: np.ndarray,
+    emb_row: np.ndarray,
     by_channel: bool,
     ctx: np.ndarray,
     w_out: np.ndarray,
@@ -102,10 +105,12 @@ def _dfs_walk(
     direct: np.ndarray,
     wall_above: float,
     u: np.ndarray,
+    window: np.ndarray,
     cells: np.ndarray,
     codes: np.ndarray,
     logits: np.ndarray,
     opened: np.ndarray,
+    goal_depth: np.ndarray,
 ) -> None:
     """Walk ``B`` mazes depth-first from cell 0.
 
@@ -115,6 +120,13 @@ def _dfs_walk(
     ``d`` with feature bits ``f`` is ``b_out[d] + w_out[d] . relu(emb[b, k] + ctx[d * 1024 + f]) +
     direct[d * 1024 + f]``. ``emb: float[B, N * H]`` holds each maze's ``[N, H]`` embeddings
     flat, or its ``[H, N]`` ones when ``by_channel``; float32 or float64, summed in float64.
+
+    Walk ``b`` reads the embeddings ``emb[emb_row[b]]`` (``emb[b]`` when ``emb_row`` is empty),
+    so many walks can share one maze's embeddings. ``goal_depth[b]`` is the depth at which the
+    walk reached the last cell (the start-goal path in cell steps, the tree being depth-first);
+    with ``window: int64[B, 2]`` (empty: none), a walk that reaches it at a depth outside
+    ``[window[b, 0], window[b, 1]]`` (where ``window[b, 1] >= 0``) stops there, its other outputs
+    left half written.
 
     Outputs per passage: ``cells[b, e]`` the cell that decided it (-1 if none), ``codes[b, e]``
     ``d * 1024 + f`` for a decision, `NOT_DECIDED` or `FORCED_OPEN` otherwise; in the decoding
@@ -131,7 +143,10 @@ def _dfs_walk(
     size of the smaller sides, not of the whole region).
     """
     n_cells = h * w
-    n_mazes = open_in.shape[0] if mode == 0 else emb.shape[0]
+    n_mazes = open_in.shape[0]
+    if mode != 0:
+        n_mazes = emb_row.shape[0] if emb_row.shape[0] > 0 else emb.shape[0]
+    windowed = window.shape[0] > 0
     hidden = w_out.shape[1]
     # This maze's cell embeddings, copied in memory order into a buffer before the walk (which
     # visits the cells in no order a prefetcher can follow); cell ``k``'s channel ``t`` is at
@@ -162,8 +177,10 @@ def _dfs_walk(
     stamp = 0
     for b in range(n_mazes):
         if mode != 0:
+            row = emb_row[b] if emb_row.shape[0] > 0 else b
             for i in range(emb.shape[1]):
-                cell_emb[i] = emb[b, i]
+                cell_emb[i] = emb[row, i]
+        goal_depth[b] = 0
         visited[:] = 0
         on_stack[:] = 0
         child[:] = 0
@@ -289,6 +306,10 @@ def _dfs_walk(
             child[v] = 1
             visited[nxt] = 1
             came[nxt] = d
+            if nxt == n_cells - 1:
+                goal_depth[b] = top + 1
+                if windowed and window[b, 1] >= 0 and not window[b, 0] <= top + 1 <= window[b, 1]:
+                    break
             # Passages from the stack into the neighbour are no longer passages into its region.
             for d2 in range(4):
                 y = nbr[nxt, d2]
@@ -451,6 +472,7 @@ def walk_features(open_edges: np.ndarray, size: tuple[int, int]) -> tuple[np.nda
         edge_table(h, w),
         open_edges,
         np.zeros((1, 1), dtype=np.float64),
+        _NO_ROWS,
         False,
         np.zeros((4 * NUM_CODES, 1), dtype=np.float64),
         np.zeros((4, 1), dtype=np.float64),
@@ -458,10 +480,12 @@ def walk_features(open_edges: np.ndarray, size: tuple[int, int]) -> tuple[np.nda
         np.zeros(4 * NUM_CODES, dtype=np.float64),
         0.0,
         z1,
+        _NO_WINDOW,
         cells,
         codes,
         z1,
         opened,
+        np.empty(n, dtype=np.int64),
     )
     return cells, codes
 
@@ -500,6 +524,41 @@ def decode_walk(
     uniforms, by sampling each decision. Returns the wall logits ``float64[B, E]`` and the open
     passages ``bool[B, E]``, in lattice order. Greedy: each decision's logit, forced passages
     +-`FIXED_LOGIT`; sampled: +-`FIXED_LOGIT` for every passage, the way it was drawn."""
+    codes, logits, opened, _ = _run_walks(emb, (ctx, w_out, b_out, direct), size, wall_above, u, None, None)
+    if u is not None:  # a drawn decision is made: its wall logit says which way it went
+        return np.where(opened, -FIXED_LOGIT, FIXED_LOGIT), opened
+    logits = np.where(codes == NOT_DECIDED, FIXED_LOGIT, np.where(codes == FORCED_OPEN, -FIXED_LOGIT, logits))
+    return logits, opened
+
+
+def drawn_walks(
+    emb: np.ndarray,
+    tables: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    size: tuple[int, int],
+    u: np.ndarray,
+    rows: np.ndarray,
+    window: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Many drawn walks over few mazes' embeddings: walk ``b`` reads ``emb[rows[b]]`` and draws
+    its decisions with ``u[b]: float64[E]`` uniforms; a walk that reaches the last cell at a depth
+    outside ``window[b]: int64[2]`` stops there (``window[b, 1] < 0``: no window). Returns the
+    open passages ``bool[B, E]`` (meaningful only for walks that did not stop) and the depth,
+    in cell steps, at which each walk reached the last cell (``int64[B]``)."""
+    _, _, opened, depth = _run_walks(emb, tables, size, 0.0, u, rows, window)
+    return opened, depth
+
+
+def _run_walks(
+    emb: np.ndarray,
+    tables: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    size: tuple[int, int],
+    wall_above: float,
+    u: np.ndarray | None,
+    rows: np.ndarray | None,
+    window: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`_dfs_walk` in a decoding mode, split over the kernel threads: ``codes, logits, opened,
+    goal_depth`` per walk."""
     h, w = size
     if emb.dtype not in (np.float32, np.float64):
         emb = emb.astype(np.float64)
@@ -507,14 +566,17 @@ def decode_walk(
     # in memory (channel by channel from a channel-major convolution).
     by_channel = not emb.flags.c_contiguous and np.swapaxes(emb, 1, 2).flags.c_contiguous
     emb = np.swapaxes(emb, 1, 2) if by_channel else np.ascontiguousarray(emb)
-    n = len(emb)
-    emb = emb.reshape(n, -1)
+    emb = emb.reshape(len(emb), -1)
+    rows = _NO_ROWS if rows is None else np.ascontiguousarray(rows, dtype=np.int64)
+    window = _NO_WINDOW if window is None else np.ascontiguousarray(window, dtype=np.int64)
+    n = len(rows) if len(rows) else len(emb)
     e = lattice(h, w).num_edges
     cells = np.empty((n, e), dtype=np.int64)
     codes = np.empty((n, e), dtype=np.int64)
     logits = np.zeros((n, e), dtype=np.float64)
     opened = np.zeros((n, e), dtype=np.uint8)
-    weights = [np.ascontiguousarray(a, dtype=np.float64) for a in (ctx, w_out, b_out, direct)]
+    depth = np.zeros(n, dtype=np.int64)
+    weights = [np.ascontiguousarray(a, dtype=np.float64) for a in tables]
     mode = 1 if u is None else 2
     uu = np.zeros((1, 1), dtype=np.float64) if u is None else np.ascontiguousarray(u, dtype=np.float64)
     no_open = np.zeros((1, 1), dtype=np.uint8)
@@ -523,6 +585,7 @@ def decode_walk(
     nbr = lattice(h, w).neighbors
 
     def run(lo: int, hi: int) -> None:
+        # A slice of the walks; with ``rows`` every slice reads the whole embedding array.
         kernel(
             h,
             w,
@@ -530,23 +593,22 @@ def decode_walk(
             nbr,
             table,
             no_open,
-            emb[lo:hi],
+            emb if len(rows) else emb[lo:hi],
+            rows[lo:hi],
             by_channel,
             *weights,
             float(wall_above),
             uu[lo:hi] if u is not None else uu,
+            window[lo:hi] if len(window) else window,
             cells[lo:hi],
             codes[lo:hi],
             logits[lo:hi],
             opened[lo:hi],
+            depth[lo:hi],
         )
 
     split_rows(run, n)
-    opened = opened.astype(bool)
-    if u is not None:  # a drawn decision is made: its wall logit says which way it went
-        return np.where(opened, -FIXED_LOGIT, FIXED_LOGIT), opened
-    logits = np.where(codes == NOT_DECIDED, FIXED_LOGIT, np.where(codes == FORCED_OPEN, -FIXED_LOGIT, logits))
-    return logits, opened
+    return codes, logits, opened.astype(bool), depth
 
 
 class DFSDecoder(PassageDecoder):

@@ -459,15 +459,98 @@ class LearnedGenerator(MazeGenerator):
 
     def _decode_clip_repair_pass(self, eps: np.ndarray) -> LearnedBatch:
         rows = eps.reshape(-1, self.tile_noise_dim)
-        uniforms = None
-        if self._decision_dim:
-            import torch
-
-            # The normal CDF turns each standard-normal draw into a uniform one.
-            uniforms = torch.special.ndtr(torch.from_numpy(rows[:, self.latent_dim :])).numpy()
-            uniforms = np.minimum(uniforms, np.nextafter(1.0, 0.0))
+        uniforms = self._uniforms(rows[:, self.latent_dim :]) if self._decision_dim else None
         tiles = self.decode_codes(self.codes_from_noise(rows[:, : self.latent_dim]), uniforms)
         return self._clip_repair(tiles.reshape(len(eps), self.tiles[0] * self.tiles[1], *tiles.shape[1:]))
+
+    @staticmethod
+    def _uniforms(draws: np.ndarray) -> np.ndarray:
+        """Standard-normal decision draws -> the uniforms in ``[0, 1)`` that make the decisions."""
+        import torch
+
+        # The normal CDF turns each standard-normal draw into a uniform one.
+        uniforms = torch.special.ndtr(torch.from_numpy(np.ascontiguousarray(draws))).numpy()
+        return np.minimum(uniforms, np.nextafter(1.0, 0.0))
+
+    # ------------------------------------------------------------------ drawn walks
+    def walks_ready(self) -> bool:
+        """Whether `drawn_walks` applies: a ``dfs``-decoder model at its own size that draws its
+        decisions (``decoding="sample"``), whose every raw maze is perfect."""
+        return (
+            self.cells == tuple(self._model.cfg.size)
+            and self._decision_dim > 0
+            and getattr(self._model.cfg, "decoder", None) == "dfs"
+        )
+
+    def drawn_walks(
+        self, code_noise: np.ndarray, decision_noise: np.ndarray, rows: np.ndarray, window: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Many drawn mazes over few codes, each code's embeddings computed once.
+
+        Walk ``b`` is the maze of noise ``[code_noise[rows[b]], decision_noise[b]]`` (what
+        `walls_from_noise` decodes from that row); a walk that reaches the goal cell at a depth
+        outside ``window[b]: int64[2]`` (cell steps; ``window[b, 1] < 0``: none) stops there.
+        Returns the open passages ``bool[B, E]`` (lattice order; meaningful where the walk did
+        not stop: `walls_from_walks` turns them into the served walls) and the depth at which
+        each walk reached the goal cell, its start-goal path in cell steps (``int64[B]``).
+
+        Raises:
+            ValueError: ``walks_ready()`` is false, or an argument has the wrong shape.
+        """
+        import torch
+
+        from generators.dfs_decoder import drawn_walks
+
+        if not self.walks_ready():
+            raise ValueError(
+                f"drawn walks need a dfs-decoder model at its own size {tuple(self._model.cfg.size)} with "
+                f"decoding='sample'; this {self.name} generator has size {self.cells}, "
+                f"decoding={self.decoding!r}"
+            )
+        code_noise = check_rows(code_noise, self.latent_dim, "code_noise")
+        decision_noise = check_rows(decision_noise, self._decision_dim, "decision_noise")
+        rows = np.asarray(rows)
+        window = np.asarray(window)
+        n = len(decision_noise)
+        if (
+            rows.shape != (n,)
+            or not np.issubdtype(rows.dtype, np.integer)
+            or (n and not (rows.min() >= 0 and rows.max() < len(code_noise)))
+        ):
+            raise ValueError(f"rows must be int[{n}] indices into the {len(code_noise)} codes, got {rows!r}")
+        if window.shape != (n, 2) or not np.issubdtype(window.dtype, np.integer):
+            raise ValueError(f"window must be int[{n}, 2], got shape {window.shape} dtype {window.dtype}")
+        codes = self.codes_from_noise(code_noise)
+        dtype = torch.float64 if self.precision == "float64" else torch.float32
+        model = self._model_at(dtype)
+        h, w = self._model.cfg.size
+        emb = np.empty(
+            (len(codes), h * w, self._model.cfg.ar_hidden),
+            dtype=np.float64 if self.precision == "float64" else np.float32,
+        )
+
+        def embed(lo: int, hi: int) -> None:
+            emb[lo:hi] = model.decoder.embeddings(
+                torch.from_numpy(np.ascontiguousarray(codes[lo:hi])).to(dtype)
+            ).numpy()
+
+        self._in_passes(len(codes), self._pass_rows(), embed)
+        return drawn_walks(
+            emb, model.decoder.walk_tables(), (h, w), self._uniforms(decision_noise), rows, window
+        )
+
+    def walls_from_walks(self, opened: np.ndarray) -> np.ndarray:
+        """Open passages of complete drawn walks ``bool[B, E]`` -> the served walls
+        ``bool[B, H, W]``, clipped and repaired exactly as `walls_from_noise` does."""
+        import torch
+
+        from generators.models import FIXED_LOGIT
+
+        opened = check_rows(np.asarray(opened, dtype=np.float64), self._decision_dim, "opened") > 0.5
+        dtype = torch.float64 if self.precision == "float64" else torch.float32
+        decoder = self._model_at(dtype).decoder
+        logits = torch.from_numpy(np.where(opened, -FIXED_LOGIT, FIXED_LOGIT)).to(dtype)
+        return self._clip_repair(decoder.to_grid(logits).float().numpy()).walls
 
     def _clip_repair(self, tiles: np.ndarray) -> LearnedBatch:
         """Decoded tiles ``float32[B, T, th, tw]`` (or ``[B, th, tw]`` for one tile) -> clipped,

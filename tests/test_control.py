@@ -38,12 +38,35 @@ def test_both_targets_met() -> None:
 
 
 def test_learned_generator_steered_in_latent_space() -> None:
+    # 8x8 from the 14x14 model (a tile's corner): codes searched in Python, in batches.
     base = make_generator("vae", size=8)
     target = calibrate(base).quantile("path_length", 0.8)
     gen = make_generator("vae", size=8, target={"path_length": target})
-    assert not gen.compiled()  # the model's latent space is searched in Python, in batches
+    assert not gen.compiled() and not gen.walks()
     got = _served(gen, n=8)["path_length"]
     assert np.median(np.abs(got - target) / target) <= 0.05
+
+
+@pytest.mark.parametrize("kind", ["vae", "ae"])
+def test_learned_generator_at_its_model_size_searches_walks(kind: str) -> None:
+    # At the model's own size (the 7x7 models) the search draws walks over shared embeddings.
+    base = make_generator(kind, size=7)
+    cal = calibrate(base)
+    short, many_dead_ends = cal.quantile("path_length", 0.1), cal.quantile("dead_ends", 0.9)
+    for target in ({"path_length": short}, {"dead_ends": many_dead_ends}):
+        gen = make_generator(kind, size=7, target=target)
+        assert gen.walks()
+        got = _served(gen, n=12)
+        for k, t in target.items():
+            assert np.median(np.abs(got[k] - t) / t) <= 0.05, k
+    gen = make_generator(kind, size=7, difficulty=0.8)
+    a = gen.generate_batch(5, np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    assert a == [gen.generate(rng) for _ in range(5)]
+    # Beyond the calibration sample's range the closest walk is served.
+    far = make_generator(kind, size=7, target={"path_length": cal.reachable("path_length")[1]})
+    walls, err, built = far.search_seeds(np.arange(3))
+    assert is_perfect(walls).all() and np.isfinite(err).all() and (built >= 8).all()
 
 
 def test_same_rng_same_mazes_and_batch_equals_singles() -> None:

@@ -145,7 +145,10 @@ def test_region_labels_give_the_flood_fill_walk(flood_walk, size):
         flood_walk(h, w, mode, lat.neighbors, edge_table(h, w), no_open, emb, *weights, 0.0, u, *want)
         for flat, layout in ((emb.reshape(n, -1), False), (by_channel, True)):
             got = _walk_outputs(n, size)
-            kernel(h, w, mode, lat.neighbors, edge_table(h, w), no_open, flat, layout, *weights, 0.0, u, *got)
+            kernel(
+                h, w, mode, lat.neighbors, edge_table(h, w), no_open, flat, np.zeros(0, np.int64), layout,
+                *weights, 0.0, u, np.zeros((0, 2), np.int64), *got, np.zeros(n, np.int64),
+            )  # fmt: skip
             for a, b in zip(want, got):
                 assert np.array_equal(a, b), (mode, layout)
 

@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from generators import Maze, is_perfect, make_generator
+from generators.control import measure
 from generators.dataset import DatasetConfig, build_dataset, load_dataset
 from generators.evaluation import evaluate, mean_pairwise_hamming, nearest_hamming, style_stats
 from generators.learned import LearnedBatch, pretrained_path
@@ -391,6 +392,36 @@ def test_passes_threads_and_precision_serve_the_same_mazes(kind: str) -> None:
         assert is_perfect(walls).all()
     assert make_generator(kind).precision == "float32"
     assert (served["float32"] == served["float64"]).all(axis=(1, 2)).mean() >= 0.99
+
+
+@pytest.mark.parametrize("kind", ["vae", "ae"])
+def test_drawn_walks_are_the_generators_mazes(kind: str) -> None:
+    # Many walks over one code's embeddings decode what walls_from_noise decodes from the same
+    # noise; a walk stops only where its goal depth leaves its window, and that depth is the
+    # start-goal path in cell steps.
+    gen = make_generator(kind, size=7)
+    rng = np.random.default_rng(2)
+    codes = rng.standard_normal((6, gen.latent_dim))
+    decisions = rng.standard_normal((24, gen.noise_dim - gen.latent_dim))
+    rows = np.repeat(np.arange(6), 4)
+    opened, depth = gen.drawn_walks(codes, decisions, rows, np.full((24, 2), -1))
+    want = gen.walls_from_noise(np.concatenate([codes[rows], decisions], axis=1))
+    assert np.array_equal(gen.walls_from_walks(opened), want)
+    assert np.array_equal(2 * depth, measure(gen, want)["path_length"])
+    window = np.stack([depth - 1, depth + 1], axis=1)
+    window[::3] = [1, 2]  # below every path: these stop
+    stopped_opened, stopped_depth = gen.drawn_walks(codes, decisions, rows, window)
+    assert np.array_equal(stopped_depth, depth)
+    kept = np.ones(24, dtype=bool)
+    kept[::3] = False
+    assert np.array_equal(stopped_opened[kept], opened[kept])
+    assert not np.array_equal(stopped_opened[~kept], opened[~kept])
+    with pytest.raises(ValueError, match="rows must be"):
+        gen.drawn_walks(codes, decisions, rows[:5], np.full((24, 2), -1))
+    with pytest.raises(ValueError, match="window must be"):
+        gen.drawn_walks(codes, decisions, rows, np.full((24, 3), -1))
+    with pytest.raises(ValueError, match="drawn walks need"):
+        make_generator(kind, size=5).drawn_walks(codes, decisions, rows, np.full((24, 2), -1))
 
 
 # ---------------------------------------------------------------------- evaluation
