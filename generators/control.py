@@ -30,9 +30,13 @@ compiled (`generators._control_kernels`): its candidates are drawn from the maze
 xoshiro256** stream, built, measured on the cell tree and compared in one pass, candidates
 taken in order and the search stopped at the first hit; backtracker, Kruskal and Wilson abandon
 a candidate as soon as its start-goal path is fixed and misses by more than the best so far.
-For the learned AE/VAE (and any plug-in generator) it runs in Python over batches: codes are
-sampled, decoded, repaired to perfect mazes by the model's own repair pass and measured in batch
-(`generators.shortest_paths`); mutations move around the best codes. Every served maze is what
+A learned depth-first AE/VAE at its model's size draws its candidates as walks
+(`ControlledGenerator.search_walks`): one code per maze a round, its embeddings computed once,
+and many walks with fresh decision noise over them, each stopped as soon as it reaches the goal
+at a depth that misses. At other sizes (tiles of a model), and for any plug-in generator, it
+runs in Python over batches: codes are sampled, decoded, repaired to perfect mazes by the
+model's own repair pass and measured in batch (`generators.shortest_paths`); mutations move
+around the best codes. Every served maze is what
 the wrapped generator serves for some input, so it is as perfect as the wrapped generator's
 (the learned ones must use ``repair="perfect"``).
 
