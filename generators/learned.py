@@ -350,7 +350,6 @@ class LearnedGenerator(MazeGenerator):
         With ``uniforms: float[B, E]`` in ``[0, 1)`` (``dfs`` decoder) each decision is drawn with
         its uniform; without, decoding is greedy.
         """
-        import torch
 
         codes = check_rows(codes, self.latent_dim, "codes")
         if uniforms is not None:
@@ -360,17 +359,24 @@ class LearnedGenerator(MazeGenerator):
                     f"uniforms must be float[{len(codes)}, {self._lattice_model.num_edges}] in [0, 1), "
                     f"got shape {uniforms.shape}"
                 )
-        dtype = torch.float64 if self.precision == "float64" else torch.float32
-        model = self._model_at(dtype)
         out = np.empty((len(codes), *self._model.cfg.shape), dtype=np.float32)
 
         def decode(lo: int, hi: int) -> None:
-            z = torch.from_numpy(np.ascontiguousarray(codes[lo:hi])).to(dtype)
-            u = None if uniforms is None else uniforms[lo:hi]
-            out[lo:hi] = model.decode(z, self.threshold, u=u).float().numpy()
+            out[lo:hi] = self._decode_pass(codes[lo:hi], None if uniforms is None else uniforms[lo:hi])
 
         self._in_passes(len(codes), self._pass_rows(), decode)
         return out
+
+    def _decode_pass(self, codes: np.ndarray, uniforms: np.ndarray | None) -> np.ndarray:
+        """`decode_codes` of one pass of checked rows, on the calling thread."""
+        import torch
+
+        dtype = torch.float64 if self.precision == "float64" else torch.float32
+        model = self._model_at(dtype)
+        z = torch.from_numpy(np.ascontiguousarray(codes)).to(dtype)
+        if model.cfg.decoder == "dfs":  # the grid straight from the walk, without torch around it
+            return model.decoder.decode_grid(z, self.threshold, u=uniforms)
+        return model.decode(z, self.threshold, u=uniforms).float().numpy()
 
     def _pass_rows(self) -> int:
         """Model-sized tiles decoded per pass: ``batch_size``, or as many as hold `_PASS_CELLS` cells."""
@@ -460,7 +466,7 @@ class LearnedGenerator(MazeGenerator):
     def _decode_clip_repair_pass(self, eps: np.ndarray) -> LearnedBatch:
         rows = eps.reshape(-1, self.tile_noise_dim)
         uniforms = self._uniforms(rows[:, self.latent_dim :]) if self._decision_dim else None
-        tiles = self.decode_codes(self.codes_from_noise(rows[:, : self.latent_dim]), uniforms)
+        tiles = self._decode_pass(self.codes_from_noise(rows[:, : self.latent_dim]), uniforms)
         return self._clip_repair(tiles.reshape(len(eps), self.tiles[0] * self.tiles[1], *tiles.shape[1:]))
 
     @staticmethod

@@ -192,6 +192,22 @@ def test_teacher_forcing_gives_the_logits_greedy_decoding_used():
     assert torch.allclose(teacher, decoded, atol=1e-4)
 
 
+def test_decode_grid_is_forward_as_a_float32_array():
+    model = tiny_model(size=(6, 7))
+    rng = np.random.default_rng(8)
+    z = torch.from_numpy(rng.standard_normal((25, model.cfg.latent_dim)))
+    u = rng.random((25, lattice(6, 7).num_edges))
+    for dtype in (torch.float32, torch.float64):
+        decoder = model.to(dtype).decoder
+        for draws in (None, u):
+            for threshold in (0.5, 0.2):
+                want = decoder(z.to(dtype), threshold, u=draws).float().numpy()
+                got = decoder.decode_grid(z.to(dtype), threshold, u=draws)
+                assert got.dtype == np.float32 and np.array_equal(got, want)
+    with pytest.raises(ValueError, match="threshold"):
+        decoder.decode_grid(z, 1.0)
+
+
 def test_decoding_follows_weights_changed_in_place():
     # The walk's float64 weight tables are kept between calls; a training step (an in-place
     # update) or a loaded state must be what the next decode uses.
