@@ -150,6 +150,19 @@ def test_env_and_vector_env_serve_controlled_mazes() -> None:
     assert np.array_equal(obs_ref, obs_vec)
 
 
+def test_vector_env_serves_controlled_learned_mazes_like_the_single_env() -> None:
+    # A learned id at its model's size: the walk search, in the vector env's batched fast path.
+    kwargs = {"generator_kwargs": {"difficulty": 0.7}}
+    vec = gym.make_vec("Daedalus-VAE-7x7-v0", 3, vectorization_mode="vector_entry_point", **kwargs)
+    assert vec.unwrapped._fast_path == "noise"
+    obs_vec, _ = vec.reset(seed=4)
+    ref = gym.make_vec("Daedalus-VAE-7x7-v0", 3, vectorization_mode="sync", **kwargs)
+    obs_ref, _ = ref.reset(seed=4)
+    assert np.array_equal(obs_ref, obs_vec)
+    walls = vec.unwrapped._pool_walls[:, 0]
+    assert is_perfect(walls).all()
+
+
 @pytest.mark.slow
 def test_bench_control_quick_writes_table_json_and_plots(tmp_path) -> None:
     import json

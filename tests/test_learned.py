@@ -416,6 +416,14 @@ def test_drawn_walks_are_the_generators_mazes(kind: str) -> None:
     kept[::3] = False
     assert np.array_equal(stopped_opened[kept], opened[kept])
     assert not np.array_equal(stopped_opened[~kept], opened[~kept])
+    # Other ways of turning noise into codes and weights into walks: the same mazes too.
+    settings = [{"temperature": 0.7}, {"precision": "float64"}]
+    settings += [{"sampling": "grid"}] if kind == "ae" else []
+    others = [make_generator(kind, size=7, **extra) for extra in settings]
+    for other in others:
+        opened_other, _ = other.drawn_walks(codes, decisions, rows, np.full((24, 2), -1))
+        want_other = other.walls_from_noise(np.concatenate([codes[rows], decisions], axis=1))
+        assert np.array_equal(other.walls_from_walks(opened_other), want_other), other.config()
     with pytest.raises(ValueError, match="rows must be"):
         gen.drawn_walks(codes, decisions, rows[:5], np.full((24, 2), -1))
     with pytest.raises(ValueError, match="window must be"):
