@@ -71,6 +71,7 @@ from generators.base import (
     check_rng,
     check_uniforms,
 )
+from generators.lattice import lattice
 from generators.shortest_paths import shortest_path_lengths
 
 METRICS = ("path_length", "dead_ends")
@@ -312,7 +313,6 @@ class ControlledGenerator(MazeGenerator):
         from generators import _control_kernels as ck
         from generators._jit import split_rows
         from generators.backtracker import _MOVE
-        from generators.lattice import lattice
 
         h, w = self.cells
         seeds = np.ascontiguousarray(seeds, dtype=np.int64)
@@ -374,7 +374,6 @@ class ControlledGenerator(MazeGenerator):
         tol = self._tolerance()
         path = self.target.get("path_length")
         corner = base.goal_mode == "corner"
-        lattice_ = base._lattice  # type: ignore[attr-defined]
         for round_ in range(MAX_ROUNDS):
             if not active.size:
                 break
@@ -395,7 +394,7 @@ class ControlledGenerator(MazeGenerator):
             done = (window[:, 1] < 0) | ((window[:, 0] <= depth) & (depth <= window[:, 1]))
             err = np.full(len(rows), np.inf)
             if done.any():
-                walls = lattice_.walls_from_passages(opened[done])
+                walls = lattice(*self.cells).walls_from_passages(opened[done])
                 metrics = measure(self, walls, tuple(self.target))
                 if path is not None and corner:
                     metrics["path_length"] = 2 * depth[done]  # the same figure, without a search

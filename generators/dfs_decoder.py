@@ -707,18 +707,14 @@ class DFSDecoder(PassageDecoder):
     @torch.no_grad()
     def decode_grid(self, z: Tensor, threshold: float = 0.5, u: np.ndarray | None = None) -> np.ndarray:
         """`forward`'s wall logits as a ``float32[B, H, W]`` numpy grid, the same values: the walk's
-        logits written into the wall template directly (a generator's one-maze decode spent more
-        on torch's grid assembly than on the walk)."""
+        logits written into the wall template directly (`grid_array`)."""
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must be a probability in (0, 1), got {threshold!r}")
         emb = self.embeddings(z).cpu().numpy()
         logits, _ = decode_walk(
             emb, *self.walk_tables(), self.size, wall_above=math.log(threshold) - math.log1p(-threshold), u=u
         )
-        grid = np.empty((len(logits), self.base_logits.numel()), dtype=np.float32)
-        grid[:] = self.base_logits.numpy()
-        grid[:, self.flat_index.numpy()] = logits  # float64 -> float32, rounded once as in `forward`
-        return grid.reshape(len(logits), *self.shape)
+        return self.grid_array(logits)
 
     @torch.no_grad()
     def forward(self, z: Tensor, threshold: float = 0.5, u: np.ndarray | None = None) -> Tensor:

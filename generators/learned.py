@@ -350,7 +350,6 @@ class LearnedGenerator(MazeGenerator):
         With ``uniforms: float[B, E]`` in ``[0, 1)`` (``dfs`` decoder) each decision is drawn with
         its uniform; without, decoding is greedy.
         """
-
         codes = check_rows(codes, self.latent_dim, "codes")
         if uniforms is not None:
             uniforms = check_rows(uniforms, self._lattice_model.num_edges, "uniforms")
@@ -367,12 +366,18 @@ class LearnedGenerator(MazeGenerator):
         self._in_passes(len(codes), self._pass_rows(), decode)
         return out
 
+    def _decoding_model(self) -> tuple[Any, Any]:
+        """The model copy that decodes in this generator's precision, and that torch dtype."""
+        import torch
+
+        dtype = torch.float64 if self.precision == "float64" else torch.float32
+        return self._model_at(dtype), dtype
+
     def _decode_pass(self, codes: np.ndarray, uniforms: np.ndarray | None) -> np.ndarray:
         """`decode_codes` of one pass of checked rows, on the calling thread."""
         import torch
 
-        dtype = torch.float64 if self.precision == "float64" else torch.float32
-        model = self._model_at(dtype)
+        model, dtype = self._decoding_model()
         z = torch.from_numpy(np.ascontiguousarray(codes)).to(dtype)
         if model.cfg.decoder == "dfs":  # the grid straight from the walk, without torch around it
             return model.decoder.decode_grid(z, self.threshold, u=uniforms)
@@ -527,8 +532,7 @@ class LearnedGenerator(MazeGenerator):
         if window.shape != (n, 2) or not np.issubdtype(window.dtype, np.integer):
             raise ValueError(f"window must be int[{n}, 2], got shape {window.shape} dtype {window.dtype}")
         codes = self.codes_from_noise(code_noise)
-        dtype = torch.float64 if self.precision == "float64" else torch.float32
-        model = self._model_at(dtype)
+        model, dtype = self._decoding_model()
         h, w = self._model.cfg.size
         emb = np.empty(
             (len(codes), h * w, self._model.cfg.ar_hidden),
@@ -548,15 +552,11 @@ class LearnedGenerator(MazeGenerator):
     def walls_from_walks(self, opened: np.ndarray) -> np.ndarray:
         """Open passages of complete drawn walks ``bool[B, E]`` -> the served walls
         ``bool[B, H, W]``, clipped and repaired exactly as `walls_from_noise` does."""
-        import torch
-
         from generators.models import FIXED_LOGIT
 
         opened = check_rows(np.asarray(opened, dtype=np.float64), self._decision_dim, "opened") > 0.5
-        dtype = torch.float64 if self.precision == "float64" else torch.float32
-        decoder = self._model_at(dtype).decoder
-        logits = torch.from_numpy(np.where(opened, -FIXED_LOGIT, FIXED_LOGIT)).to(dtype)
-        return self._clip_repair(decoder.to_grid(logits).float().numpy()).walls
+        decoder = self._decoding_model()[0].decoder
+        return self._clip_repair(decoder.grid_array(np.where(opened, -FIXED_LOGIT, FIXED_LOGIT))).walls
 
     def _clip_repair(self, tiles: np.ndarray) -> LearnedBatch:
         """Decoded tiles ``float32[B, T, th, tw]`` (or ``[B, th, tw]`` for one tile) -> clipped,

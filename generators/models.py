@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -210,6 +211,15 @@ class PassageDecoder(nn.Module):
         logits = self.base_logits.to(passage_logits.dtype).expand(len(passage_logits), -1).clone()
         logits[:, self.flat_index] = passage_logits
         return logits.view(len(passage_logits), *self.shape)
+
+    def grid_array(self, passage_logits: np.ndarray) -> np.ndarray:
+        """`to_grid` in numpy, to ``float32[B, H, W]``: each float64 logit rounded once, as
+        ``to_grid(...).float()`` rounds it (a one-maze decode spent more on torch's grid
+        assembly than on its walk)."""
+        grid = np.empty((len(passage_logits), self.base_logits.numel()), dtype=np.float32)
+        grid[:] = self.base_logits.numpy()
+        grid[:, self.flat_index.numpy()] = passage_logits
+        return grid.reshape(len(passage_logits), *self.shape)
 
 
 class SpatialEncoder(nn.Module):
