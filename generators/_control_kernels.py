@@ -9,8 +9,10 @@ candidate wall grid kept beyond the best one:
 - backtracker and Prim: the candidate's uniforms go through the generator's own compiled kernel
   (`generators.backtracker._carve_kernel`, `generators.prim._grow_kernel`), so a served maze is
   exactly ``walls_from_uniforms`` of some uniforms;
-- Kruskal: the maximum spanning tree of the candidate's uniform edge weights, by Kruskal's
-  algorithm over a stable descending sort (the same tree as `generators.spanning_tree`);
+- Kruskal: Kruskal's algorithm over the edges in the candidate's order, a uniformly random
+  permutation: the order of i.i.d. uniform edge weights, drawn without the weights or a sort.
+  A served maze is exactly ``walls_from_uniforms`` of any weights in that order (the maximum
+  spanning tree of `generators.spanning_tree`);
 - Wilson: Wilson's loop-erased random walks into the tree rooted at the top-left cell, as
   `generators.wilson`, the first from the goal cell and the others in row-major order (any order
   gives a uniform spanning tree), directions drawn from the search's stream; it has no uniforms
@@ -100,45 +102,58 @@ def _uniform(state: np.ndarray) -> float:
 
 
 @_jit
-def _descending(u: np.ndarray, order: np.ndarray, start: np.ndarray) -> None:
-    """``order``: the indices of ``u`` (uniforms in ``[0, 1)``) by descending value, equal values
-    lower index first (a stable descending sort), by bucket sort: ``E`` buckets, then insertion
-    sort inside each, O(E) expected."""
-    n = u.shape[0]
-    start[:] = 0
+def _shuffle(state: np.ndarray, order: np.ndarray) -> None:
+    """``order``: a uniformly random permutation of ``0 .. E - 1`` (Fisher-Yates)."""
+    n = order.shape[0]
     for i in range(n):
-        start[n - 1 - min(np.int64(u[i] * n), n - 1)] += 1
-    total = 0
-    for k in range(n + 1):
-        count = start[k]
-        start[k] = total
-        total += count
+        order[i] = i
+    for i in range(n - 1, 0, -1):
+        j = np.int64(_uniform(state) * (i + 1))
+        order[i], order[j] = order[j], order[i]
+
+
+@_jit
+def _mutate_order(
+    state: np.ndarray,
+    best: np.ndarray,
+    order: np.ndarray,
+    kept: np.ndarray,
+    moved: np.ndarray,
+    mutation: float,
+) -> None:
+    """``order``: the permutation ``best`` with each entry, with probability ``mutation``, taken
+    out and put back at a random place. The others keep their order; the ones taken out come
+    back in a uniformly random order at a uniformly random set of places: what redrawing their
+    weights does to the order of uniform weights. ``kept`` and ``moved`` are scratch of ``E``."""
+    n = best.shape[0]
+    n_kept = n_moved = 0
     for i in range(n):
-        k = n - 1 - min(np.int64(u[i] * n), n - 1)
-        order[start[k]] = i
-        start[k] += 1
-    lo = 0
-    for k in range(n):
-        hi = start[k]
-        for a in range(lo + 1, hi):
-            i = order[a]
-            b = a
-            while b > lo and u[order[b - 1]] < u[i]:
-                order[b] = order[b - 1]
-                b -= 1
-            order[b] = i
-        lo = hi
+        if _uniform(state) < mutation:
+            moved[n_moved] = best[i]
+            n_moved += 1
+        else:
+            kept[n_kept] = best[i]
+            n_kept += 1
+    for i in range(n_moved - 1, 0, -1):
+        j = np.int64(_uniform(state) * (i + 1))
+        moved[i], moved[j] = moved[j], moved[i]
+    a = b = 0
+    for i in range(n):  # each place takes a moved entry with chance (moved left) / (places left)
+        if b < n_moved and _uniform(state) * (n - i) < n_moved - b:
+            order[i] = moved[b]
+            b += 1
+        else:
+            order[i] = kept[a]
+            a += 1
 
 
 @_jit
 def _kruskal(
-    u: np.ndarray,
+    order: np.ndarray,
     edge_a: np.ndarray,
     edge_b: np.ndarray,
     edge_sq: np.ndarray,
     parent: np.ndarray,
-    order: np.ndarray,
-    start: np.ndarray,
     flat: np.ndarray,
     h: int,
     w: int,
@@ -147,16 +162,16 @@ def _kruskal(
     depth: np.ndarray,
     queue: np.ndarray,
 ) -> int:
-    """Open, in ``flat`` (the walls of one maze, cells already open), the maximum spanning tree
-    of weights ``u``: edges heaviest first, equal weights lower index first, skipping any that
-    closes a cycle (union-find with path halving, a component's root its lowest cell). Return
-    the path from the top-left to the bottom-right cell in cell steps when ``hi >= 0``, else -1.
+    """Open, in ``flat`` (the walls of one maze, cells already open), the spanning tree that
+    Kruskal's algorithm builds from the edges taken in ``order`` (heaviest first: the maximum
+    spanning tree of any weights in that order), skipping any edge that closes a cycle
+    (union-find with path halving, a component's root its lowest cell). Return the path from the
+    top-left to the bottom-right cell in cell steps when ``hi >= 0``, else -1.
 
     The two corners' path is fixed once they share a component (later edges join other
     components only), so with ``hi >= 0`` it is measured then, and a path outside ``[lo, hi]``
     abandons the maze there.
     """
-    _descending(u, order, start)
     n = parent.shape[0]
     for c in range(n):
         parent[c] = c
@@ -321,7 +336,8 @@ def search_kernel(
     ``targets[m]`` is the target of metric ``m`` (0 path length, 1 dead ends) where ``asked[m]``.
     Round ``r`` builds ``first << min(r, 2)`` candidates; from the second round on, the second
     half of a round are mutants of the best so far (each uniform redrawn with probability
-    ``mutation``). The first candidate within ``tol`` of every target is served, else the
+    ``mutation``; for Kruskal each edge moved in the order with that probability, see
+    `_mutate_order`). The first candidate within ``tol`` of every target is served, else the
     closest of all ``rounds``.
     """
     squares = (2 * h + 1) * (2 * w + 1)
@@ -335,8 +351,10 @@ def search_kernel(
     for c in range(n):
         template[(2 * (c // w) + 1) * (2 * w + 1) + 2 * (c % w) + 1] = False
     parent = np.empty(n, dtype=np.int64)
-    order = np.empty(max(n_draws, 1), dtype=np.int64)
-    start = np.empty(max(n_draws, 1) + 1, dtype=np.int64)
+    order = np.empty(max(n_draws, 1), dtype=np.int64)  # Kruskal: the candidate's edge order
+    best_order = np.empty_like(order)
+    kept = np.empty_like(order)
+    moved = np.empty_like(order)
     in_tree = np.empty(n, dtype=np.bool_)
     exit_dir = np.empty(n, dtype=np.int64)
     depth = np.empty(n + 1, dtype=np.int64)
@@ -357,7 +375,7 @@ def search_kernel(
                     lo = np.int64(np.floor(targets[0] * (1.0 - best) / 2.0))
                     hi = np.int64(np.ceil(targets[0] * (1.0 + best) / 2.0))
                 depth_ = 0
-                if mutable:
+                if mutable and kind != KRUSKAL:
                     for i in range(n_draws):
                         if not mutant or _uniform(state) < mutation:
                             u[0, i] = _uniform(state)
@@ -370,11 +388,14 @@ def search_kernel(
                     flat[:] = True
                     _grow(u, h, w, walls)
                 elif kind == KRUSKAL:
+                    if mutant:
+                        _mutate_order(state, best_order, order, kept, moved, mutation)
+                    else:
+                        _shuffle(state, order)
                     flat[:] = template
                     depth_ = _kruskal(
-                        u[0], edge_a, edge_b, edge_sq, parent, order, start, flat, h, w, lo, hi,
-                        depth, queue,
-                    )  # fmt: skip
+                        order, edge_a, edge_b, edge_sq, parent, flat, h, w, lo, hi, depth, queue
+                    )
                 else:
                     flat[:] = template
                     depth_ = _wilson(state, step, step_sq, in_tree, exit_dir, flat, lo, hi)
@@ -390,7 +411,9 @@ def search_kernel(
                 if err < best:
                     best = err
                     out[b, :] = flat
-                    if mutable:
+                    if kind == KRUSKAL:
+                        best_order[:] = order
+                    elif mutable:
                         best_u[:n_draws] = u[0, :n_draws]
                 if best <= tol:
                     break

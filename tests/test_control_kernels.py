@@ -37,17 +37,63 @@ def test_tree_search_measures_what_measure_does(name, size, goal) -> None:
     assert np.allclose(got[:, 1], expected["dead_ends"])
 
 
-def test_bucket_sort_is_a_stable_descending_sort() -> None:
-    rng = np.random.default_rng(0)
-    for n in (1, 2, 7, 364):
-        for u in (rng.random(n), rng.choice([0.0, 0.25, 0.5, 1 - 2.0**-53], n)):
-            order, start = np.empty(n, dtype=np.int64), np.empty(n + 1, dtype=np.int64)
-            ck._descending(u, order, start)
-            assert np.array_equal(order, np.argsort(-u, kind="stable"))
+def _stable_descending(u: np.ndarray) -> np.ndarray:
+    return np.argsort(-u, kind="stable")
+
+
+def test_shuffle_draws_every_order_equally_often() -> None:
+    # 24,000 shuffles of 4 edges: the 24 orders, a chi-square test of uniformity.
+    state = np.empty(4, dtype=np.uint64)
+    ck._seed_stream(3, state)
+    order = np.empty(4, dtype=np.int64)
+    counts: Counter[tuple[int, ...]] = Counter()
+    n = 24_000
+    for _ in range(n):
+        ck._shuffle(state, order)
+        counts[tuple(order.tolist())] += 1
+    assert len(counts) == 24
+    chi2 = sum((c - n / 24) ** 2 / (n / 24) for c in counts.values())
+    assert chi2 < 49.7  # the 0.999 quantile of chi-square with 23 degrees of freedom
+
+
+def test_mutated_order_moves_a_share_of_the_edges_and_keeps_the_rest_in_order() -> None:
+    state = np.empty(4, dtype=np.uint64)
+    ck._seed_stream(4, state)
+    e = 364
+    best = np.random.default_rng(0).permutation(e)
+    order, kept, moved = (np.empty(e, dtype=np.int64) for _ in range(3))
+    ck._mutate_order(state, best, order, kept, moved, 0.0)
+    assert np.array_equal(order, best)
+    rank = np.empty(e, dtype=np.int64)
+    rank[best] = np.arange(e)
+    in_order = []
+    for _ in range(300):
+        ck._mutate_order(state, best, order, kept, moved, 0.1)
+        assert np.array_equal(np.sort(order), np.arange(e))
+        # The edges that stayed keep best's order, so the longest run of them in best's order
+        # (a longest increasing subsequence of their ranks, by patience sorting) holds at least
+        # the nine in ten that stay.
+        piles: list[int] = []
+        for r in rank[order]:
+            k = int(np.searchsorted(piles, r))
+            if k == len(piles):
+                piles.append(int(r))
+            else:
+                piles[k] = int(r)
+        in_order.append(len(piles) / e)
+    assert 0.88 < np.mean(in_order) < 0.97 and max(in_order) < 1.0
+    # With every edge moved, the order is a fresh permutation: all 24 orders of 4 edges.
+    small, seen = np.arange(4), set()
+    o4, k4, m4 = (np.empty(4, dtype=np.int64) for _ in range(3))
+    for _ in range(2000):
+        ck._mutate_order(state, small, o4, k4, m4, 1.0)
+        seen.add(tuple(o4.tolist()))
+    assert len(seen) == 24
 
 
 @pytest.mark.parametrize("cells", [(1, 2), (3, 5), (14, 14), (9, 4)])
 def test_kruskal_kernel_is_the_generators_tree(cells) -> None:
+    # The tree of an edge order is the generator's tree of any weights in that order.
     gen = KruskalGenerator(cells)
     h, w = cells
     edge_a, edge_b, edge_sq = ck.kruskal_tables(lattice(h, w))
@@ -56,12 +102,11 @@ def test_kruskal_kernel_is_the_generators_tree(cells) -> None:
     u[:5] = rng.choice([0.0, 0.5, 0.75], (5, gen.num_draws()))  # ties: lower edge index first
     expected = gen.walls_from_uniforms(u)
     template = lattice(h, w).template().reshape(-1)
-    e = gen.num_draws()
     for row, want in zip(u, expected, strict=True):
         flat = template.copy()
         ck._kruskal(
-            row, edge_a, edge_b, edge_sq, np.empty(h * w, dtype=np.int64), np.empty(e, dtype=np.int64),
-            np.empty(e + 1, dtype=np.int64), flat, h, w, 0, -1, *_scratch(h, w),
+            _stable_descending(row), edge_a, edge_b, edge_sq, np.empty(h * w, dtype=np.int64), flat, h, w,
+            0, -1, *_scratch(h, w),
         )  # fmt: skip
         assert np.array_equal(flat.reshape(want.shape), want)
 
@@ -74,13 +119,11 @@ def test_kruskal_kernel_stops_once_the_corners_join_outside_the_window() -> None
     full = gen.walls_from_uniforms(u)
     lengths = measure(gen, full)["path_length"] // 2
     template = lattice(h, w).template().reshape(-1)
-    e = gen.num_draws()
     for row, length in zip(u, lengths, strict=True):
         for lo, hi in ((length, length), (0, length - 1), (length + 1, 10**6)):
             depth = ck._kruskal(
-                row, edge_a, edge_b, edge_sq, np.empty(h * w, dtype=np.int64),
-                np.empty(e, dtype=np.int64), np.empty(e + 1, dtype=np.int64), template.copy(), h, w,
-                lo, hi, *_scratch(h, w),
+                _stable_descending(row), edge_a, edge_b, edge_sq, np.empty(h * w, dtype=np.int64),
+                template.copy(), h, w, lo, hi, *_scratch(h, w),
             )  # fmt: skip
             assert depth == length
 
