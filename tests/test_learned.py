@@ -30,7 +30,7 @@ from generators.models import (
     save_model,
 )
 from generators.shortest_paths import solvable
-from generators.training import PRESETS, TrainConfig, apply_preset, save_trained, train
+from generators.training import PRESETS, TrainConfig, apply_preset, default_config, save_trained, train
 
 SIZE = (4, 5)
 TINY = {"latent_dim": 4, "hidden": 32, "depth": 1, "channels": 4, "size": SIZE}
@@ -242,6 +242,21 @@ def test_training_runs_and_is_reproducible(kind: str, tmp_path: Path) -> None:
     data = json.loads(card.read_text())
     assert data["dataset_config"]["n_train"] == 64 and data["seed"] == 0 and data["command"]
     assert load_model(weights).cfg == first.model.cfg
+
+
+def test_training_repeats_bit_for_bit_on_two_threads(tmp_path: Path) -> None:
+    # The shipped VAE's settings on 256 mazes, one step of 256: on two threads, torch's default
+    # CPU kernels gave weights about 1e-5 apart; training runs its deterministic ones.
+    cfg = replace(default_config("vae"), dataset_size=256, val_size=16, epochs=1, val_samples=10)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        first, second = (train(cfg, cache_dir=tmp_path, progress=False, log=lambda _: None) for _ in range(2))
+    finally:
+        torch.set_num_threads(threads)
+    for key, value in first.model.state_dict().items():
+        assert torch.equal(value, second.model.state_dict()[key]), key
+    assert not torch.are_deterministic_algorithms_enabled()  # the caller's setting is back
 
 
 def test_blog_preset() -> None:

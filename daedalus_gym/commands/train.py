@@ -11,7 +11,8 @@ Examples::
 Flags given on the command line override the preset's values; unset ones keep the preset's,
 or else the shipped model's settings for the kind (``generators.training.SHIPPED``). The
 settings used are printed before training starts. The run is reproducible from its ``--seed``
-(and ``--data-seed``) on the same machine and torch build.
+(and ``--data-seed``): on the CPU, the same weights bit for bit on the same machine and torch
+build with the same ``--threads``.
 """
 
 from __future__ import annotations
