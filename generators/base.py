@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
-from generators.maze import Maze, MazeArrays, farthest_cell
+from generators.maze import Maze, MazeArrays, farthest_cells
 
 GoalMode = Literal["corner", "farthest"]
 C = TypeVar("C")
@@ -262,7 +262,7 @@ class MazeGenerator(ABC):
             )
         start = np.ones((len(walls), 2), dtype=np.int64)
         if self.goal_mode == "farthest":
-            goal = np.array([farthest_cell(w, (1, 1)) for w in walls], dtype=np.int64).reshape(-1, 2)
+            goal = farthest_cells(walls, (1, 1))
         else:
             goal = np.tile(np.array(walls.shape[1:], dtype=np.int64) - 2, (len(walls), 1))
         return start, goal

@@ -16,7 +16,7 @@ from hypothesis.extra.numpy import arrays
 
 from generators import Maze, is_perfect, load_mazes, make_generator, save_mazes
 from generators.lattice import lattice
-from generators.maze import farthest_cell, is_lattice, mazes_from_text, mazes_to_text
+from generators.maze import farthest_cell, farthest_cells, is_lattice, mazes_from_text, mazes_to_text
 
 # Seeded example generation: the property tests are the same on every run and every machine.
 PROPERTY = settings(derandomize=True, max_examples=150, deadline=None)
@@ -394,6 +394,35 @@ def test_farthest_goal_matches_bfs(case):
     goal = farthest_cell(walls, start)
     assert dist[goal] == max(dist.values())
     assert goal == min(cell for cell, d in dist.items() if d == dist[goal])
+
+
+@PROPERTY
+@given(walls_with_ends(min_side=3, max_side=9), st.integers(0, 2**32 - 1))
+def test_batched_farthest_cells_are_farthest_cell(case, seed):
+    # Any open grid, loops and closed-off squares included, stacked with copies whose other
+    # open squares are shuffled walls: each row gets the networkx BFS's cell, ties and all.
+    walls, start, _ = case
+    rng = np.random.default_rng(seed)
+    others = rng.random((3, *walls.shape)) < 0.4
+    others[:, start[0], start[1]] = False
+    batch = np.concatenate([walls[None], others])
+    got = farthest_cells(batch, start)
+    assert [tuple(g) for g in got.tolist()] == [farthest_cell(w, start) for w in batch]
+
+
+def test_farthest_goals_of_a_batch_and_bad_starts():
+    gen = make_generator("backtracker", size=9, goal="farthest")
+    walls = gen.generate_walls(50, np.random.default_rng(6))
+    _, goal = gen.place_batch(walls)
+    assert [tuple(g) for g in goal.tolist()] == [farthest_cell(w, (1, 1)) for w in walls]
+    blocked = walls.copy()
+    blocked[3, 1, 1] = True
+    with pytest.raises(ValueError, match=r"start \(1, 1\) is a wall in grid 3"):
+        farthest_cells(blocked, (1, 1))
+    with pytest.raises(ValueError, match=r"outside the 19x19 grid"):
+        farthest_cells(walls, (19, 1))
+    with pytest.raises(ValueError, match=r"bool\[B, H, W\]"):
+        farthest_cells(walls[0], (1, 1))
 
 
 @settings(PROPERTY, max_examples=300, suppress_health_check=[HealthCheck.filter_too_much])
