@@ -159,6 +159,9 @@ class MazeEnv(gym.Env):
       generators' new default; ``generator_kwargs={"precision": "float64"}`` gives 0.6.1's
       decoding). The two decode alike all but about one maze in 10,000, so a seed nearly always
       gives the mazes of 0.6.1. The classical ids are unchanged.
+    - 0.7.1 (same ids): the Kruskal ids under ``target`` or ``difficulty`` search over edge orders
+      (a seed gives other mazes than in 0.7.0, of the same distribution per target). Everything
+      else serves the same mazes; a ``goal="farthest"`` generator places the same goal faster.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}

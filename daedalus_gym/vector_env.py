@@ -173,6 +173,8 @@ class MazeVectorEnv(VectorEnv):
       from a compiled search (see `MazeEnv`); uncontrolled mazes are unchanged.
     - 0.7.0 (same ids): the learned ids decode in float32, which gives 0.6.1's float64 mazes all
       but about one in 10,000 (see `MazeEnv`).
+    - 0.7.1 (same ids): the Kruskal ids under ``target`` or ``difficulty`` search over edge
+      orders, so a seed gives other controlled Kruskal mazes (see `MazeEnv`).
     """
 
     metadata: ClassVar[dict[str, Any]] = {

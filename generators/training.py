@@ -258,8 +258,7 @@ def _deterministic(device: str) -> Iterator[None]:
 
     Without them, some of torch's CPU kernels sum in an order that depends on how the threads
     split the work: two runs of the shipped VAE's settings on two threads drifted apart by about
-    1e-5 in their first epoch. The deterministic kernels sum in a fixed order (and an epoch of
-    20,000 mazes took 18-22 s with them, 24 s without, on a 2-core CPU).
+    1e-5 in their first epoch. The deterministic kernels sum in a fixed order.
     """
     if torch.device(device).type != "cpu":
         yield
