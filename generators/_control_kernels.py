@@ -20,7 +20,8 @@ candidate wall grid kept beyond the best one:
 
 Backtracker, Kruskal and Wilson candidates are abandoned as soon as their start-goal path is
 fixed (the depth-first search reaches the goal; the corners join; the first walk ends) and
-misses the target by more than the best candidate so far.
+misses the target by more than the best candidate so far, and backtracker candidates as soon as
+they have more dead ends than that allows (a dead end of a depth-first search is one for good).
 
 Each maze's search draws only from its own xoshiro256** stream, seeded from that maze's 64-bit
 seed by splitmix64, so a maze depends on its seed alone: a batch equals its mazes one by one,
@@ -374,6 +375,10 @@ def search_kernel(
                 if asked[0] and not farthest and best < np.inf:
                     lo = np.int64(np.floor(targets[0] * (1.0 - best) / 2.0))
                     hi = np.int64(np.ceil(targets[0] * (1.0 + best) / 2.0))
+                # The backtracker also stops a candidate once it has more dead ends than that.
+                dead_hi = -1
+                if asked[1] and best < np.inf:
+                    dead_hi = np.int64(np.floor(n * targets[1] * (1.0 + best)))
                 depth_ = 0
                 if mutable and kind != KRUSKAL:
                     for i in range(n_draws):
@@ -383,7 +388,7 @@ def search_kernel(
                             u[0, i] = best_u[i]
                 if kind == BACKTRACKER:
                     flat[:] = True
-                    depth_ = _carve(u, h, w, walls, move, lo, hi)
+                    depth_ = _carve(u, h, w, walls, move, lo, hi, dead_hi)
                 elif kind == PRIM:
                     flat[:] = True
                     _grow(u, h, w, walls)
@@ -400,6 +405,8 @@ def search_kernel(
                     flat[:] = template
                     depth_ = _wilson(state, step, step_sq, in_tree, exit_dir, flat, lo, hi)
                 built += 1
+                if kind == BACKTRACKER and depth_ < 0:  # too many dead ends
+                    continue
                 if hi >= 0 and not lo <= depth_ <= hi and kind != PRIM:
                     continue
                 path, dead = _measure(flat, h, w, farthest, depth, queue)

@@ -138,9 +138,29 @@ def test_backtracker_kernel_reports_the_goal_depth_and_stops_outside_the_window(
     for row, want, length in zip(u, full, lengths, strict=True):
         for lo, hi, whole in ((0, -1, True), (length, length, True), (0, length - 1, False)):
             walls = np.ones((1, *want.shape), dtype=bool)
-            assert carve(row[None], *cells, walls, _MOVE, lo, hi) == length
+            assert carve(row[None], *cells, walls, _MOVE, lo, hi, -1) == length
             # An abandoned maze is half carved, unless the goal was its last cell anyway.
             assert np.array_equal(walls[0], want) == (whole or bool(is_perfect(walls)[0]))
+
+
+@pytest.mark.parametrize("cells", [(2, 2), (5, 3), (14, 14)])
+def test_backtracker_kernel_stops_once_it_has_too_many_dead_ends(cells) -> None:
+    gen = BacktrackerGenerator(cells)
+    u = np.random.default_rng(5).random((40, gen.num_draws()))
+    full = gen.walls_from_uniforms(u)
+    dead = np.rint(measure(gen, full)["dead_ends"] * cells[0] * cells[1]).astype(int)
+    # The top-left cell is a dead end when it has one open passage; the kernel counts it at the end.
+    root = (~full[:, 1, 2]).astype(int) + (~full[:, 2, 1]).astype(int) == 1
+    for row, want, count, first in zip(u, full, dead, root, strict=True):
+        # What the kernel can know before the end: the dead ends it backed out of, and the last
+        # cell it will carve (so a maze that is one corridor never stops).
+        known = count - int(first)
+        for dead_hi, stops in ((known - 1, known >= 2), (known, False), (-1, False)):
+            walls = np.ones((1, *want.shape), dtype=bool)
+            got = ck._carve(row[None], *cells, walls, _MOVE, 0, -1, dead_hi)
+            assert (got == -1) == stops
+            if not stops:
+                assert np.array_equal(walls[0], want)
 
 
 @pytest.mark.slow
