@@ -248,11 +248,13 @@ class ControlledGenerator(MazeGenerator):
         n, rng = check_count(n), check_rng(rng)
         return rng.random((n, 1))
 
+    def seeds_from_noise(self, noise: np.ndarray) -> np.ndarray:
+        """``noise: float[B, 1]`` in ``[0, 1)`` -> the searches' seeds ``int64[B]`` (`search_seeds`)."""
+        return (check_uniforms(noise, 1)[:, 0] * _SEED_SCALE).astype(np.int64)
+
     def walls_from_noise(self, noise: np.ndarray) -> np.ndarray:
         """``noise: float[B, 1]`` in ``[0, 1)`` -> ``walls: bool[B, H, W]``, one search per row."""
-        u = check_uniforms(noise, 1)
-        seeds = (u[:, 0] * _SEED_SCALE).astype(np.int64)
-        return self.search_seeds(seeds)[0]
+        return self.search_seeds(self.seeds_from_noise(noise))[0]
 
     def generate_walls(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return self.walls_from_noise(self.draw_noise(n, rng))

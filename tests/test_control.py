@@ -75,6 +75,13 @@ def test_same_rng_same_mazes_and_batch_equals_singles() -> None:
     rng = np.random.default_rng(5)
     assert a == [gen.generate(rng) for _ in range(6)]
     assert a != gen.generate_batch(6, np.random.default_rng(6))
+    # The searches' seeds are the noise's: searching them serves what generate_walls serves.
+    seeds = gen.seeds_from_noise(gen.draw_noise(6, np.random.default_rng(5)))
+    walls, err, built = gen.search_seeds(seeds)
+    assert np.array_equal(walls, gen.generate_walls(6, np.random.default_rng(5)))
+    assert seeds.dtype == np.int64 and (built >= 1).all() and (err >= 0).all()
+    with pytest.raises(ValueError):
+        gen.seeds_from_noise(np.full((2, 1), 1.5))
 
 
 def test_config_rebuilds_the_controlled_generator() -> None:
@@ -173,6 +180,8 @@ def test_bench_control_quick_writes_table_json_and_plots(tmp_path) -> None:
     report = json.loads((tmp_path / "control.json").read_text())
     assert {s["metric"] for s in report["summary"]} == {"path_length", "dead_ends"}
     assert all(s["perfect_min"] == 100 for s in report["summary"] if s["perfect_min"] == s["perfect_min"])
+    served = [t for t in report["targets"] if "rejected" not in t]
+    assert all(1 <= t["candidates"] <= t["candidates_max"] <= 472 for t in served)
     text = (tmp_path / "control.md").read_text()
     assert "| kruskal | 8x8 | path_length |" in text
     assert "| kruskal | 8x8 | wall-follower (steps) |" in text and "success flat" in text

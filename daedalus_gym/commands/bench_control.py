@@ -12,7 +12,9 @@ target ``--mazes`` mazes are served in one batch and the table reports:
 - perfect: % of served mazes that are perfect;
 - diversity: median nearest-neighbour Hamming distance (wall squares) among the served mazes,
   as a fraction of the same figure for as many uncontrolled mazes;
-- mazes/s: served mazes per second of that batch (calibration excluded: it runs once).
+- mazes/s: served mazes per second of that batch (calibration excluded: it runs once);
+- candidates: wrapped-generator mazes (or walks) built per served maze, the search's cost on
+  any machine; the summary gives the largest mean over the inside targets.
 
 A target the generator cannot reach is rejected with the range it accepts, and counted.
 Then, per difficulty bin, ``--episodes`` episodes of each agent (``--agents``; the oracle's mean
@@ -117,8 +119,10 @@ def accuracy(name: str, size: int, args: argparse.Namespace) -> list[dict[str, A
             if not warm:  # compile (or load) the search's kernels outside the timed batch
                 gen.generate_walls(2, np.random.default_rng(args.seed + 1))
                 warm = True
+            # What generate_walls(mazes, default_rng(seed)) serves, with the candidates counted.
+            seeds = gen.seeds_from_noise(gen.draw_noise(args.mazes, np.random.default_rng(args.seed)))
             t0 = time.perf_counter()
-            walls = gen.generate_walls(args.mazes, np.random.default_rng(args.seed))
+            walls, _, built = gen.search_seeds(seeds)
             seconds = time.perf_counter() - t0
             got = measure(gen, walls)[metric].astype(np.float64)
             row.update(
@@ -127,6 +131,8 @@ def accuracy(name: str, size: int, args: argparse.Namespace) -> list[dict[str, A
                 perfect=float(is_perfect(walls).mean() * 100),
                 diversity=nearest_hamming(walls) / plain if plain else float("nan"),
                 mazes_per_s=args.mazes / seconds,
+                candidates=float(built.mean()),
+                candidates_max=int(built.max()),
             )
             rows.append(row)
     return rows
@@ -170,7 +176,7 @@ def monotone(values: list[float]) -> str:
 
 def summary(acc: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per (generator, size, metric): median error inside / beyond, worst perfect %, diversity,
-    mazes/s inside, and how many targets were rejected."""
+    mazes/s and candidates per maze inside, and how many targets were rejected."""
     groups: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
     for row in acc:
         groups.setdefault((row["generator"], row["size"], row["metric"]), []).append(row)
@@ -195,6 +201,7 @@ def summary(acc: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "perfect_min": min((r["perfect"] for r in served), default=float("nan")),
                 "diversity_min": min((r["diversity"] for r in served), default=float("nan")),
                 "mazes_per_s_min_inside": min((r["mazes_per_s"] for r in inside), default=float("nan")),
+                "candidates_max_inside": max((r["candidates"] for r in inside), default=float("nan")),
             }
         )
     return out
@@ -206,8 +213,8 @@ def markdown(summ: list[dict[str, Any]], bins: list[dict[str, Any]], args: argpa
         f"percentile, {args.beyond} beyond each side (up to {args.span:.0%}).",
         "",
         "| generator | size | metric | error inside | error beyond | beyond served / rejected "
-        "| perfect % (min) | diversity (min) | mazes/s (min inside) |",
-        "|---|---|---|--:|--:|--:|--:|--:|--:|",
+        "| perfect % (min) | diversity (min) | mazes/s (min inside) | candidates (max inside) |",
+        "|---|---|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for s in summ:
         cells = [
@@ -217,6 +224,7 @@ def markdown(summ: list[dict[str, Any]], bins: list[dict[str, Any]], args: argpa
             _fmt(s["perfect_min"], "{:.0f}"),
             _fmt(s["diversity_min"], "{:.0%}"),
             _fmt(s["mazes_per_s_min_inside"], "{:,.0f}"),
+            _fmt(s["candidates_max_inside"], "{:.1f}"),
         ]
         lines.append(
             f"| {s['generator']} | {s['size']}x{s['size']} | {s['metric']} | " + " | ".join(cells) + " |"
