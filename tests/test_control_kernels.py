@@ -67,7 +67,7 @@ def test_mutated_order_moves_a_share_of_the_edges_and_keeps_the_rest_in_order() 
     rank = np.empty(e, dtype=np.int64)
     rank[best] = np.arange(e)
     in_order = []
-    for _ in range(300):
+    for _ in range(100):
         ck._mutate_order(state, best, order, kept, moved, 0.1)
         assert np.array_equal(np.sort(order), np.arange(e))
         # The edges that stayed keep best's order, so the longest run of them in best's order
