@@ -28,7 +28,7 @@ import numpy as np
 from generators._jit import compile_kernel
 from generators.lattice import lattice
 from generators.lattice import on_lattice as _on_lattice
-from generators.shortest_paths import shortest_path_lengths
+from generators.shortest_paths import farthest_squares, shortest_path_lengths
 
 Cell = tuple[int, int]
 
@@ -740,12 +740,13 @@ def farthest_cell(walls: np.ndarray, start: Cell) -> Cell:
 def farthest_cells(walls: np.ndarray, start: Cell) -> np.ndarray:
     """`farthest_cell` of every grid ``walls: bool[B, H, W]`` from the same ``start``, as
     ``int64[B, 2]``: the same cells (ties to the lowest ``(row, col)``), by one compiled
-    breadth-first search per grid instead of a networkx graph per grid.
+    breadth-first search per grid (`generators.shortest_paths.farthest_squares`) instead of a
+    networkx graph per grid.
 
     Raises:
         ValueError: ``start`` is a wall in some grid (the first such grid is named).
     """
-    walls = np.ascontiguousarray(walls, dtype=np.bool_)
+    walls = np.asarray(walls, dtype=np.bool_)
     if walls.ndim != 3:
         raise ValueError(f"walls must be bool[B, H, W], got shape {walls.shape}")
     row, col = _as_cell(start, "start")
@@ -755,44 +756,7 @@ def farthest_cells(walls: np.ndarray, start: Cell) -> np.ndarray:
     blocked = np.flatnonzero(walls[:, row, col])
     if blocked.size:
         raise ValueError(f"start {(row, col)} is a wall in grid {int(blocked[0])}")
-    out = np.empty((len(walls), 2), dtype=np.int64)
-    compile_kernel(_farthest)(walls, row, col, out)
-    return out
-
-
-def _farthest(walls: np.ndarray, row: int, col: int, out: np.ndarray) -> None:
-    """Kernel of `farthest_cells`: a breadth-first search over each grid's open squares."""
-    height, width = walls.shape[1], walls.shape[2]
-    size = height * width
-    dist = np.empty(size, dtype=np.int64)
-    queue = np.empty(size, dtype=np.int64)
-    for b in range(walls.shape[0]):
-        grid = walls[b].ravel()
-        dist[:] = -1
-        first = row * width + col
-        dist[first] = 0
-        queue[0] = first
-        head, tail, best = 0, 1, 0
-        while head < tail:
-            sq = queue[head]
-            head += 1
-            d = dist[sq] + 1
-            r, c = sq // width, sq % width
-            for nxt, inside in (
-                (sq - width, r > 0),
-                (sq + 1, c < width - 1),
-                (sq + width, r < height - 1),
-                (sq - 1, c > 0),
-            ):
-                if inside and not grid[nxt] and dist[nxt] < 0:
-                    dist[nxt] = d
-                    best = d
-                    queue[tail] = nxt
-                    tail += 1
-        for sq in range(size):  # row-major: the first at the largest distance is the lowest (row, col)
-            if dist[sq] == best:
-                out[b, 0], out[b, 1] = sq // width, sq % width
-                break
+    return farthest_squares(walls, (row, col))
 
 
 def read_level_string(text: str, first_line: int = 1) -> Maze:

@@ -67,14 +67,21 @@ def shortest_path_lengths(
     return _lengths(walls, start, goal, lattice)
 
 
-def _lengths(
-    walls: np.ndarray, start: np.ndarray, goal: np.ndarray, lattice: np.ndarray | None
-) -> np.ndarray:
+def _padded(walls: np.ndarray) -> tuple[np.ndarray, int]:
+    """``bool[B, H, W]`` walls -> the open squares of each grid inside a ring of walls, flat
+    (``bool[B, (H + 2) * (W + 2)]``), and the padded row length."""
     batch, height, width = walls.shape
     row = width + 2
     free = np.zeros((batch, height + 2, row), dtype=np.bool_)
     free[:, 1:-1, 1:-1] = ~walls
-    free = free.reshape(batch, -1)
+    return free.reshape(batch, -1), row
+
+
+def _lengths(
+    walls: np.ndarray, start: np.ndarray, goal: np.ndarray, lattice: np.ndarray | None
+) -> np.ndarray:
+    batch = len(walls)
+    free, row = _padded(walls)
     source = (start[:, 0] + 1) * row + start[:, 1] + 1
     target = (goal[:, 0] + 1) * row + goal[:, 1] + 1
     rows = np.arange(batch)
@@ -128,6 +135,47 @@ def _bfs(
         for i in range(tail):  # clean up for the next grid: only what this search touched
             dist[queue[i]] = -1
         dist[t] = -1
+
+
+def farthest_squares(walls: np.ndarray, start: tuple[int, int]) -> np.ndarray:
+    """The open square farthest from ``start`` by BFS in each grid ``walls: bool[B, H, W]``
+    (ties to the lowest ``(row, col)``), as ``int64[B, 2]``; ``start`` must be open in every grid.
+    Where a goal is placed at the farthest cell (`generators.maze.farthest_cells`)."""
+    free, row = _padded(walls)
+    source = (start[0] + 1) * row + start[1] + 1
+    out = np.empty(len(walls), dtype=np.int64)
+    for i in range(0, len(walls), CHUNK):
+        compile_kernel(_farthest)(free[i : i + CHUNK], source, row, out[i : i + CHUNK])
+    r, c = np.divmod(out, row)
+    return np.stack([r - 1, c - 1], axis=1)
+
+
+def _farthest(free: np.ndarray, source: int, row: int, out: np.ndarray) -> None:
+    """``out[b]``: the padded flat index of the square of ``free[b]`` farthest from ``source``
+    (the lowest index among the farthest), by a breadth-first search over every reachable square."""
+    size = free.shape[1]
+    dist = np.full(size, -1, dtype=np.int64)
+    queue = np.empty(size, dtype=np.int64)
+    steps = np.array([-row, 1, row, -1], dtype=np.int64)
+    for b in range(free.shape[0]):
+        dist[source] = 0
+        queue[0] = source
+        head, tail = 0, 1
+        best, arg = 0, source
+        while head < tail:
+            u = queue[head]
+            head += 1
+            for d in range(4):
+                v = u + steps[d]
+                if free[b, v] and dist[v] < 0:
+                    dist[v] = dist[u] + 1
+                    if dist[v] > best or (dist[v] == best and v < arg):
+                        best, arg = dist[v], v
+                    queue[tail] = v
+                    tail += 1
+        out[b] = arg
+        for i in range(tail):  # clean up for the next grid: only what this search touched
+            dist[queue[i]] = -1
 
 
 def path_lengths(
