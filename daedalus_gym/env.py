@@ -162,6 +162,10 @@ class MazeEnv(gym.Env):
     - 0.7.1 (same ids): the Kruskal ids under ``target`` or ``difficulty`` search over edge orders
       (a seed gives other mazes than in 0.7.0, of the same distribution per target). Everything
       else serves the same mazes; a ``goal="farthest"`` generator places the same goal faster.
+    - 0.7.2 (same ids): the learned ids under ``target`` or ``difficulty`` draw half their walks
+      after the first round as mutants of each maze's best walk: a maze the first round serves
+      is the same as in 0.7.1, one served later usually differs. Everything else serves the
+      same mazes.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}

@@ -175,6 +175,8 @@ class MazeVectorEnv(VectorEnv):
       but about one in 10,000 (see `MazeEnv`).
     - 0.7.1 (same ids): the Kruskal ids under ``target`` or ``difficulty`` search over edge
       orders, so a seed gives other controlled Kruskal mazes (see `MazeEnv`).
+    - 0.7.2 (same ids): the learned ids under ``target`` or ``difficulty`` mutate their best
+      walks, so a seed can give other controlled learned mazes (see `MazeEnv`).
     """
 
     metadata: ClassVar[dict[str, Any]] = {

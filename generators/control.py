@@ -32,13 +32,13 @@ taken in order and the search stopped at the first hit; backtracker, Kruskal and
 a candidate as soon as its start-goal path is fixed and misses by more than the best so far.
 A learned depth-first AE/VAE at its model's size draws its candidates as walks
 (`ControlledGenerator.search_walks`): one code per maze a round, its embeddings computed once,
-and many walks with fresh decision noise over them, each stopped as soon as it reaches the goal
-at a depth that misses. At other sizes (tiles of a model), and for any plug-in generator, it
-runs in Python over batches: codes are sampled, decoded, repaired to perfect mazes by the
-model's own repair pass and measured in batch (`generators.shortest_paths`); mutations move
-around the best codes. Every served maze is what
-the wrapped generator serves for some input, so it is as perfect as the wrapped generator's
-(the learned ones must use ``repair="perfect"``).
+and many walks over them (from the second round half of them mutants of the maze's best walk:
+its code, some of its decisions' noise redrawn), each stopped as soon as it reaches the goal at
+a depth that misses. At other sizes (tiles of a model), and for any plug-in generator, it runs
+in Python over batches: codes are sampled, decoded, repaired to perfect mazes by the model's own
+repair pass and measured in batch (`generators.shortest_paths`); mutations move around the best
+codes. Every served maze is what the wrapped generator serves for some input, so it is as
+perfect as the wrapped generator's (the learned ones must use ``repair="perfect"``).
 
 Cost: 8 to 472 wrapped-generator mazes per served maze, each measured (a BFS; none for a
 dead-ends target alone in the batched search: the wrapped mazes are perfect, so solvable);
@@ -359,18 +359,30 @@ class ControlledGenerator(MazeGenerator):
 
         Each round draws one latent code per maze and ``k`` decision noises for it (8, then 16,
         then 32 a round): the code's embeddings are computed once and its ``k`` walks drawn over
-        them. The walk reaches the goal cell with the start-goal path fixed (the maze is the
+        them. From the second round on, the second half of a maze's walks are mutants of its
+        best walk so far: its code, and its decision noise with each coordinate redrawn with
+        probability ``MUTATION`` (a mutant repeats the best walk's decisions until a redrawn one
+        goes the other way; a mutated code would change every logit, so the walks would part at
+        once). The walk reaches the goal cell with the start-goal path fixed (the maze is the
         walk's depth-first tree), so a walk whose path already misses by more than the maze's
         best so far (before it has one: by more than `WALK_WINDOW`, doubling a round; none in
         the last round) stops there. Every candidate is the wrapped generator's maze for its noise
         ``[code, decisions]``; the served one is decoded from its walk exactly as the generator
         does it.
         """
+        walls, err, built, _ = self._search_walks(rngs)
+        return walls, err, built
+
+    def _search_walks(
+        self, rngs: list[np.random.Generator]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """`search_walks`, and the noise ``[code, decisions]`` of each served maze."""
         base = self.base
         b = len(rngs)
         latent, n_dec = base.latent_dim, base.noise_dim - base.latent_dim  # type: ignore[attr-defined]
         best_err = np.full(b, np.inf)
         best_opened = np.zeros((b, n_dec), dtype=bool)
+        best_noise = np.zeros((b, latent + n_dec))
         built = np.zeros(b, dtype=np.int64)
         active = np.arange(b)
         tol = self._tolerance()
@@ -380,9 +392,22 @@ class ControlledGenerator(MazeGenerator):
             if not active.size:
                 break
             k = ROUND << min(round_, 2)
-            code_noise = np.stack([rngs[i].standard_normal(latent) for i in active])
-            decision_noise = np.concatenate([rngs[i].standard_normal((k, n_dec)) for i in active])
-            rows = np.repeat(np.arange(len(active)), k)
+            n = len(active)
+            code_noise = np.empty((2 * n, latent))
+            decision_noise = np.empty((n, k, n_dec))
+            rows = np.repeat(np.arange(n), k).reshape(n, k)
+            for j, i in enumerate(active):
+                code_noise[j] = rngs[i].standard_normal(latent)
+                decision_noise[j] = rngs[i].standard_normal((k, n_dec))
+                if round_ and np.isfinite(best_err[i]):
+                    code_noise[n + j] = best_noise[i, :latent]
+                    mask = rngs[i].random((k - k // 2, n_dec)) < MUTATION
+                    mutants = decision_noise[j, k // 2 :]
+                    decision_noise[j, k // 2 :] = np.where(mask, mutants, best_noise[i, latent:])
+                    rows[j, k // 2 :] = n + j
+            used = np.unique(rows)  # the mutants' codes of mazes that have a best walk
+            rows = np.searchsorted(used, rows).reshape(-1)
+            code_noise, decision_noise = code_noise[used], decision_noise.reshape(n * k, n_dec)
             window = np.full((len(rows), 2), -1, dtype=np.int64)
             if path is not None and corner:
                 # Cell steps within the maze's best miss so far (or the round's window) of the target.
@@ -396,20 +421,34 @@ class ControlledGenerator(MazeGenerator):
             done = (window[:, 1] < 0) | ((window[:, 0] <= depth) & (depth <= window[:, 1]))
             err = np.full(len(rows), np.inf)
             if done.any():
-                walls = lattice(*self.cells).walls_from_passages(opened[done])
-                metrics = measure(self, walls, tuple(self.target))
-                if path is not None and corner:
-                    metrics["path_length"] = 2 * depth[done]  # the same figure, without a search
-                err[done] = self._error(metrics)
-            err = err.reshape(len(active), k)
+                err[done] = self._error(self._walk_metrics(opened[done], depth[done]))
+            err = err.reshape(n, k)
             hit = err <= tol
             pick = np.where(hit.any(axis=1), hit.argmax(axis=1), err.argmin(axis=1))
-            chosen = err[np.arange(len(active)), pick]
+            chosen = err[np.arange(n), pick]
             better = chosen < best_err[active]
+            walk = (np.arange(n) * k + pick)[better]
             best_err[active[better]] = chosen[better]
-            best_opened[active[better]] = opened.reshape(len(active), k, n_dec)[better, pick[better]]
+            best_opened[active[better]] = opened[walk]
+            best_noise[active[better]] = np.hstack([code_noise[rows[walk]], decision_noise[walk]])
             active = active[best_err[active] > tol]
-        return base.walls_from_walks(best_opened), best_err, built  # type: ignore[attr-defined]
+        return base.walls_from_walks(best_opened), best_err, built, best_noise  # type: ignore[attr-defined]
+
+    def _walk_metrics(self, opened: np.ndarray, depth: np.ndarray) -> dict[str, np.ndarray]:
+        """`measure` of complete walks, from their open passages ``bool[B, E]`` and the depths
+        at which they reached the goal cell, without building their walls where it can: with
+        the goal in the corner the path is that depth (the maze is the walk's depth-first tree),
+        and a cell's open neighbours are its open passages."""
+        if self.base.goal_mode != "corner" and "path_length" in self.target:
+            return measure(self, lattice(*self.cells).walls_from_passages(opened), tuple(self.target))
+        metrics = {}
+        if "path_length" in self.target:
+            metrics["path_length"] = 2 * depth
+        if "dead_ends" in self.target:
+            passages = lattice(*self.cells).neighbor_edge  # -1 off the grid: the column of walls
+            degree = np.pad(opened, ((0, 0), (0, 1)))[:, passages].sum(axis=2, dtype=np.int8)
+            metrics["dead_ends"] = (degree == 1).mean(axis=1)
+        return metrics
 
     def search(self, rngs: list[np.random.Generator]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One maze per rng: ``walls: bool[B, H, W]``, ``error: float64[B]`` (relative miss),

@@ -69,6 +69,22 @@ def test_learned_generator_at_its_model_size_searches_walks(kind: str) -> None:
     assert is_perfect(walls).all() and np.isfinite(err).all() and (built >= 8).all()
 
 
+@pytest.mark.parametrize("kind", ["vae", "ae"])
+def test_served_walks_are_the_generators_mazes_for_their_noise(kind: str) -> None:
+    # Mazes served after several rounds, from fresh walks and from mutants of the best ones:
+    # each is the wrapped generator's maze for the noise of the walk that drew it.
+    base = make_generator(kind, size=7)
+    cal = calibrate(base)
+    short, many_dead_ends = cal.quantile("path_length", 0.02), cal.quantile("dead_ends", 0.98)
+    for target in ({"path_length": short}, {"dead_ends": many_dead_ends}):
+        gen = make_generator(kind, size=7, target=target)
+        rngs = [np.random.default_rng(s) for s in range(24)]
+        walls, err, built, noise = gen._search_walks(rngs)
+        assert (built > 8).sum() >= 4  # some mazes took more than the first round
+        assert np.array_equal(walls, base.walls_from_noise(noise))
+        assert np.array_equal(err, gen._error(measure(gen, walls, tuple(target))))
+
+
 def test_same_rng_same_mazes_and_batch_equals_singles() -> None:
     gen = make_generator("backtracker", size=8, difficulty=0.3)
     a = gen.generate_batch(6, np.random.default_rng(5))
