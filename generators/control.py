@@ -405,7 +405,7 @@ class ControlledGenerator(MazeGenerator):
                     mutants = decision_noise[j, k // 2 :]
                     decision_noise[j, k // 2 :] = np.where(mask, mutants, best_noise[i, latent:])
                     rows[j, k // 2 :] = n + j
-            used = np.unique(rows)  # the mutants' codes of mazes that have a best walk
+            used = np.unique(rows)  # the fresh codes, and the best codes of mazes with mutants
             rows = np.searchsorted(used, rows).reshape(-1)
             code_noise, decision_noise = code_noise[used], decision_noise.reshape(n * k, n_dec)
             window = np.full((len(rows), 2), -1, dtype=np.int64)
