@@ -204,6 +204,13 @@ def test_bench_control_quick_writes_table_json_and_plots(tmp_path) -> None:
     assert (tmp_path / "control_accuracy.png").stat().st_size > 0
 
 
+def test_bench_control_plots_name_an_agent_by_its_file() -> None:
+    from daedalus_gym.commands.bench_control import _agent_label
+
+    assert _agent_label("ppo:examples/models/ppo-kruskal-7x7.zip") == "ppo: ppo-kruskal-7x7"
+    assert _agent_label("wall-follower") == "wall-follower"
+
+
 def test_bench_control_bad_flags_are_one_line_errors(capsys) -> None:
     from daedalus_gym.cli import main
 

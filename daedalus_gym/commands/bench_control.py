@@ -268,6 +268,13 @@ def _centres(args: argparse.Namespace) -> list[float]:
     return [(b + 0.5) / args.bins for b in range(args.bins)]
 
 
+def _agent_label(spec: str) -> str:
+    """A short plot label for an agent spec: ``ppo:examples/models/ppo-kruskal-7x7.zip`` ->
+    ``ppo: ppo-kruskal-7x7``."""
+    kind, _, path = spec.partition(":")
+    return f"{kind}: {Path(path).stem}" if path else spec
+
+
 def plot(acc: list[dict[str, Any]], bins: list[dict[str, Any]], out: Path, sizes: list[int]) -> list[Path]:
     try:
         import matplotlib
@@ -307,8 +314,9 @@ def plot(acc: list[dict[str, Any]], bins: list[dict[str, Any]], out: Path, sizes
                 for name in dict.fromkeys(r["generator"] for r in rows):
                     rs = [r for r in rows if r["generator"] == name]
                     ax.plot([r["difficulty"] for r in rs], [r[key] for r in rs], "o-", ms=3, label=name)
-                ylabel = "oracle path length" if agent == "oracle" else f"{agent} SPL"
-                ax.set(title=f"{agent}, {size}x{size}", xlabel="difficulty", ylabel=ylabel)
+                label = _agent_label(agent)
+                ylabel = "oracle path length" if agent == "oracle" else f"{label} SPL"
+                ax.set(title=f"{label}, {size}x{size}", xlabel="difficulty", ylabel=ylabel)
                 ax.legend(fontsize=7)
         fig.tight_layout()
         written.append(out / "control_difficulty.png")
