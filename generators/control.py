@@ -72,6 +72,7 @@ from generators.base import (
     check_uniforms,
 )
 from generators.lattice import lattice
+from generators.maze import cell_degrees
 from generators.shortest_paths import shortest_path_lengths
 
 METRICS = ("path_length", "dead_ends")
@@ -85,20 +86,6 @@ MARGIN = 0.15
 WALK_WINDOW = 0.25  # relative: a learned walk's first-round window before any candidate is kept
 _SEED_SCALE = float(2**53)
 _calibrations: dict[str, Calibration] = {}
-
-
-def cell_degrees(walls: np.ndarray) -> np.ndarray:
-    """``walls: bool[B, H, W]`` lattice grids -> open neighbouring cells per cell, ``int8[B, h, w]``."""
-    b, height, width = walls.shape
-    h, w = (height - 1) // 2, (width - 1) // 2
-    degree = np.zeros((b, h, w), dtype=np.int8)
-    across = ~walls[:, 1:-1:2, 2:-1:2]  # passage between cell (r, c) and (r, c + 1): [B, h, w - 1]
-    down = ~walls[:, 2:-1:2, 1:-1:2]  # between (r, c) and (r + 1, c): [B, h - 1, w]
-    degree[:, :, :-1] += across
-    degree[:, :, 1:] += across
-    degree[:, :-1, :] += down
-    degree[:, 1:, :] += down
-    return degree
 
 
 def dead_end_fraction(walls: np.ndarray) -> np.ndarray:

@@ -39,7 +39,7 @@ import numpy as np
 from generators.base import MazeGenerator
 from generators.dataset import DatasetConfig, MazeDataset, load_dataset, seed_stream
 from generators.fidelity import FidelityConfig, fidelity
-from generators.maze import is_perfect
+from generators.maze import is_perfect, open_degree
 from generators.repair import repair
 from generators.shortest_paths import path_lengths, solvable
 
@@ -47,12 +47,6 @@ ACTIVE_UNIT_THRESHOLD = 0.01
 
 
 # ---------------------------------------------------------------------- batch statistics
-def open_degree(walls: np.ndarray) -> np.ndarray:
-    """``walls: bool[B, H, W]`` -> ``int8[B, H, W]`` open 4-neighbours of every cell."""
-    open_ = np.pad(~walls, ((0, 0), (1, 1), (1, 1))).astype(np.int8)
-    return open_[:, :-2, 1:-1] + open_[:, 2:, 1:-1] + open_[:, 1:-1, :-2] + open_[:, 1:-1, 2:]
-
-
 def style_stats(walls: np.ndarray) -> dict[str, np.ndarray]:
     """``walls: bool[B, H, W]`` -> per-maze ``dead_end_fraction`` and ``junction_fraction`` (cells
     with one / three or more open neighbouring cells, over the ``h * w`` cells) and

@@ -363,11 +363,11 @@ class Maze:
 
     def dead_ends(self) -> int:
         """Open cells with exactly one open 4-neighbour."""
-        return int(np.count_nonzero((_open_degree(self.walls) == 1) & ~self.walls))
+        return int(np.count_nonzero((open_degree(self.walls[None])[0] == 1) & ~self.walls))
 
     def junctions(self) -> int:
         """Open cells with three or more open 4-neighbours."""
-        return int(np.count_nonzero((_open_degree(self.walls) >= 3) & ~self.walls))
+        return int(np.count_nonzero((open_degree(self.walls[None])[0] >= 3) & ~self.walls))
 
     def components(self) -> int:
         """Connected components of open cells."""
@@ -865,7 +865,7 @@ def level_metrics(walls: np.ndarray, lattice: np.ndarray | None = None) -> dict[
         # plus the open passages: a quarter of the squares to read, in one compiled pass.
         grids = walls[lattice_grids] if not lattice_grids.all() else walls
         counts = np.empty((len(grids), 3), dtype=np.int64)
-        compile_kernel(_cell_degrees)(grids, counts)
+        compile_kernel(_cell_degree_counts)(grids, counts)
         dead_ends[lattice_grids], junctions[lattice_grids] = counts[:, 0], counts[:, 1]
         passable[lattice_grids] = n_cells + counts[:, 2]
     if not lattice_grids.all():
@@ -885,7 +885,7 @@ def level_metrics(walls: np.ndarray, lattice: np.ndarray | None = None) -> dict[
     }
 
 
-def _cell_degrees(walls: np.ndarray, out: np.ndarray) -> None:
+def _cell_degree_counts(walls: np.ndarray, out: np.ndarray) -> None:
     """For lattice grids ``walls: bool[B, H, W]``: ``out[b]`` = (cells with one open passage, cells
     with three or more, open passages)."""
     height, width = walls.shape[1], walls.shape[2]
@@ -905,9 +905,26 @@ def _cell_degrees(walls: np.ndarray, out: np.ndarray) -> None:
         out[b, 0], out[b, 1], out[b, 2] = dead, junction, twice // 2
 
 
-def _open_degree(walls: np.ndarray) -> np.ndarray:
-    open_ = np.pad(~walls, 1, constant_values=False).astype(np.int8)
-    return open_[:-2, 1:-1] + open_[2:, 1:-1] + open_[1:-1, :-2] + open_[1:-1, 2:]
+def open_degree(walls: np.ndarray) -> np.ndarray:
+    """``walls: bool[B, H, W]`` -> ``int8[B, H, W]``: open 4-neighbours of every square (outside
+    the grid is wall)."""
+    open_ = np.pad(~walls, ((0, 0), (1, 1), (1, 1))).astype(np.int8)
+    return open_[:, :-2, 1:-1] + open_[:, 2:, 1:-1] + open_[:, 1:-1, :-2] + open_[:, 1:-1, 2:]
+
+
+def cell_degrees(walls: np.ndarray) -> np.ndarray:
+    """``walls: bool[B, H, W]`` lattice grids -> open neighbouring cells per cell, ``int8[B, h, w]``
+    (read from the passages between cells only: `open_degree` at the cells, for a lattice grid)."""
+    b, height, width = walls.shape
+    h, w = (height - 1) // 2, (width - 1) // 2
+    degree = np.zeros((b, h, w), dtype=np.int8)
+    across = ~walls[:, 1:-1:2, 2:-1:2]  # passage between cell (r, c) and (r, c + 1): [B, h, w - 1]
+    down = ~walls[:, 2:-1:2, 1:-1:2]  # between (r, c) and (r + 1, c): [B, h - 1, w]
+    degree[:, :, :-1] += across
+    degree[:, :, 1:] += across
+    degree[:, :-1, :] += down
+    degree[:, 1:, :] += down
+    return degree
 
 
 def is_lattice(walls: np.ndarray) -> bool:
