@@ -254,7 +254,7 @@ def make_settings(
 HELD_OUT_START = 2**31
 HELD_OUT_SPAN = 2**31
 # Versioned names of the shipped evaluation sets; "eval" is the newest.
-EVAL_SETS: tuple[str, ...] = ("eval-v0",)
+EVAL_SETS: tuple[str, ...] = ("eval-v0", "eval-v1")
 LEVEL_NAMES: tuple[str, ...] = ("train", "held-out", "eval", *EVAL_SETS)
 
 

@@ -116,8 +116,9 @@ class MazeEnv(gym.Env):
     - ``levels``: ``"train"`` (default: the levels above), ``"held-out"`` (levels from seeds
       ``>= 2**31`` whose maze is, up to rotation and reflection, none of the ``num_levels``
       training levels; needs ``num_levels >= 1``; building it generates every training level
-      once) or ``"eval"`` / ``"eval-v0"`` (the frozen set of 200 levels shipped for this
-      generator and size, see ``docs/level-sets.md``; ``num_levels`` and ``start_level`` stay 0).
+      once) or ``"eval"`` (the newest frozen set of 200 levels shipped for this generator and
+      size, ``"eval-v1"``; ``"eval-v0"`` pins the first one, see ``docs/level-sets.md``;
+      ``num_levels`` and ``start_level`` stay 0).
 
     Integer arguments must be ints (a bool is refused); every bad argument raises an error that
     names it. ``reset(seed=s)`` takes an int ``s >= 0`` or ``None``; ``reset(options={"level":
@@ -166,6 +167,10 @@ class MazeEnv(gym.Env):
       after the first round as mutants of each maze's best walk: a maze the first round serves
       is the same as in 0.7.1, one served later usually differs. Everything else serves the
       same mazes.
+    - 0.7.3 (same ids): ``levels="eval"`` plays ``eval-v1``, the frozen sets of what every id
+      serves today; for ``Daedalus-AE-v0`` and ``Daedalus-VAE-v0`` it holds their current
+      models' levels (their ``eval-v0``, still there, holds earlier models'), for the other ids
+      the same levels as ``eval-v0``. Served mazes are unchanged.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}

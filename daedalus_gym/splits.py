@@ -191,18 +191,28 @@ HELD_OUT_TRIES = 1000
 _CHUNK = 4096
 
 
-def level_set_path(env_id: str, name: str = "eval") -> Path:
-    """The level file of the shipped set ``name`` (``"eval"`` or a version, e.g. ``"eval-v0"``)."""
+def _version(name: str) -> str:
+    """The version a set name means: ``"eval"`` is the newest."""
     version = EVAL_SETS[-1] if name == "eval" else name
     if version not in EVAL_SETS:
         raise ValueError(f"level set name must be 'eval' or one of {list(EVAL_SETS)}, got {name!r}")
-    return LEVEL_SET_DIR / f"{env_id}.{version}.txt.gz"
+    return version
+
+
+def level_set_path(env_id: str, name: str = "eval") -> Path:
+    """The level file of the shipped set ``name`` (``"eval"`` or a version, e.g. ``"eval-v1"``).
+
+    A version whose levels for ``env_id`` are an earlier version's, level for level, ships no
+    file of its own: its manifest names the earlier file (``"file"``), and this is that file.
+    """
+    version = _version(name)
+    entry = level_set_manifest(version).get(env_id, {})
+    return LEVEL_SET_DIR / entry.get("file", f"{env_id}.{version}.txt.gz")
 
 
 def shipped_level_sets(name: str = "eval") -> list[str]:
     """The env ids that have a shipped set ``name``."""
-    suffix = level_set_path("", name).name  # ".eval-v0.txt.gz"
-    return sorted(p.name[: -len(suffix)] for p in LEVEL_SET_DIR.glob(f"*{suffix}"))
+    return sorted(level_set_manifest(name))
 
 
 def read_level_set_text(env_id: str, name: str = "eval") -> str:
@@ -239,10 +249,11 @@ def load_level_set(env_id: str, name: str = "eval") -> list[Maze]:
 
 
 def level_set_manifest(name: str = "eval") -> dict[str, dict[str, Any]]:
-    """The manifest of the shipped sets ``name``: per id its ``levels``, ``shape``, ``sha256``
-    and the level seeds it was drawn from (``first_seed``, ``last_seed``)."""
-    version = level_set_path("", name).name.split(".")[1]
-    return json.loads((LEVEL_SET_DIR / f"{version}.json").read_text(encoding="utf-8"))
+    """The manifest of the shipped sets ``name``: per id its ``levels``, ``shape``, ``sha256``,
+    the level seeds it was drawn from (``first_seed``, ``last_seed``) and, where an earlier
+    version's file holds the same levels, that ``file``."""
+    path = LEVEL_SET_DIR / f"{_version(name)}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def level_set_digest(text: str) -> str:

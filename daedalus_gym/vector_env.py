@@ -177,6 +177,8 @@ class MazeVectorEnv(VectorEnv):
       orders, so a seed gives other controlled Kruskal mazes (see `MazeEnv`).
     - 0.7.2 (same ids): the learned ids under ``target`` or ``difficulty`` mutate their best
       walks, so a seed can give other controlled learned mazes (see `MazeEnv`).
+    - 0.7.3 (same ids): ``levels="eval"`` plays ``eval-v1``, which for the 14x14 AE and VAE ids
+      holds their current models' levels (see `MazeEnv`).
     """
 
     metadata: ClassVar[dict[str, Any]] = {

@@ -4,8 +4,9 @@ For every registered id: the first held-out levels (level seeds counting up from
 up to rotation and reflection, are neither a training level ``[0, 10000)`` of that id nor a level
 already in the set (`daedalus_gym.splits.make_eval_set`). Each set is gzip-compressed level
 strings (`generators.level_files` format) plus one manifest with every set's size and digest.
-Running it again writes the same bytes; a new version (``eval-v1``) is a new name, never a
-rewrite of a shipped one. Usage::
+Running it again writes the same bytes; a new version (``eval-v2``) is a new name, never a
+rewrite of a shipped one. Where a new version's levels for an id are an earlier version's, level
+for level, its manifest names the earlier file instead of shipping a copy. Usage::
 
     .venv/bin/python scripts/make_level_sets.py            # every id
     .venv/bin/python scripts/make_level_sets.py --check    # regenerate and compare, write nothing
@@ -27,6 +28,7 @@ from daedalus_gym.registration import env_specs
 from daedalus_gym.splits import (
     LEVEL_SET_DIR,
     level_set_digest,
+    level_set_manifest,
     level_set_path,
     make_eval_set,
     write_level_set,
@@ -39,6 +41,14 @@ class Settings:
     version: str = EVAL_SETS[-1]
     levels: int = 200  # per id, at every size
     max_attempts: int = 10
+
+
+def same_levels_in(env_id: str, digest: str, version: str) -> str | None:
+    """The earliest version before ``version`` whose set for ``env_id`` has ``digest``, if any."""
+    for earlier in EVAL_SETS[: EVAL_SETS.index(version)]:
+        if level_set_manifest(earlier).get(env_id, {}).get("sha256") == digest:
+            return earlier
+    return None
 
 
 def main() -> int:
@@ -59,21 +69,28 @@ def main() -> int:
             env.unwrapped.generator, settings.levels, max_attempts=settings.max_attempts
         )
         env.close()
-        path = level_set_path(env_id, settings.version)
+        path = LEVEL_SET_DIR / f"{env_id}.{settings.version}.txt.gz"  # this version's own file
         if args.check:
             digest = level_set_digest(levels_to_text(mazes))
             ok = manifest.get(env_id, {}).get("sha256") == digest
             failed += [] if ok else [env_id]
             print(f"{env_id}: {'same' if ok else 'DIFFERENT'} ({digest[:16]})", file=sys.stderr)
             continue
-        digest = write_level_set(path, mazes)
-        manifest[env_id] = {
+        entry = {
             "levels": len(mazes),
             "shape": list(mazes[0].shape),
             "first_seed": seeds[0],
             "last_seed": seeds[-1],
-            "sha256": digest,
+            "sha256": level_set_digest(levels_to_text(mazes)),
         }
+        earlier = same_levels_in(env_id, entry["sha256"], settings.version)
+        if earlier is None:
+            write_level_set(path, mazes)
+        else:  # the same levels as an earlier version: its file serves this one too
+            path.unlink(missing_ok=True)
+            path = level_set_path(env_id, earlier)
+            entry["file"] = path.name
+        manifest[env_id] = entry
         size = path.stat().st_size
         print(
             f"{env_id}: {len(mazes)} levels, {size / 1024:.0f} KiB, {time.perf_counter() - t0:.1f} s",

@@ -204,7 +204,7 @@ def test_every_registered_id_ships_an_eval_set():
 @pytest.mark.parametrize("env_id", ["Daedalus-Backtracker-7x7-v0", "Daedalus-Kruskal-v0", "Daedalus-VAE-v0"])
 def test_eval_set_loads_and_every_level_is_solvable_and_distinct(env_id):
     mazes = daedalus_gym.load_level_set(env_id)
-    assert load_level_set(env_id, "eval-v0") == mazes
+    assert load_level_set(env_id, "eval-v1") == mazes
     shape = tuple(level_set_manifest()[env_id]["shape"])
     assert all(m.shape == shape and m.is_solvable() for m in mazes)
     assert len({canonical_hash(m) for m in mazes}) == len(mazes)
@@ -216,7 +216,7 @@ def test_levels_eval_plays_the_shipped_set():
     got = served(env, 50, seed=0)
     for index, digest in got:
         assert mazes[index].maze_hash == digest
-    assert served(gym.make(SMALL, levels="eval-v0"), 50, seed=0) == got
+    assert served(gym.make(SMALL, levels="eval-v1"), 50, seed=0) == got
     # the oracle's path is as long as the env says: the level plays to the goal
     env.reset(seed=1)
     path = env.unwrapped.maze.shortest_path()
@@ -235,6 +235,31 @@ def test_eval_set_is_what_the_script_makes_and_misses_every_training_level():
     assert not {canonical_hash(m) for m in load_level_set(SMALL)} & train
 
 
+@pytest.mark.parametrize("env_id", ["Daedalus-VAE-v0", "Daedalus-AE-v0"])
+def test_eval_v1_holds_what_the_learned_id_serves_now(env_id):
+    # The 14x14 learned ids changed model after eval-v0 was frozen: eval-v1 is the current
+    # model's levels (the script's output), and eval-v0 keeps the old model's.
+    generator = gym.make(env_id).unwrapped.generator
+    mazes, _ = make_eval_set(generator, 5)
+    assert load_level_set(env_id, "eval-v1")[:5] == mazes
+    assert load_level_set(env_id)[:5] == mazes  # "eval" is the newest
+    assert load_level_set(env_id, "eval-v0")[:5] != mazes
+    v0, v1 = level_set_manifest("eval-v0")[env_id], level_set_manifest("eval-v1")[env_id]
+    assert v0["sha256"] != v1["sha256"] and "file" not in v1
+
+
+def test_eval_v1_shares_the_files_of_sets_that_did_not_change():
+    v0, v1 = level_set_manifest("eval-v0"), level_set_manifest("eval-v1")
+    assert set(v0) == set(v1)
+    same = [env_id for env_id in v1 if v1[env_id]["sha256"] == v0[env_id]["sha256"]]
+    assert len(same) == len(v1) - 2  # all but the 14x14 AE and VAE
+    for env_id in same:
+        assert v1[env_id]["file"] == f"{env_id}.eval-v0.txt.gz"
+        assert splits.level_set_path(env_id, "eval-v1") == splits.level_set_path(env_id, "eval-v0")
+        assert not (SHIPPED / f"{env_id}.eval-v1.txt.gz").exists()
+    assert load_level_set(same[0], "eval-v1") == load_level_set(same[0], "eval-v0")
+
+
 # --------------------------------------------------------------------- bad input
 @pytest.mark.parametrize(
     ("kwargs", "match"),
@@ -245,7 +270,10 @@ def test_eval_set_is_what_the_script_makes_and_misses_every_training_level():
         ({"num_levels": "10"}, r"num_levels must be an int >= 0"),
         ({"num_levels": 5, "start_level": -1}, r"start_level must be an int >= 0, got -1"),
         ({"num_levels": 5, "start_level": 1.5}, r"start_level must be an int >= 0"),
-        ({"levels": "test"}, r"levels must be one of \['train', 'held-out', 'eval', 'eval-v0'\], got 'test'"),
+        (
+            {"levels": "test"},
+            r"levels must be one of \['train', 'held-out', 'eval', 'eval-v0', 'eval-v1'\], got 'test'",
+        ),
         ({"levels": "eval-v9"}, r"levels must be one of"),
         ({"levels": None}, r"levels must be one of"),
         ({"levels": "held-out"}, r"levels='held-out' needs .* num_levels >= 1"),
@@ -268,23 +296,29 @@ def test_bad_level_arguments_are_refused(kwargs, match, vector):
 
 
 def test_eval_needs_a_registered_generator_and_size():
-    with pytest.raises(ValueError, match=r"levels='eval-v0' plays a shipped set.*Daedalus-Backtracker-v0"):
+    with pytest.raises(ValueError, match=r"levels='eval-v1' plays a shipped set.*Daedalus-Backtracker-v0"):
         gym.make(SMALL, generator_kwargs={"size": 5}, levels="eval")
     with pytest.raises(ValueError, match=r"no level set 'eval' for 'Daedalus-Nope-v0'; shipped sets exist"):
         load_level_set("Daedalus-Nope-v0")
-    with pytest.raises(ValueError, match=r"level set name must be 'eval' or one of \['eval-v0'\], got 'v1'"):
+    with pytest.raises(
+        ValueError, match=r"level set name must be 'eval' or one of \['eval-v0', 'eval-v1'\], got 'v1'"
+    ):
         load_level_set(SMALL, "v1")
 
 
 @pytest.fixture
 def level_dir(tmp_path, monkeypatch):
-    (tmp_path / "eval-v0.json").write_text(splits.LEVEL_SET_DIR.joinpath("eval-v0.json").read_text())
+    for version in ("eval-v0", "eval-v1"):
+        (tmp_path / f"{version}.json").write_text(
+            splits.LEVEL_SET_DIR.joinpath(f"{version}.json").read_text()
+        )
     monkeypatch.setattr(splits, "LEVEL_SET_DIR", tmp_path)
     return tmp_path
 
 
 def _write(level_dir, text: str) -> None:
-    (level_dir / f"{SMALL}.eval-v0.txt.gz").write_bytes(gzip.compress(text.encode()))
+    # the file "eval" reads for SMALL (eval-v1's manifest names eval-v0's, the same levels)
+    splits.level_set_path(SMALL).write_bytes(gzip.compress(text.encode()))
 
 
 def test_a_changed_level_file_is_refused(level_dir):
@@ -308,6 +342,6 @@ def test_a_broken_or_unsolvable_level_file_is_refused(level_dir, monkeypatch, te
     _write(level_dir, text)
     with pytest.raises(ValueError, match=match):
         gym.make(SMALL, levels="eval")
-    (level_dir / f"{SMALL}.eval-v0.txt.gz").write_bytes(b"not gzip")
+    splits.level_set_path(SMALL).write_bytes(b"not gzip")
     with pytest.raises(ValueError, match="is not a gzip-compressed UTF-8 level file"):
         load_level_set(SMALL)
