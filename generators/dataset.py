@@ -7,10 +7,11 @@ mazes to draw and the seed. The two splits come from independent child streams o
 Every other random draw around a model has its own child stream of a root seed (`seed_stream`,
 `SEED_STREAMS`): the training set (child 0), the validation set (1), training's per-epoch check
 of prior samples (2), and evaluation's prior samples (3), fresh reference mazes (4, 5 for the
-second set of the same-generator check), held-out mazes (6) and classifier splits and
-initialisation (7). Children of a `SeedSequence` with different spawn keys are independent
-streams whatever the root seeds, so evaluation never reuses a maze or a noise draw that training
-saw. The
+second set of the same-generator check), held-out mazes (6), classifier splits and
+initialisation (7), shuffled codes (8), and the decision temperature's fit after training (9 for
+its prior samples, 10 for its classifiers). Children of a `SeedSequence` with different spawn
+keys are independent streams whatever the root seeds, so evaluation never reuses a maze or a
+noise draw that training saw. The
 arrays are cached on disk as ``.npz`` under a name derived from the whole config (its hash), so a
 model card that records the config can always rebuild -- or find -- its exact training set.
 
@@ -45,6 +46,8 @@ SEED_STREAMS = {
     "eval_heldout": 6,
     "eval_classifier": 7,
     "eval_shuffle": 8,
+    "temperature_samples": 9,
+    "temperature_classifier": 10,
 }
 # Generated in chunks so that a large dataset never holds the generator's scratch space for all
 # mazes at once.

@@ -691,41 +691,50 @@ class DFSDecoder(PassageDecoder):
         codes_t = torch.from_numpy(np.asarray(codes, dtype=np.int64)).to(z.device)
         return self.to_grid(self.decision_logits(self.embeddings(z), cells_t, codes_t))
 
-    def walk_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def walk_tables(self, temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The walk's weights in float64: context ``[4 * NUM_CODES, H]``, output weights ``[4, H]``
-        and biases ``[4]``, direct logits ``[4 * NUM_CODES]``. Converted once and kept until a
-        parameter changes (torch counts every in-place write in a tensor's version), so decoding
-        one maze at a time does not convert them per call."""
+        and biases ``[4]``, direct logits ``[4 * NUM_CODES]``; with ``temperature``, the last
+        three divided by it, so that every decision's logit is divided by it. Converted once and
+        kept until a parameter changes (torch counts every in-place write in a tensor's
+        version), so decoding one maze at a time does not convert them per call."""
         params = (self.context.weight, self.out.weight, self.out.bias, self.direct.weight)
-        key = tuple((id(p), p.data_ptr(), p._version) for p in params)
+        key = (tuple((id(p), p.data_ptr(), p._version) for p in params), temperature)
         cached = self.__dict__.get("_walk_tables")
         if cached is None or cached[0] != key:
-            tables = tuple(p.detach().double().cpu().numpy() for p in params)
-            cached = self._walk_tables = (key, (*tables[:3], tables[3][:, 0]))
+            ctx, w_out, b_out, direct = (p.detach().double().cpu().numpy() for p in params)
+            if temperature != 1.0:
+                w_out, b_out, direct = w_out / temperature, b_out / temperature, direct / temperature
+            cached = self._walk_tables = (key, (ctx, w_out, b_out, direct[:, 0]))
         return cached[1]
 
     @torch.no_grad()
-    def decode_grid(self, z: Tensor, threshold: float = 0.5, u: np.ndarray | None = None) -> np.ndarray:
+    def decode_grid(
+        self, z: Tensor, threshold: float = 0.5, u: np.ndarray | None = None, temperature: float = 1.0
+    ) -> np.ndarray:
         """`forward`'s wall logits as a ``float32[B, H, W]`` numpy grid, the same values: the walk's
         logits written into the wall template directly (`grid_array`)."""
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must be a probability in (0, 1), got {threshold!r}")
         emb = self.embeddings(z).cpu().numpy()
+        tables = self.walk_tables(temperature if u is not None else 1.0)
         logits, _ = decode_walk(
-            emb, *self.walk_tables(), self.size, wall_above=math.log(threshold) - math.log1p(-threshold), u=u
+            emb, *tables, self.size, wall_above=math.log(threshold) - math.log1p(-threshold), u=u
         )
         return self.grid_array(logits)
 
     @torch.no_grad()
-    def forward(self, z: Tensor, threshold: float = 0.5, u: np.ndarray | None = None) -> Tensor:
+    def forward(
+        self, z: Tensor, threshold: float = 0.5, u: np.ndarray | None = None, temperature: float = 1.0
+    ) -> Tensor:
         """Decode: greedily (each decision a wall when its probability exceeds ``threshold``) or,
-        given uniforms ``u: float[B, E]``, by sampling every decision."""
+        given uniforms ``u: float[B, E]``, by sampling every decision, each at its wall logit
+        divided by ``temperature``."""
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must be a probability in (0, 1), got {threshold!r}")
         emb = self.embeddings(z).cpu().numpy()
         logits, _ = decode_walk(
             emb,
-            *self.walk_tables(),
+            *self.walk_tables(temperature if u is not None else 1.0),
             self.size,
             wall_above=math.log(threshold) - math.log1p(-threshold),
             u=u,

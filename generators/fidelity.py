@@ -152,16 +152,26 @@ def fidelity(
         if model.is_vae or (draws and proposal_std):
             import torch
 
-            gen = torch.Generator().manual_seed(int(rng.integers(2**63)))
-            nll = iwae_nll(
-                model, heldout, cfg.iw_samples, gen, proposal_std=None if model.is_vae else proposal_std
-            )
-            metrics["nll_model"] = float(nll.mean())
+            seed_t = int(rng.integers(2**63))
+            temperature = float(getattr(generator, "decision_temperature", 1.0))
+
+            def bound(t: float) -> float:
+                gen = torch.Generator().manual_seed(seed_t)
+                std = None if model.is_vae else proposal_std
+                nll = iwae_nll(model, heldout, cfg.iw_samples, gen, proposal_std=std, temperature=t)
+                return float(nll.mean())
+
+            metrics["decision_temperature"] = temperature
+            metrics["nll_model"] = bound(temperature)
             metrics["nll_model_note"] = f"importance-weighted bound, {cfg.iw_samples} samples"
             if not model.is_vae:
                 metrics["nll_model_note"] += (
                     f" around each code (std {proposal_std:g}), weighed by the fitted Gaussian"
                 )
+            if temperature != 1.0:
+                # The served distribution's bound above; the trained model's own (temperature 1):
+                metrics["nll_model_t1"] = bound(1.0)
+                metrics["nll_model_note"] += f", decisions at temperature {temperature:g} as served"
         elif draws:
             metrics["nll_model_note"] = (
                 "n/a: the AE was trained without code noise: no width to draw codes around a maze's own"

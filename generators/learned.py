@@ -68,7 +68,7 @@ from generators.base import (
 )
 from generators.lattice import lattice, on_lattice
 from generators.maze import Maze, is_perfect
-from generators.models import FIXED_LOGIT
+from generators.models import FIXED_LOGIT, MAX_DECISION_TEMPERATURE
 from generators.repair import RepairMode, check_repair_mode, repair
 
 Sampling = Literal["prior", "grid"]
@@ -196,6 +196,10 @@ class LearnedGenerator(MazeGenerator):
             passage drawn from the decoder's probability, with uniforms that are part of the
             maze's noise) or ``"greedy"`` (each clipped at ``threshold``). The other decoders
             only decode greedily (``None`` picks the model's default).
+        decision_temperature: with ``decoding="sample"``, each decision is drawn at its wall logit
+            divided by this (below 1: surer decisions); ``None`` (default) takes the model's
+            own, fitted when it was trained (`generators.training.fit_decision_temperature`;
+            1 for a model without one, the likelihood's decisions themselves).
     """
 
     kind: ClassVar[str] = "vae"
@@ -215,6 +219,7 @@ class LearnedGenerator(MazeGenerator):
         batch_size: int | None = None,
         precision: Precision = "float32",
         decoding: Decoding | None = None,
+        decision_temperature: float | None = None,
     ) -> None:
         super().__init__(size, goal)
         self.repair_mode = check_repair_mode(repair)
@@ -256,6 +261,21 @@ class LearnedGenerator(MazeGenerator):
                 f"{cfg.decoder!r} decoder, which decodes greedily"
             )
         self.decoding: Decoding = decoding
+        if decision_temperature is not None:
+            decision_temperature = check_real(
+                decision_temperature, "decision_temperature", 0.0, MAX_DECISION_TEMPERATURE, low_open=True
+            )
+            if decoding != "sample":
+                raise ValueError(
+                    f"decision_temperature={decision_temperature!r} applies to drawn decisions; this "
+                    f"generator decodes with decoding={decoding!r}"
+                )
+        self._decision_temperature_arg = decision_temperature
+        self.decision_temperature = (
+            float(getattr(self._model, "decision_temperature", 1.0))
+            if decision_temperature is None
+            else decision_temperature
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickles (env copies, vector-env workers) carry the settings, not the network: the
@@ -321,6 +341,7 @@ class LearnedGenerator(MazeGenerator):
             "batch_size": self.batch_size,
             "precision": self.precision,
             "decoding": self.decoding,
+            "decision_temperature": self._decision_temperature_arg,
         }
 
     # ------------------------------------------------------------------ sampling
@@ -380,7 +401,9 @@ class LearnedGenerator(MazeGenerator):
         model, dtype = self._decoding_model()
         z = torch.from_numpy(np.ascontiguousarray(codes)).to(dtype)
         if model.cfg.decoder == "dfs":  # the grid straight from the walk, without torch around it
-            return model.decoder.decode_grid(z, self.threshold, u=uniforms)
+            return model.decoder.decode_grid(
+                z, self.threshold, u=uniforms, temperature=self.decision_temperature
+            )
         return model.decode(z, self.threshold, u=uniforms).float().numpy()
 
     def _pass_rows(self) -> int:
@@ -546,7 +569,12 @@ class LearnedGenerator(MazeGenerator):
 
         self._in_passes(len(codes), self._pass_rows(), embed)
         return drawn_walks(
-            emb, model.decoder.walk_tables(), (h, w), self._uniforms(decision_noise), rows, window
+            emb,
+            model.decoder.walk_tables(self.decision_temperature),
+            (h, w),
+            self._uniforms(decision_noise),
+            rows,
+            window,
         )
 
     def walls_from_walks(self, opened: np.ndarray) -> np.ndarray:

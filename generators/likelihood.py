@@ -126,9 +126,15 @@ def iwae_nll(
     gen: torch.Generator,
     batch: int = 64,
     proposal_std: float | None = None,
+    temperature: float = 1.0,
 ) -> np.ndarray:
     """``float64[B]`` importance-weighted NLL bound (nats per maze) of ``walls: bool[B, H, W]``
     with ``samples`` draws per maze from the ``torch.Generator`` ``gen``.
+
+    ``temperature``: the decisions' temperature (`generators.learned.LearnedGenerator`'s
+    ``decision_temperature``): each passage's Bernoulli at its wall logit divided by it, the
+    distribution a generator drawing at that temperature serves (still exact per decision, so
+    still a bound); 1 is the trained model's own likelihood.
 
     A VAE ``model`` (`generators.models.MazeAutoencoder`) draws from its encoder's posterior and
     weighs by its prior ``N(0, I)``. An AE is scored as the generative model it samples from, its
@@ -159,7 +165,7 @@ def iwae_nll(
             xk = x.expand(samples, *x.shape).reshape(-1, *x.shape[1:])
             logits = model.teacher_logits(z.reshape(-1, mu.shape[1]), xk)
             target = model.passage_logits(xk)
-            passages = model.passage_logits(logits)
+            passages = model.passage_logits(logits) / temperature
             log_px = -F.binary_cross_entropy_with_logits(passages, target, reduction="none").sum(1)
             log_px = log_px.view(samples, -1).double()
             log_pz = prior.log_prob(z.double())

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -312,6 +313,9 @@ class MazeAutoencoder(nn.Module):
             self.decoder: nn.Module = ARDecoder(cfg)
         else:
             self.decoder = Decoder(cfg)
+        # Drawn decisions (the ``dfs`` decoder's sampling) use wall logits / this; fitted after
+        # training (`generators.training.fit_decision_temperature`), 1 for the likelihood itself.
+        self.decision_temperature = 1.0
         d = cfg.latent_dim
         # The prior codes are drawn from: N(0, I) for the VAE, the fitted Gaussian for the AE.
         self.register_buffer("prior_mean", torch.zeros(d))
@@ -352,17 +356,18 @@ class MazeAutoencoder(nn.Module):
         """Whether `decode` can draw each decision (the ``dfs`` decoder) given uniforms."""
         return self.cfg.decoder == "dfs"
 
-    def decode(self, z: Tensor, threshold: float = 0.5, u: Any = None) -> Tensor:
+    def decode(self, z: Tensor, threshold: float = 0.5, u: Any = None, temperature: float = 1.0) -> Tensor:
         """``z: float[B, latent]`` -> wall logits ``float[B, H, W]``.
 
         ``threshold`` matters only to the ``ar`` and ``dfs`` decoders, which clip each passage at
         it before deciding the next; clip their output at the same threshold. ``u``
-        (``float[B, E]`` uniforms, ``dfs`` decoder only) draws each decision instead.
+        (``float[B, E]`` uniforms, ``dfs`` decoder only) draws each decision instead, at its
+        wall logit divided by ``temperature``.
         """
         if u is not None and not self.samples_decisions:
             raise ValueError(f"decoder={self.cfg.decoder!r} decodes greedily; only 'dfs' draws decisions")
         if self.cfg.decoder == "dfs":
-            return self.decoder(z, threshold=threshold, u=u)
+            return self.decoder(z, threshold=threshold, u=u, temperature=temperature)
         if self.cfg.decoder == "ar":
             return self.decoder(z, threshold=threshold)
         return self.decoder(z)
@@ -577,6 +582,8 @@ def save_model(model: MazeAutoencoder, path: str | Path, dtype: str = "float32")
         "format_version": str(FORMAT_VERSION),
         "config": json.dumps(model.cfg.to_dict()),
     }
+    if model.decision_temperature != 1.0:  # files without it draw at 1
+        metadata["decision_temperature"] = repr(float(model.decision_temperature))
     save_file(state, str(path), metadata=metadata)
 
 
@@ -585,6 +592,8 @@ def save_model(model: MazeAutoencoder, path: str | Path, dtype: str = "float32")
 MAX_MODEL_CELLS_PER_SIDE = 256
 MAX_MODEL_PARAMETERS = 50_000_000
 FILE_DTYPES = (torch.float16, torch.float32)
+# Drawn decisions' temperature, as a file or a generator may set it.
+MAX_DECISION_TEMPERATURE = 4.0
 
 
 def _expected_state(cfg: ModelConfig) -> dict[str, Tensor]:
@@ -641,8 +650,30 @@ def load_model(path: str | Path) -> MazeAutoencoder:
         )
     model = MazeAutoencoder(cfg)
     model.load_state_dict({k: v.float() for k, v in state.items()})
+    model.decision_temperature = _decision_temperature(path, cfg, metadata)
     model.eval()
     return model
+
+
+def _decision_temperature(path: Path, cfg: ModelConfig, metadata: dict[str, str]) -> float:
+    text = metadata.get("decision_temperature")
+    if text is None:
+        return 1.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.0 < value <= MAX_DECISION_TEMPERATURE:
+        raise ValueError(
+            f"{path}: decision_temperature {text!r} in its metadata must be a number in "
+            f"(0, {MAX_DECISION_TEMPERATURE}]"
+        )
+    if cfg.decoder != "dfs" and value != 1.0:
+        raise ValueError(
+            f"{path}: decision_temperature {value} is for a model that draws its decisions "
+            f"(decoder 'dfs'); this one's decoder is {cfg.decoder!r}"
+        )
+    return value
 
 
 def _config_from_metadata(path: Path, metadata: dict[str, str]) -> ModelConfig:

@@ -32,6 +32,7 @@ import torch
 
 from generators.base import config_to_dict
 from generators.dataset import DatasetConfig, load_dataset, seed_stream
+from generators.lattice import lattice
 from generators.maze import is_perfect
 from generators.models import (
     Anneal,
@@ -190,15 +191,17 @@ def apply_preset(cfg: TrainConfig, preset: str | None) -> TrainConfig:
 
 @dataclass
 class TrainResult:
-    """What `train` returns: the trained model (eval mode), per-epoch history, and the wall-clock
+    """What `train` returns: the trained model (eval mode), per-epoch history, the wall-clock
     and CPU seconds spent (CPU time summed over threads: on a shared machine it is the fairer
-    measure of cost)."""
+    measure of cost), and the rows of its decision temperature's fit (`fit_decision_temperature`;
+    empty for a model that does not draw its decisions)."""
 
     model: MazeAutoencoder
     config: TrainConfig
     history: list[dict[str, float]] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    temperature_fit: list[dict[str, float]] = field(default_factory=list)
 
 
 @torch.no_grad()
@@ -220,6 +223,63 @@ def prior_sample_quality(
         "raw_solvable": float(solvable(walls).mean()),
         "raw_perfect": float(is_perfect(walls).mean()),
     }
+
+
+# Decision temperatures `fit_decision_temperature` tries, from the likelihood's own down.
+DECISION_TEMPERATURES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+
+
+def fit_decision_temperature(
+    model: MazeAutoencoder,
+    reference: np.ndarray,
+    seed: int,
+    temperatures: tuple[float, ...] = DECISION_TEMPERATURES,
+    log: Any = print,
+    epochs: int = 8,
+) -> tuple[float, list[dict[str, float]]]:
+    """The decision temperature whose prior samples are hardest to tell from ``reference``.
+
+    A decoder fitted by likelihood that cannot tell some walk states apart gives each of them
+    the average of their decisions, so its drawn mazes can be more random than the mazes it
+    learned from; drawing each decision at its wall logit divided by a temperature below 1
+    takes some of that back, at some cost in likelihood. For each temperature, as many prior
+    samples as ``reference`` (mazes of the training generator that training did not see: the
+    validation split) are drawn, from the same noise at every temperature, and told apart from
+    ``reference`` by the classifier two-sample tests `evaluate` runs
+    (`generators.two_sample.c2st`, ``epochs`` each); the temperature with the lowest
+    best-classifier accuracy wins (ties: the one nearest 1). Returns it and a row per
+    temperature (``temperature``, each classifier's accuracy, ``best``). Only a ``dfs``-decoder
+    model draws decisions; any other gets ``(1.0, [])``.
+    """
+    from generators.two_sample import c2st
+
+    if not model.samples_decisions:
+        return 1.0, []
+    model.eval()
+    n, rows = len(reference), []
+    num_edges = lattice(*model.cfg.size).num_edges
+    for temperature in temperatures:
+        # The same codes and uniforms, and the same classifier splits, at every temperature.
+        rng = np.random.default_rng(seed_stream("temperature_samples", seed))
+        eps = torch.from_numpy(rng.standard_normal((n, model.cfg.latent_dim))).float()
+        walls = np.empty_like(reference)
+        with torch.no_grad():
+            for i in range(0, n, 256):
+                z = model.prior_codes(eps[i : i + 256].to(model.prior_mean.device))
+                u = rng.random((len(z), num_edges))
+                walls[i : i + len(z)] = model.decode(z, u=u, temperature=temperature).cpu().numpy() > 0
+        split = np.random.default_rng(seed_stream("temperature_classifier", seed))
+        with torch.enable_grad():  # the classifiers train (the caller may run without gradients)
+            results = c2st(walls, reference, split, epochs)
+        row = {"temperature": temperature, **{r.classifier: r.accuracy for r in results}}
+        row["best"] = max(r.accuracy for r in results)
+        rows.append(row)
+        log(
+            f"decision temperature {temperature:g}: told apart from held-out mazes "
+            + ", ".join(f"{r.classifier} {r.accuracy:.3f}" for r in results)
+        )
+    chosen = min(rows, key=lambda r: (r["best"], abs(r["temperature"] - 1.0)))
+    return float(chosen["temperature"]), rows
 
 
 @torch.no_grad()
@@ -388,7 +448,13 @@ def _train(
     if not model.is_vae:
         model.fit_prior(encode_all(model, train_walls), noise=cfg.code_noise)
     model.eval().cpu()
-    return TrainResult(model, cfg, history, time.perf_counter() - started, time.process_time() - cpu_started)
+    temperature, fit = fit_decision_temperature(model, np.asarray(data.val, dtype=bool), cfg.seed, log=log)
+    model.decision_temperature = temperature
+    if fit:
+        log(f"decision temperature {temperature:g}")
+    return TrainResult(
+        model, cfg, history, time.perf_counter() - started, time.process_time() - cpu_started, fit
+    )
 
 
 def save_trained(
@@ -423,6 +489,9 @@ def save_trained(
         "parameters": num_parameters(result.model),
         "history": result.history,
     }
+    if result.temperature_fit:
+        card["decision_temperature"] = result.model.decision_temperature
+        card["decision_temperature_fit"] = result.temperature_fit
     if extra:
         card.update(extra)
     card_path.write_text(json.dumps(card, indent=2) + "\n")

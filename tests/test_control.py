@@ -69,15 +69,18 @@ def test_learned_generator_at_its_model_size_searches_walks(kind: str) -> None:
     assert is_perfect(walls).all() and np.isfinite(err).all() and (built >= 8).all()
 
 
-@pytest.mark.parametrize("kind", ["vae", "ae"])
-def test_served_walks_are_the_generators_mazes_for_their_noise(kind: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "kwargs"), [("vae", {}), ("ae", {}), ("vae", {"decision_temperature": 0.6})], ids=str
+)
+def test_served_walks_are_the_generators_mazes_for_their_noise(kind: str, kwargs: dict) -> None:
     # Mazes served after several rounds, from fresh walks and from mutants of the best ones:
-    # each is the wrapped generator's maze for the noise of the walk that drew it.
-    base = make_generator(kind, size=7)
+    # each is the wrapped generator's maze for the noise of the walk that drew it (at the
+    # generator's decision temperature too).
+    base = make_generator(kind, size=7, **kwargs)
     cal = calibrate(base)
     short, many_dead_ends = cal.quantile("path_length", 0.02), cal.quantile("dead_ends", 0.98)
     for target in ({"path_length": short}, {"dead_ends": many_dead_ends}):
-        gen = make_generator(kind, size=7, target=target)
+        gen = make_generator(kind, size=7, target=target, **kwargs)
         rngs = [np.random.default_rng(s) for s in range(24)]
         walls, err, built, noise = gen._search_walks(rngs)
         assert (built > 8).sum() >= 4  # some mazes took more than the first round

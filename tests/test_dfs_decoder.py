@@ -420,3 +420,143 @@ def test_ae_likelihood_bound_draws_around_its_codes():
     assert many.mean() < one.mean()
     with pytest.raises(ValueError, match="proposal_std is for the AE"):
         iwae_nll(tiny_model("vae"), walls, 4, torch.Generator().manual_seed(0), proposal_std=0.5)
+
+
+# --------------------------------------------------------------------- decision temperature
+def test_drawn_decisions_at_a_temperature_use_the_logit_divided_by_it():
+    # Each drawn decision is open exactly when its uniform is below sigmoid(-logit / T), the
+    # logit being the one teacher forcing computes for the drawn maze's own walk.
+    model = tiny_model(size=(4, 4))
+    lat = lattice(4, 4)
+    rng = np.random.default_rng(3)
+    z = torch.randn((300, model.cfg.latent_dim), generator=torch.Generator().manual_seed(3))
+    u = rng.random((300, lat.num_edges))
+    for temperature in (1.0, 0.5, 2.0):
+        walls = model.decode(z, u=u, temperature=temperature).numpy() > 0
+        opened = lat.passages_from_walls(walls).astype(bool)
+        _, codes = walk_features(opened, (4, 4))
+        decided = codes >= 0
+        logits = (
+            model.passage_logits(model.teacher_logits(z, torch.from_numpy(walls).float())).detach().numpy()
+        )
+        want = u < 1 / (1 + np.exp(logits / temperature))
+        assert decided.sum() > 1000
+        assert np.array_equal(opened[decided], want[decided])
+    # Greedy decoding has no draws to sharpen: the temperature changes nothing there.
+    assert torch.equal(model.decode(z, temperature=0.5), model.decode(z))
+
+
+def test_decision_temperature_rides_in_the_model_file(tmp_path):
+    model = tiny_model()
+    path = tmp_path / "vae.safetensors"
+    save_model(model, path)
+    assert load_model(path).decision_temperature == 1.0
+    model.decision_temperature = 0.7
+    save_model(model, path)
+    assert load_model(path).decision_temperature == 0.7
+    gen = make_generator("vae", size=5, model=path)
+    assert gen.decision_temperature == 0.7 and gen.config()["decision_temperature"] is None
+    rng = np.random.default_rng
+    at_one = make_generator("vae", size=5, model=path, decision_temperature=1.0)
+    own, ones = gen.generate_walls(200, rng(0)), at_one.generate_walls(200, rng(0))
+    assert (own != ones).any(axis=(1, 2)).mean() > 0.3  # the file's temperature is used
+    assert is_perfect(own).all()
+    # Surer decisions: fewer distinct mazes than at temperature 1, from the same noise.
+    sharp = make_generator("vae", size=5, model=path, decision_temperature=0.05).generate_walls(200, rng(0))
+    assert len({w.tobytes() for w in sharp}) < len({w.tobytes() for w in ones})
+    # A batch is the same mazes as single draws at any temperature.
+    gen_rng = rng(9)
+    singles = np.stack([gen.generate(gen_rng).walls for _ in range(12)])
+    assert np.array_equal(gen.generate_walls(12, rng(9)), singles)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (
+            {"decision_temperature": 0.0},
+            r"decision_temperature must be a finite number in \(0.0, 4.0\], got 0.0",
+        ),
+        (
+            {"decision_temperature": -1},
+            r"decision_temperature must be a finite number in \(0.0, 4.0\], got -1",
+        ),
+        ({"decision_temperature": float("nan")}, r"decision_temperature must be a finite number"),
+        (
+            {"decision_temperature": 5.0},
+            r"decision_temperature must be a finite number in \(0.0, 4.0\], got 5.0",
+        ),
+        (
+            {"decision_temperature": 0.5, "decoding": "greedy"},
+            r"applies to drawn decisions.*decoding='greedy'",
+        ),
+    ],
+)
+def test_decision_temperature_is_checked(tmp_path, kwargs, match):
+    path = tmp_path / "vae.safetensors"
+    save_model(tiny_model(), path)
+    with pytest.raises(ValueError, match=match):
+        make_generator("vae", size=5, model=path, **kwargs)
+
+
+def test_decision_temperature_in_a_file_is_checked(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    path = tmp_path / "vae.safetensors"
+    save_model(tiny_model(), path)
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        metadata = f.metadata()
+    state = load_file(str(path))
+    for bad in ("0", "-0.5", "nan", "warm", "9"):
+        save_file(state, str(path), metadata={**metadata, "decision_temperature": bad})
+        with pytest.raises(
+            ValueError, match=rf"decision_temperature '{bad}' in its metadata must be a number"
+        ):
+            load_model(path)
+    greedy = MazeAutoencoder(ModelConfig(size=(5, 5), latent_dim=4, hidden=8, decoder="ar"))
+    greedy_path = tmp_path / "ar.safetensors"
+    save_model(greedy, greedy_path)
+    with safe_open(str(greedy_path), framework="pt") as f:
+        metadata = f.metadata()
+    save_file(
+        load_file(str(greedy_path)), str(greedy_path), metadata={**metadata, "decision_temperature": "0.5"}
+    )
+    with pytest.raises(ValueError, match=r"decision_temperature 0.5 is for a model that draws its decisions"):
+        load_model(greedy_path)
+
+
+def test_likelihood_bound_at_a_temperature_scores_the_sharpened_decisions():
+    from generators.likelihood import iwae_nll
+
+    model = tiny_model()
+    walls = make_generator("backtracker", size=5).generate_walls(40, np.random.default_rng(0))
+    gen = torch.Generator
+    base = iwae_nll(model, walls, 8, gen().manual_seed(1))
+    assert np.array_equal(iwae_nll(model, walls, 8, gen().manual_seed(1), temperature=1.0), base)
+    # A temperature changes every decided passage's probability, so every maze's bound moves.
+    sharp = iwae_nll(model, walls, 8, gen().manual_seed(1), temperature=0.5)
+    assert np.isfinite(sharp).all() and (sharp != base).all()
+
+
+def test_fit_decision_temperature_picks_the_hardest_to_tell_apart():
+    from generators.training import fit_decision_temperature
+
+    model = tiny_model()
+    reference = make_generator("backtracker", size=5).generate_walls(300, np.random.default_rng(0))
+    lines = []
+    chosen, rows = fit_decision_temperature(
+        model, reference, seed=0, temperatures=(1.0, 0.6), log=lines.append
+    )
+    assert [r["temperature"] for r in rows] == [1.0, 0.6] and len(lines) == 2
+    best = min(rows, key=lambda r: (r["best"], abs(r["temperature"] - 1)))
+    assert chosen == best["temperature"]
+    assert all(r["best"] == max(r["mlp_motifs"], r["cnn_walls"]) for r in rows)
+    # the fit repeats from its seed
+    assert (
+        fit_decision_temperature(model, reference, seed=0, temperatures=(1.0, 0.6), log=lambda _: None)[1]
+        == rows
+    )
+    greedy = MazeAutoencoder(ModelConfig(size=(5, 5), latent_dim=4, hidden=8, decoder="ar"))
+    assert fit_decision_temperature(greedy, reference, seed=0) == (1.0, [])
