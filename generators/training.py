@@ -246,10 +246,12 @@ def fit_decision_temperature(
     samples as ``reference`` (mazes of the training generator that training did not see: the
     validation split) are drawn, from the same noise at every temperature, and told apart from
     ``reference`` by the classifier two-sample tests `evaluate` runs
-    (`generators.two_sample.c2st`, ``epochs`` each); the temperature with the lowest
-    best-classifier accuracy wins (ties: the one nearest 1). Returns it and a row per
-    temperature (``temperature``, each classifier's accuracy, ``best``). Only a ``dfs``-decoder
-    model draws decisions; any other gets ``(1.0, [])``.
+    (`generators.two_sample.c2st`, ``epochs`` each). The temperature with the lowest
+    best-classifier accuracy wins (ties: the one nearest 1) if it beats temperature 1 by more
+    than half the width of temperature 1's 95% interval; otherwise 1 stays, the decisions the
+    likelihood was fitted for. Returns the temperature and a row per temperature tried
+    (``temperature``, each classifier's accuracy, ``best`` and its interval ``best_ci``). Only
+    a ``dfs``-decoder model draws decisions; any other gets ``(1.0, [])``.
     """
     from generators.two_sample import c2st
 
@@ -272,13 +274,17 @@ def fit_decision_temperature(
         with torch.enable_grad():  # the classifiers train (the caller may run without gradients)
             results = c2st(walls, reference, split, epochs)
         row = {"temperature": temperature, **{r.classifier: r.accuracy for r in results}}
-        row["best"] = max(r.accuracy for r in results)
+        best = max(results, key=lambda r: r.accuracy)
+        row["best"], row["best_ci"] = best.accuracy, [best.ci_low, best.ci_high]
         rows.append(row)
         log(
             f"decision temperature {temperature:g}: told apart from held-out mazes "
             + ", ".join(f"{r.classifier} {r.accuracy:.3f}" for r in results)
         )
     chosen = min(rows, key=lambda r: (r["best"], abs(r["temperature"] - 1.0)))
+    own = next((r for r in rows if r["temperature"] == 1.0), None)
+    if own is not None and own["best"] - chosen["best"] <= (own["best_ci"][1] - own["best_ci"][0]) / 2:
+        return 1.0, rows  # no closer than the classifiers can tell: keep the likelihood's own
     return float(chosen["temperature"]), rows
 
 
