@@ -44,6 +44,7 @@ from generators.models import (
     save_model,
 )
 from generators.shortest_paths import solvable
+from generators.two_sample import Z95
 
 CARD_VERSION = 1
 
@@ -247,11 +248,12 @@ def fit_decision_temperature(
     validation split) are drawn, from the same noise at every temperature, and told apart from
     ``reference`` by the classifier two-sample tests `evaluate` runs
     (`generators.two_sample.c2st`, ``epochs`` each). The temperature with the lowest
-    best-classifier accuracy wins (ties: the one nearest 1) if it beats temperature 1 by more
-    than half the width of temperature 1's 95% interval; otherwise 1 stays, the decisions the
-    likelihood was fitted for. Returns the temperature and a row per temperature tried
-    (``temperature``, each classifier's accuracy, ``best`` and its interval ``best_ci``). Only
-    a ``dfs``-decoder model draws decisions; any other gets ``(1.0, [])``.
+    best-classifier accuracy wins (ties: the one nearest 1) if its accuracy is below
+    temperature 1's by more than chance (a two-proportion z-test at the 95% level); otherwise 1
+    stays, the decisions the likelihood was fitted for. Returns the temperature and a row per
+    temperature tried (``temperature``, each classifier's accuracy, ``best``, and ``n_test``,
+    the held-out mazes behind it). Only a ``dfs``-decoder model draws decisions; any other gets
+    ``(1.0, [])``.
     """
     from generators.two_sample import c2st
 
@@ -275,7 +277,7 @@ def fit_decision_temperature(
             results = c2st(walls, reference, split, epochs)
         row = {"temperature": temperature, **{r.classifier: r.accuracy for r in results}}
         best = max(results, key=lambda r: r.accuracy)
-        row["best"], row["best_ci"] = best.accuracy, [best.ci_low, best.ci_high]
+        row["best"], row["n_test"] = best.accuracy, best.n_test
         rows.append(row)
         log(
             f"decision temperature {temperature:g}: told apart from held-out mazes "
@@ -283,9 +285,16 @@ def fit_decision_temperature(
         )
     chosen = min(rows, key=lambda r: (r["best"], abs(r["temperature"] - 1.0)))
     own = next((r for r in rows if r["temperature"] == 1.0), None)
-    if own is not None and own["best"] - chosen["best"] <= (own["best_ci"][1] - own["best_ci"][0]) / 2:
+    if own is not None and not _clearly_lower(chosen["best"], chosen["n_test"], own["best"], own["n_test"]):
         return 1.0, rows  # no closer than the classifiers can tell: keep the likelihood's own
     return float(chosen["temperature"]), rows
+
+
+def _clearly_lower(p: float, n: int, q: float, m: int) -> bool:
+    """Accuracy ``p`` on ``n`` test mazes is below ``q`` on ``m`` by more than chance: a
+    one-sided two-proportion z-test at 2.5% (the two-sided 95% level)."""
+    spread = math.sqrt(p * (1 - p) / n + q * (1 - q) / m)
+    return q - p > Z95 * spread
 
 
 @torch.no_grad()

@@ -540,6 +540,14 @@ def test_likelihood_bound_at_a_temperature_scores_the_sharpened_decisions():
     assert np.isfinite(sharp).all() and (sharp != base).all()
 
 
+def test_a_temperature_moves_from_1_only_when_clearly_harder_to_tell_apart():
+    from generators.training import _clearly_lower
+
+    assert _clearly_lower(0.66, 1333, 0.73, 1333)  # the short Kruskal model's 1 -> 0.7
+    assert not _clearly_lower(0.525, 1333, 0.555, 1333)  # within the classifiers' noise
+    assert not _clearly_lower(0.70, 1333, 0.66, 1333)
+
+
 def test_fit_decision_temperature_picks_the_hardest_to_tell_apart():
     from generators.training import fit_decision_temperature
 
@@ -552,8 +560,8 @@ def test_fit_decision_temperature_picks_the_hardest_to_tell_apart():
     assert [r["temperature"] for r in rows] == [1.0, 0.6] and len(lines) == 2
     best = min(rows, key=lambda r: (r["best"], abs(r["temperature"] - 1)))
     own = rows[0]
-    clear = own["best"] - best["best"] > (own["best_ci"][1] - own["best_ci"][0]) / 2
-    assert chosen == (best["temperature"] if clear else 1.0)
+    spread = np.sqrt(sum(r["best"] * (1 - r["best"]) / r["n_test"] for r in (own, best)))
+    assert chosen == (best["temperature"] if own["best"] - best["best"] > 1.96 * spread else 1.0)
     assert all(r["best"] == max(r["mlp_motifs"], r["cnn_walls"]) for r in rows)
     # the fit repeats from its seed
     assert (
