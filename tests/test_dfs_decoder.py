@@ -570,3 +570,25 @@ def test_fit_decision_temperature_picks_the_hardest_to_tell_apart():
     )
     greedy = MazeAutoencoder(ModelConfig(size=(5, 5), latent_dim=4, hidden=8, decoder="ar"))
     assert fit_decision_temperature(greedy, reference, seed=0) == (1.0, [])
+
+
+@pytest.mark.slow
+def test_decision_temperature_benchmark_fits_and_writes_a_model(tmp_path, monkeypatch, capsys):
+    import json
+
+    from benchmarks.decision_temperature import main
+    from generators.dataset import DatasetConfig
+
+    monkeypatch.setenv("DAEDALUS_GYM_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "vae.safetensors"
+    save_model(tiny_model(), path)
+    dataset = DatasetConfig(generator="backtracker", size=(5, 5), n_train=50, n_val=300, seed=0)
+    card = {"dataset_config": dataset.to_dict(), "train_config": {"seed": 0}, "weights_dtype": "float32"}
+    path.with_suffix(".json").write_text(json.dumps(card))
+    assert main(["--model", str(path)]) == 0
+    assert "decision temperature" in capsys.readouterr().out
+    assert load_model(path).decision_temperature == 1.0  # nothing written without --write
+    assert main(["--model", str(path), "--write"]) == 0
+    written = json.loads(path.with_suffix(".json").read_text())
+    assert len(written["decision_temperature_fit"]) == 6
+    assert load_model(path).decision_temperature == written["decision_temperature"]
