@@ -9,7 +9,8 @@ Every other random draw around a model has its own child stream of a root seed (
 of prior samples (2), and evaluation's prior samples (3), fresh reference mazes (4, 5 for the
 second set of the same-generator check), held-out mazes (6), classifier splits and
 initialisation (7), shuffled codes (8), and the decision temperature's fit after training (9 for
-its prior samples, 10 for its classifiers). Children of a `SeedSequence` with different spawn
+its prior samples, 10 for its classifiers, 11 for its confirmation: fresh mazes, samples and
+classifiers). Children of a `SeedSequence` with different spawn
 keys are independent streams whatever the root seeds, so evaluation never reuses a maze or a
 noise draw that training saw. The
 arrays are cached on disk as ``.npz`` under a name derived from the whole config (its hash), so a
@@ -48,6 +49,7 @@ SEED_STREAMS = {
     "eval_shuffle": 8,
     "temperature_samples": 9,
     "temperature_classifier": 10,
+    "temperature_confirm": 11,
 }
 # Generated in chunks so that a large dataset never holds the generator's scratch space for all
 # mazes at once.

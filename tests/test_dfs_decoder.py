@@ -548,28 +548,33 @@ def test_a_temperature_moves_from_1_only_when_clearly_harder_to_tell_apart():
     assert not _clearly_lower(0.70, 1333, 0.66, 1333)
 
 
-def test_fit_decision_temperature_picks_the_hardest_to_tell_apart():
-    from generators.training import fit_decision_temperature
+def test_fit_decision_temperature_chooses_then_confirms():
+    from generators.training import _clearly_lower, fit_decision_temperature
 
     model = tiny_model()
-    reference = make_generator("backtracker", size=5).generate_walls(300, np.random.default_rng(0))
+    gen = make_generator("backtracker", size=5)
+    reference = gen.generate_walls(300, np.random.default_rng(0))
+    confirm = gen.generate_walls(300, np.random.default_rng(1))
     lines = []
-    chosen, rows = fit_decision_temperature(
-        model, reference, seed=0, temperatures=(1.0, 0.6), log=lines.append
-    )
-    assert [r["temperature"] for r in rows] == [1.0, 0.6] and len(lines) == 2
-    best = min(rows, key=lambda r: (r["best"], abs(r["temperature"] - 1)))
-    own = rows[0]
-    spread = np.sqrt(sum(r["best"] * (1 - r["best"]) / r["n_test"] for r in (own, best)))
-    assert chosen == (best["temperature"] if own["best"] - best["best"] > 1.96 * spread else 1.0)
+    fit = {"seed": 0, "temperatures": (1.0, 0.6, 0.3), "epochs": 2}
+    chosen, rows = fit_decision_temperature(model, reference, confirm, log=lines.append, **fit)
+    choose = [r for r in rows if r["stage"] == "choose"]
+    assert [r["temperature"] for r in choose] == [1.0, 0.6, 0.3]
     assert all(r["best"] == max(r["mlp_motifs"], r["cnn_walls"]) for r in rows)
+    best = min(choose, key=lambda r: (r["best"], abs(r["temperature"] - 1)))
+    confirm_rows = [r for r in rows if r["stage"] == "confirm"]
+    if best["temperature"] == 1.0:  # nothing to confirm
+        assert chosen == 1.0 and not confirm_rows
+    else:  # 1 and the candidate, on the confirmation mazes
+        own, again = confirm_rows
+        assert (own["temperature"], again["temperature"]) == (1.0, best["temperature"])
+        clear = _clearly_lower(again["best"], again["n_test"], own["best"], own["n_test"])
+        assert chosen == (best["temperature"] if clear else 1.0)
+    assert len(lines) == len(rows)
     # the fit repeats from its seed
-    assert (
-        fit_decision_temperature(model, reference, seed=0, temperatures=(1.0, 0.6), log=lambda _: None)[1]
-        == rows
-    )
+    assert fit_decision_temperature(model, reference, confirm, log=lambda _: None, **fit)[1] == rows
     greedy = MazeAutoencoder(ModelConfig(size=(5, 5), latent_dim=4, hidden=8, decoder="ar"))
-    assert fit_decision_temperature(greedy, reference, seed=0) == (1.0, [])
+    assert fit_decision_temperature(greedy, reference, confirm, seed=0) == (1.0, [])
 
 
 @pytest.mark.slow
@@ -590,5 +595,5 @@ def test_decision_temperature_benchmark_fits_and_writes_a_model(tmp_path, monkey
     assert load_model(path).decision_temperature == 1.0  # nothing written without --write
     assert main(["--model", str(path), "--write"]) == 0
     written = json.loads(path.with_suffix(".json").read_text())
-    assert len(written["decision_temperature_fit"]) == 6
+    assert sum(r["stage"] == "choose" for r in written["decision_temperature_fit"]) == 6
     assert load_model(path).decision_temperature == written["decision_temperature"]
