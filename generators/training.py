@@ -202,7 +202,7 @@ class TrainResult:
     history: list[dict[str, float]] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: float = 0.0
-    temperature_fit: list[dict[str, float]] = field(default_factory=list)
+    temperature_fit: list[dict[str, Any]] = field(default_factory=list)
 
 
 @torch.no_grad()
@@ -503,12 +503,12 @@ def _train(
     if not model.is_vae:
         model.fit_prior(encode_all(model, train_walls), noise=cfg.code_noise)
     model.eval().cpu()
-    val = np.asarray(data.val, dtype=bool)
-    confirm = confirmation_mazes(cfg.dataset_config(), cfg.seed)
-    temperature, fit = fit_decision_temperature(model, val, confirm, cfg.seed, log=log)
-    model.decision_temperature = temperature
-    if fit:
-        log(f"decision temperature {temperature:g}")
+    fit: list[dict[str, Any]] = []
+    if model.samples_decisions:
+        val = np.asarray(data.val, dtype=bool)
+        confirm = confirmation_mazes(cfg.dataset_config(), cfg.seed)
+        model.decision_temperature, fit = fit_decision_temperature(model, val, confirm, cfg.seed, log=log)
+        log(f"decision temperature {model.decision_temperature:g}")
     return TrainResult(
         model, cfg, history, time.perf_counter() - started, time.process_time() - cpu_started, fit
     )

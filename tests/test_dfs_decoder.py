@@ -348,6 +348,16 @@ def test_trained_ae_round_trips_its_mazes(tmp_path):
     for walls, least in ((data.train[:64], 0.95), (data.val, 0.8)):
         back = [np.array_equal(gen.decode(gen.encode(w)).walls, w) for w in walls]
         assert np.mean(back) >= least, np.mean(back)
+    # training ended by fitting the decision temperature; the file and the card carry it
+    import json
+
+    from generators.training import DECISION_TEMPERATURES
+
+    card = json.loads((tmp_path / "ae.json").read_text())
+    chosen = [r["temperature"] for r in card["decision_temperature_fit"] if r["stage"] == "choose"]
+    assert chosen == list(DECISION_TEMPERATURES)
+    assert card["decision_temperature"] == result.model.decision_temperature == gen.decision_temperature
+    assert load_model(weights).decision_temperature == card["decision_temperature"]
 
 
 def test_initialisation_is_drawn_from_the_seed_alone():
