@@ -8,6 +8,7 @@ breadth-first search over every open square of each maze.
 
 from __future__ import annotations
 
+import argparse
 import time
 
 import gymnasium as gym
@@ -16,7 +17,9 @@ import numpy as np
 import daedalus_gym  # noqa: F401 -- registers the ids
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    # No options: a parser still answers --help and refuses what it does not know.
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args(argv)
     kwargs = {"generator_kwargs": {"goal": "farthest"}}
     envs = gym.make_vec("Daedalus-Backtracker-v0", 256, vectorization_mode="vector_entry_point", **kwargs)
     envs.reset(seed=0)
