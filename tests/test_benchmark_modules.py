@@ -1,0 +1,41 @@
+"""Every benchmark module in ``benchmarks/`` is a command: ``--help`` prints its usage and exits
+0, and an argument it does not take is refused (exit 2) rather than ignored."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+MODULES = [
+    "before_after",
+    "curriculum_overhead",
+    "decision_temperature",
+    "farthest_goal",
+    "learned_ablation",
+    "learned_posterior",
+    "learned_speed",
+    "sb3_image",
+    "soak",
+    "walk_features",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_benchmark_answers_help_and_refuses_unknown_arguments(name, capsys):
+    try:
+        module = importlib.import_module(f"benchmarks.{name}")
+    except ImportError as err:  # an optional extra the module needs is not installed
+        pytest.skip(f"benchmarks.{name} needs {err.name}")
+    with pytest.raises(SystemExit) as help_exit:
+        module.main(["--help"])
+    assert help_exit.value.code == 0
+    assert "usage:" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as bad_exit:
+        module.main(["--no-such-option"])
+    assert bad_exit.value.code == 2
+    err = capsys.readouterr().err  # refused: the unknown option, or a required one missing
+    assert (
+        "error: unrecognized arguments: --no-such-option" in err
+        or "error: the following arguments are required" in err
+    )
