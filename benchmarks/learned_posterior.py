@@ -5,7 +5,7 @@ Three ways of choosing the codes, each decoded with every decision drawn and rep
 each scored by the classifier two-sample tests against the same fresh mazes of the training
 generator (fresh seeds, disjoint from training):
 
-- **prior**: codes from N(0, I), as the generator serves them;
+- **prior**: codes from N(0, I), the prior the VAE was trained against;
 - **posterior**: one code drawn from each held-out maze's posterior (``mu + sigma * eps``): what
   the decoder makes of codes that real mazes give;
 - **fitted Gaussian**: codes from a Gaussian (mean and full covariance) fitted to one posterior

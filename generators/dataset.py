@@ -8,13 +8,13 @@ Every other random draw around a model has its own child stream of a root seed (
 `SEED_STREAMS`): the training set (child 0), the validation set (1), training's per-epoch check
 of prior samples (2), and evaluation's prior samples (3), fresh reference mazes (4, 5 for the
 second set of the same-generator check), held-out mazes (6), classifier splits and
-initialisation (7), shuffled codes (8), and the decision temperature's fit after training (9 for
-its prior samples, 10 for its classifiers, 11 for its confirmation: fresh mazes, samples and
-classifiers). Children of a `SeedSequence` with different spawn
-keys are independent streams whatever the root seeds, so evaluation never reuses a maze or a
-noise draw that training saw. The
-arrays are cached on disk as ``.npz`` under a name derived from the whole config (its hash), so a
-model card that records the config can always rebuild -- or find -- its exact training set.
+initialisation (7), shuffled codes (8), and the sampling fit after training (9 for its prior
+samples, 10 for its classifiers, 11 for its confirmation: fresh mazes, samples and classifiers;
+12 for the posterior draws its fitted Gaussian is fitted to). Children of a `SeedSequence` with
+different spawn keys are independent streams whatever the root seeds, so evaluation never reuses
+a maze or a noise draw that training saw. The arrays are cached on disk as ``.npz`` under a name
+derived from the whole config (its hash), so a model card that records the config can always
+rebuild -- or find -- its exact training set.
 
 Cost: one batched `generate_walls` call per split (100,000 backtracker mazes of 14x14 cells take
 about five seconds) plus the compressed write.
@@ -50,6 +50,7 @@ SEED_STREAMS = {
     "temperature_samples": 9,
     "temperature_classifier": 10,
     "temperature_confirm": 11,
+    "sampling_codes": 12,
 }
 # Generated in chunks so that a large dataset never holds the generator's scratch space for all
 # mazes at once.

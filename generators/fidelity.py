@@ -22,6 +22,7 @@ Cost at the defaults (14x14, 10,000 samples, 2,000 a side for the tests, 1,000 h
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,23 +156,40 @@ def fidelity(
             seed_t = int(rng.integers(2**63))
             temperature = float(getattr(generator, "decision_temperature", 1.0))
 
-            def bound(t: float) -> float:
+            def bound(scored: Any, t: float) -> float:
                 gen = torch.Generator().manual_seed(seed_t)
                 std = None if model.is_vae else proposal_std
-                nll = iwae_nll(model, heldout, cfg.iw_samples, gen, proposal_std=std, temperature=t)
+                nll = iwae_nll(scored, heldout, cfg.iw_samples, gen, proposal_std=std, temperature=t)
                 return float(nll.mean())
 
+            # A VAE whose training chose a Gaussian fitted to its posterior draws samples that,
+            # unless the generator was asked for N(0, I) (``sampling="normal"``).
+            def standard(copy_of: Any) -> Any:
+                own = copy.deepcopy(copy_of)
+                own.prior_mean.zero_()
+                own.prior_scale_tril.copy_(torch.eye(len(own.prior_mean)))
+                return own
+
+            fitted_prior = model.is_vae and not model.has_standard_prior()
+            served = model
+            if fitted_prior and getattr(generator, "sampling", "prior") == "normal":
+                served, fitted_prior = standard(model), False
             metrics["decision_temperature"] = temperature
-            metrics["nll_model"] = bound(temperature)
+            metrics["sampling_density"] = "posterior Gaussian" if fitted_prior else "prior"
+            metrics["nll_model"] = bound(served, temperature)
             metrics["nll_model_note"] = f"importance-weighted bound, {cfg.iw_samples} samples"
             if not model.is_vae:
                 metrics["nll_model_note"] += (
                     f" around each code (std {proposal_std:g}), weighed by the fitted Gaussian"
                 )
+            if fitted_prior:
+                metrics["nll_model_note"] += ", codes weighed by the Gaussian fitted to posterior draws"
             if temperature != 1.0:
-                # The served distribution's bound above; the trained model's own (temperature 1):
-                metrics["nll_model_t1"] = bound(1.0)
                 metrics["nll_model_note"] += f", decisions at temperature {temperature:g} as served"
+            if temperature != 1.0 or fitted_prior:
+                # The served distribution's bound above; the trained model's own (its training
+                # prior, N(0, I) for a VAE, and decisions at temperature 1):
+                metrics["nll_model_own"] = bound(standard(model) if model.is_vae else model, 1.0)
         elif draws:
             metrics["nll_model_note"] = (
                 "n/a: the AE was trained without code noise: no width to draw codes around a maze's own"

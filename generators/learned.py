@@ -5,9 +5,10 @@ Making ``n`` mazes from an rng:
 1. draw ``eps = rng.standard_normal((n, latent))`` -- one row per maze, in order, so a batch of
    ``n`` equals ``n`` single draws (the generator contract, and the `NoiseGenerator` fast path
    the vector env uses: ``draw_noise`` then ``walls_from_noise``);
-2. map ``eps`` to codes: the VAE's prior ``N(0, I)`` scaled by ``temperature``; the AE's Gaussian
-   fitted to its training codes (``sampling="prior"``), or the blog's evenly spaced grid of
-   codes around the origin (``sampling="grid"``, which takes its points from ``eps`` too);
+2. map ``eps`` to codes: the VAE's prior (``N(0, I)``, or a fitted Gaussian) scaled by
+   ``temperature``; the AE's Gaussian fitted to its training codes (``sampling="prior"``), or
+   the blog's evenly spaced grid of codes around the origin (``sampling="grid"``, which takes
+   its points from ``eps`` too);
 3. decode in batches to wall logits through the model's own interface (``model.prior_codes``,
    ``model.decode``) and clip: a cell is a wall where its probability exceeds ``threshold``. A
    model with the depth-first decoder (``dfs``, the shipped VAE's) draws each decision instead
@@ -71,7 +72,7 @@ from generators.maze import Maze, is_perfect
 from generators.models import FIXED_LOGIT, MAX_DECISION_TEMPERATURE
 from generators.repair import RepairMode, check_repair_mode, repair
 
-Sampling = Literal["prior", "grid"]
+Sampling = Literal["prior", "normal", "grid"]
 Decoding = Literal["sample", "greedy"]
 # Cells decoded per pass when ``batch_size`` is not given: 64 mazes of 14x14 (see `decode_codes`).
 _PASS_CELLS = 64 * 14 * 14
@@ -183,8 +184,11 @@ class LearnedGenerator(MazeGenerator):
         repair: ``"perfect"`` (default), ``"connect"`` or ``None``.
         threshold: wall probability above which a decoded cell is a wall.
         temperature: scale of the latent noise (1 = the prior itself).
-        sampling: ``"prior"`` (VAE: N(0, I); AE: the Gaussian fitted to its training codes) or
-            ``"grid"`` (AE only: codes on the blog's grid around the origin).
+        sampling: ``"prior"`` (the model's: N(0, I) for a VAE, or the Gaussian fitted to its
+            posterior draws when its training chose that; the AE's Gaussian fitted to its
+            training codes), ``"normal"`` (VAE only: N(0, I), the prior it was trained against,
+            even when its file carries a fitted Gaussian) or ``"grid"`` (AE only: codes on the
+            blog's grid around the origin).
         grid_radius: the grid's extent ``r``: each unit in ``[-r, r]`` standard deviations of the
             fitted Gaussian, around the origin.
         grid_steps: the grid's points per unit.
@@ -198,7 +202,7 @@ class LearnedGenerator(MazeGenerator):
             only decode greedily (``None`` picks the model's default).
         decision_temperature: with ``decoding="sample"``, each decision is drawn at its wall logit
             divided by this (below 1: surer decisions); ``None`` (default) takes the model's
-            own, fitted when it was trained (`generators.training.fit_decision_temperature`;
+            own, fitted when it was trained (`generators.training.fit_sampling`;
             1 for a model without one, the likelihood's decisions themselves).
     """
 
@@ -225,9 +229,14 @@ class LearnedGenerator(MazeGenerator):
         self.repair_mode = check_repair_mode(repair)
         threshold = check_real(threshold, "threshold", 0.0, 1.0, low_open=True, high_open=True)
         temperature = check_real(temperature, "temperature", 0.0, MAX_TEMPERATURE)
-        check_choice(sampling, "sampling", ("prior", "grid"))
+        check_choice(sampling, "sampling", ("prior", "normal", "grid"))
         if sampling == "grid" and self.kind != "ae":
-            raise ValueError(f"sampling={sampling!r} is for the AE; the VAE samples its prior N(0, I)")
+            raise ValueError(f"sampling={sampling!r} is for the AE; the VAE samples its prior")
+        if sampling == "normal" and self.kind != "vae":
+            raise ValueError(
+                f"sampling={sampling!r} is for the VAE (N(0, I), the prior it was trained against); "
+                "the AE samples the Gaussian fitted to its codes"
+            )
         grid_radius = check_real(grid_radius, "grid_radius", 0.0, MAX_GRID_RADIUS, low_open=True)
         grid_steps = check_int(grid_steps, "grid_steps", 2, 10_000)
         if batch_size is not None:
@@ -361,7 +370,7 @@ class LearnedGenerator(MazeGenerator):
                 points = np.linspace(-self.grid_radius, self.grid_radius, self.grid_steps)
                 std = model.prior_std().numpy()
                 return points[index] * std * self.temperature
-            if model.standard_prior:  # N(0, I): the codes are the scaled draws themselves
+            if model.standard_prior or self.sampling == "normal":  # the codes are the scaled draws
                 return self.temperature * eps
             return model.prior_codes(eps_t, self.temperature).numpy()
 
@@ -720,10 +729,7 @@ def _model_at(path: str, mtime: float, dtype_name: str) -> Any:
 
     model = load_model(path)
     # The VAE's prior, N(0, I), maps draws to codes without a matrix product (the same values).
-    latent = model.cfg.latent_dim
-    model.standard_prior = bool(
-        not model.prior_mean.any() and torch.equal(model.prior_scale_tril, torch.eye(latent))
-    )
+    model.standard_prior = model.has_standard_prior()
     if dtype_name == str(torch.float32):
         if isinstance(model.decoder, DFSDecoder):
             model.decoder.channels_last()
@@ -740,8 +746,9 @@ class AEGenerator(LearnedGenerator):
 
 
 class VAEGenerator(LearnedGenerator):
-    """Mazes from the variational autoencoder: ``z ~ N(0, temperature^2 I)``, decoded, clipped
-    and repaired."""
+    """Mazes from the variational autoencoder: codes from its prior (``N(0, temperature^2 I)``,
+    or the Gaussian fitted to its posterior draws when its training chose that), decoded,
+    clipped and repaired."""
 
     kind = "vae"
     name = "vae"

@@ -288,7 +288,10 @@ class MazeAutoencoder(nn.Module):
     Inputs are wall grids ``float[B, H, W]`` (1 = wall); outputs are wall logits of the same shape.
 
     The AE also carries the Gaussian fitted to its training codes (`fit_prior`), so that `sample`
-    means the same thing for both kinds: decode a draw from the model's prior.
+    means the same thing for both kinds: decode a draw from the model's prior. A VAE samples
+    N(0, I), the prior it was trained against, unless `train`'s sampling fit found that a
+    Gaussian fitted to its training mazes' posterior draws serves mazes closer to them
+    (`generators.training.fit_sampling`); then it carries that Gaussian the same way.
     """
 
     def __init__(self, cfg: ModelConfig) -> None:
@@ -314,10 +317,11 @@ class MazeAutoencoder(nn.Module):
         else:
             self.decoder = Decoder(cfg)
         # Drawn decisions (the ``dfs`` decoder's sampling) use wall logits / this; fitted after
-        # training (`generators.training.fit_decision_temperature`), 1 for the likelihood itself.
+        # training (`generators.training.fit_sampling`), 1 for the likelihood itself.
         self.decision_temperature = 1.0
         d = cfg.latent_dim
-        # The prior codes are drawn from: N(0, I) for the VAE, the fitted Gaussian for the AE.
+        # The prior codes are drawn from: N(0, I) for the VAE (or the Gaussian fitted to its
+        # posterior draws, when the sampling fit chose it), the fitted Gaussian for the AE.
         self.register_buffer("prior_mean", torch.zeros(d))
         self.register_buffer("prior_scale_tril", torch.eye(d))
         lat = lattice(*cfg.size)
@@ -418,6 +422,11 @@ class MazeAutoencoder(nn.Module):
         """Standard-normal ``eps: float[B, latent]`` -> codes from the prior, scaled by ``temperature``."""
         return self.prior_mean + temperature * eps @ self.prior_scale_tril.T
 
+    def has_standard_prior(self) -> bool:
+        """Whether the codes are drawn from N(0, I): a VAE's own prior, and no fitted Gaussian."""
+        eye = torch.eye(len(self.prior_mean), dtype=self.prior_scale_tril.dtype)
+        return not bool(self.prior_mean.any()) and torch.equal(self.prior_scale_tril.cpu(), eye)
+
     def prior_std(self) -> Tensor:
         """Standard deviation of each latent unit under the prior, ``float[latent]``."""
         return self.prior_scale_tril.pow(2).sum(dim=1).sqrt()
@@ -439,13 +448,18 @@ class MazeAutoencoder(nn.Module):
 
     @torch.no_grad()
     def fit_prior(self, codes: Tensor, noise: float = 0.0) -> None:
-        """Fit the AE's sampling Gaussian to ``codes: float[B, latent]`` (mean and full covariance).
+        """Fit the sampling Gaussian to ``codes: float[B, latent]`` (mean and full covariance):
+        the AE's training codes, or one posterior draw for each of a VAE's training mazes (a
+        Gaussian over its aggregate posterior, which the VAE then samples instead of N(0, I)).
 
         ``noise``: the standard deviation of the noise the codes were trained with; its variance
-        is added to the covariance, so the Gaussian matches what the decoder saw.
+        is added to the covariance, so the Gaussian matches what the decoder saw (the AE's code
+        noise; a VAE's posterior draws already carry theirs).
         """
-        if self.is_vae:
-            raise ValueError("fit_prior is for the AE; the VAE's prior is N(0, I)")
+        if codes.ndim != 2 or codes.shape[1] != self.cfg.latent_dim or len(codes) < 2:
+            raise ValueError(
+                f"codes must be float[B, {self.cfg.latent_dim}] with B >= 2, got shape {tuple(codes.shape)}"
+            )
         if not noise >= 0:
             raise ValueError(f"noise must be a standard deviation >= 0, got {noise!r}")
         mean = codes.mean(0)

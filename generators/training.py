@@ -194,15 +194,15 @@ def apply_preset(cfg: TrainConfig, preset: str | None) -> TrainConfig:
 class TrainResult:
     """What `train` returns: the trained model (eval mode), per-epoch history, the wall-clock
     and CPU seconds spent (CPU time summed over threads: on a shared machine it is the fairer
-    measure of cost), and the rows of its decision temperature's fit (`fit_decision_temperature`;
-    empty for a model that does not draw its decisions)."""
+    measure of cost), and its sampling fit (`fit_sampling`; ``None`` for a model that does not
+    draw its decisions)."""
 
     model: MazeAutoencoder
     config: TrainConfig
     history: list[dict[str, float]] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: float = 0.0
-    temperature_fit: list[dict[str, Any]] = field(default_factory=list)
+    sampling_fit: SamplingFit | None = None
 
 
 @torch.no_grad()
@@ -226,69 +226,128 @@ def prior_sample_quality(
     }
 
 
-# Decision temperatures `fit_decision_temperature` tries, from the likelihood's own down.
+# Decision temperatures `fit_sampling` tries, from the likelihood's own down.
 DECISION_TEMPERATURES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+# The code densities it tries: the model's own prior (N(0, I) for the VAE, the AE's fitted
+# Gaussian) and, for the VAE, a Gaussian fitted to its training mazes' posterior draws.
+SAMPLING_DENSITIES = ("prior", "posterior Gaussian")
+# Training mazes whose posterior draws fit the VAE's ``"posterior Gaussian"``.
+POSTERIOR_FIT_MAZES = 50_000
 
 
-def fit_decision_temperature(
+@dataclass(frozen=True)
+class SamplingFit:
+    """What `fit_sampling` chose: the code density and decision temperature the model samples
+    at, and one row per classifier test behind the choice."""
+
+    density: str
+    temperature: float
+    rows: list[dict[str, Any]]
+
+
+def fit_sampling(
     model: MazeAutoencoder,
     reference: np.ndarray,
     confirm: np.ndarray,
     seed: int,
+    codes: torch.Tensor | None = None,
     temperatures: tuple[float, ...] = DECISION_TEMPERATURES,
     log: Any = print,
     epochs: int = 8,
-) -> tuple[float, list[dict[str, Any]]]:
-    """The decision temperature whose prior samples are hardest to tell from the mazes the
-    model learned from, chosen on one set of mazes and confirmed on another.
+) -> SamplingFit:
+    """The code density and decision temperature whose samples are hardest to tell from the
+    mazes the model learned from, chosen on one set of mazes and confirmed on another; the
+    model is left sampling at them.
 
-    A decoder fitted by likelihood that cannot tell some walk states apart gives each of them
-    the average of their decisions, so its drawn mazes can be more random than the mazes it
-    learned from; drawing each decision at its wall logit divided by a temperature below 1
-    takes some of that back, at some cost in likelihood.
+    Two things can make a trained model's samples differ from its training mazes when its
+    likelihood fits them well:
 
-    1. **Choose.** For each temperature, as many prior samples as ``reference`` (mazes of the
-       training generator that training did not see: the validation split) are drawn, from the
-       same noise at every temperature, and told apart from ``reference`` by the classifier
-       two-sample tests `evaluate` runs (`generators.two_sample.c2st`, ``epochs`` each). The
-       temperature with the lowest best-classifier accuracy is the candidate (ties: the one
-       nearest 1).
+    - **the decisions**: a decoder fitted by likelihood that cannot tell some walk states apart
+      gives each of them the average of their decisions, so its drawn mazes can be more random
+      than the mazes it learned from; drawing each decision at its wall logit divided by a
+      temperature below 1 takes some of that back, at some cost in likelihood;
+    - **the codes** (VAE): the KL term pulls each posterior towards N(0, I) but their mixture
+      over the training mazes (the aggregate posterior) need not be N(0, I), so prior codes
+      can fall where no training maze's code does. ``codes`` (one posterior draw for each of
+      some training mazes, `posterior_draws`) adds a second density: the Gaussian with their
+      mean and covariance (a two-stage VAE with a Gaussian second stage).
+
+    1. **Choose.** For each density and temperature, as many prior samples as ``reference``
+       (mazes of the training generator that training did not see: the validation split) are
+       drawn, from the same noise at every setting, and told apart from ``reference`` by the
+       classifier two-sample tests `evaluate` runs (`generators.two_sample.c2st`, ``epochs``
+       each). The setting with the lowest best-classifier accuracy is the candidate (ties: the
+       model's own prior, then the temperature nearest 1).
     2. **Confirm.** The best of several noisy accuracies is optimistic, so a candidate other
-       than 1 is tested again on ``confirm`` (fresh mazes of the training generator, see
-       `confirmation_mazes`) with as many new samples at it and at 1: it is kept only if its samples are
-       told apart less often than temperature 1's by more than chance (a one-sided
-       two-proportion z-test at 2.5%). Otherwise 1 stays, the decisions the likelihood was
-       fitted for.
+       than the model's own (its prior, temperature 1) is tested again on ``confirm`` (fresh
+       mazes of the training generator, see `confirmation_mazes`) with as many new samples at
+       it and at the model's own: it is kept only if its samples are told apart less often by
+       more than chance (a one-sided two-proportion z-test at 2.5%). Otherwise the model keeps
+       what its likelihood was fitted for.
 
-    Returns the temperature and one row per test (``stage``: ``"choose"`` or ``"confirm"``,
-    ``temperature``, each classifier's accuracy, ``best``, and ``n_test``, the held-out mazes
-    behind it). Only a ``dfs``-decoder model draws decisions; any other gets ``(1.0, [])``.
+    Each row has ``stage`` (``"choose"`` or ``"confirm"``), ``density``, ``temperature``, each
+    classifier's accuracy, ``best``, and ``n_test`` (the held-out mazes behind it). Only a
+    ``dfs``-decoder model draws decisions; any other is left as it is, with no rows.
     """
     if not model.samples_decisions:
-        return 1.0, []
+        return SamplingFit("prior", 1.0, [])
     model.eval()
+    densities = {"prior": (model.prior_mean.clone(), model.prior_scale_tril.clone())}
+    if codes is not None:
+        if not model.is_vae:
+            raise ValueError(
+                "codes fit a VAE's posterior Gaussian; the AE's prior is already fitted to its codes"
+            )
+        fitted = MazeAutoencoder(model.cfg)
+        fitted.fit_prior(codes.to(fitted.prior_mean.dtype))
+        densities["posterior Gaussian"] = (fitted.prior_mean, fitted.prior_scale_tril)
     streams = (seed_stream("temperature_samples", seed), seed_stream("temperature_classifier", seed))
-    rows = [_temperature_row(model, t, reference, *streams, "choose", epochs, log) for t in temperatures]
-    chosen = min(rows, key=lambda r: (r["best"], abs(r["temperature"] - 1.0)))
-    if chosen["temperature"] == 1.0:
-        return 1.0, rows
-    samples, split = seed_stream("temperature_confirm", seed).spawn(2)
-    own, again = (
-        _temperature_row(model, t, confirm, samples, split, "confirm", epochs, log)
-        for t in (1.0, chosen["temperature"])
-    )
-    rows += [own, again]
-    if _clearly_lower(again["best"], again["n_test"], own["best"], own["n_test"]):
-        return float(chosen["temperature"]), rows
-    return 1.0, rows  # not confirmed: no closer than the classifiers can tell
+    rows = [
+        _sampling_row(model, name, gaussian, t, reference, *streams, "choose", epochs, log)
+        for name, gaussian in densities.items()
+        for t in temperatures
+    ]
+    chosen = min(rows, key=lambda r: (r["best"], r["density"] != "prior", abs(r["temperature"] - 1.0)))
+    fit = SamplingFit("prior", 1.0, rows)
+    if (chosen["density"], chosen["temperature"]) != ("prior", 1.0):
+        samples, split = seed_stream("temperature_confirm", seed).spawn(2)
+        own, again = (
+            _sampling_row(model, name, densities[name], t, confirm, samples, split, "confirm", epochs, log)
+            for name, t in (("prior", 1.0), (chosen["density"], chosen["temperature"]))
+        )
+        rows += [own, again]
+        if _clearly_lower(again["best"], again["n_test"], own["best"], own["n_test"]):
+            fit = SamplingFit(chosen["density"], float(chosen["temperature"]), rows)
+        # else not confirmed: no closer than the classifiers can tell
+    mean, scale_tril = densities[fit.density]
+    model.prior_mean.copy_(mean)
+    model.prior_scale_tril.copy_(scale_tril)
+    model.decision_temperature = fit.temperature
+    return fit
+
+
+@torch.no_grad()
+def posterior_draws(model: MazeAutoencoder, walls: np.ndarray, seed: int, batch: int = 2048) -> torch.Tensor:
+    """One code drawn from a VAE's posterior for each maze of ``walls: bool[B, H, W]``
+    (``mu + sigma * eps``, ``eps`` from the ``sampling_codes`` seed stream), ``float32[B, latent]``."""
+    if not model.is_vae:
+        raise ValueError("posterior_draws needs a VAE; the AE's code of a maze is `encode_all`'s")
+    model.eval()
+    gen = torch.Generator().manual_seed(int(seed_stream("sampling_codes", seed).generate_state(1)[0]))
+    out = []
+    for i in range(0, len(walls), batch):
+        mu, logvar = model.encode(torch.from_numpy(np.asarray(walls[i : i + batch])).float())
+        eps = torch.randn(mu.shape, generator=gen)
+        out.append(mu + eps * torch.exp(0.5 * logvar))
+    return torch.cat(out)
 
 
 def confirmation_mazes(data: DatasetConfig, seed: int) -> np.ndarray:
-    """`fit_decision_temperature`'s ``confirm``: fresh mazes of a dataset's generator, twice as
-    many as its validation split, from their own seed stream (no training, validation or
-    evaluation maze). Twice as many, because the differences worth a temperature are a few
-    points of classifier accuracy: with 2,000 mazes a side the confirming test only sees
-    differences above about 3.6 points, with 4,000 above about 2.6."""
+    """`fit_sampling`'s ``confirm``: fresh mazes of a dataset's generator, twice as many as its
+    validation split, from their own seed stream (no training, validation or evaluation maze).
+    Twice as many, because the differences worth a temperature are a few points of classifier
+    accuracy: with 2,000 mazes a side the confirming test only sees differences above about 3.6
+    points, with 4,000 above about 2.6."""
     from generators.registry import make_generator
 
     generator = make_generator(data.generator, size=data.size, **data.generator_kwargs)
@@ -296,8 +355,10 @@ def confirmation_mazes(data: DatasetConfig, seed: int) -> np.ndarray:
     return generator.generate_walls(2 * data.n_val, np.random.default_rng(mazes))
 
 
-def _temperature_row(
+def _sampling_row(
     model: MazeAutoencoder,
+    density: str,
+    gaussian: tuple[torch.Tensor, torch.Tensor],
     temperature: float,
     reference: np.ndarray,
     samples: np.random.SeedSequence,
@@ -306,25 +367,28 @@ def _temperature_row(
     epochs: int,
     log: Any,
 ) -> dict[str, Any]:
-    """Prior samples at ``temperature`` (noise from ``samples``) told apart from ``reference``."""
+    """Samples with codes from ``gaussian`` (mean, scale_tril) and decisions at ``temperature``
+    (noise from ``samples``) told apart from ``reference``."""
     from generators.two_sample import c2st
 
     n, num_edges = len(reference), lattice(*model.cfg.size).num_edges
     rng = np.random.default_rng(samples)
     eps = torch.from_numpy(rng.standard_normal((n, model.cfg.latent_dim))).float()
+    mean, scale_tril = gaussian
     walls = np.empty_like(reference)
     with torch.no_grad():
         for i in range(0, n, 256):
-            z = model.prior_codes(eps[i : i + 256].to(model.prior_mean.device))
+            z = mean + eps[i : i + 256].to(mean.device) @ scale_tril.T
             u = rng.random((len(z), num_edges))
             walls[i : i + len(z)] = model.decode(z, u=u, temperature=temperature).cpu().numpy() > 0
     with torch.enable_grad():  # the classifiers train (the caller may run without gradients)
         results = c2st(walls, reference, np.random.default_rng(split), epochs)
     best = max(results, key=lambda r: r.accuracy)
-    row = {"stage": stage, "temperature": temperature, **{r.classifier: r.accuracy for r in results}}
+    row = {"stage": stage, "density": density, "temperature": temperature}
+    row.update({r.classifier: r.accuracy for r in results})
     row["best"], row["n_test"] = best.accuracy, best.n_test
     log(
-        f"decision temperature {temperature:g} ({stage}): told apart from held-out mazes "
+        f"{density}, decision temperature {temperature:g} ({stage}): told apart from held-out mazes "
         + ", ".join(f"{r.classifier} {r.accuracy:.3f}" for r in results)
     )
     return row
@@ -503,12 +567,15 @@ def _train(
     if not model.is_vae:
         model.fit_prior(encode_all(model, train_walls), noise=cfg.code_noise)
     model.eval().cpu()
-    fit: list[dict[str, Any]] = []
+    fit: SamplingFit | None = None
     if model.samples_decisions:
         val = np.asarray(data.val, dtype=bool)
         confirm = confirmation_mazes(cfg.dataset_config(), cfg.seed)
-        model.decision_temperature, fit = fit_decision_temperature(model, val, confirm, cfg.seed, log=log)
-        log(f"decision temperature {model.decision_temperature:g}")
+        codes = None
+        if model.is_vae:
+            codes = posterior_draws(model, data.train[:POSTERIOR_FIT_MAZES], cfg.seed)
+        fit = fit_sampling(model, val, confirm, cfg.seed, codes=codes, log=log)
+        log(f"sampling: {fit.density}, decision temperature {fit.temperature:g}")
     return TrainResult(
         model, cfg, history, time.perf_counter() - started, time.process_time() - cpu_started, fit
     )
@@ -546,10 +613,18 @@ def save_trained(
         "parameters": num_parameters(result.model),
         "history": result.history,
     }
-    if result.temperature_fit:
-        card["decision_temperature"] = result.model.decision_temperature
-        card["decision_temperature_fit"] = result.temperature_fit
+    if result.sampling_fit is not None:
+        card.update(sampling_card(result.sampling_fit))
     if extra:
         card.update(extra)
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     return weights, card_path
+
+
+def sampling_card(fit: SamplingFit) -> dict[str, Any]:
+    """The model card's record of a sampling fit."""
+    return {
+        "sampling_density": fit.density,
+        "decision_temperature": fit.temperature,
+        "sampling_fit": fit.rows,
+    }

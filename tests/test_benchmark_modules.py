@@ -10,11 +10,11 @@ import pytest
 MODULES = [
     "before_after",
     "curriculum_overhead",
-    "decision_temperature",
     "farthest_goal",
     "learned_ablation",
     "learned_posterior",
     "learned_speed",
+    "sampling_fit",
     "sb3_image",
     "soak",
     "walk_features",

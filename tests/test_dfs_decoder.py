@@ -348,14 +348,16 @@ def test_trained_ae_round_trips_its_mazes(tmp_path):
     for walls, least in ((data.train[:64], 0.95), (data.val, 0.8)):
         back = [np.array_equal(gen.decode(gen.encode(w)).walls, w) for w in walls]
         assert np.mean(back) >= least, np.mean(back)
-    # training ended by fitting the decision temperature; the file and the card carry it
+    # training ended by fitting how the model samples; the file and the card carry it (the AE
+    # has one density, the Gaussian fitted to its codes)
     import json
 
     from generators.training import DECISION_TEMPERATURES
 
     card = json.loads((tmp_path / "ae.json").read_text())
-    chosen = [r["temperature"] for r in card["decision_temperature_fit"] if r["stage"] == "choose"]
-    assert chosen == list(DECISION_TEMPERATURES)
+    chosen = [(r["density"], r["temperature"]) for r in card["sampling_fit"] if r["stage"] == "choose"]
+    assert chosen == [("prior", t) for t in DECISION_TEMPERATURES]
+    assert card["sampling_density"] == "prior"
     assert card["decision_temperature"] == result.model.decision_temperature == gen.decision_temperature
     assert load_model(weights).decision_temperature == card["decision_temperature"]
 
@@ -558,52 +560,110 @@ def test_a_temperature_moves_from_1_only_when_clearly_harder_to_tell_apart():
     assert not _clearly_lower(0.70, 1333, 0.66, 1333)
 
 
-def test_fit_decision_temperature_chooses_then_confirms():
-    from generators.training import _clearly_lower, fit_decision_temperature
+def test_fit_sampling_chooses_then_confirms():
+    """Every density and temperature is tried on the reference mazes; a candidate other than the
+    model's own is kept only when the confirming mazes say so; the model is left sampling at
+    what was kept, and the fit repeats from its seed."""
+    from generators.training import _clearly_lower, fit_sampling, posterior_draws
 
-    model = tiny_model()
     gen = make_generator("backtracker", size=5)
     reference = gen.generate_walls(300, np.random.default_rng(0))
     confirm = gen.generate_walls(300, np.random.default_rng(1))
+    train = gen.generate_walls(200, np.random.default_rng(2))
+    settings = {"seed": 0, "temperatures": (1.0, 0.6, 0.3), "epochs": 2}
+    model = tiny_model()
+    codes = posterior_draws(model, train, seed=0)
+    assert codes.shape == (200, model.cfg.latent_dim)
+    torch.testing.assert_close(posterior_draws(model, train, seed=0), codes)  # its own seed stream
     lines = []
-    fit = {"seed": 0, "temperatures": (1.0, 0.6, 0.3), "epochs": 2}
-    chosen, rows = fit_decision_temperature(model, reference, confirm, log=lines.append, **fit)
+    fit = fit_sampling(model, reference, confirm, codes=codes, log=lines.append, **settings)
+    rows = fit.rows
     choose = [r for r in rows if r["stage"] == "choose"]
-    assert [r["temperature"] for r in choose] == [1.0, 0.6, 0.3]
+    assert [(r["density"], r["temperature"]) for r in choose] == [
+        (d, t) for d in ("prior", "posterior Gaussian") for t in (1.0, 0.6, 0.3)
+    ]
     assert all(r["best"] == max(r["mlp_motifs"], r["cnn_walls"]) for r in rows)
-    best = min(choose, key=lambda r: (r["best"], abs(r["temperature"] - 1)))
+    best = min(choose, key=lambda r: (r["best"], r["density"] != "prior", abs(r["temperature"] - 1)))
     confirm_rows = [r for r in rows if r["stage"] == "confirm"]
-    if best["temperature"] == 1.0:  # nothing to confirm
-        assert chosen == 1.0 and not confirm_rows
-    else:  # 1 and the candidate, on the confirmation mazes
+    if (best["density"], best["temperature"]) == ("prior", 1.0):  # nothing to confirm
+        assert (fit.density, fit.temperature) == ("prior", 1.0) and not confirm_rows
+    else:  # the model's own and the candidate, on the confirmation mazes
         own, again = confirm_rows
-        assert (own["temperature"], again["temperature"]) == (1.0, best["temperature"])
+        assert (own["density"], own["temperature"]) == ("prior", 1.0)
+        assert (again["density"], again["temperature"]) == (best["density"], best["temperature"])
         clear = _clearly_lower(again["best"], again["n_test"], own["best"], own["n_test"])
-        assert chosen == (best["temperature"] if clear else 1.0)
+        want = (best["density"], best["temperature"]) if clear else ("prior", 1.0)
+        assert (fit.density, fit.temperature) == want
     assert len(lines) == len(rows)
+    assert model.decision_temperature == fit.temperature
+    fitted = MazeAutoencoder(model.cfg)
+    fitted.fit_prior(codes)
+    if fit.density == "prior":
+        assert model.has_standard_prior()
+    else:
+        torch.testing.assert_close(model.prior_scale_tril, fitted.prior_scale_tril)
     # the fit repeats from its seed
-    assert fit_decision_temperature(model, reference, confirm, log=lambda _: None, **fit)[1] == rows
+    again_model = tiny_model()
+    assert fit_sampling(again_model, reference, confirm, codes=codes, log=lambda _: None, **settings) == fit
+    # the AE has one density, its fitted Gaussian; only a VAE's posterior draws add one
+    with pytest.raises(ValueError, match="the AE's prior is already fitted to its codes"):
+        fit_sampling(tiny_model("ae"), reference, confirm, codes=codes, **settings)
+    with pytest.raises(ValueError, match="posterior_draws needs a VAE"):
+        posterior_draws(tiny_model("ae"), train, seed=0)
     greedy = MazeAutoencoder(ModelConfig(size=(5, 5), latent_dim=4, hidden=8, decoder="ar"))
-    assert fit_decision_temperature(greedy, reference, confirm, seed=0) == (1.0, [])
+    assert fit_sampling(greedy, reference, confirm, seed=0).rows == []
+
+
+def test_a_vae_with_a_fitted_gaussian_serves_codes_from_it(tmp_path):
+    """A VAE whose file carries a fitted Gaussian samples its codes from it: the generator maps
+    noise through its mean and Cholesky factor, and the file round-trips it."""
+    model = tiny_model()
+    codes = torch.randn(400, 50, generator=torch.Generator().manual_seed(0)) * 0.5 + 0.25
+    model.fit_prior(codes)
+    path = tmp_path / "vae.safetensors"
+    save_model(model, path)
+    loaded = load_model(path)
+    torch.testing.assert_close(loaded.prior_mean, model.prior_mean)
+    torch.testing.assert_close(loaded.prior_scale_tril, model.prior_scale_tril)
+    gen = make_generator("vae", size=5, model=path)
+    eps = np.random.default_rng(1).standard_normal((8, 50))
+    want = model.prior_mean.double().numpy() + eps @ model.prior_scale_tril.double().numpy().T
+    np.testing.assert_allclose(gen.codes_from_noise(eps), want, rtol=1e-5, atol=1e-5)
+    walls = gen.generate_walls(50, np.random.default_rng(2))
+    assert is_perfect(walls).all()
+    # sampling="normal" keeps N(0, I), the prior the VAE was trained against
+    normal = make_generator("vae", size=5, model=path, sampling="normal", temperature=0.5)
+    np.testing.assert_allclose(normal.codes_from_noise(eps), 0.5 * eps)
+    with pytest.raises(ValueError, match=r"codes must be float\[B, 50\] with B >= 2, got shape \(1, 50\)"):
+        model.fit_prior(codes[:1])
 
 
 @pytest.mark.slow
-def test_decision_temperature_benchmark_fits_and_writes_a_model(tmp_path, monkeypatch, capsys):
+def test_sampling_fit_benchmark_fits_and_writes_a_model(tmp_path, monkeypatch, capsys):
     import json
 
-    from benchmarks.decision_temperature import main
+    from benchmarks.sampling_fit import main
     from generators.dataset import DatasetConfig
 
     monkeypatch.setenv("DAEDALUS_GYM_CACHE", str(tmp_path / "cache"))
     path = tmp_path / "vae.safetensors"
     save_model(tiny_model(), path)
-    dataset = DatasetConfig(generator="backtracker", size=(5, 5), n_train=50, n_val=300, seed=0)
-    card = {"dataset_config": dataset.to_dict(), "train_config": {"seed": 0}, "weights_dtype": "float32"}
+    dataset = DatasetConfig(generator="backtracker", size=(5, 5), n_train=200, n_val=300, seed=0)
+    card = {
+        "dataset_config": dataset.to_dict(),
+        "train_config": {"seed": 0},
+        "weights_dtype": "float32",
+        "decision_temperature_fit": [],
+    }
     path.with_suffix(".json").write_text(json.dumps(card))
     assert main(["--model", str(path)]) == 0
     assert "decision temperature" in capsys.readouterr().out
     assert load_model(path).decision_temperature == 1.0  # nothing written without --write
+    assert not load_model(path).prior_mean.any()
     assert main(["--model", str(path), "--write"]) == 0
     written = json.loads(path.with_suffix(".json").read_text())
-    assert sum(r["stage"] == "choose" for r in written["decision_temperature_fit"]) == 6
-    assert load_model(path).decision_temperature == written["decision_temperature"]
+    assert "decision_temperature_fit" not in written
+    assert sum(r["stage"] == "choose" for r in written["sampling_fit"]) == 12
+    loaded = load_model(path)
+    assert loaded.decision_temperature == written["decision_temperature"]
+    assert loaded.prior_mean.any() == (written["sampling_density"] == "posterior Gaussian")

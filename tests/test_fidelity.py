@@ -200,3 +200,39 @@ def test_fidelity_scores_a_sampling_ae_given_its_code_noise(tmp_path) -> None:
     assert scored["nll_model"] > 0 and "std 0.5" in scored["nll_model_note"]
     unscored, _ = fidelity(gen, samples, data, config=small, log=lambda _: None)
     assert unscored["nll_model"] is None and "without code noise" in unscored["nll_model_note"]
+
+
+def test_fidelity_scores_a_vae_as_served_and_as_trained(tmp_path) -> None:
+    """A VAE sampling a fitted Gaussian at a decision temperature is scored as served, and its
+    own bound (N(0, I), temperature 1) is reported beside it; the two differ."""
+    from generators.fidelity import FidelityConfig, fidelity
+    from generators.models import save_model
+
+    cfg = ModelConfig(
+        kind="vae", arch="spatial", latent_dim=32, depth=1, channels=4, size=(4, 4), decoder="dfs"
+    )
+    model = MazeAutoencoder(cfg)
+    init_parameters(model, torch.Generator().manual_seed(0))
+    data = build_dataset(DatasetConfig(size=(4, 4), n_train=60, n_val=4))
+    small = FidelityConfig(c2st_n=40, c2st_epochs=1, heldout_n=10, iw_samples=4)
+    save_model(model.eval(), tmp_path / "own.safetensors")
+    gen = make_generator("vae", size=(4, 4), model=tmp_path / "own.safetensors")
+    samples = gen.generate_walls(40, np.random.default_rng(0))
+    plain, _ = fidelity(gen, samples, data, config=small, log=lambda _: None)
+    assert plain["sampling_density"] == "prior" and "nll_model_own" not in plain
+    model.fit_prior(torch.randn(200, 32, generator=torch.Generator().manual_seed(1)) * 0.3 + 0.5)
+    model.decision_temperature = 0.7
+    save_model(model, tmp_path / "fitted.safetensors")
+    gen = make_generator("vae", size=(4, 4), model=tmp_path / "fitted.safetensors")
+    served, _ = fidelity(gen, samples, data, config=small, log=lambda _: None)
+    assert served["sampling_density"] == "posterior Gaussian" and served["decision_temperature"] == 0.7
+    assert "fitted to posterior draws" in served["nll_model_note"]
+    assert served["nll_model_own"] == pytest.approx(plain["nll_model"])
+    assert served["nll_model"] != pytest.approx(plain["nll_model"])
+    # asked for N(0, I), the same file is scored as the prior it was trained against
+    gen = make_generator(
+        "vae", size=(4, 4), model=tmp_path / "fitted.safetensors", sampling="normal", decision_temperature=1.0
+    )
+    normal, _ = fidelity(gen, samples, data, config=small, log=lambda _: None)
+    assert normal["sampling_density"] == "prior" and "nll_model_own" not in normal
+    assert normal["nll_model"] == pytest.approx(plain["nll_model"])

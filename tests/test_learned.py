@@ -165,8 +165,14 @@ def test_fit_prior_matches_codes() -> None:
     sampled = model.prior_codes(torch.randn(20000, 4))
     assert torch.allclose(sampled.mean(0), codes.mean(0), atol=0.1)
     assert torch.allclose(torch.cov(sampled.T), torch.cov(codes.T), atol=0.2)
-    with pytest.raises(ValueError, match="for the AE"):
-        tiny_model("vae").fit_prior(codes)
+    # a VAE takes a fitted Gaussian the same way (its posterior draws'), and then samples it
+    vae = tiny_model("vae")
+    assert vae.has_standard_prior()
+    vae.fit_prior(codes)
+    assert not vae.has_standard_prior()
+    torch.testing.assert_close(vae.prior_scale_tril, model.prior_scale_tril)
+    with pytest.raises(ValueError, match=r"codes must be float\[B, 4\] with B >= 2"):
+        vae.fit_prior(codes[:, :3])
 
 
 # ---------------------------------------------------------------------- persistence
@@ -366,6 +372,10 @@ def test_generator_errors(model_file) -> None:
         make_generator("vae", size=SIZE, model=model_file(), repair="fix")
     with pytest.raises(ValueError, match="for the AE"):
         make_generator("vae", size=SIZE, model=model_file(), sampling="grid")
+    with pytest.raises(ValueError, match="'normal' is for the VAE"):
+        make_generator("ae", size=SIZE, model=model_file("ae"), sampling="normal")
+    with pytest.raises(ValueError, match="sampling must be one of 'prior', 'normal', 'grid'; got 'fitted'"):
+        make_generator("vae", size=SIZE, model=model_file(), sampling="fitted")
     with pytest.raises(FileNotFoundError):
         make_generator("vae", size=SIZE, model="nowhere.safetensors")
 
