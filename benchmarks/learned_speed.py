@@ -6,12 +6,19 @@ For each shipped model (VAE and AE, each at 14x14, 7x7 and 28x28): served mazes 
 mazes the two precisions decode alike; then the median and 99th percentile of
 ``env.reset(seed=s)`` over 200 seeds for each learned id, beside the backtracker's for scale. Run
 it on an otherwise idle machine.
+
+``--model FILE`` (repeatable) measures those model files instead, each at its own size, without
+the env resets; ``--kwargs JSON`` passes generator settings to every model measured (for example
+``'{"sampling": "normal"}'``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -32,10 +39,16 @@ IDS = (
 
 
 def batched(
-    kind: str, size: int, precision: str, batch: int = 4096, repeats: int = 5
+    kind: str,
+    size: int,
+    precision: str,
+    batch: int = 4096,
+    repeats: int = 5,
+    model: Path | None = None,
+    kwargs: dict[str, Any] | None = None,
 ) -> tuple[float, np.ndarray]:
     """Served mazes/s (best of ``repeats`` batches) and every batch's walls, ``bool[R * B, H, W]``."""
-    gen = make_generator(kind, size=size, precision=precision)
+    gen = make_generator(kind, size=size, precision=precision, model=model, **(kwargs or {}))
     gen.generate_walls(64, np.random.default_rng(0))  # compile and load first
     best = float("inf")
     walls = []
@@ -48,19 +61,39 @@ def batched(
 
 
 def main(argv: list[str] | None = None) -> int:
-    # No options: a parser still answers --help and refuses what it does not know.
-    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args(argv)
-    for kind, size in MODELS:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--model", action="append", type=Path, help="a .safetensors model to measure instead (repeatable)"
+    )
+    parser.add_argument("--kwargs", default="{}", help="generator settings for every model, as JSON")
+    args = parser.parse_args(argv)
+    try:
+        kwargs = json.loads(args.kwargs)
+    except json.JSONDecodeError as err:
+        parser.error(f"--kwargs must be a JSON object, got {args.kwargs!r}: {err}")
+    if not isinstance(kwargs, dict):
+        parser.error(f"--kwargs must be a JSON object, got {args.kwargs!r}")
+    models: list[tuple[str, int, Path | None]] = [(kind, size, None) for kind, size in MODELS]
+    if args.model:
+        from generators.models import load_model
+
+        models = []
+        for path in args.model:
+            if not path.is_file():
+                parser.error(f"--model {path}: no such file")
+            cfg = load_model(path).cfg
+            models.append((cfg.kind, cfg.size[0], path))
+    for kind, size, path in models:
         batch = 4096 if size <= 14 else 1024
+        name = f"{kind} {size}x{size}" if path is None else f"{path.name} ({kind} {size}x{size})"
         walls = {}
         for precision in ("float32", "float64"):
-            speed, walls[precision] = batched(kind, size, precision, batch)
-            print(
-                f"{kind} {size}x{size} {precision}: {speed:,.0f} mazes/s (batch {batch:,}, best of 5)",
-                flush=True,
-            )
+            speed, walls[precision] = batched(kind, size, precision, batch, model=path, kwargs=kwargs)
+            print(f"{name} {precision}: {speed:,.0f} mazes/s (batch {batch:,}, best of 5)", flush=True)
         same = int((walls["float32"] == walls["float64"]).all(axis=(1, 2)).sum())
-        print(f"{kind} {size}x{size}: float32 and float64 mazes alike: {same:,} of {len(walls['float32']):,}")
+        print(f"{name}: float32 and float64 mazes alike: {same:,} of {len(walls['float32']):,}")
+    if args.model:
+        return 0
     for env_id in IDS:
         env = gym.make(env_id)
         env.reset(seed=0)

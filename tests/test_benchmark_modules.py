@@ -39,3 +39,36 @@ def test_benchmark_answers_help_and_refuses_unknown_arguments(name, capsys):
         "error: unrecognized arguments: --no-such-option" in err
         or "error: the following arguments are required" in err
     )
+
+
+def test_learned_speed_measures_a_model_file(tmp_path, capsys):
+    """``--model`` measures that file at its own size, in both precisions, and nothing else;
+    ``--kwargs`` reaches its generator."""
+    torch = pytest.importorskip("torch")
+    from benchmarks.learned_speed import main
+    from generators.models import MazeAutoencoder, ModelConfig, init_parameters, save_model
+
+    cfg = ModelConfig(
+        kind="vae",
+        arch="spatial",
+        size=(3, 3),
+        latent_dim=18,
+        hidden=8,
+        depth=1,
+        channels=4,
+        decoder="dfs",
+        ar_hidden=4,
+    )
+    model = MazeAutoencoder(cfg)
+    init_parameters(model, torch.Generator().manual_seed(0))
+    path = tmp_path / "tiny.safetensors"
+    save_model(model.eval(), path)
+    assert main(["--model", str(path), "--kwargs", '{"sampling": "normal"}']) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in out] == [
+        "tiny.safetensors (vae 3x3) float32",
+        "tiny.safetensors (vae 3x3) float64",
+        "tiny.safetensors (vae 3x3)",
+    ]
+    with pytest.raises(SystemExit):
+        main(["--model", str(path), "--kwargs", '{"sampling": "grid"'])
