@@ -332,6 +332,8 @@ def posterior_draws(model: MazeAutoencoder, walls: np.ndarray, seed: int, batch:
     (``mu + sigma * eps``, ``eps`` from the ``sampling_codes`` seed stream), ``float32[B, latent]``."""
     if not model.is_vae:
         raise ValueError("posterior_draws needs a VAE; the AE's code of a maze is `encode_all`'s")
+    if len(walls) == 0:
+        raise ValueError("posterior_draws needs at least one maze, got none")
     model.eval()
     gen = torch.Generator().manual_seed(int(seed_stream("sampling_codes", seed).generate_state(1)[0]))
     out = []

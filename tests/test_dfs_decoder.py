@@ -610,6 +610,8 @@ def test_fit_sampling_chooses_then_confirms():
         fit_sampling(tiny_model("ae"), reference, confirm, codes=codes, **settings)
     with pytest.raises(ValueError, match="posterior_draws needs a VAE"):
         posterior_draws(tiny_model("ae"), train, seed=0)
+    with pytest.raises(ValueError, match="needs at least one maze, got none"):
+        posterior_draws(tiny_model(), train[:0], seed=0)
     greedy = MazeAutoencoder(ModelConfig(size=(5, 5), latent_dim=4, hidden=8, decoder="ar"))
     assert fit_sampling(greedy, reference, confirm, seed=0).rows == []
 
