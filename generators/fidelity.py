@@ -166,8 +166,7 @@ def fidelity(
             # unless the generator was asked for N(0, I) (``sampling="normal"``).
             def standard(copy_of: Any) -> Any:
                 own = copy.deepcopy(copy_of)
-                own.prior_mean.zero_()
-                own.prior_scale_tril.copy_(torch.eye(len(own.prior_mean)))
+                own.reset_prior()
                 return own
 
             fitted_prior = model.is_vae and not model.has_standard_prior()

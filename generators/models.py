@@ -422,6 +422,12 @@ class MazeAutoencoder(nn.Module):
         """Standard-normal ``eps: float[B, latent]`` -> codes from the prior, scaled by ``temperature``."""
         return self.prior_mean + temperature * eps @ self.prior_scale_tril.T
 
+    @torch.no_grad()
+    def reset_prior(self) -> None:
+        """Set the sampling Gaussian back to N(0, I) (a VAE's own prior)."""
+        self.prior_mean.zero_()
+        self.prior_scale_tril.copy_(torch.eye(len(self.prior_mean), dtype=self.prior_scale_tril.dtype))
+
     def has_standard_prior(self) -> bool:
         """Whether the codes are drawn from N(0, I): a VAE's own prior, and no fitted Gaussian."""
         eye = torch.eye(len(self.prior_mean), dtype=self.prior_scale_tril.dtype)

@@ -171,6 +171,8 @@ def test_fit_prior_matches_codes() -> None:
     vae.fit_prior(codes)
     assert not vae.has_standard_prior()
     torch.testing.assert_close(vae.prior_scale_tril, model.prior_scale_tril)
+    vae.reset_prior()
+    assert vae.has_standard_prior()
     with pytest.raises(ValueError, match=r"codes must be float\[B, 4\] with B >= 2"):
         vae.fit_prior(codes[:, :3])
 
