@@ -228,9 +228,6 @@ def prior_sample_quality(
 
 # Decision temperatures `fit_sampling` tries, from the likelihood's own down.
 DECISION_TEMPERATURES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
-# The code densities it tries: the model's own prior (N(0, I) for the VAE, the AE's fitted
-# Gaussian) and, for the VAE, a Gaussian fitted to its training mazes' posterior draws.
-SAMPLING_DENSITIES = ("prior", "posterior Gaussian")
 # Training mazes whose posterior draws fit the VAE's ``"posterior Gaussian"``.
 POSTERIOR_FIT_MAZES = 50_000
 
@@ -290,6 +287,11 @@ def fit_sampling(
     ``dfs``-decoder model draws decisions; any other is left as it is, with no rows.
     """
     if not model.samples_decisions:
+        if codes is not None:
+            raise ValueError(
+                f"the sampling fit is for models that draw their decisions (decoder 'dfs'); this "
+                f"one's decoder is {model.cfg.decoder!r}"
+            )
         return SamplingFit("prior", 1.0, [])
     model.eval()
     densities = {"prior": (model.prior_mean.clone(), model.prior_scale_tril.clone())}

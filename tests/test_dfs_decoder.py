@@ -614,6 +614,8 @@ def test_fit_sampling_chooses_then_confirms():
         posterior_draws(tiny_model(), train[:0], seed=0)
     greedy = MazeAutoencoder(ModelConfig(size=(5, 5), latent_dim=4, hidden=8, decoder="ar"))
     assert fit_sampling(greedy, reference, confirm, seed=0).rows == []
+    with pytest.raises(ValueError, match="for models that draw their decisions"):
+        fit_sampling(greedy, reference, confirm, seed=0, codes=codes)
 
 
 def test_a_vae_with_a_fitted_gaussian_serves_codes_from_it(tmp_path):
