@@ -663,11 +663,11 @@ def test_sampling_fit_benchmark_fits_and_writes_a_model(tmp_path, monkeypatch, c
     assert main(["--model", str(path)]) == 0
     assert "decision temperature" in capsys.readouterr().out
     assert load_model(path).decision_temperature == 1.0  # nothing written without --write
-    assert not load_model(path).prior_mean.any()
+    assert load_model(path).has_standard_prior()
     assert main(["--model", str(path), "--write"]) == 0
     written = json.loads(path.with_suffix(".json").read_text())
     assert "decision_temperature_fit" not in written
     assert sum(r["stage"] == "choose" for r in written["sampling_fit"]) == 12
     loaded = load_model(path)
     assert loaded.decision_temperature == written["decision_temperature"]
-    assert loaded.prior_mean.any() == (written["sampling_density"] == "posterior Gaussian")
+    assert loaded.has_standard_prior() == (written["sampling_density"] == "prior")
