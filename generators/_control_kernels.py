@@ -12,16 +12,24 @@ candidate wall grid kept beyond the best one:
 - Kruskal: Kruskal's algorithm over the edges in the candidate's order, a uniformly random
   permutation: the order of i.i.d. uniform edge weights, drawn without the weights or a sort.
   A served maze is exactly ``walls_from_uniforms`` of any weights in that order (the maximum
-  spanning tree of `generators.spanning_tree`);
-- Wilson: Wilson's loop-erased random walks into the tree rooted at the top-left cell, as
-  `generators.wilson`, the first from the goal cell and the others in row-major order (any order
-  gives a uniform spanning tree), directions drawn from the search's stream; it has no uniforms
-  vector, so its candidates are fresh draws only.
+  spanning tree of `generators.spanning_tree`), or its mirror image;
+- Wilson: Wilson's loop-erased random walks into a uniform spanning tree rooted at the centre
+  cell, the first from the top-left and bottom-right corners (for a path-length target then
+  from the other two), the others in row-major order (any root and any order give a uniform
+  spanning tree), directions drawn from the search's stream; it has no uniforms vector, so its
+  candidates are fresh draws only.
 
-Backtracker, Kruskal and Wilson candidates are abandoned as soon as their start-goal path is
-fixed (the depth-first search reaches the goal; the corners join; the first walk ends) and
+Kruskal's and Wilson's mazes are exactly as likely as their mirror images, so for a path-length
+target each tree offers two candidates: itself, and its mirror image, whose start-goal path is
+the tree's path from the top-right to the bottom-left cell. The tree is served if it fits, else
+its mirror image if that fits.
+
+Backtracker and Wilson candidates are abandoned as soon as their start-goal path (and Wilson's
+other corner path) is fixed (the depth-first search reaches the goal; the corner walks end) and
 misses the target by more than the best candidate so far, and backtracker candidates as soon as
 they have more dead ends than that allows (a dead end of a depth-first search is one for good).
+A Kruskal tree is built whole (its corners join late, when most of the work is done) and
+measured by one breadth-first search.
 
 Each maze's search draws only from its own xoshiro256** stream, seeded from that maze's 64-bit
 seed by splitmix64, so a maze depends on its seed alone: a batch equals its mazes one by one,
@@ -156,28 +164,15 @@ def _kruskal(
     edge_sq: np.ndarray,
     parent: np.ndarray,
     flat: np.ndarray,
-    h: int,
-    w: int,
-    lo: int,
-    hi: int,
-    depth: np.ndarray,
-    queue: np.ndarray,
-) -> int:
+) -> None:
     """Open, in ``flat`` (the walls of one maze, cells already open), the spanning tree that
     Kruskal's algorithm builds from the edges taken in ``order`` (heaviest first: the maximum
     spanning tree of any weights in that order), skipping any edge that closes a cycle
-    (union-find with path halving, a component's root its lowest cell). Return the path from the
-    top-left to the bottom-right cell in cell steps when ``hi >= 0``, else -1.
-
-    The two corners' path is fixed once they share a component (later edges join other
-    components only), so with ``hi >= 0`` it is measured then, and a path outside ``[lo, hi]``
-    abandons the maze there.
-    """
+    (union-find with path halving, a component's root its lowest cell)."""
     n = parent.shape[0]
     for c in range(n):
         parent[c] = c
     joined = 0
-    goal_depth = -1
     for e in order:
         a = edge_a[e]
         while parent[a] != a:
@@ -191,18 +186,100 @@ def _kruskal(
             parent[max(a, b)] = min(a, b)
             flat[edge_sq[e]] = False
             joined += 1
-            if hi >= 0 and goal_depth < 0 and min(a, b) == 0:
-                g = n - 1
-                while parent[g] != g:
-                    parent[g] = parent[parent[g]]
-                    g = parent[g]
-                if g == 0:
-                    goal_depth = np.int64(_measure(flat, h, w, False, depth, queue)[0]) // 2
-                    if not lo <= goal_depth <= hi:
-                        return goal_depth
             if joined == n - 1:
                 break
-    return goal_depth
+
+
+@_jit
+def _corner_paths(
+    flat: np.ndarray, h: int, w: int, both: bool, depth: np.ndarray, queue: np.ndarray, entry: np.ndarray,
+    paths: np.ndarray,
+) -> float:  # fmt: skip
+    """The dead-end fraction of one perfect maze's walls ``flat``, and into ``paths`` its corner
+    paths in cell steps: ``paths[0]`` from the top-left to the bottom-right cell and, with
+    ``both``, ``paths[1]`` from the top-right to the bottom-left cell (else -1).
+
+    `_measure`'s breadth-first search from the top-left cell leaves each cell's depth and the
+    square it was reached from in its queue entry; the second path goes up from both cells to
+    their lowest common ancestor. ``depth`` and ``queue`` are scratch of ``h * w + 1``,
+    ``entry`` (each square's queue entry) of ``(2 h + 1) (2 w + 1)``."""
+    path, dead = _measure(flat, h, w, False, depth, queue)
+    paths[0] = np.int64(path) // 2
+    paths[1] = -1
+    if both:
+        row = 2 * w + 1
+        for i in range(h * w):
+            entry[queue[i]] = i
+        x, y = entry[2 * row - 2], entry[(2 * h - 1) * row + 1]
+        dx, dy = depth[x] & 0xFFFFFFFF, depth[y] & 0xFFFFFFFF
+        steps = 0
+        while dx > dy:
+            x = entry[depth[x] >> 32]
+            dx -= 1
+            steps += 1
+        while dy > dx:
+            y = entry[depth[y] >> 32]
+            dy -= 1
+            steps += 1
+        while x != y:
+            x = entry[depth[x] >> 32]
+            y = entry[depth[y] >> 32]
+            steps += 2
+        paths[1] = steps
+    return dead
+
+
+@_jit
+def _missed(paths: np.ndarray, both: bool, lo: int, hi: int) -> bool:
+    """Whether every corner path asked for (``paths[0]``, and ``paths[1]`` with ``both``) is
+    known and outside ``[lo, hi]``."""
+    if paths[0] < 0 or lo <= paths[0] <= hi:
+        return False
+    return not both or (paths[1] >= 0 and not lo <= paths[1] <= hi)
+
+
+@_jit
+def _distance(
+    flat: np.ndarray, h: int, w: int, src: int, dst: int, depth: np.ndarray, queue: np.ndarray
+) -> int:
+    """Cell steps from cell ``src`` to cell ``dst`` through the open passages of ``flat``, a
+    forest (-1 when they are not joined): a breadth-first search from ``src`` that stops at
+    ``dst``, pushing every open passage but the one a cell was reached by, as `_measure` does.
+    ``depth`` and ``queue`` are scratch of ``h * w + 1``."""
+    row = 2 * w + 1
+    n = h * w
+    goal = (2 * (dst // w) + 1) * row + 2 * (dst % w) + 1
+    queue[0] = (2 * (src // w) + 1) * row + 2 * (src % w) + 1
+    depth[0] = 0
+    head, tail = 0, 1
+    while head < tail:
+        sq = queue[head]
+        d = depth[head]
+        came = d >> 32
+        d &= 0xFFFFFFFF
+        head += 1
+        if sq == goal:
+            return d
+        for off in (-row, 1, row, -1):
+            o = 1 - np.int64(flat[sq + off])
+            nxt = sq + 2 * off
+            queue[tail] = nxt
+            depth[tail] = (sq << 32) | (d + 1)
+            tail += o & np.int64(nxt != came)
+        if tail > n:
+            tail = n
+    return -1
+
+
+@_jit
+def _mirror(flat: np.ndarray, h: int, w: int, out: np.ndarray) -> None:
+    """``out``: the walls ``flat`` mirrored left to right (the top-right cell becomes the
+    top-left one, the bottom-left the bottom-right)."""
+    row = 2 * w + 1
+    for r in range(2 * h + 1):
+        base = r * row
+        for c in range(row):
+            out[base + c] = flat[base + row - 1 - c]
 
 
 @_jit
@@ -213,27 +290,44 @@ def _wilson(
     in_tree: np.ndarray,
     exit_dir: np.ndarray,
     flat: np.ndarray,
+    h: int,
+    w: int,
     lo: int,
     hi: int,
-) -> int:
-    """Open, in ``flat``, a uniform spanning tree by Wilson's algorithm rooted at cell 0; return
-    the bottom-right cell's depth (its path to cell 0 in cell steps).
+    both: bool,
+    depth: np.ndarray,
+    queue: np.ndarray,
+    paths: np.ndarray,
+) -> bool:
+    """Open, in ``flat``, a uniform spanning tree by Wilson's algorithm, and return whether it
+    was built whole.
 
-    The first walk starts from the bottom-right cell, the others from every cell not yet in the
-    tree in row-major order (any order gives a uniform spanning tree). So the start-goal path is
-    known after the first walk; with ``hi >= 0`` a depth outside ``[lo, hi]`` abandons the maze
-    there. ``step[c, d]`` is the neighbour of cell ``c`` in direction ``d`` (``c`` itself off the
-    grid: the walk stays, which is the same as drawing again) and ``step_sq[c, d]`` the square
-    between.
+    The tree is rooted at the centre cell, which a walk from a corner reaches in about a third
+    of the steps it takes to reach the opposite corner. The first walks start from the top-left
+    and the bottom-right cells, which fixes their path; with ``both`` the next two from the
+    top-right and the bottom-left cells, which fixes theirs; the others from every cell not yet
+    in the tree in row-major order (any root and any order give a uniform spanning tree). With
+    ``hi >= 0`` those paths are then measured in cell steps into ``paths`` (-1 otherwise), and
+    the maze is abandoned (``False``) when none of them is in ``[lo, hi]``. ``step[c, d]`` is the
+    neighbour of cell ``c`` in direction ``d`` (``c`` itself off the grid: the walk stays, which
+    is the same as drawing again) and ``step_sq[c, d]`` the square between.
     """
     n = in_tree.shape[0]
     in_tree[:] = False
-    in_tree[0] = True
+    in_tree[(h // 2) * w + w // 2] = True
     bits = np.uint64(0)
     left = 0
-    goal_depth = 0
-    for k in range(n):
-        start = n - 1 if k == 0 else k
+    paths[0] = paths[1] = -1
+    corners = 4 if both else 2
+    for k in range(n + corners):
+        if k == 0:
+            start = 0
+        elif k == 1:
+            start = n - 1
+        elif k < corners:
+            start = w - 1 if k == 2 else n - w
+        else:
+            start = k - corners
         cell = start
         while not in_tree[cell]:
             if left == 0:
@@ -250,11 +344,13 @@ def _wilson(
             d = exit_dir[cell]
             flat[step_sq[cell, d]] = False
             cell = step[cell, d]
-            if k == 0:
-                goal_depth += 1
-        if k == 0 and hi >= 0 and not lo <= goal_depth <= hi:
-            break
-    return goal_depth
+        if k == corners - 1 and hi >= 0:
+            paths[0] = _distance(flat, h, w, 0, n - 1, depth, queue)
+            if both:
+                paths[1] = _distance(flat, h, w, w - 1, n - w, depth, queue)
+            if _missed(paths, both, lo, hi):
+                return False
+    return True
 
 
 @_jit
@@ -332,14 +428,16 @@ def search_kernel(
     out_built: np.ndarray,
 ) -> None:
     """One search per row of ``seeds: int64[B]`` into ``out: bool[B, H * W]``,
-    ``out_err: float64[B]`` (largest relative miss) and ``out_built: int64[B]`` (candidates).
+    ``out_err: float64[B]`` (largest relative miss) and ``out_built: int64[B]`` (mazes built: a
+    Kruskal or Wilson tree is two candidates for a path-length target, itself and its mirror
+    image).
 
     ``targets[m]`` is the target of metric ``m`` (0 path length, 1 dead ends) where ``asked[m]``.
     Round ``r`` builds ``first << min(r, 2)`` candidates; from the second round on, the second
     half of a round are mutants of the best so far (each uniform redrawn with probability
     ``mutation``; for Kruskal each edge moved in the order with that probability, see
     `_mutate_order`). The first candidate within ``tol`` of every target is served, else the
-    closest of all ``rounds``.
+    closest of all ``rounds``; a mutant of a mirror image is a mutant of its tree.
     """
     squares = (2 * h + 1) * (2 * w + 1)
     n = h * w
@@ -360,7 +458,13 @@ def search_kernel(
     exit_dir = np.empty(n, dtype=np.int64)
     depth = np.empty(n + 1, dtype=np.int64)
     queue = np.empty(n + 1, dtype=np.int64)
+    paths = np.empty(2, dtype=np.int64)
+    entry = np.empty(squares, dtype=np.int64)
+    mirrored = np.empty(squares, dtype=np.bool_)
     mutable = kind != WILSON
+    # Kruskal's and Wilson's mazes are as likely as their mirror images, so each of their trees
+    # offers two candidates for a path-length target: itself, and its mirror image.
+    both = kind in (KRUSKAL, WILSON) and asked[0] and not farthest and h >= 2 and w >= 2
     for b in range(seeds.shape[0]):
         _seed_stream(seeds[b], state)
         best = np.inf
@@ -379,16 +483,20 @@ def search_kernel(
                 dead_hi = -1
                 if asked[1] and best < np.inf:
                     dead_hi = np.int64(np.floor(n * targets[1] * (1.0 + best)))
-                depth_ = 0
                 if mutable and kind != KRUSKAL:
                     for i in range(n_draws):
                         if not mutant or _uniform(state) < mutation:
                             u[0, i] = _uniform(state)
                         else:
                             u[0, i] = best_u[i]
+                built += 1
+                known = -1.0
                 if kind == BACKTRACKER:
                     flat[:] = True
                     depth_ = _carve(u, h, w, walls, move, lo, hi, dead_hi)
+                    if depth_ < 0:  # too many dead ends
+                        continue
+                    paths[0] = depth_
                 elif kind == PRIM:
                     flat[:] = True
                     _grow(u, h, w, walls)
@@ -398,30 +506,42 @@ def search_kernel(
                     else:
                         _shuffle(state, order)
                     flat[:] = template
-                    depth_ = _kruskal(
-                        order, edge_a, edge_b, edge_sq, parent, flat, h, w, lo, hi, depth, queue
-                    )
+                    _kruskal(order, edge_a, edge_b, edge_sq, parent, flat)
+                    if asked[0] and not farthest:
+                        known = _corner_paths(flat, h, w, both, depth, queue, entry, paths)
                 else:
                     flat[:] = template
-                    depth_ = _wilson(state, step, step_sq, in_tree, exit_dir, flat, lo, hi)
-                built += 1
-                if kind == BACKTRACKER and depth_ < 0:  # too many dead ends
-                    continue
-                if hi >= 0 and not lo <= depth_ <= hi and kind != PRIM:
-                    continue
-                path, dead = _measure(flat, h, w, farthest, depth, queue)
-                err = 0.0
-                if asked[0]:
-                    err = max(err, abs(path - targets[0]) / targets[0])
-                if asked[1]:
-                    err = max(err, abs(dead - targets[1]) / targets[1])
-                if err < best:
-                    best = err
-                    out[b, :] = flat
-                    if kind == KRUSKAL:
-                        best_order[:] = order
-                    elif mutable:
-                        best_u[:n_draws] = u[0, :n_draws]
+                    if not _wilson(
+                        state, step, step_sq, in_tree, exit_dir, flat, h, w, lo, hi, both, depth, queue, paths
+                    ):
+                        continue
+                # The maze itself, and with ``both`` its mirror image (its top-right to
+                # bottom-left path becomes the top-left to bottom-right one).
+                for side in range(2 if both else 1):
+                    if hi >= 0 and kind != PRIM and not lo <= paths[side] <= hi:
+                        continue
+                    cand = flat
+                    if side == 1:
+                        _mirror(flat, h, w, mirrored)
+                        cand = mirrored
+                    if known >= 0.0:  # Kruskal's corner paths and dead ends, from _corner_paths
+                        path, dead = 2.0 * paths[side], known
+                    else:
+                        path, dead = _measure(cand, h, w, farthest, depth, queue)
+                    err = 0.0
+                    if asked[0]:
+                        err = max(err, abs(path - targets[0]) / targets[0])
+                    if asked[1]:
+                        err = max(err, abs(dead - targets[1]) / targets[1])
+                    if err < best:
+                        best = err
+                        out[b, :] = cand
+                        if kind == KRUSKAL:
+                            best_order[:] = order
+                        elif mutable:
+                            best_u[:n_draws] = u[0, :n_draws]
+                    if best <= tol:
+                        break
                 if best <= tol:
                     break
             if best <= tol:

@@ -28,8 +28,11 @@ For the four classical generators this is selection over their uniforms, plus mu
 uniforms (Wilson's walk has no uniforms vector: fresh draws only), and a maze's whole search runs
 compiled (`generators._control_kernels`): its candidates are drawn from the maze's own
 xoshiro256** stream, built, measured on the cell tree and compared in one pass, candidates
-taken in order and the search stopped at the first hit; backtracker, Kruskal and Wilson abandon
-a candidate as soon as its start-goal path is fixed and misses by more than the best so far.
+taken in order and the search stopped at the first hit; backtracker and Wilson abandon a
+candidate as soon as its start-goal path is fixed and misses by more than the best so far.
+Kruskal's and Wilson's mazes are as likely as their mirror images, so for a path-length target
+each of their trees is two candidates: itself and its mirror image (whose start-goal path is the
+tree's top-right to bottom-left path).
 A learned depth-first AE/VAE at its model's size draws its candidates as walks
 (`ControlledGenerator.search_walks`): one code per maze a round, its embeddings computed once,
 and many walks over them (from the second round half of them mutants of the maze's best walk:

@@ -9,6 +9,7 @@ import pytest
 
 MODULES = [
     "before_after",
+    "control_fidelity",
     "curriculum_overhead",
     "farthest_goal",
     "learned_ablation",
@@ -72,3 +73,26 @@ def test_learned_speed_measures_a_model_file(tmp_path, capsys):
     ]
     with pytest.raises(SystemExit):
         main(["--model", str(path), "--kwargs", '{"sampling": "grid"'])
+
+
+def test_control_fidelity_compares_served_mazes_with_the_generators_own(tmp_path, capsys):
+    import json
+
+    from benchmarks import control_fidelity
+
+    out = tmp_path / "rows.json"
+    args = ["--generators", "kruskal", "--size", "6", "--quantiles", "0.9", "--n", "200", "--out", str(out)]
+    assert control_fidelity.main(args) == 0
+    (row,) = json.loads(out.read_text())
+    assert row["generator"] == "kruskal" and row["quantile"] == 0.9 and row["drawn_per_kept"] >= 1
+    for side in ("served", "sanity"):
+        assert 0.0 <= row[side]["c2st_best"] <= 1.0 and 0.0 <= row[side]["ks_other_diagonal"] <= 1.0
+        assert set(row[side]["c2st"]) == {"mlp_motifs", "cnn_walls"}
+    assert "kruskal" in capsys.readouterr().out
+    for bad, said in (
+        (["--n", "10"], "--n must be at least 100"),
+        (["--quantiles", "2"], "--quantiles must be in"),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            control_fidelity.main(bad)
+        assert exit_.value.code == 2 and said in capsys.readouterr().err

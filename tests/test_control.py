@@ -197,6 +197,7 @@ def test_bench_control_quick_writes_table_json_and_plots(tmp_path) -> None:
 
     assert main(["bench-control", "--quick", "--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "control.json").read_text())
+    assert report["settings"]["repeats"] == 3
     assert {s["metric"] for s in report["summary"]} == {"path_length", "dead_ends"}
     assert all(s["perfect_min"] == 100 for s in report["summary"] if s["perfect_min"] == s["perfect_min"])
     served = [t for t in report["targets"] if "rejected" not in t]
@@ -221,6 +222,8 @@ def test_bench_control_bad_flags_are_one_line_errors(capsys) -> None:
     assert "expected an integer in [4, 64], got 3" in capsys.readouterr().err
     assert main(["bench-control", "--out", "/tmp/x", "--generators", "maze9"]) == 2
     assert "--generators: unknown ['maze9']" in capsys.readouterr().err
+    assert main(["bench-control", "--out", "/tmp/x", "--repeats", "0"]) == 2
+    assert "expected an integer in [1, 20], got 0" in capsys.readouterr().err
 
 
 def test_pickled_controlled_generator_serves_the_same_mazes() -> None:

@@ -104,28 +104,42 @@ def test_kruskal_kernel_is_the_generators_tree(cells) -> None:
     template = lattice(h, w).template().reshape(-1)
     for row, want in zip(u, expected, strict=True):
         flat = template.copy()
-        ck._kruskal(
-            _stable_descending(row), edge_a, edge_b, edge_sq, np.empty(h * w, dtype=np.int64), flat, h, w,
-            0, -1, *_scratch(h, w),
-        )  # fmt: skip
+        ck._kruskal(_stable_descending(row), edge_a, edge_b, edge_sq, np.empty(h * w, dtype=np.int64), flat)
         assert np.array_equal(flat.reshape(want.shape), want)
 
 
-def test_kruskal_kernel_stops_once_the_corners_join_outside_the_window() -> None:
-    h = w = 10
-    edge_a, edge_b, edge_sq = ck.kruskal_tables(lattice(h, w))
-    gen = KruskalGenerator(h)
-    u = np.random.default_rng(2).random((30, gen.num_draws()))
-    full = gen.walls_from_uniforms(u)
-    lengths = measure(gen, full)["path_length"] // 2
-    template = lattice(h, w).template().reshape(-1)
-    for row, length in zip(u, lengths, strict=True):
-        for lo, hi in ((length, length), (0, length - 1), (length + 1, 10**6)):
-            depth = ck._kruskal(
-                _stable_descending(row), edge_a, edge_b, edge_sq, np.empty(h * w, dtype=np.int64),
-                template.copy(), h, w, lo, hi, *_scratch(h, w),
-            )  # fmt: skip
-            assert depth == length
+@pytest.mark.parametrize("name", CLASSICAL)
+@pytest.mark.parametrize("cells", [(14, 14), (2, 7), (6, 2), (9, 4), (2, 2)])
+def test_corner_paths_are_both_diagonals_and_the_dead_ends(name, cells) -> None:
+    gen = make_generator(name, size=cells)
+    walls = gen.generate_walls(40, np.random.default_rng(6))
+    mirrored = walls[:, :, ::-1]
+    h, w = cells
+    own, image = measure(gen, walls), measure(gen, np.ascontiguousarray(mirrored))
+    entry = np.empty(walls[0].size, dtype=np.int64)
+    paths = np.empty(2, dtype=np.int64)
+    for i, x in enumerate(walls):
+        dead = ck._corner_paths(x.reshape(-1), h, w, True, *_scratch(h, w), entry, paths)
+        assert 2 * paths[0] == own["path_length"][i] and 2 * paths[1] == image["path_length"][i]
+        assert dead == pytest.approx(own["dead_ends"][i])
+        ck._corner_paths(x.reshape(-1), h, w, False, *_scratch(h, w), entry, paths)
+        assert paths[1] == -1
+        out = np.empty(x.size, dtype=bool)
+        ck._mirror(x.reshape(-1), h, w, out)
+        assert np.array_equal(out.reshape(x.shape), mirrored[i])
+
+
+def test_distance_is_the_tree_path_and_minus_one_between_parts() -> None:
+    gen = make_generator("wilson", size=(5, 8))
+    h, w = gen.cells
+    walls = gen.generate_walls(20, np.random.default_rng(7))
+    for x in walls:
+        flat = x.reshape(-1)
+        path = measure(gen, x[None])["path_length"][0]
+        assert 2 * ck._distance(flat, h, w, 0, h * w - 1, *_scratch(h, w)) == path
+        assert ck._distance(flat, h, w, 3, 3, *_scratch(h, w)) == 0
+    template = lattice(h, w).template().reshape(-1)  # no passage open: every cell on its own
+    assert ck._distance(template, h, w, 0, 1, *_scratch(h, w)) == -1
 
 
 @pytest.mark.parametrize("cells", [(2, 2), (5, 3), (14, 14)])
@@ -175,8 +189,7 @@ def test_wilson_kernel_draws_every_spanning_tree_equally_often() -> None:
     n = 30_000
     for _ in range(n):
         flat = template.copy()
-        ck._wilson(state, step, step_sq, np.empty(h * w, dtype=np.bool_), np.empty(h * w, dtype=np.int64),
-                   flat, 0, -1)  # fmt: skip
+        assert _wilson(state, step, step_sq, flat, h, w, 0, -1, False, np.empty(2, dtype=np.int64))
         assert is_perfect(flat.reshape(1, 2 * h + 1, 2 * w + 1))[0]
         counts[flat.tobytes()] += 1
     assert len(counts) == 15
@@ -185,18 +198,40 @@ def test_wilson_kernel_draws_every_spanning_tree_equally_often() -> None:
     assert chi2 < 36.1  # the 0.999 quantile of chi-square with 14 degrees of freedom
 
 
-def test_wilson_kernel_reports_the_goal_depth() -> None:
-    h = w = 9
+def _wilson(state, step, step_sq, flat, h, w, lo, hi, both, paths) -> bool:
+    n = h * w
+    in_tree, exit_dir = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.int64)
+    return ck._wilson(
+        state, step, step_sq, in_tree, exit_dir, flat, h, w, lo, hi, both, *_scratch(h, w), paths
+    )
+
+
+@pytest.mark.parametrize("cells", [(9, 9), (4, 7), (2, 2)])
+def test_wilson_kernel_reports_the_corner_paths_and_stops_when_both_miss(cells) -> None:
+    h, w = cells
     step, step_sq = ck.wilson_tables(lattice(h, w))
     template = lattice(h, w).template().reshape(-1)
-    state = np.empty(4, dtype=np.uint64)
-    ck._seed_stream(8, state)
-    gen = make_generator("wilson", size=9)
-    for _ in range(40):
+    gen = make_generator("wilson", size=cells)
+    paths = np.empty(2, dtype=np.int64)
+    for seed in range(30):
+        state = np.empty(4, dtype=np.uint64)
+        ck._seed_stream(seed, state)
         flat = template.copy()
-        depth = ck._wilson(state, step, step_sq, np.empty(h * w, dtype=np.bool_),
-                           np.empty(h * w, dtype=np.int64), flat, 0, -1)  # fmt: skip
-        assert 2 * depth == measure(gen, flat.reshape(1, 2 * h + 1, 2 * w + 1))["path_length"][0]
+        assert _wilson(state, step, step_sq, flat, h, w, 0, 10**6, True, paths)
+        walls = flat.reshape(1, 2 * h + 1, 2 * w + 1)
+        assert is_perfect(walls)[0]
+        assert 2 * paths[0] == measure(gen, walls)["path_length"][0]
+        assert 2 * paths[1] == measure(gen, np.ascontiguousarray(walls[:, :, ::-1]))["path_length"][0]
+        a, b = paths
+        # The same stream again, with a window that keeps one path, then neither.
+        for lo, hi, whole in ((a, a, True), (b, b, True), (max(a, b) + 1, 10**6, False)):
+            ck._seed_stream(seed, state)
+            again = template.copy()
+            assert _wilson(state, step, step_sq, again, h, w, lo, hi, True, paths) == whole
+            if whole:
+                assert np.array_equal(again, flat)
+        ck._seed_stream(seed, state)  # with one path asked for, the other one does not keep it
+        assert not _wilson(state, step, step_sq, template.copy(), h, w, b, b, False, paths) or a == b
 
 
 def test_streams_differ_by_seed_and_repeat_by_seed() -> None:
