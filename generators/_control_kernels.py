@@ -199,16 +199,17 @@ def _corner_paths(
     paths in cell steps: ``paths[0]`` from the top-left to the bottom-right cell and, with
     ``both``, ``paths[1]`` from the top-right to the bottom-left cell (else -1).
 
-    `_measure`'s breadth-first search from the top-left cell leaves each cell's depth and the
+    `_search` from the top-left cell leaves each cell's depth and the
     square it was reached from in its queue entry; the second path goes up from both cells to
     their lowest common ancestor. ``depth`` and ``queue`` are scratch of ``h * w + 1``,
     ``entry`` (each square's queue entry) of ``(2 h + 1) (2 w + 1)``."""
-    path, dead = _measure(flat, h, w, False, depth, queue)
-    paths[0] = np.int64(path) // 2
+    row = 2 * w + 1
+    n = h * w
+    steps, dead, _, tail = _search(flat, w, n, row + 1, (2 * h - 1) * row + 2 * w - 1, False, depth, queue)
+    paths[0] = steps
     paths[1] = -1
     if both:
-        row = 2 * w + 1
-        for i in range(h * w):
+        for i in range(tail):
             entry[queue[i]] = i
         x, y = entry[2 * row - 2], entry[(2 * h - 1) * row + 1]
         dx, dy = depth[x] & 0xFFFFFFFF, depth[y] & 0xFFFFFFFF
@@ -226,7 +227,7 @@ def _corner_paths(
             y = entry[depth[y] >> 32]
             steps += 2
         paths[1] = steps
-    return dead
+    return dead / n
 
 
 @_jit
@@ -243,32 +244,12 @@ def _distance(
     flat: np.ndarray, h: int, w: int, src: int, dst: int, depth: np.ndarray, queue: np.ndarray
 ) -> int:
     """Cell steps from cell ``src`` to cell ``dst`` through the open passages of ``flat``, a
-    forest (-1 when they are not joined): a breadth-first search from ``src`` that stops at
-    ``dst``, pushing every open passage but the one a cell was reached by, as `_measure` does.
+    forest (-1 when they are not joined): `_search` from ``src``, stopped at ``dst``.
     ``depth`` and ``queue`` are scratch of ``h * w + 1``."""
     row = 2 * w + 1
-    n = h * w
+    start = (2 * (src // w) + 1) * row + 2 * (src % w) + 1
     goal = (2 * (dst // w) + 1) * row + 2 * (dst % w) + 1
-    queue[0] = (2 * (src // w) + 1) * row + 2 * (src % w) + 1
-    depth[0] = 0
-    head, tail = 0, 1
-    while head < tail:
-        sq = queue[head]
-        d = depth[head]
-        came = d >> 32
-        d &= 0xFFFFFFFF
-        head += 1
-        if sq == goal:
-            return d
-        for off in (-row, 1, row, -1):
-            o = 1 - np.int64(flat[sq + off])
-            nxt = sq + 2 * off
-            queue[tail] = nxt
-            depth[tail] = (sq << 32) | (d + 1)
-            tail += o & np.int64(nxt != came)
-        if tail > n:
-            tail = n
-    return -1
+    return _search(flat, w, h * w, start, goal, True, depth, queue)[0]
 
 
 @_jit
@@ -354,33 +335,29 @@ def _wilson(
 
 
 @_jit
-def _measure(
-    flat: np.ndarray, h: int, w: int, farthest: bool, depth: np.ndarray, queue: np.ndarray
-) -> tuple[float, float]:
-    """``(path length in squares, dead-end fraction)`` of one perfect maze's walls ``flat``:
-    the start is the top-left cell, the goal the bottom-right one or (``farthest``) the cell
-    farthest from the start.
+def _search(
+    flat: np.ndarray, w: int, n: int, start: int, goal: int, stop: bool, depth: np.ndarray, queue: np.ndarray
+) -> tuple[int, int, int, int]:
+    """A breadth-first search of a forest's walls ``flat`` from square ``start``: ``(depth of
+    square goal in cell steps or -1, dead ends met, largest depth, entries)``, stopped at ``goal``
+    with ``stop``. Entry ``i < entries`` of ``queue`` is a square reached, ``depth[i]`` its depth
+    in the low 32 bits and the square it was reached from in the high ones.
 
-    A breadth-first search over the cells' squares that never tests a wall in a branch (in a
-    tree a cell's unvisited neighbours are all but the one it was reached from, so every open
-    passage but that one is pushed): random mazes make such branches unpredictable, and this
-    costs a third of a branching search. ``depth`` and ``queue`` are scratch of ``h * w + 1``.
+    It never tests a wall in a branch (in a tree a cell's unvisited neighbours are all but the
+    one it was reached from, so every open passage but that one is pushed): random mazes make
+    such branches unpredictable, and this costs a third of a branching search. ``depth`` and
+    ``queue`` are scratch of ``n + 1`` (``n`` cells).
     """
     row = 2 * w + 1
-    n = h * w
-    goal = (2 * h - 1) * row + 2 * w - 1
-    queue[0] = row + 1
+    queue[0] = start
     depth[0] = 0
-    came = -1
     head, tail = 0, 1
     dead = 0
     far = 0
-    steps = 0
+    steps = -1
     while head < tail:
         sq = queue[head]
         d = depth[head]
-        # An entry's ``depth`` holds its depth in the low 32 bits and the square it was
-        # reached from in the high ones.
         came = d >> 32
         d &= 0xFFFFFFFF
         head += 1
@@ -396,11 +373,28 @@ def _measure(
         far = max(far, d)
         if sq == goal:
             steps = d
+            if stop:
+                break
         if tail > n:  # never in a tree (n cells, n entries); keeps a bad input inside the scratch
             tail = n
+    return steps, dead, far, tail
+
+
+@_jit
+def _measure(
+    flat: np.ndarray, h: int, w: int, farthest: bool, depth: np.ndarray, queue: np.ndarray
+) -> tuple[float, float]:
+    """``(path length in squares, dead-end fraction)`` of one perfect maze's walls ``flat``:
+    the start is the top-left cell, the goal the bottom-right one or (``farthest``) the cell
+    farthest from the start. One `_search` of the whole maze; ``depth`` and ``queue`` are
+    scratch of ``h * w + 1``.
+    """
+    row = 2 * w + 1
+    n = h * w
+    steps, dead, far, _ = _search(flat, w, n, row + 1, (2 * h - 1) * row + 2 * w - 1, False, depth, queue)
     if farthest:
         steps = far
-    return 2.0 * steps, dead / n
+    return 2.0 * max(steps, 0), dead / n
 
 
 @_jit

@@ -86,7 +86,6 @@ TOLERANCE = 0.04  # relative; a candidate this close to every target is served a
 CALIBRATION_SAMPLES = 1024
 CALIBRATION_SEED = 0
 MARGIN = 0.15
-WALK_TURN = 4  # a learned search's walks per maze between its checks for a hit
 WALK_WINDOW = 0.25  # relative: a learned walk's first-round window before any candidate is kept
 _SEED_SCALE = float(2**53)
 _calibrations: dict[str, Calibration] = {}
@@ -357,9 +356,7 @@ class ControlledGenerator(MazeGenerator):
         once). The walk reaches the goal cell with the start-goal path fixed (the maze is the
         walk's depth-first tree), so a walk whose path already misses by more than the maze's
         best so far (before it has one: by more than `WALK_WINDOW`, doubling a round; none in
-        the last round) stops there. A round's walks are drawn in turns of `WALK_TURN` per maze,
-        in walk order, and a maze stops drawing at the turn of its first hit (what the round
-        serves it either way). Every candidate is the wrapped generator's maze for its noise
+        the last round) stops there. Every candidate is the wrapped generator's maze for its noise
         ``[code, decisions]``; the served one is decoded from its walk exactly as the generator
         does it.
         """
@@ -409,28 +406,13 @@ class ControlledGenerator(MazeGenerator):
                 miss = np.repeat(np.where(np.isfinite(best_err[active]), best_err[active], first), k)
                 window[:, 0] = np.floor(path * (1.0 - miss) / 2.0)
                 window[:, 1] = np.where(np.isfinite(miss), np.ceil(path * (1.0 + miss) / 2.0), -1)
-            # The round's walks in turns of `WALK_TURN` per maze, in walk order: a maze that hit stops
-            # drawing (its first hit is what the round serves it), the others draw on.
-            emb = base.code_embeddings(code_noise)  # type: ignore[attr-defined]
-            opened = np.zeros((len(rows), n_dec), dtype=bool)
-            err = np.full((n, k), np.inf)
-            drawing = np.arange(n)
-            for lo in range(0, k, WALK_TURN):
-                hi = min(k, lo + WALK_TURN)
-                walk = (drawing[:, None] * k + np.arange(lo, hi)).reshape(-1)
-                got, depth = base.drawn_walks(  # type: ignore[attr-defined]
-                    code_noise, decision_noise[walk], rows[walk], window[walk], embeddings=emb
-                )
-                built[active[drawing]] += hi - lo
-                opened[walk] = got
-                done = (window[walk, 1] < 0) | ((window[walk, 0] <= depth) & (depth <= window[walk, 1]))
-                part = np.full(len(walk), np.inf)
-                if done.any():
-                    part[done] = self._error(self._walk_metrics(got[done], depth[done]))
-                err[drawing, lo:hi] = part.reshape(len(drawing), hi - lo)
-                drawing = drawing[~(err[drawing, lo:hi] <= tol).any(axis=1)]
-                if not drawing.size:
-                    break
+            opened, depth = base.drawn_walks(code_noise, decision_noise, rows, window)  # type: ignore[attr-defined]
+            built[active] += k
+            done = (window[:, 1] < 0) | ((window[:, 0] <= depth) & (depth <= window[:, 1]))
+            err = np.full(len(rows), np.inf)
+            if done.any():
+                err[done] = self._error(self._walk_metrics(opened[done], depth[done]))
+            err = err.reshape(n, k)
             hit = err <= tol
             pick = np.where(hit.any(axis=1), hit.argmax(axis=1), err.argmin(axis=1))
             chosen = err[np.arange(n), pick]

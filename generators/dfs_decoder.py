@@ -607,12 +607,7 @@ def _run_walks(
             depth[lo:hi],
         )
 
-    # Drawn walks for the difficulty search come in small batches of very different costs (a
-    # walk stops where it misses): split from a few walks on, in slices handed out as threads free up.
-    if len(rows):
-        split_rows(run, n, min_rows=16, parts=4)
-    else:
-        split_rows(run, n)
+    split_rows(run, n)
     return codes, logits, opened.astype(bool), depth
 
 

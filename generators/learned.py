@@ -526,12 +526,7 @@ class LearnedGenerator(MazeGenerator):
         )
 
     def drawn_walks(
-        self,
-        code_noise: np.ndarray,
-        decision_noise: np.ndarray,
-        rows: np.ndarray,
-        window: np.ndarray,
-        embeddings: np.ndarray | None = None,
+        self, code_noise: np.ndarray, decision_noise: np.ndarray, rows: np.ndarray, window: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Many drawn mazes over few codes, each code's embeddings computed once.
 
@@ -541,27 +536,21 @@ class LearnedGenerator(MazeGenerator):
         Returns the open passages ``bool[B, E]`` (lattice order; meaningful where the walk did
         not stop: `walls_from_walks` turns them into the served walls) and the depth at which
         each walk reached the goal cell, its start-goal path in cell steps (``int64[B]``).
-        ``embeddings``: `code_embeddings` of ``code_noise``, for a caller that draws walks over
-        the same codes more than once (computed here when ``None``).
 
         Raises:
             ValueError: ``walks_ready()`` is false, or an argument has the wrong shape.
         """
+        import torch
+
         from generators.dfs_decoder import drawn_walks
 
-        self._check_walks_ready()
-        code_noise = check_rows(code_noise, self.latent_dim, "code_noise")
-        if embeddings is None:
-            embeddings = self.code_embeddings(code_noise)
-        elif not (
-            isinstance(embeddings, np.ndarray)
-            and embeddings.ndim == 3
-            and embeddings.shape[:2] == (len(code_noise), self._model.cfg.size[0] * self._model.cfg.size[1])
-        ):
+        if not self.walks_ready():
             raise ValueError(
-                f"embeddings must be code_embeddings(code_noise), float[{len(code_noise)}, cells, hidden]; "
-                f"got {getattr(embeddings, 'shape', type(embeddings).__name__)}"
+                f"drawn walks need a dfs-decoder model at its own size {tuple(self._model.cfg.size)} with "
+                f"decoding='sample'; this {self.name} generator has size {self.cells}, "
+                f"decoding={self.decoding!r}"
             )
+        code_noise = check_rows(code_noise, self.latent_dim, "code_noise")
         decision_noise = check_rows(decision_noise, self._decision_dim, "decision_noise")
         rows = np.asarray(rows)
         window = np.asarray(window)
@@ -574,28 +563,6 @@ class LearnedGenerator(MazeGenerator):
             raise ValueError(f"rows must be int[{n}] indices into the {len(code_noise)} codes, got {rows!r}")
         if window.shape != (n, 2) or not np.issubdtype(window.dtype, np.integer):
             raise ValueError(f"window must be int[{n}, 2], got shape {window.shape} dtype {window.dtype}")
-        model, _ = self._decoding_model()
-        return drawn_walks(
-            embeddings,
-            model.decoder.walk_tables(self.decision_temperature),
-            tuple(self._model.cfg.size),
-            self._uniforms(decision_noise),
-            rows,
-            window,
-        )
-
-    def code_embeddings(self, code_noise: np.ndarray) -> np.ndarray:
-        """The decoder's per-cell embeddings of the codes of ``code_noise: float[B, latent]``,
-        ``float[B, cells, hidden]`` (float32 or float64 as this generator decodes): what
-        `drawn_walks` walks over.
-
-        Raises:
-            ValueError: ``walks_ready()`` is false, or ``code_noise`` has the wrong shape.
-        """
-        import torch
-
-        self._check_walks_ready()
-        code_noise = check_rows(code_noise, self.latent_dim, "code_noise")
         codes = self.codes_from_noise(code_noise)
         model, dtype = self._decoding_model()
         h, w = self._model.cfg.size
@@ -610,15 +577,14 @@ class LearnedGenerator(MazeGenerator):
             ).numpy()
 
         self._in_passes(len(codes), self._pass_rows(), embed)
-        return emb
-
-    def _check_walks_ready(self) -> None:
-        if not self.walks_ready():
-            raise ValueError(
-                f"drawn walks need a dfs-decoder model at its own size {tuple(self._model.cfg.size)} with "
-                f"decoding='sample'; this {self.name} generator has size {self.cells}, "
-                f"decoding={self.decoding!r}"
-            )
+        return drawn_walks(
+            emb,
+            model.decoder.walk_tables(self.decision_temperature),
+            (h, w),
+            self._uniforms(decision_noise),
+            rows,
+            window,
+        )
 
     def walls_from_walks(self, opened: np.ndarray) -> np.ndarray:
         """Open passages of complete drawn walks ``bool[B, E]`` -> the served walls

@@ -88,23 +88,6 @@ def test_served_walks_are_the_generators_mazes_for_their_noise(kind: str, kwargs
         assert np.array_equal(err, gen._error(measure(gen, walls, tuple(target))))
 
 
-@pytest.mark.parametrize("kind", ["vae", "ae"])
-def test_walk_search_stops_a_maze_at_its_first_hit_and_serves_the_same(kind: str, monkeypatch) -> None:
-    # Drawing a round's walks in turns, a maze stops at the turn of its first hit: the same mazes
-    # as drawing the whole round at once, for fewer walks.
-    import generators.control as control
-
-    base = make_generator(kind, size=7)
-    target = {"path_length": calibrate(base).quantile("path_length", 0.9)}
-    gen = make_generator(kind, size=7, target=target)
-    seeds = np.arange(40)
-    walls, err, built = gen.search_seeds(seeds)
-    monkeypatch.setattr(control, "WALK_TURN", 32)  # every round in one turn
-    whole_walls, whole_err, whole_built = gen.search_seeds(seeds)
-    assert np.array_equal(walls, whole_walls) and np.array_equal(err, whole_err)
-    assert (built <= whole_built).all() and built.sum() < whole_built.sum()
-
-
 def test_same_rng_same_mazes_and_batch_equals_singles() -> None:
     gen = make_generator("backtracker", size=8, difficulty=0.3)
     a = gen.generate_batch(6, np.random.default_rng(5))

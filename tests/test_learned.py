@@ -457,14 +457,6 @@ def test_drawn_walks_are_the_generators_mazes(kind: str) -> None:
         gen.drawn_walks(codes, decisions, rows, np.full((24, 3), -1))
     with pytest.raises(ValueError, match="drawn walks need"):
         make_generator(kind, size=5).drawn_walks(codes, decisions, rows, np.full((24, 2), -1))
-    # Embeddings computed once serve many calls; ones of other codes are refused.
-    emb = gen.code_embeddings(codes)
-    again, _ = gen.drawn_walks(codes, decisions, rows, np.full((24, 2), -1), embeddings=emb)
-    assert np.array_equal(again, opened)
-    with pytest.raises(ValueError, match="embeddings must be"):
-        gen.drawn_walks(codes, decisions, rows, np.full((24, 2), -1), embeddings=emb[:3])
-    with pytest.raises(ValueError, match="drawn walks need"):
-        make_generator(kind, size=5).code_embeddings(codes)
 
 
 # ---------------------------------------------------------------------- evaluation
