@@ -199,10 +199,10 @@ def _corner_paths(
     paths in cell steps: ``paths[0]`` from the top-left to the bottom-right cell and, with
     ``both``, ``paths[1]`` from the top-right to the bottom-left cell (else -1).
 
-    `_search` from the top-left cell leaves each cell's depth and the
-    square it was reached from in its queue entry; the second path goes up from both cells to
-    their lowest common ancestor. ``depth`` and ``queue`` are scratch of ``h * w + 1``,
-    ``entry`` (each square's queue entry) of ``(2 h + 1) (2 w + 1)``."""
+    `_search` from the top-left cell leaves each cell's depth and the square it was reached from
+    in its queue entry; the second path goes up from both cells to their lowest common ancestor.
+    ``depth`` and ``queue`` are scratch of ``h * w + 1``, ``entry`` (each square's queue entry) of
+    ``(2 h + 1) (2 w + 1)``."""
     row = 2 * w + 1
     n = h * w
     steps, dead, _, tail = _search(flat, w, n, row + 1, (2 * h - 1) * row + 2 * w - 1, False, depth, queue)
@@ -228,15 +228,6 @@ def _corner_paths(
             steps += 2
         paths[1] = steps
     return dead / n
-
-
-@_jit
-def _missed(paths: np.ndarray, both: bool, lo: int, hi: int) -> bool:
-    """Whether every corner path asked for (``paths[0]``, and ``paths[1]`` with ``both``) is
-    known and outside ``[lo, hi]``."""
-    if paths[0] < 0 or lo <= paths[0] <= hi:
-        return False
-    return not both or (paths[1] >= 0 and not lo <= paths[1] <= hi)
 
 
 @_jit
@@ -329,7 +320,7 @@ def _wilson(
             paths[0] = _distance(flat, h, w, 0, n - 1, depth, queue)
             if both:
                 paths[1] = _distance(flat, h, w, w - 1, n - w, depth, queue)
-            if _missed(paths, both, lo, hi):
+            if not lo <= paths[0] <= hi and not (both and lo <= paths[1] <= hi):
                 return False
     return True
 
