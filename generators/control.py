@@ -312,10 +312,9 @@ class ControlledGenerator(MazeGenerator):
         kind = ck.KINDS[self.base.name]
         targets = np.array([self.target.get(m, 1.0) for m in METRICS])
         asked = np.array([m in self.target for m in METRICS])
-        edge_a = edge_b = edge_sq = np.zeros(0, dtype=np.int64)
-        step = step_sq = np.zeros((0, 4), dtype=np.int64)
+        edges = step = step_sq = np.zeros(0, dtype=np.int64)
         if kind == ck.KRUSKAL:
-            edge_a, edge_b, edge_sq = ck.kruskal_tables(lattice(h, w))
+            edges = ck.kruskal_tables(lattice(h, w))
         elif kind == ck.WILSON:
             step, step_sq = ck.wilson_tables(lattice(h, w))
         draws = self.base.num_draws() if isinstance(self.base, UniformsGenerator) else 0
@@ -330,8 +329,8 @@ class ControlledGenerator(MazeGenerator):
             with np.errstate(over="ignore"):
                 ck.search_kernel(
                     kind, seeds[lo:hi], h, w, self.base.goal_mode == "farthest", targets, asked,
-                    self._tolerance(), MAX_ROUNDS, ROUND, MUTATION, _MOVE, edge_a, edge_b, edge_sq,
-                    step, step_sq, draws, flat[lo:hi], err[lo:hi], built[lo:hi],
+                    self._tolerance(), MAX_ROUNDS, ROUND, MUTATION, _MOVE, edges, step,
+                    step_sq, draws, flat[lo:hi], err[lo:hi], built[lo:hi],
                 )  # fmt: skip
 
         split_rows(run, b, min_rows=2, parts=8)

@@ -12,6 +12,7 @@ import pytest
 from generators import _control_kernels as ck
 from generators import is_perfect, make_generator
 from generators.backtracker import _MOVE, BacktrackerGenerator
+from generators.base import MAX_CELLS_PER_SIDE
 from generators.control import calibrate, measure
 from generators.kruskal import KruskalGenerator
 from generators.lattice import lattice
@@ -45,13 +46,14 @@ def test_shuffle_draws_every_order_equally_often() -> None:
     # 24,000 shuffles of 4 edges: the 24 orders, a chi-square test of uniformity.
     state = np.empty(4, dtype=np.uint64)
     ck._seed_stream(3, state)
+    values = np.array([5, 11, 2, 7], dtype=np.int64)  # the values themselves are shuffled
     order = np.empty(4, dtype=np.int64)
     counts: Counter[tuple[int, ...]] = Counter()
     n = 24_000
     for _ in range(n):
-        ck._shuffle(state, order)
+        ck._shuffle(state, values, order)
         counts[tuple(order.tolist())] += 1
-    assert len(counts) == 24
+    assert len(counts) == 24 and all(sorted(k) == sorted(values.tolist()) for k in counts)
     chi2 = sum((c - n / 24) ** 2 / (n / 24) for c in counts.values())
     assert chi2 < 49.7  # the 0.999 quantile of chi-square with 23 degrees of freedom
 
@@ -91,12 +93,26 @@ def test_mutated_order_moves_a_share_of_the_edges_and_keeps_the_rest_in_order() 
     assert len(seen) == 24
 
 
+@pytest.mark.parametrize("cells", [(1, 2), (3, 5), (14, 14)])
+def test_kruskal_table_packs_each_edges_cells_and_square(cells) -> None:
+    lat = lattice(*cells)
+    edges = ck.kruskal_tables(lat)
+    assert np.array_equal(edges & 0xFFFFF, lat.edges[:, 0]) and np.array_equal(
+        edges >> 20 & 0xFFFFF, lat.edges[:, 1]
+    )
+    flat = np.zeros((2 * cells[0] + 1, 2 * cells[1] + 1), dtype=bool)
+    flat.reshape(-1)[edges >> 40] = True
+    assert np.array_equal(np.argwhere(flat), np.array(sorted(map(tuple, lat.edge_rc))))
+    # The largest maze the generators make fits: at most 2^20 cells, under 2^23 squares.
+    assert MAX_CELLS_PER_SIDE**2 <= 1 << 20 and (2 * MAX_CELLS_PER_SIDE + 1) ** 2 < 1 << 23
+
+
 @pytest.mark.parametrize("cells", [(1, 2), (3, 5), (14, 14), (9, 4)])
 def test_kruskal_kernel_is_the_generators_tree(cells) -> None:
     # The tree of an edge order is the generator's tree of any weights in that order.
     gen = KruskalGenerator(cells)
     h, w = cells
-    edge_a, edge_b, edge_sq = ck.kruskal_tables(lattice(h, w))
+    edges = ck.kruskal_tables(lattice(h, w))
     rng = np.random.default_rng(1)
     u = rng.random((20, gen.num_draws()))
     u[:5] = rng.choice([0.0, 0.5, 0.75], (5, gen.num_draws()))  # ties: lower edge index first
@@ -104,7 +120,7 @@ def test_kruskal_kernel_is_the_generators_tree(cells) -> None:
     template = lattice(h, w).template().reshape(-1)
     for row, want in zip(u, expected, strict=True):
         flat = template.copy()
-        ck._kruskal(_stable_descending(row), edge_a, edge_b, edge_sq, np.empty(h * w, dtype=np.int64), flat)
+        ck._kruskal(edges[_stable_descending(row)], np.empty(h * w, dtype=np.int64), flat)
         assert np.array_equal(flat.reshape(want.shape), want)
 
 
@@ -200,7 +216,7 @@ def test_wilson_kernel_draws_every_spanning_tree_equally_often() -> None:
 
 def _wilson(state, step, step_sq, flat, h, w, lo, hi, both, paths) -> bool:
     n = h * w
-    in_tree, exit_dir = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.int64)
+    in_tree, exit_dir = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.uint8)
     return ck._wilson(
         state, step, step_sq, in_tree, exit_dir, flat, h, w, lo, hi, both, *_scratch(h, w), paths
     )
