@@ -6,9 +6,13 @@ the four classical generators the whole search of a maze (draw, carve, measure, 
 mutate) runs here, in one numba call per slice of mazes, with no Python per candidate and no
 candidate wall grid kept beyond the best one:
 
-- backtracker and Prim: the candidate's uniforms go through the generator's own compiled kernel
-  (`generators.backtracker._carve_kernel`, `generators.prim._grow_kernel`), so a served maze is
-  exactly ``walls_from_uniforms`` of some uniforms;
+- backtracker: the generator's depth-first carve (the loop of
+  `generators.backtracker._carve_kernel`, with its move table) drawing each uniform only when
+  it reads it (`_carve_search`), so a served maze is exactly ``walls_from_uniforms`` of the
+  uniforms it drew;
+- Prim: the candidate's uniforms go through the generator's own compiled kernel
+  (`generators.prim._grow_kernel`), so a served maze is exactly ``walls_from_uniforms`` of
+  them;
 - Kruskal: Kruskal's algorithm over the edges in the candidate's order, a uniformly random
   permutation: the order of i.i.d. uniform edge weights, drawn without the weights or a sort.
   A served maze is exactly ``walls_from_uniforms`` of any weights in that order (the maximum
@@ -26,8 +30,10 @@ its mirror image if that fits.
 
 Backtracker and Wilson candidates are abandoned as soon as their start-goal path (and Wilson's
 other corner path) is fixed (the depth-first search reaches the goal; the corner walks end) and
-misses the target by more than the best candidate so far, and backtracker candidates as soon as
-they have more dead ends than that allows (a dead end of a depth-first search is one for good).
+misses the target by more than the best candidate so far. Backtracker candidates are also
+abandoned as soon as their path is known to come out too long before the carve reaches the goal
+(see `_carve_search`), and as soon as they have more dead ends than that allows (a dead end of a
+depth-first search is one for good).
 A Kruskal tree is built whole (its corners join late, when most of the work is done) and
 measured by one breadth-first search.
 
@@ -45,7 +51,6 @@ import numba
 import numpy as np
 
 from generators._jit import compile_kernel
-from generators.backtracker import _carve_kernel
 from generators.lattice import Lattice
 from generators.prim import _grow_kernel
 
@@ -77,7 +82,6 @@ def wilson_tables(lat: Lattice) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(step.reshape(-1)), np.ascontiguousarray(step_sq.reshape(-1))
 
 
-_carve = compile_kernel(_carve_kernel)
 _grow = compile_kernel(_grow_kernel)
 _jit = numba.njit(cache=True, nogil=True)
 
@@ -330,6 +334,164 @@ def _wilson(
 
 
 @_jit
+def _joined(
+    visited: np.ndarray,
+    seen: np.ndarray,
+    mark: int,
+    p: int,
+    goal: int,
+    wp: int,
+    stack: np.ndarray,
+    budget: int,
+) -> bool:
+    """Whether cell ``goal`` is joined to cell ``p`` through cells not yet visited
+    (``visited[c] == 0``; cells are indices of the grid padded by one ring), by a depth-first
+    search that tries down, then right first (the goal is the bottom-right cell). It gives up
+    (``False``: not known) after meeting ``budget`` cells. The cells it meets get ``seen[c] =
+    mark``, a number new to each call, so nothing has to be cleared; ``stack`` is scratch of the
+    padded grid's size."""
+    stack[0] = p
+    top = 1
+    met = 0
+    while top > 0:
+        top -= 1
+        x = stack[top]
+        for y in (x - wp, x - 1, x + 1, x + wp):  # pushed last, tried first: down, then right
+            if visited[y] == 0 and seen[y] != mark:
+                if y == goal:
+                    return True
+                seen[y] = mark
+                stack[top] = y
+                top += 1
+                met += 1
+        if met > budget:
+            return False
+    return False
+
+
+@_jit
+def _carve_search(
+    state: np.ndarray,
+    fresh: bool,
+    mutation: float,
+    u: np.ndarray,
+    best_u: np.ndarray,
+    h: int,
+    w: int,
+    flat: np.ndarray,
+    move: np.ndarray,
+    lo: int,
+    hi: int,
+    dead_hi: int,
+    visited: np.ndarray,
+    template: np.ndarray,
+    cells: np.ndarray,
+    squares: np.ndarray,
+    seen: np.ndarray,
+    stack: np.ndarray,
+    marks: np.ndarray,
+) -> int:
+    """One backtracker candidate: the generator's depth-first carve
+    (`generators.backtracker._carve_kernel`, the same loop and move table) of the walls ``flat``
+    (all True on entry), drawing each uniform ``u[t]`` only when step ``t`` reads it: fresh, or
+    (``fresh`` False) ``best_u[t]`` redrawn with probability ``mutation``. A candidate carved
+    whole has all of ``u`` filled the same way, so it is ``walls_from_uniforms(u)``. Returns the
+    depth (cells) at which the carve reached the bottom-right cell, or:
+
+    - that depth, the carve stopped there, when it is outside ``[lo, hi]`` (``hi >= 0``);
+    - -1 once the maze is known to end with more than ``dead_hi`` dead ends (``dead_hi >= 0``);
+    - -2 once its depth is known to exceed ``hi`` before the carve reaches the goal. A
+      depth-first search visits every cell joined to the top of its stack through unvisited
+      cells before it backs out of it, so while the goal is so joined to the top cell ``p``
+      (`_joined`, every few steps once ``depth(p)`` plus ``p``'s Manhattan distance to the
+      goal exceeds ``hi``), the goal's depth will be at least that sum. The test only stops a
+      candidate that would miss: the mazes served are those of the carve without it, and the
+      candidates it stops cost a third of the steps.
+
+    ``visited`` and ``seen`` (int64, never cleared: ``marks[0]`` counts the tests) are scratch
+    of the padded grid ``(h + 2) (w + 2)``, ``template`` that grid's unvisited cells (0) and
+    ring (1), ``cells`` and ``squares`` of ``h w``, ``stack`` of the padded grid."""
+    n = h * w
+    wp = w + 2
+    row = 2 * w + 1
+    n_draws = u.shape[0]
+    for r in range(h):
+        for c in range(w):
+            flat[(2 * r + 1) * row + 2 * c + 1] = False
+    visited[:] = template
+    p = wp + 1  # cell (0, 0)
+    sq = row + 1
+    visited[p] = 1
+    depth = 0
+    cells[0] = p
+    squares[0] = sq
+    goal = h * wp + w  # cell (h - 1, w - 1)
+    found = False
+    goal_depth = 0
+    sealed = n  # no test while the carve is deeper than this (in a part not joined to the goal)
+    every = max(8, h + w)  # steps between two tests of the bound
+    next_test = 0
+    budget = 4 * (h + w)
+    pushes_left = n - 1
+    t = 0
+    leaves = 0
+    pushed = False
+    cell_off = np.array([-wp, 1, wp, -1], dtype=np.int64)
+    square_off = np.array([-row, 1, row, -1], dtype=np.int64)
+    while pushes_left > 0:
+        if fresh or _uniform(state) < mutation:
+            u[t] = _uniform(state)
+        else:
+            u[t] = best_u[t]
+        taken = visited[p - wp] | (visited[p + 1] << 1) | (visited[p + wp] << 2) | (visited[p - 1] << 3)
+        d = move[taken * 16 + np.int64(u[t] * 12.0)]
+        t += 1
+        if d < 4:
+            flat[sq + square_off[d]] = False
+            p += cell_off[d]
+            sq += 2 * square_off[d]
+            visited[p] = 1
+            depth += 1
+            cells[depth] = p
+            squares[depth] = sq
+            pushes_left -= 1
+            pushed = True
+            if p == goal:
+                found = True
+                if hi >= 0 and not lo <= depth <= hi:
+                    return depth
+                goal_depth = depth
+            elif (
+                hi >= 0 and not found and t >= next_test and depth < sealed
+                and depth + (h - p // wp) + (w - p % wp) > hi
+            ):  # fmt: skip
+                next_test = t + every
+                marks[0] += 1
+                if _joined(visited, seen, marks[0], p, goal, wp, stack, budget):
+                    return -2
+                # Not joined (or not known): every cell carved before the carve backs out of
+                # this one is in the same part, so the next test waits until then.
+                sealed = depth
+        else:
+            if pushed:  # back from a cell with no child: a dead end
+                leaves += 1
+                if 0 <= dead_hi <= leaves:  # with the last cell, more than dead_hi
+                    return -1
+            pushed = False
+            depth -= 1
+            p = cells[depth]
+            sq = squares[depth]
+            if depth < sealed:
+                sealed = n
+    for i in range(t, n_draws):  # the uniforms the carve did not read, drawn the same way
+        if fresh or _uniform(state) < mutation:
+            u[i] = _uniform(state)
+        else:
+            u[i] = best_u[i]
+    return goal_depth
+
+
+@_jit
 def _search(
     flat: np.ndarray, w: int, n: int, start: int, goal: int, stop: bool, depth: np.ndarray, queue: np.ndarray
 ) -> tuple[int, int, int, int]:
@@ -449,6 +611,16 @@ def search_kernel(
     entry = np.empty(squares, dtype=np.int64)
     mirrored = np.empty(squares, dtype=np.bool_)
     mutable = kind != WILSON
+    # The backtracker's carve: the grid padded by a ring of visited cells, and its scratch.
+    padded = np.ones((h + 2) * (w + 2), dtype=np.uint8)
+    for c in range(n):
+        padded[(c // w + 1) * (w + 2) + c % w + 1] = 0
+    visited = np.empty_like(padded)
+    cells = np.empty(n, dtype=np.int64)
+    squares = np.empty(n, dtype=np.int64)
+    seen = np.zeros(padded.shape[0], dtype=np.int64)
+    stack = np.empty(padded.shape[0], dtype=np.int64)
+    marks = np.zeros(1, dtype=np.int64)
     # Kruskal's and Wilson's mazes are as likely as their mirror images, so each of their trees
     # offers two candidates for a path-length target: itself, and its mirror image.
     both = kind in (KRUSKAL, WILSON) and asked[0] and not farthest and h >= 2 and w >= 2
@@ -470,7 +642,7 @@ def search_kernel(
                 dead_hi = -1
                 if asked[1] and best < np.inf:
                     dead_hi = np.int64(np.floor(n * targets[1] * (1.0 + best)))
-                if mutable and kind != KRUSKAL:
+                if kind == PRIM:
                     for i in range(n_draws):
                         if not mutant or _uniform(state) < mutation:
                             u[0, i] = _uniform(state)
@@ -480,8 +652,11 @@ def search_kernel(
                 known = -1.0
                 if kind == BACKTRACKER:
                     flat[:] = True
-                    depth_ = _carve(u, h, w, walls, move, lo, hi, dead_hi)
-                    if depth_ < 0:  # too many dead ends
+                    depth_ = _carve_search(
+                        state, not mutant, mutation, u[0], best_u, h, w, flat, move, lo, hi, dead_hi,
+                        visited, padded, cells, squares, seen, stack, marks,
+                    )  # fmt: skip
+                    if depth_ < 0:  # too many dead ends, or a path known to be too long
                         continue
                     paths[0] = depth_
                 elif kind == PRIM:

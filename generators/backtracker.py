@@ -46,21 +46,12 @@ def _move_table() -> np.ndarray:
 _MOVE = _move_table()
 
 
-def _carve_kernel(
-    u: np.ndarray, h: int, w: int, walls: np.ndarray, move: np.ndarray, lo: int, hi: int, dead_hi: int
-) -> int:
+def _carve_kernel(u: np.ndarray, h: int, w: int, walls: np.ndarray, move: np.ndarray) -> int:
     """Carve ``B`` mazes into ``walls: bool[B, 2h+1, 2w+1]`` (all True on entry), one at a time;
     return the depth (cells from the top-left one) at which the last maze reached its bottom-right
-    cell, which is that maze's start-goal path in cell steps.
-
-    With ``hi >= 0``, a maze that reaches the bottom-right cell at a depth outside ``[lo, hi]`` is
-    abandoned there, its walls half carved: the difficulty-control search stops a candidate once
-    it is known to miss (the generator itself passes ``hi = -1``, no window). With
-    ``dead_hi >= 0``, a maze known to end with more than ``dead_hi`` dead ends is abandoned and
-    the call returns -1: a cell popped right after it was pushed is a dead end for good, and the
-    last cell carved is one more (the top-left cell, which may be one too, is counted at neither).
-    ``lo``, ``hi`` and ``dead_hi`` have no defaults: an omitted argument sends every call through
-    numba's slow dispatch (about 0.2 ms a call, more than a 14x14 maze takes).
+    cell, which is that maze's start-goal path in cell steps. (The difficulty-control search runs
+    the same loop, drawing its uniforms as it goes and stopping candidates that miss:
+    `generators._control_kernels._carve_search`.)
 
     Written so numba compiles it to straight-line code: ``visited`` is the cell grid padded by a
     ring of visited cells (no bounds tests), the move comes from the table
@@ -96,8 +87,6 @@ def _carve_kernel(
         squares[0] = sq
         pushes_left = n - 1
         t = 0
-        leaves = 0
-        pushed = False  # the top cell was pushed by the last move
         while pushes_left > 0:
             taken = visited[p - wp] | (visited[p + 1] << 1) | (visited[p + wp] << 2) | (visited[p - 1] << 3)
             d = move[taken * 16 + np.int64(u[b, t] * 12.0)]
@@ -110,18 +99,9 @@ def _carve_kernel(
                 cells[depth] = p
                 squares[depth] = sq
                 pushes_left -= 1
-                pushed = True
                 if p == goal:
                     goal_depth = depth
-                    if hi >= 0 and not lo <= depth <= hi:
-                        break
             else:
-                if pushed:  # back from a cell with no child: a dead end
-                    leaves += 1
-                    if 0 <= dead_hi <= leaves:  # with the last cell, more than dead_hi
-                        goal_depth = -1
-                        break
-                pushed = False
                 depth -= 1
                 p = cells[depth]
                 sq = squares[depth]
@@ -145,5 +125,5 @@ class BacktrackerGenerator(UniformsMazeGenerator):
         walls = np.ones((len(u), 2 * h + 1, 2 * w + 1), dtype=bool)
         u = np.ascontiguousarray(u)
         kernel = compile_kernel(_carve_kernel)
-        split_rows(lambda lo, hi: kernel(u[lo:hi], h, w, walls[lo:hi], _MOVE, 0, -1, -1), len(u))
+        split_rows(lambda lo, hi: kernel(u[lo:hi], h, w, walls[lo:hi], _MOVE), len(u))
         return walls

@@ -158,23 +158,78 @@ def test_distance_is_the_tree_path_and_minus_one_between_parts() -> None:
     assert ck._distance(template, h, w, 0, 1, *_scratch(h, w)) == -1
 
 
+def _carve(best_u, cells, lo=0, hi=-1, dead_hi=-1, fresh=False, mutation=0.0, seed=0):
+    """`_carve_search` of one candidate: by default a mutant of ``best_u`` with nothing redrawn,
+    so the carve of exactly those uniforms. Returns (result, walls, the uniforms it drew)."""
+    h, w = cells
+    state = np.empty(4, dtype=np.uint64)
+    ck._seed_stream(seed, state)
+    padded = np.ones((h + 2) * (w + 2), dtype=np.uint8)
+    padded.reshape(h + 2, w + 2)[1:-1, 1:-1] = 0
+    flat = np.ones((2 * h + 1) * (2 * w + 1), dtype=bool)
+    u = np.full(len(best_u), -1.0)
+    cells_, squares = np.empty(h * w, dtype=np.int64), np.empty(h * w, dtype=np.int64)
+    seen, stack = np.zeros(padded.size, dtype=np.int64), np.empty(padded.size, dtype=np.int64)
+    got = ck._carve_search(
+        state, fresh, mutation, u, best_u, h, w, flat, _MOVE, lo, hi, dead_hi, np.empty_like(padded), padded,
+        cells_, squares, seen, stack, np.zeros(1, dtype=np.int64),
+    )  # fmt: skip
+    return got, flat.reshape(2 * h + 1, 2 * w + 1), u
+
+
 @pytest.mark.parametrize("cells", [(2, 2), (5, 3), (14, 14)])
-def test_backtracker_kernel_reports_the_goal_depth_and_stops_outside_the_window(cells) -> None:
+def test_carve_search_is_the_generators_carve_and_stops_only_candidates_that_miss(cells) -> None:
     gen = BacktrackerGenerator(cells)
     u = np.random.default_rng(4).random((25, gen.num_draws()))
     full = gen.walls_from_uniforms(u)
     lengths = measure(gen, full)["path_length"] // 2
-    carve = ck._carve
     for row, want, length in zip(u, full, lengths, strict=True):
-        for lo, hi, whole in ((0, -1, True), (length, length, True), (0, length - 1, False)):
-            walls = np.ones((1, *want.shape), dtype=bool)
-            assert carve(row[None], *cells, walls, _MOVE, lo, hi, -1) == length
-            # An abandoned maze is half carved, unless the goal was its last cell anyway.
-            assert np.array_equal(walls[0], want) == (whole or bool(is_perfect(walls)[0]))
+        got, walls, drawn = _carve(row, cells)
+        assert got == length and np.array_equal(walls, want) and np.array_equal(drawn, row)
+        # A window holding the path carves the maze whole; one below it stops the candidate,
+        # at the goal (its depth) or before it, once the path is known to come out too long
+        # (-2); one above it stops it at the goal.
+        for lo, hi in ((length, length), (0, 10**6)):
+            got, walls, _ = _carve(row, cells, lo, hi)
+            assert got == length and np.array_equal(walls, want)
+        assert _carve(row, cells, 0, length - 1)[0] in (length, -2)
+        assert _carve(row, cells, length + 1, 10**6)[0] == length
+
+
+def test_carve_search_stops_early_only_what_cannot_fit() -> None:
+    # 400 mazes at 14x14 against short windows: every early stop (-2) is a maze whose path is
+    # longer than the window, and most of the mazes that miss are stopped early.
+    cells = (14, 14)
+    gen = BacktrackerGenerator(cells)
+    u = np.random.default_rng(9).random((400, gen.num_draws()))
+    lengths = measure(gen, gen.walls_from_uniforms(u))["path_length"] // 2
+    for hi in (40, 60, 80):
+        got = np.array([_carve(row, cells, 26, hi)[0] for row in u])
+        early = got == -2
+        assert np.all(lengths[early] > hi)
+        assert np.all(got[~early] == lengths[~early])
+        assert early.sum() > 0.5 * (lengths > hi).sum()
 
 
 @pytest.mark.parametrize("cells", [(2, 2), (5, 3), (14, 14)])
-def test_backtracker_kernel_stops_once_it_has_too_many_dead_ends(cells) -> None:
+def test_carve_search_draws_the_uniforms_it_carves(cells) -> None:
+    gen = BacktrackerGenerator(cells)
+    best = np.random.default_rng(2).random(gen.num_draws())
+    redrawn = []
+    for seed in range(10):
+        got, walls, drawn = _carve(best, cells, fresh=True, seed=seed)
+        assert np.all((drawn >= 0) & (drawn < 1)) and not np.array_equal(drawn, best)
+        assert np.array_equal(walls, gen.walls_from_uniforms(drawn[None])[0])
+        assert got == measure(gen, walls[None])["path_length"][0] // 2
+        got, walls, drawn = _carve(best, cells, mutation=0.1, seed=seed)
+        assert np.array_equal(walls, gen.walls_from_uniforms(drawn[None])[0])
+        redrawn.append(drawn != best)
+    if gen.num_draws() > 100:  # about one uniform in ten redrawn (391 a maze at 14x14)
+        assert 0.07 < np.mean(redrawn) < 0.13
+
+
+@pytest.mark.parametrize("cells", [(2, 2), (5, 3), (14, 14)])
+def test_carve_search_stops_once_it_has_too_many_dead_ends(cells) -> None:
     gen = BacktrackerGenerator(cells)
     u = np.random.default_rng(5).random((40, gen.num_draws()))
     full = gen.walls_from_uniforms(u)
@@ -186,11 +241,37 @@ def test_backtracker_kernel_stops_once_it_has_too_many_dead_ends(cells) -> None:
         # cell it will carve (so a maze that is one corridor never stops).
         known = count - int(first)
         for dead_hi, stops in ((known - 1, known >= 2), (known, False), (-1, False)):
-            walls = np.ones((1, *want.shape), dtype=bool)
-            got = ck._carve(row[None], *cells, walls, _MOVE, 0, -1, dead_hi)
+            got, walls, _ = _carve(row, cells, dead_hi=dead_hi)
             assert (got == -1) == stops
             if not stops:
-                assert np.array_equal(walls[0], want)
+                assert np.array_equal(walls, want)
+
+
+def test_joined_is_connectivity_through_unvisited_cells() -> None:
+    import networkx as nx
+
+    h, w = 9, 11
+    wp = w + 2
+    rng = np.random.default_rng(8)
+    stack = np.empty((h + 2) * wp, dtype=np.int64)
+    seen = np.zeros((h + 2) * wp, dtype=np.int64)
+    goal = h * wp + w
+    outcomes = set()
+    for mark in range(1, 301):
+        visited = np.ones((h + 2) * wp, dtype=np.uint8)
+        inner = (rng.random((h, w)) < rng.uniform(0.2, 0.6)).astype(np.uint8)
+        visited.reshape(h + 2, wp)[1:-1, 1:-1] = inner
+        visited[goal] = 0
+        p = int(rng.choice(np.flatnonzero(visited.reshape(h + 2, wp)[1:-1, 1:-1].reshape(-1) == 1)))
+        p = (p // w + 1) * wp + p % w + 1
+        graph = nx.grid_2d_graph(h + 2, wp)
+        free = {(int(c // wp), int(c % wp)) for c in np.flatnonzero(visited == 0)} | {(p // wp, p % wp)}
+        truth = nx.has_path(graph.subgraph(free), (p // wp, p % wp), (goal // wp, goal % wp))
+        assert ck._joined(visited, seen, mark, p, goal, wp, stack, 10**6) == truth
+        # With a budget it may give up (False), never claim a path that is not there.
+        assert not ck._joined(visited, seen, mark + 1000, p, goal, wp, stack, 3) or truth
+        outcomes.add(truth)
+    assert outcomes == {True, False}
 
 
 @pytest.mark.slow

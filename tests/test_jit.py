@@ -27,7 +27,7 @@ def _run(module, cells: tuple[int, int], u: np.ndarray, compiled: bool) -> np.nd
     walls = np.ones((len(u), 2 * cells[0] + 1, 2 * cells[1] + 1), dtype=bool)
     kernel = compile_kernel(bt._carve_kernel if module is bt else prim._grow_kernel)
     kernel = kernel if compiled else kernel.py_func
-    extra = (bt._MOVE, 0, -1, -1) if module is bt else ()
+    extra = (bt._MOVE,) if module is bt else ()
     kernel(np.ascontiguousarray(u), *cells, walls, *extra)
     return walls
 
