@@ -563,28 +563,29 @@ class LearnedGenerator(MazeGenerator):
             raise ValueError(f"rows must be int[{n}] indices into the {len(code_noise)} codes, got {rows!r}")
         if window.shape != (n, 2) or not np.issubdtype(window.dtype, np.integer):
             raise ValueError(f"window must be int[{n}, 2], got shape {window.shape} dtype {window.dtype}")
-        codes = self.codes_from_noise(code_noise)
         model, dtype = self._decoding_model()
         h, w = self._model.cfg.size
         emb = np.empty(
-            (len(codes), h * w, self._model.cfg.ar_hidden),
+            (len(code_noise), h * w, self._model.cfg.ar_hidden),
             dtype=np.float64 if self.precision == "float64" else np.float32,
         )
+        uniforms = np.empty(decision_noise.shape)
 
+        # Every torch call runs in passes, one torch thread each (`_in_passes`): a call on
+        # torch's own threads leaves them spinning for a while after it returns, and they would
+        # take the cores from the compiled walks that follow (a quarter of the search's speed on
+        # a 2-core machine).
         def embed(lo: int, hi: int) -> None:
-            emb[lo:hi] = model.decoder.embeddings(
-                torch.from_numpy(np.ascontiguousarray(codes[lo:hi])).to(dtype)
-            ).numpy()
+            codes = torch.from_numpy(self.codes_from_noise(code_noise[lo:hi])).to(dtype)
+            emb[lo:hi] = model.decoder.embeddings(codes).numpy()
 
-        self._in_passes(len(codes), self._pass_rows(), embed)
-        return drawn_walks(
-            emb,
-            model.decoder.walk_tables(self.decision_temperature),
-            (h, w),
-            self._uniforms(decision_noise),
-            rows,
-            window,
-        )
+        def draw(lo: int, hi: int) -> None:
+            uniforms[lo:hi] = self._uniforms(decision_noise[lo:hi])
+
+        self._in_passes(len(code_noise), self._pass_rows(), embed)
+        self._in_passes(n, max(1, 4 * _PASS_CELLS // self._decision_dim), draw)
+        tables = model.decoder.walk_tables(self.decision_temperature)
+        return drawn_walks(emb, tables, (h, w), uniforms, rows, window)
 
     def walls_from_walks(self, opened: np.ndarray) -> np.ndarray:
         """Open passages of complete drawn walks ``bool[B, E]`` -> the served walls
