@@ -63,7 +63,7 @@ def kruskal_tables(lat: Lattice) -> np.ndarray:
     20-39 and its square on the flattened wall grid in bits 40-62 (a 1024x1024-cell maze has
     2^20 cells and fewer than 2^23 squares). Kruskal's search shuffles these numbers themselves,
     so it reads each edge's cells and square from the entry in hand, not from three tables at a
-    random place (an eighth faster at 28x28)."""
+    random place."""
     if lat.num_cells > 1 << 20 or (2 * lat.h + 1) * (2 * lat.w + 1) > 1 << 23:
         raise ValueError(f"a {lat.h}x{lat.w}-cell lattice does not fit the packed edge table")
     a, b = (lat.edges[:, i].astype(np.int64) for i in (0, 1))
@@ -74,8 +74,7 @@ def kruskal_tables(lat: Lattice) -> np.ndarray:
 def wilson_tables(lat: Lattice) -> tuple[np.ndarray, np.ndarray]:
     """``step, step_sq: int64[4 N]``: entry ``4 c + d`` is the neighbour of cell ``c`` in
     direction ``d`` (the cell itself off the grid) and the square between them on the flattened
-    wall grid. One flat table, not ``[N, 4]``: the walk's step is then one multiply-add, and the
-    corner walks run about a fifth faster at 28x28."""
+    wall grid. One flat table, not ``[N, 4]``: the walk's step is then one multiply-add."""
     step = np.where(lat.neighbors < 0, np.arange(lat.num_cells)[:, None], lat.neighbors).astype(np.int64)
     rc = lat.edge_rc[np.maximum(lat.neighbor_edge, 0)]
     step_sq = (rc[..., 0] * (2 * lat.w + 1) + rc[..., 1]).astype(np.int64)
@@ -408,8 +407,8 @@ def _carve_search(
       candidate that would miss, so the mazes served are distributed as without it; it saves
       the steps a candidate would take from there to the goal.
 
-    ``visited`` and ``seen`` (int64, never cleared: ``marks[0]`` counts the tests) are scratch
-    of the padded grid ``(h + 2) (w + 2)``, ``template`` that grid's unvisited cells (0) and
+    ``visited`` (uint8) and ``seen`` (int64, never cleared: ``marks[0]`` counts the tests) are
+    scratch of the padded grid ``(h + 2) (w + 2)``, ``template`` that grid's unvisited cells (0) and
     ring (1), ``cells`` and ``squares`` of ``h w``, ``stack`` of the padded grid."""
     n = h * w
     wp = w + 2

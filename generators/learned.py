@@ -573,8 +573,7 @@ class LearnedGenerator(MazeGenerator):
 
         # Every torch call runs in passes, one torch thread each (`_in_passes`): a call on
         # torch's own threads leaves them spinning for a while after it returns, and they would
-        # take the cores from the compiled walks that follow (a quarter of the search's speed on
-        # a 2-core machine).
+        # take the cores from the compiled walks that follow.
         def embed(lo: int, hi: int) -> None:
             codes = torch.from_numpy(self.codes_from_noise(code_noise[lo:hi])).to(dtype)
             emb[lo:hi] = model.decoder.embeddings(codes).numpy()

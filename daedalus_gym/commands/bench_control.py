@@ -112,8 +112,8 @@ def accuracy(name: str, size: int, args: argparse.Namespace) -> list[dict[str, A
     served = []
     warm = False
     # Every batch is timed before any figure is computed: the diversity figure's matrix product
-    # runs on BLAS threads, which stay busy for a while after it returns and would slow the next
-    # timed batch by a quarter on a 2-core machine.
+    # runs on BLAS threads, which stay busy for a while after it returns and would take the cores
+    # from the next timed batch.
     for metric in METRICS:
         for target, where in targets(getattr(cal, metric), args.inside, args.beyond, args.span):
             row: dict[str, Any] = {"generator": name, "size": size, "metric": metric, "target": target}
