@@ -344,13 +344,16 @@ def test_streams_differ_by_seed_and_repeat_by_seed() -> None:
 
 @pytest.mark.parametrize("name", CLASSICAL)
 # "farthest" calibrates by a Python search per maze: a few seconds more, so with the slow tests.
-@pytest.mark.parametrize("goal", ["corner", pytest.param("farthest", marks=pytest.mark.slow)])
-def test_compiled_search_serves_perfect_mazes_on_target(name, goal) -> None:
-    base = make_generator(name, size=10, goal=goal)
+@pytest.mark.parametrize(
+    ("size", "goal"),
+    [(10, "corner"), ((6, 13), "corner"), pytest.param(10, "farthest", marks=pytest.mark.slow)],
+)
+def test_compiled_search_serves_perfect_mazes_on_target(name, size, goal) -> None:
+    base = make_generator(name, size=size, goal=goal)
     cal = calibrate(base)
     for metric, q in itertools.product(("path_length", "dead_ends"), (0.05, 0.95)):
         target = cal.quantile(metric, q)
-        gen = make_generator(name, size=10, goal=goal, target={metric: target})
+        gen = make_generator(name, size=size, goal=goal, target={metric: target})
         assert gen.compiled()
         walls, err, built = gen.search_seeds(np.arange(40))
         assert is_perfect(walls).all()
