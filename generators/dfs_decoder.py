@@ -175,11 +175,14 @@ def _dfs_walk(
     ring_dr = np.array([-1, -1, 0, 1, 1, 1, 0, -1])  # N, NE, E, SE, S, SW, W, NW
     ring_dc = np.array([0, 1, 1, 1, 0, -1, -1, -1])
     stamp = 0
+    loaded = -1  # the embeddings row in ``cell_emb``: walks that share a row copy it once
     for b in range(n_mazes):
         if mode != 0:
             row = emb_row[b] if emb_row.shape[0] > 0 else b
-            for i in range(emb.shape[1]):
-                cell_emb[i] = emb[row, i]
+            if row != loaded:
+                for i in range(emb.shape[1]):
+                    cell_emb[i] = emb[row, i]
+                loaded = row
         goal_depth[b] = 0
         visited[:] = 0
         on_stack[:] = 0
@@ -607,7 +610,10 @@ def _run_walks(
             depth[lo:hi],
         )
 
-    split_rows(run, n)
+    if len(rows):  # drawn walks over shared embeddings: each costs a walk, and some stop early
+        split_rows(run, n, min_rows=32, parts=4)
+    else:
+        split_rows(run, n)
     return codes, logits, opened.astype(bool), depth
 
 
