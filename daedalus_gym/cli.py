@@ -21,6 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("daedalus_gym.commands.generate", "write mazes to .png (montage), .npz or .txt"),
     "play": ("daedalus_gym.commands.play", "play an env with the arrow keys (R: new maze, Esc: quit)"),
     "train": ("daedalus_gym.commands.train", "train a maze AE or VAE: weights + model card"),
+    "train-path-head": (
+        "daedalus_gym.commands.train_path_head",
+        "train the path head that steers a dfs AE/VAE to a path length",
+    ),
     "evaluate": (
         "daedalus_gym.commands.evaluate",
         "evaluate a generator on prior samples: JSON + pictures",

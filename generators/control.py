@@ -37,14 +37,19 @@ A learned depth-first AE/VAE at its model's size draws its candidates as walks
 (`ControlledGenerator.search_walks`): one code per maze a round, its embeddings computed once,
 and many walks over them (from the second round half of them mutants of the maze's best walk:
 its code, some of its decisions' noise redrawn), each stopped as soon as it reaches the goal at
-a depth that misses. At other sizes (tiles of a model), and for any plug-in generator, it runs
-in Python over batches: codes are sampled, decoded, repaired to perfect mazes by the model's own
-repair pass and measured in batch (`generators.shortest_paths`); mutations move around the best
-codes. Every served maze is what the wrapped generator serves for some input, so it is as
-perfect as the wrapped generator's (the learned ones must use ``repair="perfect"``).
+a depth that misses. For a path-length target with the goal in the corner, a model with a path
+head (`generators.path_head`, shipped for every AE and VAE) draws the walks from the head told
+the target, so most walks land near it: 2, then 4, 8, 16 and 32 walks a round. At other sizes
+(tiles of a model), and for any plug-in generator, it runs in Python over batches: codes are
+sampled, decoded, repaired to perfect mazes by the model's own repair pass and measured in batch
+(`generators.shortest_paths`); mutations move around the best codes. Every served maze is what
+the wrapped generator serves for some input, so it is as perfect as the wrapped generator's (the
+learned ones must use ``repair="perfect"``); a walk drawn from a path head is a maze of the same
+model told its path, as perfect as the model's own.
 
-Cost: 8 to 472 wrapped-generator mazes per served maze, each measured (a BFS; none for a
-dead-ends target alone in the batched search: the wrapped mazes are perfect, so solvable);
+Cost: 8 to 472 wrapped-generator mazes per served maze (2 to 414 walks steered by a path
+head), each measured (a BFS; none for a dead-ends target alone in the batched search: the
+wrapped mazes are perfect, so solvable);
 targets near the middle of the distribution are mostly met in the first round, rare ones take
 more rounds.
 
@@ -80,6 +85,7 @@ from generators.shortest_paths import shortest_path_lengths
 
 METRICS = ("path_length", "dead_ends")
 ROUND = 8  # candidates per maze in the first round; later rounds draw 16, then 32
+STEERED_ROUND = 2  # walks per maze in the first round of a search steered by a path head: 2, 4, ..., 32
 MAX_ROUNDS = 16  # at most 8 + 16 + 14 * 32 = 472 candidates per maze
 MUTATION = 0.1  # chance that a mutation redraws a given noise coordinate
 TOLERANCE = 0.04  # relative; a candidate this close to every target is served at once
@@ -209,11 +215,26 @@ class ControlledGenerator(MazeGenerator):
         base: the generator to steer (any `MazeGenerator`; learned ones with ``repair="perfect"``).
         target: ``{"path_length": steps, "dead_ends": fraction}``, either key or both.
         difficulty: a number in [0, 1] instead of ``target``: a path-length quantile of ``base``.
+        path_head: for a learned depth-first generator at its model's size, whether a
+            path-length target draws its walks from the model's path head
+            (`generators.path_head`): ``None`` (default) when the model has one, ``True``
+            always (a `ValueError` if it has none), ``False`` never (the model's own walks).
     """
 
-    def __init__(self, base: MazeGenerator, target: object = None, difficulty: object = None) -> None:
+    def __init__(
+        self, base: MazeGenerator, target: object = None, difficulty: object = None, path_head: object = None
+    ) -> None:
         if not isinstance(base, MazeGenerator):
             raise TypeError(f"base must be a MazeGenerator, got {type(base).__name__}")
+        if path_head not in (None, True, False):
+            raise ValueError(f"path_head must be None, True or False, got {path_head!r}")
+        has_head = getattr(base, "path_head", None)
+        if path_head is True and (has_head is None or has_head() is None):
+            raise ValueError(
+                f"path_head=True needs a learned dfs-decoder generator at its model's size whose model "
+                f"has a path head at its decision temperature; {base.name} at {base.cells} has none "
+                "(train one with `daedalus-gym train-path-head`)"
+            )
         repair_mode = getattr(base, "repair_mode", "perfect")
         if repair_mode != "perfect":
             raise ValueError(
@@ -225,12 +246,27 @@ class ControlledGenerator(MazeGenerator):
         self.name = base.name  # type: ignore[misc]
         self.perfect = base.perfect  # type: ignore[misc]
         self.target = resolve_target(base, target, difficulty)
-        self._asked = (
+        self._asked: dict[str, Any] = (
             {"difficulty": float(difficulty)} if difficulty is not None else {"target": dict(self.target)}
         )
+        if path_head is not None:
+            self._asked["path_head"] = path_head
+        self.use_path_head = path_head
 
     def config(self) -> dict[str, Any]:
         return {**self.base.config(), **self._asked}
+
+    def steered(self) -> bool:
+        """Whether this search draws its walks from the model's path head: a path-length
+        target, the goal in the corner, a learned generator whose model has a head (`walks`),
+        and ``path_head`` not False."""
+        return (
+            self.use_path_head is not False
+            and "path_length" in self.target
+            and self.base.goal_mode == "corner"
+            and self.walks()
+            and self.base.path_head() is not None  # type: ignore[attr-defined]
+        )
 
     # ------------------------------------------------------------------ noise fast path
     def draw_noise(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -358,6 +394,10 @@ class ControlledGenerator(MazeGenerator):
         the last round) stops there. Every candidate is the wrapped generator's maze for its noise
         ``[code, decisions]``; the served one is decoded from its walk exactly as the generator
         does it.
+
+        Steered by the model's path head (`steered`), every walk is the head's told the target
+        depth (half the target path, rounded), and rounds draw 2, 4, 8, 16, then 32 walks a maze:
+        most mazes are served by one of their first two walks.
         """
         walls, err, built, _ = self._search_walks(rngs)
         return walls, err, built
@@ -377,10 +417,11 @@ class ControlledGenerator(MazeGenerator):
         tol = self._tolerance()
         path = self.target.get("path_length")
         corner = base.goal_mode == "corner"
+        steer = self.steered()
         for round_ in range(MAX_ROUNDS):
             if not active.size:
                 break
-            k = ROUND << min(round_, 2)
+            k = STEERED_ROUND << min(round_, 4) if steer else ROUND << min(round_, 2)
             n = len(active)
             code_noise = np.empty((2 * n, latent))
             decision_noise = np.empty((n, k, n_dec))
@@ -405,7 +446,8 @@ class ControlledGenerator(MazeGenerator):
                 miss = np.repeat(np.where(np.isfinite(best_err[active]), best_err[active], first), k)
                 window[:, 0] = np.floor(path * (1.0 - miss) / 2.0)
                 window[:, 1] = np.where(np.isfinite(miss), np.ceil(path * (1.0 + miss) / 2.0), -1)
-            opened, depth = base.drawn_walks(code_noise, decision_noise, rows, window)  # type: ignore[attr-defined]
+            depths = np.full(len(rows), max(1, round(path / 2))) if steer else None  # type: ignore[operator]
+            opened, depth = base.drawn_walks(code_noise, decision_noise, rows, window, depths)  # type: ignore[attr-defined]
             built[active] += k
             done = (window[:, 1] < 0) | ((window[:, 0] <= depth) & (depth <= window[:, 1]))
             err = np.full(len(rows), np.inf)

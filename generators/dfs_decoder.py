@@ -36,6 +36,15 @@ state at the decision (`FEATURE_NAMES`), each a generic property of a partial sp
 ``C`` and ``D`` are tables over every (direction, bits) pattern, so with the code ignored the
 decoder is the count table over these features; the code is what a network adds.
 
+**Target slack** (`generators.path_head`). A walk can also be told the depth ``T`` at which it
+should reach the goal (the last cell): every decision then also carries one of `NUM_BUCKETS`
+slack buckets, and its code is ``bucket * 4 * NUM_CODES + d * NUM_CODES + f``. Bucket 0: no
+target; 1: the goal is in the tree already, or outside the region of cells not yet in the tree
+that the neighbour lies in; else the slack ``s = T - depth(neighbour) - manhattan(neighbour,
+goal)`` (the extra steps a path through the neighbour could still take): bucket 2 for ``s < 0``
+(a path through it comes out too long), then 3 to 7 for ``s`` in ``[0, 2)``, ``[2, 8)``,
+``[8, 24)``, ``[24, 64)`` and ``[64, inf)`` (`SLACK_EDGES`).
+
 Training uses teacher forcing: the walk runs on the training maze's own passages
 (`walk_features`) and every decision's logit is computed at once. Decoding runs the same
 compiled walk, deciding each passage either greedily (wall when its probability is above the
@@ -74,6 +83,9 @@ FEATURE_NAMES = (
 NOT_DECIDED = -1  # a passage to a cell already in the tree: a wall
 FORCED_OPEN = -2  # closing it would cut part of the maze off: open
 
+NUM_BUCKETS = 8
+SLACK_EDGES = np.array([2, 8, 24, 64], dtype=np.int64)
+_NO_TARGET = np.zeros(0, dtype=np.int64)  # no walk is told a goal depth
 _NO_ROWS = np.zeros(0, dtype=np.int64)  # every walk reads its own embeddings
 _NO_WINDOW = np.zeros((0, 2), dtype=np.int64)  # no walk stops early
 _DR = np.array([-1, 0, 1, 0], dtype=np.int64)
@@ -111,6 +123,8 @@ def _dfs_walk(
     logits: np.ndarray,
     opened: np.ndarray,
     goal_depth: np.ndarray,
+    target: np.ndarray,
+    slack_edges: np.ndarray,
 ) -> None:
     """Walk ``B`` mazes depth-first from cell 0.
 
@@ -127,6 +141,10 @@ def _dfs_walk(
     with ``window: int64[B, 2]`` (empty: none), a walk that reaches it at a depth outside
     ``[window[b, 0], window[b, 1]]`` (where ``window[b, 1] >= 0``) stops there, its other outputs
     left half written.
+
+    With ``target: int64[B]`` (empty: none), every decision also carries the slack bucket of the
+    walk toward a goal depth of ``target[b]`` (see the module notes, with ``slack_edges`` = `SLACK_EDGES`)
+    and its code is ``bucket * 4 * 1024 + d * 1024 + f``; without, the bucket is 0.
 
     Outputs per passage: ``cells[b, e]`` the cell that decided it (-1 if none), ``codes[b, e]``
     ``d * 1024 + f`` for a decision, `NOT_DECIDED` or `FORCED_OPEN` otherwise; in the decoding
@@ -147,6 +165,7 @@ def _dfs_walk(
     if mode != 0:
         n_mazes = emb_row.shape[0] if emb_row.shape[0] > 0 else emb.shape[0]
     windowed = window.shape[0] > 0
+    conditioned = target.shape[0] > 0
     hidden = w_out.shape[1]
     # This maze's cell embeddings, copied in memory order into a buffer before the walk (which
     # visits the cells in no order a prefetcher can follow); cell ``k``'s channel ``t`` is at
@@ -285,6 +304,17 @@ def _dfs_walk(
             if child[v] == 1:
                 f |= 512
             code = d * 1024 + f
+            if conditioned:  # the slack bucket (module notes)
+                bucket = 1
+                if visited[n_cells - 1] == 0 and region[n_cells - 1] == own:
+                    rn = nxt // w
+                    slack = target[b] - (top + 1) - (h - 1 - rn) - (w - 1 - (nxt - rn * w))
+                    bucket = 2
+                    if slack >= 0:
+                        bucket = 3
+                        while bucket < 7 and slack >= slack_edges[bucket - 3]:
+                            bucket += 1
+                code += 4096 * bucket
             cells[b, e] = v
             if not via_self and not via_stack:
                 codes[b, e] = FORCED_OPEN
@@ -457,9 +487,12 @@ def _dfs_walk(
                     pending[region[y]] += 1
 
 
-def walk_features(open_edges: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def walk_features(
+    open_edges: np.ndarray, size: tuple[int, int], target: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Teacher-forcing walk over mazes given by their open passages ``open_edges: bool[B, E]``
-    (lattice order): ``cells, codes``, each ``int64[B, E]`` (see `_dfs_walk`)."""
+    (lattice order): ``cells, codes``, each ``int64[B, E]`` (see `_dfs_walk`); with ``target:
+    int[B]`` goal depths, the codes carry their slack buckets (module notes)."""
     h, w = size
     open_edges = np.ascontiguousarray(open_edges, dtype=np.uint8)
     n, e = open_edges.shape
@@ -477,10 +510,10 @@ def walk_features(open_edges: np.ndarray, size: tuple[int, int]) -> tuple[np.nda
         np.zeros((1, 1), dtype=np.float64),
         _NO_ROWS,
         False,
-        np.zeros((4 * NUM_CODES, 1), dtype=np.float64),
+        np.zeros((1, 1), dtype=np.float64),
         np.zeros((4, 1), dtype=np.float64),
         np.zeros(4, dtype=np.float64),
-        np.zeros(4 * NUM_CODES, dtype=np.float64),
+        np.zeros(1, dtype=np.float64),
         0.0,
         z1,
         _NO_WINDOW,
@@ -489,6 +522,8 @@ def walk_features(open_edges: np.ndarray, size: tuple[int, int]) -> tuple[np.nda
         z1,
         opened,
         np.empty(n, dtype=np.int64),
+        _NO_TARGET if target is None else np.ascontiguousarray(target, dtype=np.int64),
+        SLACK_EDGES,
     )
     return cells, codes
 
@@ -541,13 +576,16 @@ def drawn_walks(
     u: np.ndarray,
     rows: np.ndarray,
     window: np.ndarray,
+    target: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Many drawn walks over few mazes' embeddings: walk ``b`` reads ``emb[rows[b]]`` and draws
     its decisions with ``u[b]: float64[E]`` uniforms; a walk that reaches the last cell at a depth
-    outside ``window[b]: int64[2]`` stops there (``window[b, 1] < 0``: no window). Returns the
-    open passages ``bool[B, E]`` (meaningful only for walks that did not stop) and the depth,
-    in cell steps, at which each walk reached the last cell (``int64[B]``)."""
-    _, _, opened, depth = _run_walks(emb, tables, size, 0.0, u, rows, window)
+    outside ``window[b]: int64[2]`` stops there (``window[b, 1] < 0``: no window). With ``target:
+    int[B]``, walk ``b`` is told to reach the last cell at depth ``target[b]`` (its decisions
+    carry their slack buckets: ``tables`` then cover `NUM_BUCKETS` buckets, module notes).
+    Returns the open passages ``bool[B, E]`` (meaningful only for walks that did not stop) and
+    the depth, in cell steps, at which each walk reached the last cell (``int64[B]``)."""
+    _, _, opened, depth = _run_walks(emb, tables, size, 0.0, u, rows, window, target)
     return opened, depth
 
 
@@ -559,6 +597,7 @@ def _run_walks(
     u: np.ndarray | None,
     rows: np.ndarray | None,
     window: np.ndarray | None,
+    target: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """`_dfs_walk` in a decoding mode, split over the kernel threads: ``codes, logits, opened,
     goal_depth`` per walk."""
@@ -572,6 +611,7 @@ def _run_walks(
     emb = emb.reshape(len(emb), -1)
     rows = _NO_ROWS if rows is None else np.ascontiguousarray(rows, dtype=np.int64)
     window = _NO_WINDOW if window is None else np.ascontiguousarray(window, dtype=np.int64)
+    target = _NO_TARGET if target is None else np.ascontiguousarray(target, dtype=np.int64)
     n = len(rows) if len(rows) else len(emb)
     e = lattice(h, w).num_edges
     cells = np.empty((n, e), dtype=np.int64)
@@ -608,6 +648,8 @@ def _run_walks(
             logits[lo:hi],
             opened[lo:hi],
             depth[lo:hi],
+            target[lo:hi] if len(target) else target,
+            SLACK_EDGES,
         )
 
     if len(rows):  # drawn walks over shared embeddings: each costs a walk, and some stop early

@@ -56,7 +56,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from generators._jit import split_rows
+from generators._jit import kernel_threads, split_rows
 from generators.base import (
     GoalMode,
     MazeGenerator,
@@ -292,6 +292,7 @@ class LearnedGenerator(MazeGenerator):
         state = self.__dict__.copy()
         del state["_model"], state["_lattice"]
         state.pop("_resolved_path", None)
+        state.pop("_path_head", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -525,20 +526,51 @@ class LearnedGenerator(MazeGenerator):
             and getattr(self._model.cfg, "decoder", None) == "dfs"
         )
 
+    def path_head(self) -> Any:
+        """The model's path head (`generators.path_head`): ``<model>.path.safetensors`` beside
+        the model file, trained for that very file, at this generator's decision temperature;
+        ``None`` when there is none or it was trained at another temperature, or when
+        `walks_ready` is false. A head file that exists but does not load is an error.
+
+        Raises:
+            ValueError: the head file beside the model is damaged or was trained for another
+                model file.
+        """
+        from generators.path_head import head_path, load_head_cached
+
+        # Looked up once per generator (the model itself is loaded once, at construction).
+        if "_path_head" not in self.__dict__:
+            path = head_path(self.model_path)
+            head = None
+            if self.walks_ready() and path.is_file():
+                head = load_head_cached(path, self.model_path, self._model.cfg.ar_hidden)
+            matches = head is not None and head.temperature == self.decision_temperature
+            self._path_head = head if matches else None
+        return self._path_head
+
     def drawn_walks(
-        self, code_noise: np.ndarray, decision_noise: np.ndarray, rows: np.ndarray, window: np.ndarray
+        self,
+        code_noise: np.ndarray,
+        decision_noise: np.ndarray,
+        rows: np.ndarray,
+        window: np.ndarray,
+        target: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Many drawn mazes over few codes, each code's embeddings computed once.
 
         Walk ``b`` is the maze of noise ``[code_noise[rows[b]], decision_noise[b]]`` (what
         `walls_from_noise` decodes from that row); a walk that reaches the goal cell at a depth
         outside ``window[b]: int64[2]`` (cell steps; ``window[b, 1] < 0``: none) stops there.
-        Returns the open passages ``bool[B, E]`` (lattice order; meaningful where the walk did
-        not stop: `walls_from_walks` turns them into the served walls) and the depth at which
-        each walk reached the goal cell, its start-goal path in cell steps (``int64[B]``).
+        With ``target: int[B]`` (goal depths in cell steps, at least 1), each walk draws its
+        decisions from the model's path head told to reach the goal at that depth (`path_head`)
+        instead of from the model alone. Returns the open passages ``bool[B, E]`` (lattice
+        order; meaningful where the walk did not stop: `walls_from_walks` turns them into the
+        served walls) and the depth at which each walk reached the goal cell, its start-goal
+        path in cell steps (``int64[B]``).
 
         Raises:
-            ValueError: ``walks_ready()`` is false, or an argument has the wrong shape.
+            ValueError: ``walks_ready()`` is false, an argument has the wrong shape, or a target
+                is given and the model has no path head for this generator.
         """
         import torch
 
@@ -563,6 +595,21 @@ class LearnedGenerator(MazeGenerator):
             raise ValueError(f"rows must be int[{n}] indices into the {len(code_noise)} codes, got {rows!r}")
         if window.shape != (n, 2) or not np.issubdtype(window.dtype, np.integer):
             raise ValueError(f"window must be int[{n}, 2], got shape {window.shape} dtype {window.dtype}")
+        head = None
+        if target is not None:
+            target = np.asarray(target)
+            if (
+                target.shape != (n,)
+                or not np.issubdtype(target.dtype, np.integer)
+                or (n and target.min() < 1)
+            ):
+                raise ValueError(f"target must be int[{n}] goal depths of at least 1, got {target!r}")
+            head = self.path_head()
+            if head is None:
+                raise ValueError(
+                    f"target depths need a path head for {self.model_path} at decision temperature "
+                    f"{self.decision_temperature} (train one with `daedalus-gym train-path-head`)"
+                )
         model, dtype = self._decoding_model()
         h, w = self._model.cfg.size
         emb = np.empty(
@@ -581,10 +628,12 @@ class LearnedGenerator(MazeGenerator):
         def draw(lo: int, hi: int) -> None:
             uniforms[lo:hi] = self._uniforms(decision_noise[lo:hi])
 
-        self._in_passes(len(code_noise), self._pass_rows(), embed)
+        # A search's round has few codes: one pass each would leave the other threads idle.
+        spread = max(16, -(-len(code_noise) // kernel_threads()))
+        self._in_passes(len(code_noise), min(self._pass_rows(), spread), embed)
         self._in_passes(n, max(1, 4 * _PASS_CELLS // self._decision_dim), draw)
-        tables = model.decoder.walk_tables(self.decision_temperature)
-        return drawn_walks(emb, tables, (h, w), uniforms, rows, window)
+        tables = model.decoder.walk_tables(self.decision_temperature) if head is None else head.walk_tables()
+        return drawn_walks(emb, tables, (h, w), uniforms, rows, window, target)
 
     def walls_from_walks(self, opened: np.ndarray) -> np.ndarray:
         """Open passages of complete drawn walks ``bool[B, E]`` -> the served walls

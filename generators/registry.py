@@ -97,12 +97,19 @@ def make_generator(name: str, **kwargs: Any) -> MazeGenerator:
     """Build a registered generator, e.g. ``make_generator("backtracker", size=14)``.
 
     ``target={"path_length": L, "dead_ends": f}`` or ``difficulty=d`` (d in [0, 1]) steers any
-    generator's mazes (`generators.control`); without them the generator is served as is.
+    generator's mazes (`generators.control`; ``path_head`` says whether a learned generator's
+    path head steers them, see `generators.control.ControlledGenerator`); without them the
+    generator is served as is.
     """
     target, difficulty = kwargs.pop("target", None), kwargs.pop("difficulty", None)
+    head = kwargs.pop("path_head", None)
     generator = generator_class(name)(**kwargs)
     if target is None and difficulty is None:
+        if head is not None:
+            raise ValueError(
+                f"path_head={head!r} applies to difficulty control; give a target or a difficulty"
+            )
         return generator
     from generators.control import ControlledGenerator
 
-    return ControlledGenerator(generator, target=target, difficulty=difficulty)
+    return ControlledGenerator(generator, target=target, difficulty=difficulty, path_head=head)

@@ -13,7 +13,14 @@ import pytest
 import torch
 
 from generators import is_perfect, make_generator
-from generators.dfs_decoder import FORCED_OPEN, NOT_DECIDED, NUM_CODES, decode_walk, walk_features
+from generators.dfs_decoder import (
+    FORCED_OPEN,
+    NOT_DECIDED,
+    NUM_CODES,
+    SLACK_EDGES,
+    decode_walk,
+    walk_features,
+)
 from generators.lattice import lattice
 from generators.likelihood import WalkCountTable, walk_rules_nll
 from generators.models import MazeAutoencoder, ModelConfig, init_parameters, load_model, save_model
@@ -148,6 +155,7 @@ def test_region_labels_give_the_flood_fill_walk(flood_walk, size):
             kernel(
                 h, w, mode, lat.neighbors, edge_table(h, w), no_open, flat, np.zeros(0, np.int64), layout,
                 *weights, 0.0, u, np.zeros((0, 2), np.int64), *got, np.zeros(n, np.int64),
+                np.zeros(0, np.int64), SLACK_EDGES,
             )  # fmt: skip
             for a, b in zip(want, got):
                 assert np.array_equal(a, b), (mode, layout)
