@@ -10,8 +10,8 @@ MLP on hand features and the CNN on the wall grid, which sees position, so a lef
 asymmetry shows) and by the largest Kolmogorov-Smirnov distance over the structure statistics
 and the path between the other two corners. A second reference set gives the sanity row. For a
 learned generator whose model has a path head (``generators.path_head``), the mazes its search
-serves without the head (``path_head=False``: the model's own walks) are compared too, in the
-"without head" column. Prints a table; ``--out`` also writes it as JSON.
+serves steered by the head (``path_head=True``) are compared too, in the "with head" column.
+Prints a table; ``--out`` also writes it as JSON.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.n:,} mazes a side, {args.size}x{args.size}: served against the generator's own at the target"
     )
     print(
-        "generator  quantile  target  drawn/kept  C2ST best [MLP, CNN]   sanity  without head  KS max (stat)"
+        "generator  quantile  target  drawn/kept  C2ST best [MLP, CNN]   sanity  with head  KS max (stat)"
         "          KS other diagonal"
     )
     for name in args.generators.split(","):
@@ -106,16 +106,16 @@ def main(argv: list[str] | None = None) -> int:
             row["drawn_per_kept"] = drawn / args.n
             row["served"] = compare(base, served, ref, args.seed)
             row["sanity"] = compare(base, ref2, ref, args.seed)
-            if gen.steered():
-                plain = ControlledGenerator(base, target={"path_length": target}, path_head=False)
-                row["without_head"] = compare(base, plain.generate_walls(args.n, rng), ref, args.seed)
+            if getattr(base, "path_head", lambda: None)() is not None:
+                steered = ControlledGenerator(base, target={"path_length": target}, path_head=True)
+                row["with_head"] = compare(base, steered.generate_walls(args.n, rng), ref, args.seed)
             rows.append(row)
             s = row["served"]
-            without = f"{row['without_head']['c2st_best']:.3f}" if "without_head" in row else "  -  "
+            with_head = f"{row['with_head']['c2st_best']:.3f}" if "with_head" in row else "-"
             print(
                 f"{name:10s} {q:8.2f} {target:7.0f} {drawn / args.n:10.1f}  {s['c2st_best']:.3f} "
                 f"[{s['c2st']['mlp_motifs'][0]:.3f}, {s['c2st']['cnn_walls'][0]:.3f}]   "
-                f"{row['sanity']['c2st_best']:.3f}   {without:>12s}  "
+                f"{row['sanity']['c2st_best']:.3f}   {with_head:>9s}  "
                 f"{s['ks_max']:.3f} ({s['ks_max_stat']:16s})  "
                 f"{s['ks_other_diagonal']:.3f} (sanity {row['sanity']['ks_other_diagonal']:.3f})",
                 flush=True,

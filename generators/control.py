@@ -37,15 +37,16 @@ A learned depth-first AE/VAE at its model's size draws its candidates as walks
 (`ControlledGenerator.search_walks`): one code per maze a round, its embeddings computed once,
 and many walks over them (from the second round half of them mutants of the maze's best walk:
 its code, some of its decisions' noise redrawn), each stopped as soon as it reaches the goal at
-a depth that misses. For a path-length target with the goal in the corner, a model with a path
-head (`generators.path_head`, shipped for every AE and VAE) draws the walks from the head told
-the target, so most walks land near it: 2, then 4, 8, 16 and 32 walks a round. At other sizes
-(tiles of a model), and for any plug-in generator, it runs in Python over batches: codes are
-sampled, decoded, repaired to perfect mazes by the model's own repair pass and measured in batch
-(`generators.shortest_paths`); mutations move around the best codes. Every served maze is what
-the wrapped generator serves for some input, so it is as perfect as the wrapped generator's (the
-learned ones must use ``repair="perfect"``); a walk drawn from a path head is a maze of the same
-model told its path, as perfect as the model's own.
+a depth that misses. With ``path_head=True``, a path-length target with the goal in the corner
+draws the walks from the model's path head (`generators.path_head`, shipped for every AE and
+VAE) told the target, so most walks land near it: 2, then 4, 8, 16 and 32 walks a round (its
+mazes are the head's, which a classifier tells from the model's own at that path). At other
+sizes (tiles of a model), and for any plug-in generator, it runs in Python over batches: codes
+are sampled, decoded, repaired to perfect mazes by the model's own repair pass and measured in
+batch (`generators.shortest_paths`); mutations move around the best codes. Every served maze is
+what the wrapped generator serves for some input, so it is as perfect as the wrapped generator's
+(the learned ones must use ``repair="perfect"``); a walk drawn from a path head is a maze of the
+same model told its path, as perfect as the model's own.
 
 Cost: 8 to 472 wrapped-generator mazes per served maze (2 to 414 walks steered by a path
 head), each measured (a BFS; none for a dead-ends target alone in the batched search: the
@@ -215,19 +216,20 @@ class ControlledGenerator(MazeGenerator):
         base: the generator to steer (any `MazeGenerator`; learned ones with ``repair="perfect"``).
         target: ``{"path_length": steps, "dead_ends": fraction}``, either key or both.
         difficulty: a number in [0, 1] instead of ``target``: a path-length quantile of ``base``.
-        path_head: for a learned depth-first generator at its model's size, whether a
-            path-length target draws its walks from the model's path head
-            (`generators.path_head`): ``None`` (default) when the model has one, ``True``
-            always (a `ValueError` if it has none), ``False`` never (the model's own walks).
+        path_head: for a learned depth-first generator at its model's size, draw a
+            path-length target's walks from the model's path head (`generators.path_head`; a
+            `ValueError` if it has none): fewer walks per maze, but its mazes are not the
+            model's own at that path length (a classifier tells them apart; docs/control.md).
+            Default False: the model's own walks.
     """
 
     def __init__(
-        self, base: MazeGenerator, target: object = None, difficulty: object = None, path_head: object = None
+        self, base: MazeGenerator, target: object = None, difficulty: object = None, path_head: object = False
     ) -> None:
         if not isinstance(base, MazeGenerator):
             raise TypeError(f"base must be a MazeGenerator, got {type(base).__name__}")
-        if path_head not in (None, True, False):
-            raise ValueError(f"path_head must be None, True or False, got {path_head!r}")
+        if not isinstance(path_head, bool):
+            raise ValueError(f"path_head must be True or False, got {path_head!r}")
         has_head = getattr(base, "path_head", None)
         if path_head is True and (has_head is None or has_head() is None):
             raise ValueError(
@@ -249,19 +251,18 @@ class ControlledGenerator(MazeGenerator):
         self._asked: dict[str, Any] = (
             {"difficulty": float(difficulty)} if difficulty is not None else {"target": dict(self.target)}
         )
-        if path_head is not None:
-            self._asked["path_head"] = path_head
+        if path_head:
+            self._asked["path_head"] = True
         self.use_path_head = path_head
 
     def config(self) -> dict[str, Any]:
         return {**self.base.config(), **self._asked}
 
     def steered(self) -> bool:
-        """Whether this search draws its walks from the model's path head: a path-length
-        target, the goal in the corner, a learned generator whose model has a head (`walks`),
-        and ``path_head`` not False."""
+        """Whether this search draws its walks from the model's path head: ``path_head=True``,
+        a path-length target and the goal in the corner."""
         return (
-            self.use_path_head is not False
+            self.use_path_head
             and "path_length" in self.target
             and self.base.goal_mode == "corner"
             and self.walks()
@@ -395,9 +396,9 @@ class ControlledGenerator(MazeGenerator):
         ``[code, decisions]``; the served one is decoded from its walk exactly as the generator
         does it.
 
-        Steered by the model's path head (`steered`), every walk is the head's told the target
-        depth (half the target path, rounded), and rounds draw 2, 4, 8, 16, then 32 walks a maze:
-        most mazes are served by one of their first two walks.
+        Steered by the model's path head (``path_head=True``, `steered`), every walk is the
+        head's told the target depth (half the target path, rounded), and rounds draw 2, 4, 8,
+        16, then 32 walks a maze: most mazes are served by one of their first two walks.
         """
         walls, err, built, _ = self._search_walks(rngs)
         return walls, err, built

@@ -102,10 +102,10 @@ def make_generator(name: str, **kwargs: Any) -> MazeGenerator:
     generator is served as is.
     """
     target, difficulty = kwargs.pop("target", None), kwargs.pop("difficulty", None)
-    head = kwargs.pop("path_head", None)
+    head = kwargs.pop("path_head", False)
     generator = generator_class(name)(**kwargs)
     if target is None and difficulty is None:
-        if head is not None:
+        if head is not False:
             raise ValueError(
                 f"path_head={head!r} applies to difficulty control; give a target or a difficulty"
             )

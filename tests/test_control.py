@@ -76,18 +76,22 @@ def test_served_walks_are_the_generators_mazes_for_their_noise(kind: str, kwargs
     # Mazes served after several rounds, from fresh walks and from mutants of the best ones:
     # each is the wrapped generator's maze for the noise of the walk that drew it (at the
     # generator's decision temperature too), or, for a path target steered by the model's path
-    # head (the shipped models have one, at their own decision temperature), the head's walk
-    # for that noise told the target.
+    # head (path_head=True; the shipped models have one, at their own decision temperature),
+    # the head's walk for that noise told the target.
     base = make_generator(kind, size=7, **kwargs)
     cal = calibrate(base)
     assert (base.path_head() is not None) == ("decision_temperature" not in kwargs)
     # Tail targets, where mazes take several rounds (a long path is the head's hardest).
     long_path, many_dead_ends = cal.quantile("path_length", 0.98), cal.quantile("dead_ends", 0.98)
-    for target in ({"path_length": long_path}, {"dead_ends": many_dead_ends}):
-        gen = make_generator(kind, size=7, target=target, **kwargs)
+    settings = [({"path_length": long_path}, False), ({"dead_ends": many_dead_ends}, False)]
+    if base.path_head() is not None:
+        settings.append(({"path_length": long_path}, True))
+    for target, head in settings:
+        gen = make_generator(kind, size=7, target=target, path_head=head, **kwargs)
         rngs = [np.random.default_rng(s) for s in range(24)]
         walls, err, built, noise = gen._search_walks(rngs)
-        steered = "path_length" in target and base.path_head() is not None
+        steered = gen.steered()
+        assert steered == head
         assert (built > (2 if steered else 8)).sum() >= 4  # some mazes took more than the first round
         if steered:
             n, latent = len(noise), base.latent_dim

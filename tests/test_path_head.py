@@ -118,7 +118,7 @@ def test_steered_search_serves_perfect_on_target_head_walks(headed: Path) -> Non
     cal = calibrate(base)
     for q in (0.05, 0.5):
         target = {"path_length": cal.quantile("path_length", q)}
-        gen = make_generator("vae", size=7, model=str(headed), target=target)
+        gen = make_generator("vae", size=7, model=str(headed), target=target, path_head=True)
         walls, err, built, noise = gen._search_walks([np.random.default_rng(s) for s in range(32)])
         assert is_perfect(walls).all() and np.median(err) <= 0.05
         assert np.array_equal(err, gen._error(measure(gen, walls, ("path_length",))))
@@ -191,13 +191,15 @@ def test_pickled_generator_finds_its_head_again(headed: Path) -> None:
 
 def test_path_head_option_of_the_controlled_generator(headed: Path) -> None:
     target = {"path_length": 30}
-    gen = make_generator("vae", size=7, model=str(headed), target=target)
-    assert gen.steered()
-    assert not make_generator("vae", size=7, model=str(headed), target={"dead_ends": 0.2}).steered()
-    plain = make_generator("vae", size=7, model=str(headed), target=target, path_head=False)
-    assert not plain.steered() and plain.config()["path_head"] is False
-    again = make_generator(**plain.config())
-    assert not again.steered()
+    plain = make_generator("vae", size=7, model=str(headed), target=target)
+    assert not plain.steered() and "path_head" not in plain.config()  # the model's own walks by default
+    gen = make_generator("vae", size=7, model=str(headed), target=target, path_head=True)
+    assert gen.steered() and gen.config()["path_head"] is True
+    assert make_generator(**gen.config()).steered()
+    # A dead-ends target is not a path: the head does not apply to it.
+    assert not make_generator(
+        "vae", size=7, model=str(headed), target={"dead_ends": 0.2}, path_head=True
+    ).steered()
     # Steered and plain searches serve different mazes for the same seeds, both on target.
     a, err_a, _ = gen.search_seeds(np.arange(16))
     b, err_b, _ = plain.search_seeds(np.arange(16))
@@ -208,7 +210,20 @@ def test_path_head_option_of_the_controlled_generator(headed: Path) -> None:
         make_generator(
             "vae", size=7, model=str(headed), target=target, decision_temperature=0.6, path_head=True
         )
-    with pytest.raises(ValueError, match="path_head must be None, True or False"):
+    with pytest.raises(ValueError, match="path_head must be True or False"):
         make_generator("vae", size=7, model=str(headed), target=target, path_head="yes")
     with pytest.raises(ValueError, match="applies to difficulty control"):
-        make_generator("vae", size=7, model=str(headed), path_head=False)
+        make_generator("vae", size=7, model=str(headed), path_head=True)
+
+
+def test_bench_control_steers_the_learned_rows_with_their_heads(tmp_path: Path) -> None:
+    argv = ["bench-control", "--out", str(tmp_path), "--generators", "vae", "--sizes", "7", "--mazes", "8"]
+    argv += ["--inside", "2", "--beyond", "0", "--bins", "2", "--episodes", "2", "--agents", "oracle"]
+    assert main([*argv, "--repeats", "1", "--path-head"]) == 0
+    report = json.loads((tmp_path / "control.json").read_text())
+    assert report["settings"]["path_head"] is True
+    # Steered path rows start with 2 walks a maze (the plain search with 8), dead-end rows with 8.
+    path = [t for t in report["targets"] if t["metric"] == "path_length"]
+    dead = [t for t in report["targets"] if t["metric"] == "dead_ends"]
+    assert min(t["candidates"] for t in path) < 8 and min(t["candidates"] for t in dead) >= 8
+    assert all(t["perfect"] == 100 and t["error"] <= 0.1 for t in path)

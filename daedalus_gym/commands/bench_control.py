@@ -17,7 +17,9 @@ target ``--mazes`` mazes are served in one batch and the table reports:
 - candidates: wrapped-generator mazes (or walks) built per served maze, the search's cost on
   any machine; the summary gives the largest mean over the inside targets.
 
-A target the generator cannot reach is rejected with the range it accepts, and counted.
+A target the generator cannot reach is rejected with the range it accepts, and counted. With
+``--path-head`` the AE's and VAE's path-length targets (and difficulty bins) are steered by their
+models' path heads (``path_head=True``).
 Then, per difficulty bin, ``--episodes`` episodes of each agent (``--agents``; the oracle's mean
 episode length is the shortest path) on the controlled env: success rate and SPL.
 
@@ -40,6 +42,7 @@ import numpy as np
 from daedalus_gym.commands import check_writable, float_range, int_range, positive_int, seed_int
 
 GENERATORS = ("backtracker", "kruskal", "prim", "wilson", "ae", "vae")
+LEARNED = ("ae", "vae")
 METRICS = ("path_length", "dead_ends")
 ENV_IDS = {
     "backtracker": "Daedalus-Backtracker-v0",
@@ -79,6 +82,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=seed_int, default=0, help="seed of every batch and episode")
     parser.add_argument("--quick", action="store_true", help="smoke test: kruskal 8x8, few targets and mazes")
+    parser.add_argument(
+        "--path-head",
+        action="store_true",
+        help="steer the AE's and VAE's path-length targets with their models' path heads (path_head=True)",
+    )
 
 
 def targets(sample: np.ndarray, inside: int, beyond: int, span: float) -> list[tuple[float, str]]:
@@ -119,7 +127,8 @@ def accuracy(name: str, size: int, args: argparse.Namespace) -> list[dict[str, A
             row: dict[str, Any] = {"generator": name, "size": size, "metric": metric, "target": target}
             row["where"] = where
             try:
-                gen = ControlledGenerator(base, target={metric: target})
+                head = args.path_head and metric == "path_length" and name in LEARNED
+                gen = ControlledGenerator(base, target={metric: target}, path_head=head)
             except ValueError as err:
                 rows.append({**row, "rejected": str(err)})
                 continue
@@ -161,7 +170,10 @@ def difficulty_bins(name: str, size: int, args: argparse.Namespace) -> list[dict
     for b in range(args.bins):
         d = (b + 0.5) / args.bins
         # The ids are 14x14; another size keeps its own time limit (4 h w steps), not the id's.
-        kwargs = {"generator_kwargs": {"size": size, "difficulty": d}, "max_episode_steps": 4 * size * size}
+        generator_kwargs: dict[str, Any] = {"size": size, "difficulty": d}
+        if args.path_head and name in LEARNED:
+            generator_kwargs["path_head"] = True
+        kwargs = {"generator_kwargs": generator_kwargs, "max_episode_steps": 4 * size * size}
         records, _ = run_benchmark(args.agents, [ENV_IDS[name]], args.episodes, args.seed, env_kwargs=kwargs)
         for r in records:
             rows.append(
@@ -395,5 +407,5 @@ def machine() -> dict[str, Any]:
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     keys = ("generators", "sizes", "mazes", "repeats", "inside", "beyond", "span", "bins", "episodes")
-    keys += ("agents", "seed")
+    keys += ("agents", "seed", "path_head")
     return {k: getattr(args, k) for k in keys}
