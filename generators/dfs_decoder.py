@@ -659,6 +659,24 @@ def _run_walks(
     return codes, logits, opened.astype(bool), depth
 
 
+def table_logits(
+    emb: Tensor, cells: Tensor, codes: Tensor, context: nn.Embedding, direct: nn.Embedding, out: nn.Linear
+) -> Tensor:
+    """Passage wall logits ``[B, E]`` of the walk ``cells, codes`` (int64 ``[B, E]``; codes with
+    or without slack buckets) over per-cell embeddings ``emb: [B, N, H]``, from decision tables
+    ``context`` (``[rows, H]``), ``direct`` (``[rows, 1]``) and ``out`` (``H -> 4``, one per
+    direction): ``b[d] + w[d] . relu(e[cell] + C[code]) + D[code]`` for a decision, +-`FIXED_LOGIT`
+    for a passage that is not one."""
+    decided = codes >= 0
+    code = codes.clamp(min=0)
+    kind = (code // NUM_CODES) % 4
+    e = torch.gather(emb, 1, cells.clamp(min=0)[..., None].expand(-1, -1, emb.shape[-1]))
+    hidden = F.relu(e + context(code))
+    logits = (hidden * out.weight[kind]).sum(-1) + out.bias[kind] + direct(code)[..., 0]
+    fixed = torch.where(codes == FORCED_OPEN, -FIXED_LOGIT, FIXED_LOGIT).to(logits.dtype)
+    return torch.where(decided, logits, fixed)
+
+
 class DFSDecoder(PassageDecoder):
     """Code ``float[B, latent]`` -> wall logits ``float[B, H, W]``, by the depth-first walk.
 
@@ -722,15 +740,7 @@ class DFSDecoder(PassageDecoder):
 
     def decision_logits(self, emb: Tensor, cells: Tensor, codes: Tensor) -> Tensor:
         """Passage wall logits ``[B, E]`` of the walk ``cells, codes`` (int64 ``[B, E]``)."""
-        decided = codes >= 0
-        code = codes.clamp(min=0)
-        kind = code // NUM_CODES
-        cell = cells.clamp(min=0)
-        e = torch.gather(emb, 1, cell[..., None].expand(-1, -1, emb.shape[-1]))
-        hidden = F.relu(e + self.context(code))
-        logits = (hidden * self.out.weight[kind]).sum(-1) + self.out.bias[kind] + self.direct(code)[..., 0]
-        fixed = torch.where(codes == FORCED_OPEN, -FIXED_LOGIT, FIXED_LOGIT).to(logits.dtype)
-        return torch.where(decided, logits, fixed)
+        return table_logits(emb, cells, codes, self.context, self.direct, self.out)
 
     def teacher(self, z: Tensor, walls: Tensor, walk: tuple[np.ndarray, np.ndarray] | None = None) -> Tensor:
         """Teacher-forced logits: every decision of ``walls``' own walk, at once."""

@@ -45,14 +45,13 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from generators.dfs_decoder import (
-    FORCED_OPEN,
     NUM_BUCKETS,
     NUM_CODES,
     SLACK_EDGES,
     drawn_walks,
+    table_logits,
     walk_features,
 )
-from generators.models import FIXED_LOGIT
 
 HEAD_FORMAT = "daedalus-gym-path-head"
 HEAD_FORMAT_VERSION = 1
@@ -107,14 +106,7 @@ class PathHead(nn.Module):
         """Passage wall logits ``[B, E]`` of the walk ``cells, codes`` (int64 ``[B, E]``, codes
         with their slack buckets) over the per-cell embeddings ``emb: [B, N, ar_hidden]``;
         passages that are not decisions get +-`FIXED_LOGIT`, as the decoder gives them."""
-        decided = codes >= 0
-        code = codes.clamp(min=0)
-        kind = (code // NUM_CODES) % 4
-        e = torch.gather(emb, 1, cells.clamp(min=0)[..., None].expand(-1, -1, emb.shape[-1]))
-        hidden = F.relu(e + self.context(code))
-        logits = (hidden * self.out.weight[kind]).sum(-1) + self.out.bias[kind] + self.direct(code)[..., 0]
-        fixed = torch.where(codes == FORCED_OPEN, -FIXED_LOGIT, FIXED_LOGIT).to(logits.dtype)
-        return torch.where(decided, logits, fixed)
+        return table_logits(emb, cells, codes, self.context, self.direct, self.out)
 
     def walk_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The tables in float64 for the compiled walk (`generators.dfs_decoder.drawn_walks`):

@@ -1,0 +1,143 @@
+"""``python -m benchmarks.path_head_resampling``: what the path head's speed costs in fidelity, and
+what importance resampling buys back.
+
+A path head (``generators.path_head``) draws walks told a target path; most land near it, but its
+mazes are not the model's own at that path (the model's own: ``p(code) p(maze | code)`` kept when
+the path is within the search's tolerance, which is what rejection sampling and the plain search
+draw from). The exact correction is importance weighting: a head walk that lands within the
+tolerance has weight ``w = p_model(maze | code) / p_head(maze | code, target)``, both exact
+(products of the walk's decision probabilities). Sampling-importance-resampling keeps, for each
+served maze, one of ``K`` landed head walks drawn in proportion to ``w``; ``K = 1`` is the head
+alone, and as ``K`` grows the served mazes tend to the model's own at the target.
+
+For each ``K`` the served mazes are compared with the model's own at the target (rejection
+sampling, as ``benchmarks.control_fidelity``) by the classifier two-sample tests; printed per
+``K``: C2ST best, the largest KS distance over the structure statistics, the mean effective
+sample size of the weights, and the head walks drawn per served maze (``K`` over the head's
+landing rate). ``--out`` also writes the rows as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from benchmarks.control_fidelity import compare, conditional
+from generators import make_generator
+from generators.control import ControlledGenerator, calibrate
+from generators.dfs_decoder import drawn_walks, walk_features
+from generators.path_head import PathHead
+
+
+def log_likelihood(
+    head: PathHead, emb: torch.Tensor, opened: np.ndarray, depth: np.ndarray | None, size
+) -> np.ndarray:
+    """Per walk, the log-probability of its decisions under ``head`` told ``depth`` (None: bucket 0)."""
+    cells, codes = walk_features(opened, size, depth)
+    with torch.no_grad():
+        logits = head.decision_logits(emb, torch.from_numpy(cells), torch.from_numpy(codes)).double()
+    wall = torch.from_numpy(~opened).double()
+    each = -F.binary_cross_entropy_with_logits(logits, wall, reduction="none")
+    return (each * torch.from_numpy(codes >= 0)).sum(1).numpy()
+
+
+def landed_walks(base, head: PathHead, target: float, tol: float, need: int, rng: np.random.Generator):
+    """Head walks told ``target`` that land within ``tol`` of it, until ``need`` of them: their
+    open passages, log importance weights, and how many walks were drawn."""
+    model = PathHead.from_decoder(base.model.decoder, base.decision_temperature)
+    depth = max(1, round(target / 2))
+    opened, logw, drawn = [], [], 0
+    while sum(len(x) for x in logw) < need:
+        n = 2048
+        codes = base.codes_from_noise(rng.standard_normal((n, base.latent_dim)))
+        uniforms = base._uniforms(rng.standard_normal((n, base.noise_dim - base.latent_dim)))
+        with torch.no_grad():
+            emb = base.model.decoder.embeddings(torch.from_numpy(codes).float())
+        told = np.full(n, depth)
+        walk, reached = drawn_walks(
+            emb.numpy(), head.walk_tables(), base.cells, uniforms, np.arange(n), np.full((n, 2), -1), told
+        )
+        drawn += n
+        hit = np.abs(2 * reached - target) <= tol * target
+        log_q = log_likelihood(head, emb[hit], walk[hit], told[hit], base.cells)
+        log_p = log_likelihood(model, emb[hit], walk[hit], None, base.cells)
+        opened.append(walk[hit])
+        logw.append(log_p - log_q)
+    return np.concatenate(opened)[:need], np.concatenate(logw)[:need], drawn / sum(len(x) for x in logw)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--generators", default="vae", help="comma-separated learned generators")
+    parser.add_argument("--size", type=int, default=14)
+    parser.add_argument("--quantiles", default="0.05,0.5", help="path-length quantiles of the targets")
+    parser.add_argument("--k", default="1,4,16", help="comma-separated landed head walks per served maze")
+    parser.add_argument("--n", type=int, default=2000, help="mazes a side")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None, help="write the rows to this JSON file")
+    args = parser.parse_args(argv)
+    try:
+        quantiles = [float(q) for q in args.quantiles.split(",")]
+        ks = [int(k) for k in args.k.split(",")]
+    except ValueError:
+        parser.error(
+            f"--quantiles and --k must be comma-separated numbers, got {args.quantiles!r}, {args.k!r}"
+        )
+    if args.n < 100 or min(ks) < 1:
+        parser.error(f"--n must be at least 100 and every --k at least 1, got {args.n}, {args.k!r}")
+
+    rows = []
+    print(f"{args.n:,} mazes a side, {args.size}x{args.size}: served against the model's own at the target")
+    print("generator  quantile  target   K  C2ST best  KS max (stat)           mean ESS  head walks a maze")
+    for name in args.generators.split(","):
+        base = make_generator(name, size=args.size)
+        head = base.path_head()
+        if head is None:
+            parser.error(f"{name} at {args.size}x{args.size} has no path head (daedalus-gym train-path-head)")
+        cal = calibrate(base)
+        for i, q in enumerate(quantiles):
+            target = cal.quantile("path_length", q)
+            tol = ControlledGenerator(base, target={"path_length": target})._tolerance()
+            rng = np.random.default_rng([args.seed, i])
+            opened, logw, walks_per_hit = landed_walks(base, head, target, tol, args.n * max(ks), rng)
+            ref, _ = conditional(base, target, tol, args.n, rng)
+            for k in ks:
+                groups = logw[: args.n * k].reshape(args.n, k)
+                w = np.exp(groups - groups.max(axis=1, keepdims=True))
+                w /= w.sum(axis=1, keepdims=True)
+                pick = (rng.random((args.n, 1)) > np.cumsum(w, axis=1)).sum(axis=1).clip(max=k - 1)
+                chosen = opened[: args.n * k].reshape(args.n, k, -1)[np.arange(args.n), pick]
+                result = compare(base, base.walls_from_walks(chosen), ref, args.seed)
+                row = {
+                    "generator": name,
+                    "size": args.size,
+                    "quantile": q,
+                    "target": target,
+                    "k": k,
+                    "c2st_best": result["c2st_best"],
+                    "ks_max": result["ks_max"],
+                    "ks_max_stat": result["ks_max_stat"],
+                    "mean_ess": float((1.0 / (w**2).sum(axis=1)).mean()),
+                    "head_walks_per_maze": k * walks_per_hit,
+                }
+                rows.append(row)
+                print(
+                    f"{name:10s} {q:8.2f} {target:7.0f} {k:3d}  {row['c2st_best']:9.3f}  {row['ks_max']:.3f} "
+                    f"({row['ks_max_stat']:16s})  {row['mean_ess']:8.2f}  {row['head_walks_per_maze']:17.1f}",
+                    flush=True,
+                )
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(rows, indent=1))
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
