@@ -4,3 +4,19 @@ Run from a checkout of the repository (they are not installed with the package):
 
     python -m benchmarks.speed [--quick] [--out DIR]
 """
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def write_rows(rows: list[dict[str, Any]], out: Path | None) -> None:
+    """Write a benchmark's rows as JSON to ``out`` (nothing when None), saying so on stderr."""
+    if out is None:
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(rows, indent=1))
+    print(f"wrote {out}", file=sys.stderr)

@@ -17,12 +17,11 @@ Prints a table; ``--out`` also writes it as JSON.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks import write_rows
 from generators import make_generator
 from generators.control import ControlledGenerator, calibrate, measure
 from generators.structure import STAT_NAMES, structure_stats
@@ -120,10 +119,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{s['ks_other_diagonal']:.3f} (sanity {row['sanity']['ks_other_diagonal']:.3f})",
                 flush=True,
             )
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(rows, indent=1))
-        print(f"wrote {args.out}", file=sys.stderr)
+    write_rows(rows, args.out)
     return 0
 
 

@@ -12,12 +12,11 @@ head's walks take. ``--out`` also writes the rows as JSON.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks import write_rows
 from generators import make_generator
 from generators.control import ControlledGenerator, calibrate
 
@@ -88,10 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{row['head_hits']:10.3f}  {row['head_mean']:.1f} ({row['head_sd']:.1f})",
                     flush=True,
                 )
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(rows, indent=1))
-        print(f"wrote {args.out}", file=sys.stderr)
+    write_rows(rows, args.out)
     return 0
 
 

@@ -20,14 +20,13 @@ landing rate). ``--out`` also writes the rows as JSON.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
+from benchmarks import write_rows
 from benchmarks.control_fidelity import compare, conditional
 from generators import make_generator
 from generators.control import ControlledGenerator, calibrate
@@ -132,10 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"({row['ks_max_stat']:16s})  {row['mean_ess']:8.2f}  {row['head_walks_per_maze']:17.1f}",
                     flush=True,
                 )
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(rows, indent=1))
-        print(f"wrote {args.out}", file=sys.stderr)
+    write_rows(rows, args.out)
     return 0
 
 
