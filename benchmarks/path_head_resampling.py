@@ -24,26 +24,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from benchmarks import write_rows
 from benchmarks.control_fidelity import compare, conditional
 from generators import make_generator
 from generators.control import ControlledGenerator, calibrate
-from generators.dfs_decoder import drawn_walks, walk_features
-from generators.path_head import PathHead
-
-
-def log_likelihood(
-    head: PathHead, emb: torch.Tensor, opened: np.ndarray, depth: np.ndarray | None, size
-) -> np.ndarray:
-    """Per walk, the log-probability of its decisions under ``head`` told ``depth`` (None: bucket 0)."""
-    cells, codes = walk_features(opened, size, depth)
-    with torch.no_grad():
-        logits = head.decision_logits(emb, torch.from_numpy(cells), torch.from_numpy(codes)).double()
-    wall = torch.from_numpy(~opened).double()
-    each = -F.binary_cross_entropy_with_logits(logits, wall, reduction="none")
-    return (each * torch.from_numpy(codes >= 0)).sum(1).numpy()
+from generators.dfs_decoder import drawn_walks
+from generators.path_head import PathHead, walk_log_likelihood
 
 
 def landed_walks(base, head: PathHead, target: float, tol: float, need: int, rng: np.random.Generator):
@@ -64,10 +51,11 @@ def landed_walks(base, head: PathHead, target: float, tol: float, need: int, rng
         )
         drawn += n
         hit = np.abs(2 * reached - target) <= tol * target
-        log_q = log_likelihood(head, emb[hit], walk[hit], told[hit], base.cells)
-        log_p = log_likelihood(model, emb[hit], walk[hit], None, base.cells)
+        with torch.no_grad():
+            log_q = walk_log_likelihood(head, emb[hit], walk[hit], told[hit], base.cells)
+            log_p = walk_log_likelihood(model, emb[hit], walk[hit], None, base.cells)
         opened.append(walk[hit])
-        logw.append(log_p - log_q)
+        logw.append((log_p.double() - log_q.double()).numpy())
     return np.concatenate(opened)[:need], np.concatenate(logw)[:need], drawn / sum(len(x) for x in logw)
 
 

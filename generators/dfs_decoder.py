@@ -312,9 +312,9 @@ def _dfs_walk(
                     bucket = 2
                     if slack >= 0:
                         bucket = 3
-                        while bucket < 7 and slack >= slack_edges[bucket - 3]:
+                        while bucket - 3 < slack_edges.shape[0] and slack >= slack_edges[bucket - 3]:
                             bucket += 1
-                code += 4096 * bucket
+                code += 4 * 1024 * bucket
             cells[b, e] = v
             if not via_self and not via_stack:
                 codes[b, e] = FORCED_OPEN
@@ -677,6 +677,25 @@ def table_logits(
     return torch.where(decided, logits, fixed)
 
 
+def numpy_tables(
+    owner: nn.Module, context: nn.Embedding, direct: nn.Embedding, out: nn.Linear, temperature: float = 1.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Decision tables in float64 for the compiled walk: context ``[rows, H]``, output weights
+    ``[4, H]`` and biases ``[4]``, direct logits ``[rows]``; with ``temperature``, the last three
+    divided by it, so that every decision's logit is divided by it. Kept on ``owner`` until a
+    parameter changes (torch counts every in-place write in a tensor's version), so decoding one
+    maze at a time does not convert them per call."""
+    params = (context.weight, out.weight, out.bias, direct.weight)
+    key = (tuple((id(p), p.data_ptr(), p._version) for p in params), temperature)
+    cached = owner.__dict__.get("_walk_tables")
+    if cached is None or cached[0] != key:
+        ctx, w_out, b_out, d = (p.detach().double().cpu().numpy() for p in params)
+        if temperature != 1.0:
+            w_out, b_out, d = w_out / temperature, b_out / temperature, d / temperature
+        cached = owner._walk_tables = (key, (ctx, w_out, b_out, d[:, 0]))
+    return cached[1]
+
+
 class DFSDecoder(PassageDecoder):
     """Code ``float[B, latent]`` -> wall logits ``float[B, H, W]``, by the depth-first walk.
 
@@ -755,15 +774,7 @@ class DFSDecoder(PassageDecoder):
         three divided by it, so that every decision's logit is divided by it. Converted once and
         kept until a parameter changes (torch counts every in-place write in a tensor's
         version), so decoding one maze at a time does not convert them per call."""
-        params = (self.context.weight, self.out.weight, self.out.bias, self.direct.weight)
-        key = (tuple((id(p), p.data_ptr(), p._version) for p in params), temperature)
-        cached = self.__dict__.get("_walk_tables")
-        if cached is None or cached[0] != key:
-            ctx, w_out, b_out, direct = (p.detach().double().cpu().numpy() for p in params)
-            if temperature != 1.0:
-                w_out, b_out, direct = w_out / temperature, b_out / temperature, direct / temperature
-            cached = self._walk_tables = (key, (ctx, w_out, b_out, direct[:, 0]))
-        return cached[1]
+        return numpy_tables(self, self.context, self.direct, self.out, temperature)
 
     @torch.no_grad()
     def decode_grid(

@@ -49,6 +49,7 @@ from generators.dfs_decoder import (
     NUM_CODES,
     SLACK_EDGES,
     drawn_walks,
+    numpy_tables,
     table_logits,
     walk_features,
 )
@@ -112,13 +113,7 @@ class PathHead(nn.Module):
         """The tables in float64 for the compiled walk (`generators.dfs_decoder.drawn_walks`):
         context ``[8 * 4 * NUM_CODES, H]``, output weights ``[4, H]`` and biases ``[4]``, direct
         logits ``[8 * 4 * NUM_CODES]``; converted once and kept until a parameter changes."""
-        params = (self.context.weight, self.out.weight, self.out.bias, self.direct.weight)
-        key = tuple((id(p), p.data_ptr(), p._version) for p in params)
-        cached = self.__dict__.get("_walk_tables")
-        if cached is None or cached[0] != key:
-            ctx, w_out, b_out, direct = (p.detach().double().cpu().numpy() for p in params)
-            cached = self._walk_tables = (key, (ctx, w_out, b_out, np.ascontiguousarray(direct[:, 0])))
-        return cached[1]
+        return numpy_tables(self, self.context, self.direct, self.out)
 
 
 # ---------------------------------------------------------------------------- files
@@ -249,17 +244,34 @@ def _model_samples(generator: Any, n: int, rng: np.random.Generator) -> tuple[Te
     return emb, opened, depth
 
 
-def _nll(
+def _decision_losses(
     head: PathHead, emb: Tensor, opened: np.ndarray, depth: np.ndarray | None, size: tuple[int, int]
-) -> Tensor:
-    """Summed negative log-likelihood (nats) of the walks' decisions under ``head``, told their
-    goal depths (``None``: bucket 0, the model's own decisions), and the number of decisions."""
+) -> tuple[Tensor, Tensor]:
+    """Per passage, the negative log-probability (nats) of the walks' decisions under ``head``
+    told their goal depths, ``[B, E]``, and which passages are decisions, ``bool[B, E]``."""
     cells, codes = walk_features(opened, size, depth)
     codes_t = torch.from_numpy(codes)
     logits = head.decision_logits(emb, torch.from_numpy(cells), codes_t)
-    decided = codes_t >= 0
     wall = torch.from_numpy(~opened).to(logits.dtype)
-    return F.binary_cross_entropy_with_logits(logits[decided], wall[decided], reduction="sum"), decided.sum()
+    return F.binary_cross_entropy_with_logits(logits, wall, reduction="none"), codes_t >= 0
+
+
+def walk_log_likelihood(
+    head: PathHead, emb: Tensor, opened: np.ndarray, depth: np.ndarray | None, size: tuple[int, int]
+) -> Tensor:
+    """Per walk, the log-probability (nats) of its decisions under ``head`` told its goal depth
+    (``depth: int[B]``; ``None``: bucket 0, the model's own decisions), ``[B]``. ``opened:
+    bool[B, E]`` are the walks' open passages, ``emb`` the per-cell embeddings of their codes."""
+    losses, decided = _decision_losses(head, emb, opened, depth, size)
+    return -(losses * decided).sum(1)
+
+
+def _nll(
+    head: PathHead, emb: Tensor, opened: np.ndarray, depth: np.ndarray | None, size: tuple[int, int]
+) -> tuple[Tensor, Tensor]:
+    """Summed negative log-likelihood (nats) of the walks' decisions, and their number."""
+    losses, decided = _decision_losses(head, emb, opened, depth, size)
+    return losses[decided].sum(), decided.sum()
 
 
 def train_path_head(
