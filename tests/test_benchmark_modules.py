@@ -15,6 +15,9 @@ MODULES = [
     "learned_ablation",
     "learned_posterior",
     "learned_speed",
+    "path_head",
+    "path_head_resampling",
+    "rejection_bound",
     "sampling_fit",
     "sb3_image",
     "soak",
@@ -95,4 +98,32 @@ def test_control_fidelity_compares_served_mazes_with_the_generators_own(tmp_path
     ):
         with pytest.raises(SystemExit) as exit_:
             control_fidelity.main(bad)
+        assert exit_.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_rejection_bound_measures_the_models_walks_and_the_search(tmp_path, capsys):
+    """Per inside target: the share of the model's walks that land, the walks a second, their
+    product as the bound, and the search's own speed; a generator without walks is refused."""
+    import json
+
+    from benchmarks import rejection_bound
+
+    out = tmp_path / "rows.json"
+    args = ["--generators", "vae", "--sizes", "7", "--n", "400", "--codes", "4", "--mazes", "4"]
+    assert rejection_bound.main([*args, "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())
+    targets = [row["target"] for row in rows]
+    assert len(rows) == 10 and targets == sorted(targets) and targets[0] < targets[-1]
+    for row in rows:
+        assert 0.0 <= row["hits"] <= 1.0 and row["walks_per_s"] > 0 and row["search_mazes_per_s"] > 0
+        assert row["bound_mazes_per_s"] == row["walks_per_s"] * row["hits"]
+    assert sum(row["hits"] > 0 for row in rows) >= 8  # inside targets: the model's walks do land
+    assert "vae" in capsys.readouterr().out
+    for bad, said in (
+        (["--generators", "kruskal", "--sizes", "7"], "does not draw depth-first walks"),
+        (["--n", "10"], "--n must be at least 100"),
+        (["--sizes", "x"], "--sizes must be comma-separated integers"),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            rejection_bound.main(bad)
         assert exit_.value.code == 2 and said in capsys.readouterr().err

@@ -1,0 +1,135 @@
+"""``python -m benchmarks.rejection_bound``: how fast any search that serves a learned model's
+own mazes at a path-length target can be on this machine, against the difficulty-control search.
+
+A maze served at a path-length target is faithful to the model when it is distributed as the
+model's own mazes whose path lands within the target's tolerance: rejection sampling, one of
+the model's walks after another until one lands. With a share ``p`` of the model's walks
+landing, that takes ``1 / p`` walks per maze on average, and no sampler that only draws the
+model's walks can need fewer. Each of them can stop as soon as it reaches the goal cell
+outside the tolerance (with the goal in the corner, the depth-first walk's path is the depth at
+which it reaches the goal), so the cheapest such walk is measured that way.
+
+For each learned generator, size and one of the 10 inside targets of ``bench-control`` (from the
+5th to the 95th percentile of the model's own path lengths), in the same run:
+
+- ``hits``: the share of ``--n`` of the model's walks (fresh code and decisions) that land;
+- ``walks/s``: walks drawn as the search draws them (8 walks per code, the code's embeddings
+  computed once), each stopping where it leaves the tolerance, best of 3 batches;
+- ``bound``: ``walks/s * hits``, the mazes per second that rejection sampling from these walks
+  could serve if nothing else cost anything;
+- ``search``: what the difficulty-control search serves (64 mazes, best of 3), as
+  ``bench-control`` times it.
+
+``--out`` also writes the rows as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks import write_rows
+from daedalus_gym.commands.bench_control import targets
+from generators import make_generator
+from generators.control import ControlledGenerator, calibrate
+
+WALKS_PER_CODE = 8  # as the search's first round draws them
+
+
+def timed_walks(base, target: float, tol: float, codes: int, rng: np.random.Generator) -> float:
+    """Walks a second: ``codes * WALKS_PER_CODE`` of ``base``'s walks, each stopping where its
+    path leaves ``target``'s tolerance, best of 3 batches."""
+    n = codes * WALKS_PER_CODE
+    code_noise = rng.standard_normal((codes, base.latent_dim))
+    decisions = rng.standard_normal((n, base.noise_dim - base.latent_dim))
+    rows = np.repeat(np.arange(codes), WALKS_PER_CODE)
+    window = np.empty((n, 2), dtype=np.int64)
+    window[:, 0] = math.floor(target * (1 - tol) / 2)
+    window[:, 1] = math.ceil(target * (1 + tol) / 2)
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        base.drawn_walks(code_noise, decisions, rows, window)
+        best = min(best, time.perf_counter() - t0)
+    return n / best
+
+
+def timed_search(gen: ControlledGenerator, mazes: int, seed: int) -> float:
+    """Mazes a second the search serves, best of 3 runs of the same ``mazes`` seeds."""
+    seeds = gen.seeds_from_noise(gen.draw_noise(mazes, np.random.default_rng(seed)))
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        gen.search_seeds(seeds)
+        best = min(best, time.perf_counter() - t0)
+    return mazes / best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--generators", default="ae,vae", help="comma-separated learned generators")
+    parser.add_argument("--sizes", default="14,28", help="comma-separated sizes (each a shipped model's)")
+    parser.add_argument("--n", type=int, default=8192, help="walks per target for the share that lands")
+    parser.add_argument("--codes", type=int, default=64, help="codes per timed batch of walks")
+    parser.add_argument("--mazes", type=int, default=64, help="mazes per timed search batch")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None, help="write the rows to this JSON file")
+    args = parser.parse_args(argv)
+    for flag, value, least in (("--n", args.n, 100), ("--codes", args.codes, 1), ("--mazes", args.mazes, 1)):
+        if value < least:
+            parser.error(f"{flag} must be at least {least}, got {value}")
+    try:
+        sizes = [int(s) for s in args.sizes.split(",")]
+    except ValueError:
+        parser.error(f"--sizes must be comma-separated integers, got {args.sizes!r}")
+
+    rows = []
+    print("generator  size  target  hits   walks/s  bound (mazes/s)  search (mazes/s)  search / bound")
+    for size in sizes:
+        for name in args.generators.split(","):
+            base = make_generator(name, size=size)
+            if not getattr(base, "walks_ready", lambda: False)() or base.goal_mode != "corner":
+                parser.error(
+                    f"{name} at {size}x{size} does not draw depth-first walks to a corner goal "
+                    "(a learned generator at its model's size)"
+                )
+            cal = calibrate(base)
+            inside = [t for t, where in targets(cal.path_length, 10, 0, 0.0) if where == "inside"]
+            for i, target in enumerate(inside):
+                gen = ControlledGenerator(base, target={"path_length": target})
+                tol = gen._tolerance()
+                rng = np.random.default_rng([args.seed, size, i])
+                if not rows:  # compile (or load) the kernels outside the timed batches
+                    timed_search(gen, 2, args.seed)
+                search = timed_search(gen, args.mazes, args.seed)
+                walks_per_s = timed_walks(base, target, tol, args.codes, rng)
+                codes = rng.standard_normal((args.n, base.latent_dim))
+                decisions = rng.standard_normal((args.n, base.noise_dim - base.latent_dim))
+                _, depth = base.drawn_walks(codes, decisions, np.arange(args.n), np.full((args.n, 2), -1))
+                hits = float(np.mean(np.abs(2 * depth - target) <= tol * target))
+                row = {
+                    "generator": name,
+                    "size": size,
+                    "target": target,
+                    "hits": hits,
+                    "walks_per_s": walks_per_s,
+                    "bound_mazes_per_s": walks_per_s * hits,
+                    "search_mazes_per_s": search,
+                }
+                rows.append(row)
+                ratio = search / row["bound_mazes_per_s"] if hits else float("nan")
+                print(
+                    f"{name:10s} {size:4d} {target:7.0f} {hits:6.3f} {walks_per_s:9,.0f} "
+                    f"{row['bound_mazes_per_s']:16,.0f} {search:17,.0f} {ratio:15.2f}",
+                    flush=True,
+                )
+    write_rows(rows, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
