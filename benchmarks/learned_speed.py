@@ -9,7 +9,8 @@ it on an otherwise idle machine.
 
 ``--model FILE`` (repeatable) measures those model files instead, each at its own size, without
 the env resets; ``--kwargs JSON`` passes generator settings to every model measured (for example
-``'{"sampling": "normal"}'``).
+``'{"sampling": "normal"}'``); ``--batch`` and ``--repeats`` set the batch size and the number of
+timed batches.
 """
 
 from __future__ import annotations
@@ -66,7 +67,14 @@ def main(argv: list[str] | None = None) -> int:
         "--model", action="append", type=Path, help="a .safetensors model to measure instead (repeatable)"
     )
     parser.add_argument("--kwargs", default="{}", help="generator settings for every model, as JSON")
+    parser.add_argument(
+        "--batch", type=int, default=None, help="mazes per timed batch (4,096 up to 14x14, else 1,024)"
+    )
+    parser.add_argument("--repeats", type=int, default=5, help="timed batches per model and precision")
     args = parser.parse_args(argv)
+    for flag, value in (("--batch", args.batch), ("--repeats", args.repeats)):
+        if value is not None and value < 1:
+            parser.error(f"{flag} must be at least 1, got {value}")
     try:
         kwargs = json.loads(args.kwargs)
     except json.JSONDecodeError as err:
@@ -84,12 +92,13 @@ def main(argv: list[str] | None = None) -> int:
             cfg = load_model(path).cfg
             models.append((cfg.kind, cfg.size[0], path))
     for kind, size, path in models:
-        batch = 4096 if size <= 14 else 1024
+        batch = args.batch or (4096 if size <= 14 else 1024)
         name = f"{kind} {size}x{size}" if path is None else f"{path.name} ({kind} {size}x{size})"
         walls = {}
         for precision in ("float32", "float64"):
-            speed, walls[precision] = batched(kind, size, precision, batch, model=path, kwargs=kwargs)
-            print(f"{name} {precision}: {speed:,.0f} mazes/s (batch {batch:,}, best of 5)", flush=True)
+            speed, walls[precision] = batched(kind, size, precision, batch, args.repeats, path, kwargs)
+            best_of = f"batch {batch:,}, best of {args.repeats}"
+            print(f"{name} {precision}: {speed:,.0f} mazes/s ({best_of})", flush=True)
         same = int((walls["float32"] == walls["float64"]).all(axis=(1, 2)).sum())
         print(f"{name}: float32 and float64 mazes alike: {same:,} of {len(walls['float32']):,}")
     if args.model:

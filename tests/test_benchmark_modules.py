@@ -67,7 +67,8 @@ def test_learned_speed_measures_a_model_file(tmp_path, capsys):
     init_parameters(model, torch.Generator().manual_seed(0))
     path = tmp_path / "tiny.safetensors"
     save_model(model.eval(), path)
-    assert main(["--model", str(path), "--kwargs", '{"sampling": "normal"}']) == 0
+    args = ["--model", str(path), "--kwargs", '{"sampling": "normal"}', "--batch", "256", "--repeats", "2"]
+    assert main(args) == 0
     out = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in out] == [
         "tiny.safetensors (vae 3x3) float32",
@@ -76,6 +77,8 @@ def test_learned_speed_measures_a_model_file(tmp_path, capsys):
     ]
     with pytest.raises(SystemExit):
         main(["--model", str(path), "--kwargs", '{"sampling": "grid"'])
+    with pytest.raises(SystemExit):
+        main(["--model", str(path), "--batch", "0"])
 
 
 def test_control_fidelity_compares_served_mazes_with_the_generators_own(tmp_path, capsys):

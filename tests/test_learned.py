@@ -252,6 +252,7 @@ def test_training_runs_and_is_reproducible(kind: str, tmp_path: Path) -> None:
     assert load_model(weights).cfg == first.model.cfg
 
 
+@pytest.mark.slow
 def test_training_repeats_bit_for_bit_on_two_threads(tmp_path: Path) -> None:
     # The shipped VAE's settings on 256 mazes, one step of 256: on two threads, torch's default
     # CPU kernels gave weights about 1e-5 apart; training runs its deterministic ones.
