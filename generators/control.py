@@ -392,9 +392,10 @@ class ControlledGenerator(MazeGenerator):
         once). The walk reaches the goal cell with the start-goal path fixed (the maze is the
         walk's depth-first tree), so a walk whose path already misses by more than the maze's
         best so far (before it has one: by more than `WALK_WINDOW`, doubling a round; none in
-        the last round) stops there. Every candidate is the wrapped generator's maze for its noise
-        ``[code, decisions]``; the served one is decoded from its walk exactly as the generator
-        does it.
+        the last round) stops there, or as soon as every passage its stack has still to decide
+        lies too far from the goal for its path to be that short. Every candidate is the wrapped
+        generator's maze for its noise ``[code, decisions]``; the served one is decoded from its
+        walk exactly as the generator does it.
 
         Steered by the model's path head (``path_head=True``, `steered`), every walk is the
         head's told the target depth (half the target path, rounded), and rounds draw 2, 4, 8,

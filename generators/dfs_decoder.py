@@ -140,7 +140,9 @@ def _dfs_walk(
     walk reached the last cell (the start-goal path in cell steps, the tree being depth-first);
     with ``window: int64[B, 2]`` (empty: none), a walk that reaches it at a depth outside
     ``[window[b, 0], window[b, 1]]`` (where ``window[b, 1] >= 0``) stops there, its other outputs
-    left half written.
+    left half written. So does a walk that can no longer reach it by depth ``window[b, 1]``
+    (every passage that the stack has still to decide lies too far from it), with
+    ``goal_depth[b] = window[b, 1] + 1``, a lower bound on the depth it would have reached it at.
 
     With ``target: int64[B]`` (empty: none), every decision also carries the slack bucket of the
     walk toward a goal depth of ``target[b]`` (see the module notes, with ``slack_edges`` = `SLACK_EDGES`)
@@ -216,35 +218,43 @@ def _dfs_walk(
         on_stack[0] = 1
         cur[0] = -1
         came[0] = -1
-        # Label the regions outside the tree (cell 0 is the tree), then count the root's passages.
-        labels = 0
-        stamp += 1
-        for c in range(1, n_cells):
-            if mark[c] == stamp:
-                continue
-            mark[c] = stamp
-            region[c] = labels
-            queue[0, 0] = c
-            qh = 0
-            qt = 1
-            while qh < qt:
-                x = queue[0, qh]
-                qh += 1
-                for d2 in range(4):
-                    y = nbr[x, d2]
-                    if y >= 0 and visited[y] == 0 and mark[y] != stamp:
-                        mark[y] = stamp
-                        region[y] = labels
-                        queue[0, qt] = y
-                        qt += 1
-            pending[labels] = 0
-            labels += 1
+        # The cells outside the tree, every cell but the corner cell 0, are one region: count the
+        # root's passages into it.
+        region[:] = 0
+        pending[0] = 0
+        labels = 1
         for d2 in range(4):
             y = nbr[0, d2]
             if y >= 0:
                 pending[region[y]] += 1
+        bounded = windowed and window[b, 1] >= 0
+        far = 0  # the stack's levels below this one cannot lead to the goal within the window
         while top >= 0:
             v = stack[top]
+            if bounded and visited[n_cells - 1] == 0:
+                # The goal will be reached from a cell on the stack, through a passage that cell
+                # has still to decide, then over cells outside the tree: at a depth of at least
+                # that cell's depth, plus one, plus the Manhattan distance from the passage's far
+                # cell to the goal. A level's bound only grows while its cell is on the stack (its
+                # passages get decided, its neighbours join the tree, regions split), so a level
+                # found too far stays too far.
+                goal_region = region[n_cells - 1]
+                while far <= top:
+                    s_cell = stack[far]
+                    near = False
+                    for d2 in range(cur[s_cell] + 1, 4):
+                        y = nbr[s_cell, d2]
+                        if y >= 0 and visited[y] == 0 and region[y] == goal_region:
+                            ry = y // w
+                            if far + 1 + (h - 1 - ry) + (w - 1 - (y - ry * w)) <= window[b, 1]:
+                                near = True
+                                break
+                    if near:
+                        break
+                    far += 1
+                if far > top:  # every way to the goal is too long: stop
+                    goal_depth[b] = window[b, 1] + 1
+                    break
             d = cur[v] + 1
             nxt = -1
             while d < 4:
@@ -257,6 +267,7 @@ def _dfs_walk(
                 on_stack[v] = 0
                 cur[v] = 4
                 top -= 1
+                far = min(far, top + 1)
                 continue
             cur[v] = d
             e = edge_of[v, d]
@@ -341,7 +352,7 @@ def _dfs_walk(
             came[nxt] = d
             if nxt == n_cells - 1:
                 goal_depth[b] = top + 1
-                if windowed and window[b, 1] >= 0 and not window[b, 0] <= top + 1 <= window[b, 1]:
+                if bounded and not window[b, 0] <= top + 1 <= window[b, 1]:
                     break
             # Passages from the stack into the neighbour are no longer passages into its region.
             for d2 in range(4):
@@ -580,11 +591,13 @@ def drawn_walks(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Many drawn walks over few mazes' embeddings: walk ``b`` reads ``emb[rows[b]]`` and draws
     its decisions with ``u[b]: float64[E]`` uniforms; a walk that reaches the last cell at a depth
-    outside ``window[b]: int64[2]`` stops there (``window[b, 1] < 0``: no window). With ``target:
+    outside ``window[b]: int64[2]`` stops there, and so does one that can no longer reach it by
+    depth ``window[b, 1]`` (``window[b, 1] < 0``: no window; `_dfs_walk`). With ``target:
     int[B]``, walk ``b`` is told to reach the last cell at depth ``target[b]`` (its decisions
     carry their slack buckets: ``tables`` then cover `NUM_BUCKETS` buckets, module notes).
     Returns the open passages ``bool[B, E]`` (meaningful only for walks that did not stop) and
-    the depth, in cell steps, at which each walk reached the last cell (``int64[B]``)."""
+    the depth, in cell steps, at which each walk reached the last cell (``int64[B]``; for a walk
+    stopped before it, ``window[b, 1] + 1``)."""
     _, _, opened, depth = _run_walks(emb, tables, size, 0.0, u, rows, window, target)
     return opened, depth
 

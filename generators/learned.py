@@ -560,13 +560,14 @@ class LearnedGenerator(MazeGenerator):
 
         Walk ``b`` is the maze of noise ``[code_noise[rows[b]], decision_noise[b]]`` (what
         `walls_from_noise` decodes from that row); a walk that reaches the goal cell at a depth
-        outside ``window[b]: int64[2]`` (cell steps; ``window[b, 1] < 0``: none) stops there.
+        outside ``window[b]: int64[2]`` (cell steps; ``window[b, 1] < 0``: none) stops there, and
+        so does one that can no longer reach it by depth ``window[b, 1]``.
         With ``target: int[B]`` (goal depths in cell steps, at least 1), each walk draws its
         decisions from the model's path head told to reach the goal at that depth (`path_head`)
         instead of from the model alone. Returns the open passages ``bool[B, E]`` (lattice
         order; meaningful where the walk did not stop: `walls_from_walks` turns them into the
         served walls) and the depth at which each walk reached the goal cell, its start-goal
-        path in cell steps (``int64[B]``).
+        path in cell steps (``int64[B]``; ``window[b, 1] + 1`` for a walk stopped before it).
 
         Raises:
             ValueError: ``walks_ready()`` is false, an argument has the wrong shape, or a target

@@ -425,8 +425,9 @@ def test_passes_threads_and_precision_serve_the_same_mazes(kind: str) -> None:
 @pytest.mark.parametrize("kind", ["vae", "ae"])
 def test_drawn_walks_are_the_generators_mazes(kind: str) -> None:
     # Many walks over one code's embeddings decode what walls_from_noise decodes from the same
-    # noise; a walk stops only where its goal depth leaves its window, and that depth is the
-    # start-goal path in cell steps.
+    # noise; a walk stops only where its goal depth leaves its window (reporting that depth, the
+    # start-goal path in cell steps) or can no longer land in it (reporting a depth past it, no
+    # more than its own).
     gen = make_generator(kind, size=7)
     rng = np.random.default_rng(2)
     codes = rng.standard_normal((6, gen.latent_dim))
@@ -438,10 +439,16 @@ def test_drawn_walks_are_the_generators_mazes(kind: str) -> None:
     assert np.array_equal(2 * depth, measure(gen, want)["path_length"])
     window = np.stack([depth - 1, depth + 1], axis=1)
     window[::3] = [1, 2]  # below every path: these stop
+    window[1::3] = np.stack([depth[1::3] + 1, depth[1::3] + 2], axis=1)  # reached too soon: these stop there
     stopped_opened, stopped_depth = gen.drawn_walks(codes, decisions, rows, window)
-    assert np.array_equal(stopped_depth, depth)
     kept = np.ones(24, dtype=bool)
-    kept[::3] = False
+    kept[::3] = kept[1::3] = False
+    assert np.array_equal(stopped_depth[kept], depth[kept])
+    assert np.array_equal(stopped_depth[1::3], depth[1::3])
+    # No path from the start reaches the far corner in 2 steps: those walks stop before their
+    # first decision, reporting the window's end plus one.
+    assert (stopped_depth[::3] == 3).all() and (depth[::3] >= 3).all()
+    assert not stopped_opened[::3].any()
     assert np.array_equal(stopped_opened[kept], opened[kept])
     assert not np.array_equal(stopped_opened[~kept], opened[~kept])
     # Other ways of turning noise into codes and weights into walks: the same mazes too.
