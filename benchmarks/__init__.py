@@ -7,6 +7,7 @@ Run from a checkout of the repository (they are not installed with the package):
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -20,3 +21,14 @@ def write_rows(rows: list[dict[str, Any]], out: Path | None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, indent=1))
     print(f"wrote {out}", file=sys.stderr)
+
+
+def generator_or_exit(parser: argparse.ArgumentParser, name: str, size: int) -> Any:
+    """``make_generator(name, size=size)``, or the command's usage error naming what was wrong
+    (an unknown generator, a size it does not take)."""
+    from generators import make_generator
+
+    try:
+        return make_generator(name, size=size)
+    except (ValueError, TypeError) as err:
+        parser.error(f"--generators {name!r} at size {size}: {err}")

@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import write_rows
-from generators import make_generator
+from benchmarks import generator_or_exit, write_rows
 from generators.control import ControlledGenerator, calibrate, measure
 from generators.structure import STAT_NAMES, structure_stats
 from generators.two_sample import c2st, ks_2samp
@@ -92,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         "          KS other diagonal"
     )
     for name in args.generators.split(","):
-        base = make_generator(name, size=args.size)
+        base = generator_or_exit(parser, name, args.size)
         cal = calibrate(base)
         for i, q in enumerate(quantiles):
             target = cal.quantile("path_length", q)

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import write_rows
-from generators import make_generator
+from benchmarks import generator_or_exit, write_rows
 from generators.control import ControlledGenerator, calibrate
 
 
@@ -59,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     print("generator  size  quantile  target  model hits  head hits  head path mean (sd)")
     for size in sizes:
         for name in args.generators.split(","):
-            base = make_generator(name, size=size)
+            base = generator_or_exit(parser, name, size)
             if base.path_head() is None:
                 parser.error(f"{name} at {size}x{size} has no path head (daedalus-gym train-path-head)")
             cal = calibrate(base)

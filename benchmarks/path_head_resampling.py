@@ -25,9 +25,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks import write_rows
+from benchmarks import generator_or_exit, write_rows
 from benchmarks.control_fidelity import compare, conditional
-from generators import make_generator
 from generators.control import ControlledGenerator, calibrate
 from generators.dfs_decoder import drawn_walks
 from generators.path_head import PathHead, walk_log_likelihood
@@ -83,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.n:,} mazes a side, {args.size}x{args.size}: served against the model's own at the target")
     print("generator  quantile  target   K  C2ST best  KS max (stat)           mean ESS  head walks a maze")
     for name in args.generators.split(","):
-        base = make_generator(name, size=args.size)
+        base = generator_or_exit(parser, name, args.size)
         head = base.path_head()
         if head is None:
             parser.error(f"{name} at {args.size}x{args.size} has no path head (daedalus-gym train-path-head)")

@@ -32,9 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import write_rows
+from benchmarks import generator_or_exit, write_rows
 from daedalus_gym.commands.bench_control import targets
-from generators import make_generator
 from generators.control import ControlledGenerator, calibrate
 
 WALKS_PER_CODE = 8  # as the search's first round draws them
@@ -91,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     print("generator  size  target  hits   walks/s  bound (mazes/s)  search (mazes/s)  search / bound")
     for size in sizes:
         for name in args.generators.split(","):
-            base = make_generator(name, size=size)
+            base = generator_or_exit(parser, name, size)
             if not getattr(base, "walks_ready", lambda: False)() or base.goal_mode != "corner":
                 parser.error(
                     f"{name} at {size}x{size} does not draw depth-first walks to a corner goal "

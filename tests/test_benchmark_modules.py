@@ -130,3 +130,12 @@ def test_rejection_bound_measures_the_models_walks_and_the_search(tmp_path, caps
         with pytest.raises(SystemExit) as exit_:
             rejection_bound.main(bad)
         assert exit_.value.code == 2 and said in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["control_fidelity", "path_head", "path_head_resampling", "rejection_bound"])
+def test_control_benchmarks_refuse_an_unknown_generator(name, capsys):
+    module = importlib.import_module(f"benchmarks.{name}")
+    with pytest.raises(SystemExit) as exit_:
+        module.main(["--generators", "nope"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "--generators 'nope'" in err and "unknown generator 'nope'" in err
