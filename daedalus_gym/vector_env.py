@@ -39,8 +39,9 @@ from generators import Generator, Maze
 from generators.maze import MazeArrays, level_metrics
 
 CHECKS: tuple[str, ...] = ("bfs", "networkx")
-# Mazes kept ready per sub-env: enough that a refill is one big batch (about 4,096 mazes) for any
-# num_envs, never fewer than 2 so that a refill tops up many envs at once.
+# Mazes kept ready per sub-env: enough that a refill is one batch of about the generator's
+# ``refill_batch`` mazes (this, for a generator without one) for any num_envs, never fewer than
+# 2 so that a refill tops up many envs at once.
 _POOL_TARGET_BATCH = 4096
 _POOL_MIN, _POOL_MAX = 2, 64
 _INFO_KEYS = ("optimal_path_length", "generator", "maze_hash", "steps")
@@ -143,8 +144,11 @@ class MazeVectorEnv(VectorEnv):
     - ``autoreset_mode``: ``"NextStep"`` (default), ``"SameStep"`` or ``"Disabled"``.
     - ``copy``: return a fresh observation array from `reset`/`step` (default ``True``);
       ``False``: the env's buffer, see Returned arrays.
-    - ``pool_size``: mazes kept ready per sub-env (default: about 4,096 / ``num_envs``,
-      between 2 and 64).
+    - ``pool_size``: mazes kept ready per sub-env (default: about the generator's
+      ``refill_batch`` / ``num_envs``, between 2 and 64: 4,096 / ``num_envs`` for most
+      generators, 256 / ``num_envs`` under a difficulty target whose search is not compiled,
+      the learned generators', where a maze costs milliseconds). It does not change which
+      mazes a sub-env plays.
     - ``check``: ``"bfs"`` or ``"networkx"``, see Maze supply.
     - ``num_levels``, ``start_level``, ``levels``: the level set, as `MazeEnv` (checked by the
       same function, served by the same `daedalus_gym.splits.LevelSet`). Each sub-env draws its
@@ -221,9 +225,8 @@ class MazeVectorEnv(VectorEnv):
                 f"autoreset_mode must be one of {valid}, got {describe(autoreset_mode)}"
             ) from None
         check_choice(check, "check", CHECKS)
-        if pool_size is None:
-            pool_size = min(_POOL_MAX, max(_POOL_MIN, math.ceil(_POOL_TARGET_BATCH / n)))
-        self.pool_size = check_int(pool_size, "pool_size")
+        if pool_size is not None:
+            check_int(pool_size, "pool_size")
         settings = make_settings(
             self.metadata["render_modes"], generator, generator_kwargs, obs_mode, view_size, obs_tile_size,
             max_episode_steps, render_mode, render_tile_size, show_path, max_attempts,
@@ -232,6 +235,10 @@ class MazeVectorEnv(VectorEnv):
         self.num_envs = n
         self.settings = settings
         self.generator = settings.generator
+        if pool_size is None:  # about one refill batch of the generator's over all sub-envs
+            batch = check_int(getattr(self.generator, "refill_batch", _POOL_TARGET_BATCH), "refill_batch")
+            pool_size = min(_POOL_MAX, max(_POOL_MIN, math.ceil(batch / n)))
+        self.pool_size = check_int(pool_size, "pool_size")
         self.height, self.width = h, w = settings.shape
         _check_memory(n, self.pool_size, h, w, settings.observation_space())
         self.obs_mode: ObsMode = settings.obs_mode

@@ -213,6 +213,10 @@ class MazeGenerator(ABC):
 
     name: ClassVar[str] = "base"
     perfect: ClassVar[bool] = False  # True: every maze is a spanning tree (one path between cells)
+    # Mazes a batched consumer (the vector env's pool refill) should ask for in one call: many
+    # where a call's fixed cost dominates, fewer where every maze costs milliseconds, so that
+    # the first reset does not wait for thousands of them.
+    refill_batch: int = 4096
 
     def __init__(self, size: int | tuple[int, int] = 14, goal: GoalMode = "corner") -> None:
         self.cells = parse_size(size)

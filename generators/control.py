@@ -93,6 +93,7 @@ TOLERANCE = 0.04  # relative; a candidate this close to every target is served a
 CALIBRATION_SAMPLES = 1024
 CALIBRATION_SEED = 0
 MARGIN = 0.15
+SLOW_REFILL_BATCH = 256  # `MazeGenerator.refill_batch` of a search that is not compiled
 WALK_WINDOW = 0.25  # relative: a learned walk's first-round window before any candidate is kept
 _SEED_SCALE = float(2**53)
 _calibrations: dict[str, Calibration] = {}
@@ -254,6 +255,8 @@ class ControlledGenerator(MazeGenerator):
         if path_head:
             self._asked["path_head"] = True
         self.use_path_head = path_head
+        if not self.compiled():  # a learned (or plugin) search: milliseconds a maze
+            self.refill_batch = SLOW_REFILL_BATCH
 
     def config(self) -> dict[str, Any]:
         return {**self.base.config(), **self._asked}

@@ -341,6 +341,28 @@ def test_pool_size_does_not_change_trajectories(pool_size):
     assert_same_rollout(ref, vec, steps=70, seed=6)
 
 
+def test_default_pool_is_one_refill_batch_of_the_generators():
+    # About 4,096 mazes a refill over all sub-envs; 256 under a learned search (milliseconds a
+    # maze), so that the first reset does not wait for thousands of them.
+    for env_id, kwargs, want in (
+        ("Daedalus-Backtracker-v0", {}, 64),
+        ("Daedalus-Backtracker-v0", {"difficulty": 0.5}, 64),  # a compiled search
+        ("Daedalus-VAE-7x7-v0", {}, 64),
+        ("Daedalus-VAE-7x7-v0", {"difficulty": 0.5}, 32),
+    ):
+        vec = gym.make_vec(env_id, 8, generator_kwargs=kwargs)
+        assert vec.unwrapped.pool_size == want, (env_id, kwargs)
+        vec.close()
+    assert MazeVectorEnv(512, generator_kwargs={"size": 3}).pool_size == 8
+    assert MazeVectorEnv(8, "vae", {"size": 7, "difficulty": 0.5}, pool_size=3).pool_size == 3
+    with pytest.raises(ValueError, match="refill_batch"):
+        MazeVectorEnv(2, _NoRefill(), max_attempts=5)
+
+
+class _NoRefill(BacktrackerGenerator):
+    refill_batch = 0
+
+
 def test_given_maze_and_inspection():
     maze = make_generator("kruskal", size=4).generate(np.random.default_rng(0))
     ref, vec = make_pair("Daedalus-Backtracker-v0", 2, generator_kwargs={"size": 4}, obs_mode="rgb")
