@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import generator_or_exit, write_rows
-from daedalus_gym.commands.bench_control import targets
+from daedalus_gym.commands.bench_control import targets, timed_search
 from generators.control import ControlledGenerator, calibrate
 
 WALKS_PER_CODE = 8  # as the search's first round draws them
@@ -55,17 +55,6 @@ def timed_walks(base, target: float, tol: float, codes: int, rng: np.random.Gene
         base.drawn_walks(code_noise, decisions, rows, window)
         best = min(best, time.perf_counter() - t0)
     return n / best
-
-
-def timed_search(gen: ControlledGenerator, mazes: int, seed: int) -> float:
-    """Mazes a second the search serves, best of 3 runs of the same ``mazes`` seeds."""
-    seeds = gen.seeds_from_noise(gen.draw_noise(mazes, np.random.default_rng(seed)))
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        gen.search_seeds(seeds)
-        best = min(best, time.perf_counter() - t0)
-    return mazes / best
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
                 tol = gen._tolerance()
                 rng = np.random.default_rng([args.seed, size, i])
                 if not rows:  # compile (or load) the kernels outside the timed batches
-                    timed_search(gen, 2, args.seed)
-                search = timed_search(gen, args.mazes, args.seed)
+                    timed_search(gen, 2, args.seed, 1)
+                search = args.mazes / timed_search(gen, args.mazes, args.seed, 3)[0]
                 walks_per_s = timed_walks(base, target, tol, args.codes, rng)
                 codes = rng.standard_normal((args.n, base.latent_dim))
                 decisions = rng.standard_normal((args.n, base.noise_dim - base.latent_dim))

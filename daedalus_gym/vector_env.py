@@ -226,7 +226,7 @@ class MazeVectorEnv(VectorEnv):
             ) from None
         check_choice(check, "check", CHECKS)
         if pool_size is not None:
-            check_int(pool_size, "pool_size")
+            pool_size = check_int(pool_size, "pool_size")
         settings = make_settings(
             self.metadata["render_modes"], generator, generator_kwargs, obs_mode, view_size, obs_tile_size,
             max_episode_steps, render_mode, render_tile_size, show_path, max_attempts,
@@ -238,7 +238,7 @@ class MazeVectorEnv(VectorEnv):
         if pool_size is None:  # about one refill batch of the generator's over all sub-envs
             batch = check_int(getattr(self.generator, "refill_batch", _POOL_TARGET_BATCH), "refill_batch")
             pool_size = min(_POOL_MAX, max(_POOL_MIN, math.ceil(batch / n)))
-        self.pool_size = check_int(pool_size, "pool_size")
+        self.pool_size: int = pool_size
         self.height, self.width = h, w = settings.shape
         _check_memory(n, self.pool_size, h, w, settings.observation_space())
         self.obs_mode: ObsMode = settings.obs_mode

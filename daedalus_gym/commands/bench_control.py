@@ -100,6 +100,19 @@ def targets(sample: np.ndarray, inside: int, beyond: int, span: float) -> list[t
     return out
 
 
+def timed_search(gen: Any, mazes: int, seed: int, repeats: int) -> tuple[float, np.ndarray, np.ndarray]:
+    """What ``gen.generate_walls(mazes, default_rng(seed))`` serves, searched ``repeats`` times
+    over the same seeds (the same work, the same mazes): the fastest run's seconds, the walls
+    ``bool[mazes, H, W]`` and the candidates built for each maze ``int64[mazes]``."""
+    seeds = gen.seeds_from_noise(gen.draw_noise(mazes, np.random.default_rng(seed)))
+    seconds = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        walls, _, built = gen.search_seeds(seeds)
+        seconds = min(seconds, time.perf_counter() - t0)
+    return seconds, walls, built
+
+
 def nearest_hamming(walls: np.ndarray) -> float:
     """Median over ``walls: bool[N, H, W]`` of the Hamming distance to the nearest other grid."""
     x = walls.reshape(len(walls), -1).astype(np.float32)
@@ -135,13 +148,7 @@ def accuracy(name: str, size: int, args: argparse.Namespace) -> list[dict[str, A
             if not warm:  # compile (or load) the search's kernels outside the timed batch
                 gen.generate_walls(2, np.random.default_rng(args.seed + 1))
                 warm = True
-            # What generate_walls(mazes, default_rng(seed)) serves, with the candidates counted.
-            seeds = gen.seeds_from_noise(gen.draw_noise(args.mazes, np.random.default_rng(args.seed)))
-            seconds = float("inf")
-            for _ in range(args.repeats):  # the same seeds each time: the same work, the same mazes
-                t0 = time.perf_counter()
-                walls, _, built = gen.search_seeds(seeds)
-                seconds = min(seconds, time.perf_counter() - t0)
+            seconds, walls, built = timed_search(gen, args.mazes, args.seed, args.repeats)
             row.update(
                 mazes_per_s=args.mazes / seconds,
                 candidates=float(built.mean()),
