@@ -48,9 +48,10 @@ what the wrapped generator serves for some input, so it is as perfect as the wra
 (the learned ones must use ``repair="perfect"``); a walk drawn from a path head is a maze of the
 same model told its path, as perfect as the model's own.
 
-Cost: 8 to 472 wrapped-generator mazes per served maze (2 to 414 walks steered by a path
-head), each measured (a BFS; none for a dead-ends target alone in the batched search: the
-wrapped mazes are perfect, so solvable);
+Cost: 1 to 472 wrapped-generator mazes per served maze (1 to 414 walks steered by a path
+head; a maze's search stops at its first hit, except the learned walk search's for a dead-ends
+or joint target, which draws whole rounds), each measured (a BFS; none for a dead-ends target
+alone in the batched search: the wrapped mazes are perfect, so solvable);
 targets near the middle of the distribution are mostly met in the first round, rare ones take
 more rounds.
 
@@ -396,9 +397,10 @@ class ControlledGenerator(MazeGenerator):
         walk's depth-first tree), so a walk whose path already misses by more than the maze's
         best so far (before it has one: by more than `WALK_WINDOW`, doubling a round; none in
         the last round) stops there, or as soon as every passage its stack has still to decide
-        lies too far from the goal for its path to be that short. Every candidate is the wrapped
-        generator's maze for its noise ``[code, decisions]``; the served one is decoded from its
-        walk exactly as the generator does it.
+        lies too far from the goal for its path to be that short; for a path-length target alone,
+        a maze's walks after its first hit (the walk it is served) are not drawn. Every candidate
+        is the wrapped generator's maze for its noise ``[code, decisions]``; the served one is
+        decoded from its walk exactly as the generator does it.
 
         Steered by the model's path head (``path_head=True``, `steered`), every walk is the
         head's told the target depth (half the target path, rounded), and rounds draw 2, 4, 8,
@@ -423,6 +425,13 @@ class ControlledGenerator(MazeGenerator):
         path = self.target.get("path_length")
         corner = base.goal_mode == "corner"
         steer = self.steered()
+        # A path target alone: a walk is a hit when its goal depth is in this range, and the
+        # walks of a maze after its first hit are not drawn (only that first hit is served).
+        hits = None
+        if path is not None and corner and len(self.target) == 1:
+            depths = np.arange(int(np.prod(self.cells)) + 1)
+            ok = np.flatnonzero(self._error({"path_length": 2 * depths}) <= tol)
+            hits = (ok[0], ok[-1]) if ok.size else (1, 0)
         for round_ in range(MAX_ROUNDS):
             if not active.size:
                 break
@@ -452,9 +461,13 @@ class ControlledGenerator(MazeGenerator):
                 window[:, 0] = np.floor(path * (1.0 - miss) / 2.0)
                 window[:, 1] = np.where(np.isfinite(miss), np.ceil(path * (1.0 + miss) / 2.0), -1)
             depths = np.full(len(rows), max(1, round(path / 2))) if steer else None  # type: ignore[operator]
-            opened, depth = base.drawn_walks(code_noise, decision_noise, rows, window, depths)  # type: ignore[attr-defined]
-            built[active] += k
-            done = (window[:, 1] < 0) | ((window[:, 0] <= depth) & (depth <= window[:, 1]))
+            hit = None if hits is None else np.tile(hits, (len(rows), 1))
+            opened, depth = base.drawn_walks(  # type: ignore[attr-defined]
+                code_noise, decision_noise, rows, window, depths, hit, k if hit is not None else 0
+            )
+            drawn = depth >= 0
+            built[active] += drawn.reshape(n, k).sum(axis=1)
+            done = drawn & ((window[:, 1] < 0) | ((window[:, 0] <= depth) & (depth <= window[:, 1])))
             err = np.full(len(rows), np.inf)
             if done.any():
                 err[done] = self._error(self._walk_metrics(opened[done], depth[done]))

@@ -87,7 +87,7 @@ NUM_BUCKETS = 8
 SLACK_EDGES = np.array([2, 8, 24, 64], dtype=np.int64)
 _NO_TARGET = np.zeros(0, dtype=np.int64)  # no walk is told a goal depth
 _NO_ROWS = np.zeros(0, dtype=np.int64)  # every walk reads its own embeddings
-_NO_WINDOW = np.zeros((0, 2), dtype=np.int64)  # no walk stops early
+_NO_WINDOW = np.zeros((0, 2), dtype=np.int64)  # no walk stops early (and none is a hit)
 _DR = np.array([-1, 0, 1, 0], dtype=np.int64)
 _DC = np.array([0, 1, 0, -1], dtype=np.int64)
 
@@ -125,6 +125,8 @@ def _dfs_walk(
     goal_depth: np.ndarray,
     target: np.ndarray,
     slack_edges: np.ndarray,
+    hit: np.ndarray,
+    group_size: int,
 ) -> None:
     """Walk ``B`` mazes depth-first from cell 0.
 
@@ -148,6 +150,12 @@ def _dfs_walk(
     walk toward a goal depth of ``target[b]`` (see the module notes, with ``slack_edges`` = `SLACK_EDGES`)
     and its code is ``bucket * 4 * 1024 + d * 1024 + f``; without, the bucket is 0.
 
+    With ``hit: int64[B, 2]`` (empty: none), the walks come in groups of ``group_size``
+    consecutive walks, and once a walk of a group has run to its end with its goal depth in
+    ``[hit[b, 0], hit[b, 1]]``, the later walks of that group are not drawn: their
+    ``goal_depth`` is -1 and their other outputs are left as they were (a search that serves a
+    maze's first walk to land needs none of them).
+
     Outputs per passage: ``cells[b, e]`` the cell that decided it (-1 if none), ``codes[b, e]``
     ``d * 1024 + f`` for a decision, `NOT_DECIDED` or `FORCED_OPEN` otherwise; in the decoding
     modes ``logits[b, e]`` (decisions only; the caller fills the others) and always
@@ -168,6 +176,8 @@ def _dfs_walk(
         n_mazes = emb_row.shape[0] if emb_row.shape[0] > 0 else emb.shape[0]
     windowed = window.shape[0] > 0
     conditioned = target.shape[0] > 0
+    first_hit = hit.shape[0] > 0 and group_size > 0
+    landed = -1  # the last group one of whose walks landed in its hit window
     hidden = w_out.shape[1]
     # This maze's cell embeddings, copied in memory order into a buffer before the walk (which
     # visits the cells in no order a prefetcher can follow); cell ``k``'s channel ``t`` is at
@@ -198,6 +208,9 @@ def _dfs_walk(
     stamp = 0
     loaded = -1  # the embeddings row in ``cell_emb``: walks that share a row copy it once
     for b in range(n_mazes):
+        if first_hit and b // group_size == landed:
+            goal_depth[b] = -1
+            continue
         if mode != 0:
             row = emb_row[b] if emb_row.shape[0] > 0 else b
             if row != loaded:
@@ -228,6 +241,7 @@ def _dfs_walk(
             if y >= 0:
                 pending[region[y]] += 1
         bounded = windowed and window[b, 1] >= 0
+        cut = False  # the walk stopped before its end
         far = 0  # the stack's levels below this one cannot lead to the goal within the window
         while top >= 0:
             v = stack[top]
@@ -254,6 +268,7 @@ def _dfs_walk(
                     far += 1
                 if far > top:  # every way to the goal is too long: stop
                     goal_depth[b] = window[b, 1] + 1
+                    cut = True
                     break
             d = cur[v] + 1
             nxt = -1
@@ -353,6 +368,7 @@ def _dfs_walk(
             if nxt == n_cells - 1:
                 goal_depth[b] = top + 1
                 if bounded and not window[b, 0] <= top + 1 <= window[b, 1]:
+                    cut = True
                     break
             # Passages from the stack into the neighbour are no longer passages into its region.
             for d2 in range(4):
@@ -496,6 +512,8 @@ def _dfs_walk(
                 y = nbr[nxt, d2]
                 if y >= 0 and visited[y] == 0:
                     pending[region[y]] += 1
+        if first_hit and not cut and hit[b, 0] <= goal_depth[b] <= hit[b, 1]:
+            landed = b // group_size
 
 
 def walk_features(
@@ -535,6 +553,8 @@ def walk_features(
         np.empty(n, dtype=np.int64),
         _NO_TARGET if target is None else np.ascontiguousarray(target, dtype=np.int64),
         SLACK_EDGES,
+        _NO_WINDOW,
+        0,
     )
     return cells, codes
 
@@ -588,6 +608,8 @@ def drawn_walks(
     rows: np.ndarray,
     window: np.ndarray,
     target: np.ndarray | None = None,
+    hit: np.ndarray | None = None,
+    group_size: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Many drawn walks over few mazes' embeddings: walk ``b`` reads ``emb[rows[b]]`` and draws
     its decisions with ``u[b]: float64[E]`` uniforms; a walk that reaches the last cell at a depth
@@ -595,10 +617,13 @@ def drawn_walks(
     depth ``window[b, 1]`` (``window[b, 1] < 0``: no window; `_dfs_walk`). With ``target:
     int[B]``, walk ``b`` is told to reach the last cell at depth ``target[b]`` (its decisions
     carry their slack buckets: ``tables`` then cover `NUM_BUCKETS` buckets, module notes).
+    With ``hit: int64[B, 2]`` and ``group_size`` ``k`` (which divides ``B``), the walks come in
+    groups of ``k`` consecutive walks, and a group's walks after the first that reaches the last
+    cell at a depth within its ``hit`` range are not drawn (depth -1).
     Returns the open passages ``bool[B, E]`` (meaningful only for walks that did not stop) and
     the depth, in cell steps, at which each walk reached the last cell (``int64[B]``; for a walk
-    stopped before it, ``window[b, 1] + 1``)."""
-    _, _, opened, depth = _run_walks(emb, tables, size, 0.0, u, rows, window, target)
+    stopped before it, ``window[b, 1] + 1``; -1 for a walk not drawn)."""
+    _, _, opened, depth = _run_walks(emb, tables, size, 0.0, u, rows, window, target, hit, group_size)
     return opened, depth
 
 
@@ -611,9 +636,12 @@ def _run_walks(
     rows: np.ndarray | None,
     window: np.ndarray | None,
     target: np.ndarray | None = None,
+    hit: np.ndarray | None = None,
+    group_size: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """`_dfs_walk` in a decoding mode, split over the kernel threads: ``codes, logits, opened,
-    goal_depth`` per walk."""
+    goal_depth`` per walk. With ``hit`` (``int64[B, 2]``, and ``group_size`` dividing ``B``), the
+    walks of a group are split over the threads together."""
     h, w = size
     if emb.dtype not in (np.float32, np.float64):
         emb = emb.astype(np.float64)
@@ -625,6 +653,8 @@ def _run_walks(
     rows = _NO_ROWS if rows is None else np.ascontiguousarray(rows, dtype=np.int64)
     window = _NO_WINDOW if window is None else np.ascontiguousarray(window, dtype=np.int64)
     target = _NO_TARGET if target is None else np.ascontiguousarray(target, dtype=np.int64)
+    hit = _NO_WINDOW if hit is None else np.ascontiguousarray(hit, dtype=np.int64)
+    group_size = int(group_size) if len(hit) else 0
     n = len(rows) if len(rows) else len(emb)
     e = lattice(h, w).num_edges
     cells = np.empty((n, e), dtype=np.int64)
@@ -663,9 +693,14 @@ def _run_walks(
             depth[lo:hi],
             target[lo:hi] if len(target) else target,
             SLACK_EDGES,
+            hit[lo:hi] if len(hit) else hit,
+            group_size,
         )
 
-    if len(rows):  # drawn walks over shared embeddings: each costs a walk, and some stop early
+    if group_size:  # a group's walks after its first hit are skipped: a group is split as one
+        k = group_size
+        split_rows(lambda lo, hi: run(lo * k, hi * k), n // k, min_rows=max(2, -(-32 // k)), parts=4)
+    elif len(rows):  # drawn walks over shared embeddings: each costs a walk, and some stop early
         split_rows(run, n, min_rows=32, parts=4)
     else:
         split_rows(run, n)

@@ -555,6 +555,8 @@ class LearnedGenerator(MazeGenerator):
         rows: np.ndarray,
         window: np.ndarray,
         target: np.ndarray | None = None,
+        hit: np.ndarray | None = None,
+        group_size: int = 0,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Many drawn mazes over few codes, each code's embeddings computed once.
 
@@ -564,10 +566,15 @@ class LearnedGenerator(MazeGenerator):
         so does one that can no longer reach it by depth ``window[b, 1]``.
         With ``target: int[B]`` (goal depths in cell steps, at least 1), each walk draws its
         decisions from the model's path head told to reach the goal at that depth (`path_head`)
-        instead of from the model alone. Returns the open passages ``bool[B, E]`` (lattice
+        instead of from the model alone. With ``hit: int[B, 2]`` (goal depths, a range per
+        walk) and ``group_size`` ``k`` (dividing ``B``), the walks come in groups of ``k``
+        consecutive walks (a search's walks for one maze), and the walks of a group after the
+        first to reach the goal cell at a depth in its range are not drawn: the rest of the
+        group's walks would not be served. Returns the open passages ``bool[B, E]`` (lattice
         order; meaningful where the walk did not stop: `walls_from_walks` turns them into the
         served walls) and the depth at which each walk reached the goal cell, its start-goal
-        path in cell steps (``int64[B]``; ``window[b, 1] + 1`` for a walk stopped before it).
+        path in cell steps (``int64[B]``; ``window[b, 1] + 1`` for a walk stopped before it, -1
+        for a walk not drawn).
 
         Raises:
             ValueError: ``walks_ready()`` is false, an argument has the wrong shape, or a target
@@ -596,6 +603,23 @@ class LearnedGenerator(MazeGenerator):
             raise ValueError(f"rows must be int[{n}] indices into the {len(code_noise)} codes, got {rows!r}")
         if window.shape != (n, 2) or not np.issubdtype(window.dtype, np.integer):
             raise ValueError(f"window must be int[{n}, 2], got shape {window.shape} dtype {window.dtype}")
+        if hit is not None:
+            hit = np.asarray(hit)
+            if hit.shape != (n, 2) or not np.issubdtype(hit.dtype, np.integer):
+                raise ValueError(
+                    f"hit must be int[{n}, 2] goal-depth ranges, got shape {hit.shape} dtype {hit.dtype}"
+                )
+            if (
+                isinstance(group_size, bool)
+                or not isinstance(group_size, (int, np.integer))
+                or group_size < 1
+                or n % group_size
+            ):
+                raise ValueError(
+                    f"group_size must be an int >= 1 that divides the {n} walks, got {group_size!r}"
+                )
+        elif group_size:
+            raise ValueError(f"group_size={group_size!r} needs hit, the goal-depth range of each walk")
         head = None
         if target is not None:
             target = np.asarray(target)
@@ -634,7 +658,7 @@ class LearnedGenerator(MazeGenerator):
         self._in_passes(len(code_noise), min(self._pass_rows(), spread), embed)
         self._in_passes(n, max(1, 4 * _PASS_CELLS // self._decision_dim), draw)
         tables = model.decoder.walk_tables(self.decision_temperature) if head is None else head.walk_tables()
-        return drawn_walks(emb, tables, (h, w), uniforms, rows, window, target)
+        return drawn_walks(emb, tables, (h, w), uniforms, rows, window, target, hit, int(group_size))
 
     def walls_from_walks(self, opened: np.ndarray) -> np.ndarray:
         """Open passages of complete drawn walks ``bool[B, E]`` -> the served walls

@@ -155,7 +155,7 @@ def test_region_labels_give_the_flood_fill_walk(flood_walk, size):
             kernel(
                 h, w, mode, lat.neighbors, edge_table(h, w), no_open, flat, np.zeros(0, np.int64), layout,
                 *weights, 0.0, u, np.zeros((0, 2), np.int64), *got, np.zeros(n, np.int64),
-                np.zeros(0, np.int64), SLACK_EDGES,
+                np.zeros(0, np.int64), SLACK_EDGES, np.zeros((0, 2), np.int64), 0,
             )  # fmt: skip
             for a, b in zip(want, got):
                 assert np.array_equal(a, b), (mode, layout)

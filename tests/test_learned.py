@@ -467,6 +467,43 @@ def test_drawn_walks_are_the_generators_mazes(kind: str) -> None:
         make_generator(kind, size=5).drawn_walks(codes, decisions, rows, np.full((24, 2), -1))
 
 
+@pytest.mark.parametrize("kind", ["vae", "ae"])
+def test_drawn_walks_skip_a_groups_walks_after_its_first_hit(kind: str) -> None:
+    # With hit ranges, the walks come in groups, and a group's walks after the first to land in
+    # its range are not drawn (depth -1); every walk drawn is the one drawn without the ranges.
+    gen = make_generator(kind, size=7)
+    rng = np.random.default_rng(3)
+    codes = rng.standard_normal((8, gen.latent_dim))
+    decisions = rng.standard_normal((64, gen.noise_dim - gen.latent_dim))
+    rows = np.repeat(np.arange(8), 8)
+    no_window = np.full((64, 2), -1)
+    opened, depth = gen.drawn_walks(codes, decisions, rows, no_window)
+    middle = int(np.median(depth))
+    hit = np.tile([middle - 1, middle + 1], (64, 1))
+    hit[56:] = [1, 2]  # no walk of the last group lands: all of it is drawn
+    got_opened, got_depth = gen.drawn_walks(codes, decisions, rows, no_window, hit=hit, group_size=8)
+    landed = (hit[:, 0] <= depth) & (depth <= hit[:, 1])
+    skipped = 0
+    for g in range(8):
+        walks = slice(8 * g, 8 * g + 8)
+        first = np.flatnonzero(landed[walks])
+        drawn = 8 if not first.size else first[0] + 1
+        assert np.array_equal(got_depth[walks][:drawn], depth[walks][:drawn])
+        assert np.array_equal(got_opened[walks][:drawn], opened[walks][:drawn])
+        assert (got_depth[walks][drawn:] == -1).all()
+        skipped += 8 - drawn
+    assert skipped > 0 and (got_depth[56:] >= 0).all()
+    # The same when every walk reads a copy of its code of its own.
+    one = gen.drawn_walks(codes[rows], decisions, np.arange(64), no_window, hit=hit, group_size=8)
+    assert np.array_equal(one[1], got_depth)
+    with pytest.raises(ValueError, match="hit must be"):
+        gen.drawn_walks(codes, decisions, rows, no_window, hit=hit[:5], group_size=8)
+    with pytest.raises(ValueError, match="group_size must be"):
+        gen.drawn_walks(codes, decisions, rows, no_window, hit=hit, group_size=7)
+    with pytest.raises(ValueError, match="needs hit"):
+        gen.drawn_walks(codes, decisions, rows, no_window, group_size=8)
+
+
 # ---------------------------------------------------------------------- evaluation
 def test_hamming_helpers_match_brute_force() -> None:
     rng = np.random.default_rng(0)

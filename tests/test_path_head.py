@@ -132,7 +132,8 @@ def test_steered_search_serves_perfect_on_target_head_walks(headed: Path) -> Non
             depth,
         )
         assert np.array_equal(walls, base.walls_from_walks(opened))
-        assert built.min() >= 2
+        # Most mazes are served by their first head walk, and the rest of their round is not drawn.
+        assert built.min() >= 1 and (built == 1).mean() >= 0.5
 
 
 def test_head_files_are_checked(headed: Path, tmp_path: Path) -> None:
