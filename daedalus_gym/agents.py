@@ -20,6 +20,7 @@ Agents are named by spec strings: ``random``, ``wall-follower``, ``left-wall-fol
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -429,6 +430,7 @@ def train_ppo(
     try:
         import torch
         from stable_baselines3 import PPO
+        from stable_baselines3.common.logger import HumanOutputFormat, Logger
         from stable_baselines3.common.vec_env import DummyVecEnv
     except ImportError as err:
         raise ImportError(f"training PPO needs stable-baselines3: {RL_HINT}") from err
@@ -460,6 +462,9 @@ def train_ppo(
         device="cpu",
         verbose=1 if verbose else 0,
     )
+    # SB3's default logger makes a new, empty SB3-<time> folder in the system's temp dir on
+    # every learn(); this one logs to stdout (verbose) or nowhere, and makes none.
+    model.set_logger(Logger(None, [HumanOutputFormat(sys.stdout)] if verbose else []))
     model.learn(total_timesteps=steps)
     vec_env.close()
     return model

@@ -233,6 +233,23 @@ def tiny_ppo(tmp_path_factory):
     return path
 
 
+@pytest.mark.parametrize("verbose", [False, True])
+def test_train_ppo_makes_no_log_folder(verbose, tmp_path, monkeypatch, capsys):
+    # SB3's default logger would make an empty SB3-<time> folder in the temp dir per training.
+    pytest.importorskip("stable_baselines3")
+    import tempfile
+
+    from daedalus_gym.agents import PPOSettings, train_ppo
+    from daedalus_gym.splits import LevelRange
+
+    monkeypatch.delenv("SB3_LOGDIR", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    settings = PPOSettings(n_envs=2, n_steps=32, batch_size=64, n_epochs=1)
+    train_ppo("Daedalus-Backtracker-7x7-v0", LevelRange(0, 5), 64, 0, settings, verbose=verbose)
+    assert list(tmp_path.iterdir()) == []
+    assert ("total_timesteps" in capsys.readouterr().out) == verbose
+
+
 def test_train_agent_writes_a_ppo_agent(tiny_ppo, capsys):
     agent = make_agent(f"ppo:{tiny_ppo}")
     assert isinstance(agent, PPOAgent) and agent.name == f"ppo:{tiny_ppo}"
