@@ -1,13 +1,15 @@
-"""``python -m benchmarks.rejection_bound``: how fast any search that serves a learned model's
-own mazes at a path-length target can be on this machine, against the difficulty-control search.
+"""``python -m benchmarks.rejection_bound``: how fast rejection sampling could serve a learned
+model's own mazes at a path-length target on this machine, against the difficulty-control search.
 
 A maze served at a path-length target is faithful to the model when it is distributed as the
 model's own mazes whose path lands within the target's tolerance: rejection sampling, one of
-the model's walks after another until one lands. With a share ``p`` of the model's walks
-landing, that takes ``1 / p`` walks per maze on average, and no sampler that only draws the
-model's walks can need fewer. Each of them can stop as soon as it reaches the goal cell
-outside the tolerance (with the goal in the corner, the depth-first walk's path is the depth at
-which it reaches the goal), so the cheapest such walk is measured that way.
+the model's walks after another, each independent of the last, until one lands. With a share
+``p`` of the model's walks landing, that takes ``1 / p`` walks per maze on average, and no
+sampler of independent walks can need fewer. Each of them can stop as soon as it reaches the
+goal cell outside the tolerance (with the goal in the corner, the depth-first walk's path is the
+depth at which it reaches the goal), so the cheapest such walk is measured that way. The search
+is not such a sampler: half of its walks after the first round are mutants of a maze's best
+walk so far, which land more often than fresh ones, so at tail targets it can beat the bound.
 
 For each learned generator, size and one of the 10 inside targets of ``bench-control`` (from the
 5th to the 95th percentile of the model's own path lengths), in the same run:

@@ -463,7 +463,13 @@ class ControlledGenerator(MazeGenerator):
             depths = np.full(len(rows), max(1, round(path / 2))) if steer else None  # type: ignore[operator]
             hit = None if hits is None else np.tile(hits, (len(rows), 1))
             opened, depth = base.drawn_walks(  # type: ignore[attr-defined]
-                code_noise, decision_noise, rows, window, depths, hit, k if hit is not None else 0
+                code_noise,
+                decision_noise,
+                rows,
+                window,
+                depths,
+                hit=hit,
+                group_size=k if hit is not None else 0,
             )
             drawn = depth >= 0
             built[active] += drawn.reshape(n, k).sum(axis=1)

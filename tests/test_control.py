@@ -105,6 +105,23 @@ def test_served_walks_are_the_generators_mazes_for_their_noise(kind: str, kwargs
         assert np.array_equal(err, gen._error(measure(gen, walls, tuple(target))))
 
 
+@pytest.mark.parametrize("head", [False, True])
+def test_walk_search_serves_the_same_mazes_without_the_walks_after_a_hit(head, monkeypatch) -> None:
+    # The search skips a maze's walks after its first hit; drawing every walk serves the same.
+    gen = make_generator("vae", size=7, target={"path_length": 30.0}, path_head=head)
+    seeds = range(48)
+    walls, err, built, noise = gen._search_walks([np.random.default_rng(s) for s in seeds])
+    draw = type(gen.base).drawn_walks
+
+    def every_walk(self, *args, hit=None, group_size=0):
+        return draw(self, *args)
+
+    monkeypatch.setattr(type(gen.base), "drawn_walks", every_walk)
+    got = gen._search_walks([np.random.default_rng(s) for s in seeds])
+    assert np.array_equal(walls, got[0]) and np.array_equal(err, got[1]) and np.array_equal(noise, got[3])
+    assert (built <= got[2]).all() and built.sum() < got[2].sum()
+
+
 def test_same_rng_same_mazes_and_batch_equals_singles() -> None:
     gen = make_generator("backtracker", size=8, difficulty=0.3)
     a = gen.generate_batch(6, np.random.default_rng(5))
