@@ -536,7 +536,9 @@ def walk_features(
         lattice(h, w).neighbors,
         edge_table(h, w),
         open_edges,
-        np.zeros((1, 1), dtype=np.float64),
+        # Not read when teacher-forced; float32 like the decoding walks' embeddings, so the
+        # kernel is compiled once for both.
+        np.zeros((1, 1), dtype=np.float32),
         _NO_ROWS,
         False,
         np.zeros((1, 1), dtype=np.float64),

@@ -863,7 +863,8 @@ def level_metrics(walls: np.ndarray, lattice: np.ndarray | None = None) -> dict[
         # On the lattice only cells can be dead ends or junctions (an open passage joins exactly
         # two cells), a cell's degree is its four passages, and the open squares are the cells
         # plus the open passages: a quarter of the squares to read, in one compiled pass.
-        grids = walls[lattice_grids] if not lattice_grids.all() else walls
+        # Contiguous, so the kernel is compiled once (a strided view would take a second build).
+        grids = walls[lattice_grids] if not lattice_grids.all() else np.ascontiguousarray(walls)
         counts = np.empty((len(grids), 3), dtype=np.int64)
         compile_kernel(_cell_degree_counts)(grids, counts)
         dead_ends[lattice_grids], junctions[lattice_grids] = counts[:, 0], counts[:, 1]
