@@ -59,9 +59,15 @@ def check_int(value: object, name: str, minimum: int = 1) -> int:
 
 
 def check_choice(value: object, name: str, choices: Sequence[object]) -> Any:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {list(choices)}, got {describe(value)}")
-    return value
+    """``value`` if it is one of ``choices``: a string equal to a string choice, or a value of a
+    choice's own type equal to it (``None`` is ``None``). An array or a list is refused, never
+    compared elementwise."""
+    for choice in choices:
+        if ((isinstance(value, str) and isinstance(choice, str)) or type(value) is type(choice)) and (
+            value == choice
+        ):
+            return choice
+    raise ValueError(f"{name} must be one of {list(choices)}, got {describe(value)}")
 
 
 def check_seed(seed: object, name: str = "seed") -> int | None:
@@ -202,11 +208,11 @@ def make_settings(
     ):
         if value is not None and not isinstance(value, Mapping):
             raise TypeError(f"{name} must be a dict or None, got {describe(value)}")
-    check_choice(obs_mode, "obs_mode", OBS_MODES)
+    obs_mode = check_choice(obs_mode, "obs_mode", OBS_MODES)
     view = check_int(view_size, "view_size", minimum=3)
     if view % 2 == 0:
         raise ValueError(f"view_size must be an odd int >= 3, got {view_size!r}")
-    check_choice(render_mode, "render_mode", [*render_modes, None])
+    render_mode = check_choice(render_mode, "render_mode", [*render_modes, None])
     if not isinstance(show_path, (bool, np.bool_)):
         raise ValueError(f"show_path must be a bool, got {describe(show_path)}")
     if obs_tile_size is not None:
@@ -260,7 +266,7 @@ LEVEL_NAMES: tuple[str, ...] = ("train", "held-out", "eval", *EVAL_SETS)
 
 def check_levels(levels: object, num_levels: object, start_level: object) -> dict[str, Any]:
     """``levels``, ``num_levels`` and ``start_level`` checked together (see `MazeEnv`)."""
-    check_choice(levels, "levels", LEVEL_NAMES)
+    levels = check_choice(levels, "levels", LEVEL_NAMES)
     if isinstance(num_levels, (bool, np.bool_)) or not isinstance(num_levels, (int, np.integer)):
         raise ValueError(f"num_levels must be an int >= 0 (0: unlimited), got {describe(num_levels)}")
     if num_levels < 0:

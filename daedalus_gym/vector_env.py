@@ -224,7 +224,7 @@ class MazeVectorEnv(VectorEnv):
             raise ValueError(
                 f"autoreset_mode must be one of {valid}, got {describe(autoreset_mode)}"
             ) from None
-        check_choice(check, "check", CHECKS)
+        check = check_choice(check, "check", CHECKS)
         if pool_size is not None:
             pool_size = check_int(pool_size, "pool_size")
         settings = make_settings(

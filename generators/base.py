@@ -177,11 +177,15 @@ def check_real(
 
 
 def check_choice(value: object, name: str, choices: tuple[object, ...]) -> Any:
-    """``value`` if it is one of ``choices`` (compared by type and value, so an array or a list is
-    never ambiguous), else a ValueError naming ``name``, the value and the choices."""
-    if not any(type(value) is type(c) and value == c for c in choices):
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
-    return value
+    """``value`` if it is one of ``choices`` (compared by type and value, a string subclass such
+    as numpy's ``str_`` as a string, so an array or a list is never ambiguous), else a ValueError
+    naming ``name``, the value and the choices."""
+    for choice in choices:
+        if ((isinstance(value, str) and isinstance(choice, str)) or type(value) is type(choice)) and (
+            value == choice
+        ):
+            return choice
+    raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
 
 
 def check_int(value: object, name: str, low: int, high: int | None = None) -> int:

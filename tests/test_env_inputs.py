@@ -180,5 +180,9 @@ def test_arguments_are_checked_before_the_generator_is_built(cls):
     # An unknown generator would fail too; the cheap checks come first, before any model loads.
     with pytest.raises(ValueError, match="obs_mode must be one of"):
         cls(generator="no-such-generator", obs_mode="pixels")
+    # An array or a list is refused by name, not compared elementwise deep inside numpy.
+    for bad in (np.array(["image", "grid"]), ["image"]):
+        with pytest.raises(ValueError, match="obs_mode must be one of"):
+            cls(generator="no-such-generator", obs_mode=bad)
     with pytest.raises(ValueError, match="max_attempts must be an int"):
         cls(generator="no-such-generator", max_attempts=True)
