@@ -23,7 +23,7 @@ from gymnasium import spaces
 from daedalus_gym.rendering import COLORS, paint_mazes
 from generators import Generator, Maze, MazeGenerator, make_generator
 from generators._jit import compile_kernel
-from generators.base import NoiseGenerator, UniformsGenerator
+from generators.base import NoiseGenerator, UniformsGenerator, matching_choice
 from generators.maze import MOVES
 from generators.maze import maze_hashes as maze_hashes  # the env side names it here too
 from generators.shortest_paths import shortest_path_lengths
@@ -59,15 +59,12 @@ def check_int(value: object, name: str, minimum: int = 1) -> int:
 
 
 def check_choice(value: object, name: str, choices: Sequence[object]) -> Any:
-    """``value`` if it is one of ``choices``: a string equal to a string choice, or a value of a
-    choice's own type equal to it (``None`` is ``None``). An array or a list is refused, never
-    compared elementwise."""
-    for choice in choices:
-        if ((isinstance(value, str) and isinstance(choice, str)) or type(value) is type(choice)) and (
-            value == choice
-        ):
-            return choice
-    raise ValueError(f"{name} must be one of {list(choices)}, got {describe(value)}")
+    """The choice ``value`` is (`generators.base.matching_choice`: an array or a list is refused,
+    never compared elementwise), else a ValueError naming ``name``, the value and the choices."""
+    found, choice = matching_choice(value, choices)
+    if not found:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {describe(value)}")
+    return choice
 
 
 def check_seed(seed: object, name: str = "seed") -> int | None:

@@ -176,16 +176,25 @@ def check_real(
     return x
 
 
-def check_choice(value: object, name: str, choices: tuple[object, ...]) -> Any:
-    """``value`` if it is one of ``choices`` (compared by type and value, a string subclass such
-    as numpy's ``str_`` as a string, so an array or a list is never ambiguous), else a ValueError
-    naming ``name``, the value and the choices."""
+def matching_choice(value: object, choices: Sequence[object]) -> tuple[bool, Any]:
+    """``(True, choice)`` for the choice ``value`` is, else ``(False, None)``: compared by type
+    and value (a string subclass such as numpy's ``str_`` as a string, ``None`` as ``None``), so
+    an array or a list is refused, never compared elementwise."""
     for choice in choices:
         if ((isinstance(value, str) and isinstance(choice, str)) or type(value) is type(choice)) and (
             value == choice
         ):
-            return choice
-    raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+            return True, choice
+    return False, None
+
+
+def check_choice(value: object, name: str, choices: tuple[object, ...]) -> Any:
+    """The choice ``value`` is (`matching_choice`), else a ValueError naming ``name``, the value
+    and the choices."""
+    found, choice = matching_choice(value, choices)
+    if not found:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return choice
 
 
 def check_int(value: object, name: str, low: int, high: int | None = None) -> int:
