@@ -184,5 +184,8 @@ def test_arguments_are_checked_before_the_generator_is_built(cls):
     for bad in (np.array(["image", "grid"]), ["image"]):
         with pytest.raises(ValueError, match="obs_mode must be one of"):
             cls(generator="no-such-generator", obs_mode=bad)
+    # A numpy string is the string.
+    env = cls(generator_kwargs={"size": 2}, obs_mode=np.str_("grid"))
+    assert type(env.obs_mode) is str and env.obs_mode == "grid"
     with pytest.raises(ValueError, match="max_attempts must be an int"):
         cls(generator="no-such-generator", max_attempts=True)
