@@ -577,8 +577,10 @@ class LearnedGenerator(MazeGenerator):
         for a walk not drawn).
 
         Raises:
-            ValueError: ``walks_ready()`` is false, an argument has the wrong shape, or a target
-                is given and the model has no path head for this generator.
+            ValueError: ``walks_ready()`` is false, an argument has the wrong shape, a target
+                is given and the model has no path head for this generator, or ``group_size``
+                is below 1, does not divide ``B`` or comes without ``hit``.
+            TypeError: ``group_size`` is not an int.
         """
         import torch
 
@@ -609,15 +611,9 @@ class LearnedGenerator(MazeGenerator):
                 raise ValueError(
                     f"hit must be int[{n}, 2] goal-depth ranges, got shape {hit.shape} dtype {hit.dtype}"
                 )
-            if (
-                isinstance(group_size, bool)
-                or not isinstance(group_size, (int, np.integer))
-                or group_size < 1
-                or n % group_size
-            ):
-                raise ValueError(
-                    f"group_size must be an int >= 1 that divides the {n} walks, got {group_size!r}"
-                )
+            group_size = check_int(group_size, "group_size", 1)
+            if n % group_size:
+                raise ValueError(f"group_size must divide the {n} walks, got {group_size}")
         elif group_size:
             raise ValueError(f"group_size={group_size!r} needs hit, the goal-depth range of each walk")
         head = None
@@ -658,7 +654,7 @@ class LearnedGenerator(MazeGenerator):
         self._in_passes(len(code_noise), min(self._pass_rows(), spread), embed)
         self._in_passes(n, max(1, 4 * _PASS_CELLS // self._decision_dim), draw)
         tables = model.decoder.walk_tables(self.decision_temperature) if head is None else head.walk_tables()
-        return drawn_walks(emb, tables, (h, w), uniforms, rows, window, target, hit, int(group_size))
+        return drawn_walks(emb, tables, (h, w), uniforms, rows, window, target, hit, group_size)
 
     def walls_from_walks(self, opened: np.ndarray) -> np.ndarray:
         """Open passages of complete drawn walks ``bool[B, E]`` -> the served walls

@@ -498,8 +498,12 @@ def test_drawn_walks_skip_a_groups_walks_after_its_first_hit(kind: str) -> None:
     assert np.array_equal(one[1], got_depth)
     with pytest.raises(ValueError, match="hit must be"):
         gen.drawn_walks(codes, decisions, rows, no_window, hit=hit[:5], group_size=8)
-    with pytest.raises(ValueError, match="group_size must be"):
+    with pytest.raises(ValueError, match="group_size must divide the 64 walks, got 7"):
         gen.drawn_walks(codes, decisions, rows, no_window, hit=hit, group_size=7)
+    with pytest.raises(ValueError, match="group_size must be an int >= 1, got 0"):
+        gen.drawn_walks(codes, decisions, rows, no_window, hit=hit, group_size=0)
+    with pytest.raises(TypeError, match="group_size must be an int, got float"):
+        gen.drawn_walks(codes, decisions, rows, no_window, hit=hit, group_size=8.0)
     with pytest.raises(ValueError, match="needs hit"):
         gen.drawn_walks(codes, decisions, rows, no_window, group_size=8)
 
