@@ -187,7 +187,7 @@ def make_settings(
     default_generator_kwargs: object,
     max_steps: object,
     levels: object = "train",
-    num_levels: object = 0,
+    num_levels: object = None,
     start_level: object = 0,
 ) -> Settings:
     """Check every constructor argument once and build the generator; see `MazeEnv`.
@@ -262,14 +262,22 @@ LEVEL_NAMES: tuple[str, ...] = ("train", "held-out", "eval", *EVAL_SETS)
 
 
 def check_levels(levels: object, num_levels: object, start_level: object) -> dict[str, Any]:
-    """``levels``, ``num_levels`` and ``start_level`` checked together (see `MazeEnv`)."""
+    """``levels``, ``num_levels`` and ``start_level`` checked together (see `MazeEnv`).
+
+    ``num_levels`` is ``None`` (unlimited levels) or an int >= 1; the checked settings hold it as
+    an int, 0 for unlimited.
+    """
     levels = check_choice(levels, "levels", LEVEL_NAMES)
-    if isinstance(num_levels, (bool, np.bool_)) or not isinstance(num_levels, (int, np.integer)):
-        raise ValueError(f"num_levels must be an int >= 0 (0: unlimited), got {describe(num_levels)}")
-    if num_levels < 0:
-        raise ValueError(f"num_levels must be an int >= 0 (0: unlimited), got {num_levels!r}")
+    if num_levels is None:
+        num = 0
+    elif isinstance(num_levels, (bool, np.bool_)) or not isinstance(num_levels, (int, np.integer)):
+        raise ValueError(f"num_levels must be None (unlimited) or an int >= 1, got {describe(num_levels)}")
+    elif num_levels < 1:
+        hint = " (Procgen's num_levels=0, unlimited, is num_levels=None here)" if num_levels == 0 else ""
+        raise ValueError(f"num_levels must be None (unlimited) or an int >= 1, got {num_levels!r}{hint}")
+    else:
+        num = int(num_levels)
     start = check_int(start_level, "start_level", minimum=0)
-    num = int(num_levels)
     if start + num > HELD_OUT_START:
         raise ValueError(
             f"start_level + num_levels must be <= 2**31 = {HELD_OUT_START} (held-out level seeds start "
@@ -278,16 +286,16 @@ def check_levels(levels: object, num_levels: object, start_level: object) -> dic
     if levels == "held-out" and num == 0:
         raise ValueError(
             "levels='held-out' needs the training levels to keep out: num_levels >= 1 (with start_level), "
-            "got num_levels=0"
+            "got num_levels=None"
         )
     if levels not in ("train", "held-out") and (num or start):
         raise ValueError(
-            f"levels={levels!r} is a fixed set: num_levels and start_level must be 0, "
-            f"got num_levels={num}, start_level={start}"
+            f"levels={levels!r} is a fixed set: num_levels must be None and start_level 0, "
+            f"got num_levels={num_levels!r}, start_level={start}"
         )
     if levels == "train" and num == 0 and start:
         raise ValueError(
-            f"start_level only applies with num_levels >= 1 (num_levels=0 plays unlimited levels), "
+            f"start_level only applies with num_levels >= 1 (num_levels=None plays unlimited levels), "
             f"got start_level={start}"
         )
     name = EVAL_SETS[-1] if levels == "eval" else levels

@@ -111,14 +111,15 @@ class MazeEnv(gym.Env):
     - ``num_levels``, ``start_level``: Procgen's level set. ``num_levels=N >= 1`` plays only the
       levels ``S, ..., S + N - 1`` (``S = start_level``), each episode one drawn uniformly from
       the env's rng; level seed ``s`` is the maze ``reset(seed=s)`` serves without a level set.
-      ``num_levels=0`` (default) plays unlimited levels; ``start_level`` then must stay 0.
+      ``num_levels=None`` (default) plays unlimited levels; ``start_level`` then must stay 0.
+      (Procgen writes unlimited as ``num_levels=0``; here 0 is refused, as is any value below 1.)
       ``start_level + num_levels <= 2**31``.
     - ``levels``: ``"train"`` (default: the levels above), ``"held-out"`` (levels from seeds
       ``>= 2**31`` whose maze is, up to rotation and reflection, none of the ``num_levels``
       training levels; needs ``num_levels >= 1``; building it generates every training level
       once) or ``"eval"`` (the newest frozen set of 200 levels shipped for this generator and
       size, ``"eval-v1"``; ``"eval-v0"`` pins the first one, see ``docs/level-sets.md``;
-      ``num_levels`` and ``start_level`` stay 0).
+      ``num_levels`` stays None and ``start_level`` 0).
 
     Integer arguments must be ints (a bool is refused); every bad argument raises an error that
     names it. ``reset(seed=s)`` takes an int ``s >= 0`` or ``None``; ``reset(options={"level":
@@ -188,7 +189,7 @@ class MazeEnv(gym.Env):
         max_attempts: int = 10,
         default_generator_kwargs: dict[str, Any] | None = None,
         max_steps: None = None,
-        num_levels: int = 0,
+        num_levels: int | None = None,
         start_level: int = 0,
         levels: str = "train",
     ) -> None:

@@ -210,7 +210,7 @@ class MazeVectorEnv(VectorEnv):
         check: str = "bfs",
         default_generator_kwargs: dict[str, Any] | None = None,
         max_steps: None = None,
-        num_levels: int = 0,
+        num_levels: int | None = None,
         start_level: int = 0,
         levels: str = "train",
     ) -> None:

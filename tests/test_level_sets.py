@@ -97,7 +97,7 @@ def test_default_env_is_unlimited_levels():
     env = gym.make(SMALL)
     info = env.reset(seed=0)[1]
     assert "level_seed" not in info
-    assert gym.make(SMALL, num_levels=0).reset(seed=0)[1]["maze_hash"] == info["maze_hash"]
+    assert gym.make(SMALL, num_levels=None).reset(seed=0)[1]["maze_hash"] == info["maze_hash"]
     assert env.unwrapped.level_set is None
 
 
@@ -264,10 +264,18 @@ def test_eval_v1_shares_the_files_of_sets_that_did_not_change():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"num_levels": -1}, r"num_levels must be an int >= 0 \(0: unlimited\), got -1"),
-        ({"num_levels": True}, r"num_levels must be an int >= 0 .*True \(bool\)"),
-        ({"num_levels": 2.0}, r"num_levels must be an int >= 0 .*2.0 \(float\)"),
-        ({"num_levels": "10"}, r"num_levels must be an int >= 0"),
+        ({"num_levels": -1}, r"num_levels must be None \(unlimited\) or an int >= 1, got -1$"),
+        (
+            {"num_levels": 0},
+            r"an int >= 1, got 0 \(Procgen's num_levels=0, unlimited, is num_levels=None here\)",
+        ),
+        (
+            {"num_levels": np.int64(0)},
+            r"num_levels must be None \(unlimited\) or an int >= 1, got np.int64\(0\)",
+        ),
+        ({"num_levels": True}, r"num_levels must be None \(unlimited\) or an int >= 1, .*True \(bool\)"),
+        ({"num_levels": 2.0}, r"num_levels must be None \(unlimited\) or an int >= 1, .*2.0 \(float\)"),
+        ({"num_levels": "10"}, r"num_levels must be None \(unlimited\) or an int >= 1"),
         ({"num_levels": 5, "start_level": -1}, r"start_level must be an int >= 0, got -1"),
         ({"num_levels": 5, "start_level": 1.5}, r"start_level must be an int >= 0"),
         (
@@ -279,7 +287,7 @@ def test_eval_v1_shares_the_files_of_sets_that_did_not_change():
         ({"levels": "held-out"}, r"levels='held-out' needs .* num_levels >= 1"),
         (
             {"levels": "eval", "num_levels": 10},
-            r"levels='eval' is a fixed set: num_levels and start_level must be 0, got num_levels=10",
+            r"levels='eval' is a fixed set: num_levels must be None and start_level 0, got num_levels=10",
         ),
         ({"levels": "eval", "start_level": 3}, r"is a fixed set"),
         ({"start_level": 3}, r"start_level only applies with num_levels >= 1"),
