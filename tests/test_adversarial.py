@@ -113,8 +113,18 @@ def test_env_constructor_gives_a_working_env_or_a_clear_error(kwargs):
     env.close()
 
 
+def _not_large_and_valid(value: object) -> bool:
+    # A num_envs in the thousands or more is valid but takes seconds to build and roll out (1e5:
+    # about 18 s); past memory it is refused at once (test_a_vector_env_too_large_for_memory_is_refused).
+    return not (isinstance(value, int) and not isinstance(value, bool) and 64 < value < 2**40)
+
+
 @PROPERTY
-@given(kwargs=st.fixed_dictionaries({"num_envs": st.one_of(ANY, st.integers(1, 3))}, optional=ENV_KEYS))
+@given(
+    kwargs=st.fixed_dictionaries(
+        {"num_envs": st.one_of(ANY.filter(_not_large_and_valid), st.integers(1, 3))}, optional=ENV_KEYS
+    )
+)
 def test_vector_env_constructor_gives_a_working_env_or_a_clear_error(kwargs):
     kwargs = _small(kwargs)
     kwargs.pop("render_mode", None)  # "human" is the single env's; tested there
@@ -335,3 +345,11 @@ def test_an_image_too_large_for_memory_is_refused(cls, obs_mode):
         ValueError, match=r"obs_tile_size=14807 makes a 133263x133263x3 image .* \(at most \d+ here\)"
     ):
         cls(*args, **kwargs)
+
+
+@pytest.mark.parametrize("num_envs", [2**40, 2**66])
+def test_a_vector_env_too_large_for_memory_is_refused(num_envs):
+    with pytest.raises(
+        ValueError, match=rf"num_envs={num_envs} needs about [\d,.]+ GiB .* more than half of this"
+    ):
+        MazeVectorEnv(num_envs, "backtracker", {"size": 4})

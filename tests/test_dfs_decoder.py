@@ -91,7 +91,7 @@ def flood_walk():
     numba = pytest.importorskip("numba")
     from _dfs_flood_walk import flood_walk as walk
 
-    return numba.njit(nogil=True)(walk)
+    return numba.njit(nogil=True, cache=True)(walk)
 
 
 def _walk_outputs(n: int, size: tuple[int, int]) -> list[np.ndarray]:
