@@ -172,6 +172,8 @@ class MazeEnv(gym.Env):
       serves today; for ``Daedalus-AE-v0`` and ``Daedalus-VAE-v0`` it holds their current
       models' levels (their ``eval-v0``, still there, holds earlier models'), for the other ids
       the same levels as ``eval-v0``. Served mazes are unchanged.
+    - 0.8.0 (same ids): unlimited levels are ``num_levels=None``, the default; ``num_levels=0``
+      (Procgen's way to say it) is refused like any value below 1. Served mazes are unchanged.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}

@@ -183,6 +183,8 @@ class MazeVectorEnv(VectorEnv):
       walks, so a seed can give other controlled learned mazes (see `MazeEnv`).
     - 0.7.3 (same ids): ``levels="eval"`` plays ``eval-v1``, which for the 14x14 AE and VAE ids
       holds their current models' levels (see `MazeEnv`).
+    - 0.8.0 (same ids): unlimited levels are ``num_levels=None``, the default; ``num_levels=0``
+      is refused (see `MazeEnv`).
     """
 
     metadata: ClassVar[dict[str, Any]] = {
