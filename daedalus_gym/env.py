@@ -128,6 +128,12 @@ class MazeEnv(gym.Env):
     whose start and goal are open and joined. ``"maze"`` is the older name of ``"level"`` and
     still works.
 
+    A Gymnasium trap: the env checker that ``gym.make`` adds (unless ``disable_env_checker=True``)
+    marks its first ``reset`` as done before calling it. If that first ``reset`` raises (a bad
+    seed or option), the first ``step`` after the next good ``reset`` fails inside Gymnasium
+    (1.4) with ``TypeError: cannot unpack non-iterable NoneType object``. After such an error,
+    make a new env, or make it with ``disable_env_checker=True``.
+
     ## Version History
     - v0: initial release. Since then, before the first release: one time limit, Gymnasium's
       ``TimeLimit`` from ``max_episode_steps`` (``max_steps`` removed; the reward's scale is the

@@ -125,6 +125,18 @@ def test_single_reset_refuses_non_int_seeds(seed):
     assert env.np_random_seed == 3
 
 
+def test_a_refused_first_reset_leaves_an_env_without_the_checker_playable():
+    # gym.make's env checker marks its first reset done before calling it: after a refused
+    # first reset, the docstring's way out (disable_env_checker=True) steps as usual.
+    env = gym.make("Daedalus-Backtracker-7x7-v0", disable_env_checker=True)
+    with pytest.raises(ValueError, match=r"seed must be an int >= 0, got -1"):
+        env.reset(seed=-1)
+    obs, _ = env.reset(seed=0)
+    assert env.observation_space.contains(obs)
+    obs, reward, *_ = env.step(1)
+    assert env.observation_space.contains(obs) and 0.0 <= reward <= 1.0
+
+
 # --------------------------------------------------------------------- options
 @pytest.mark.parametrize("options", [5, "maze", ["maze"], 1.5])
 def test_options_must_be_a_dict(options):
