@@ -198,9 +198,7 @@ def _dfs_walk(
     queue = np.zeros((3, n_cells), dtype=np.int64)
     q_head = np.zeros(3, dtype=np.int64)
     q_tail = np.zeros(3, dtype=np.int64)
-    group = np.zeros(3, dtype=np.int64)  # the searches that met
     mark = np.zeros(n_cells, dtype=np.int64)
-    by = np.zeros(n_cells, dtype=np.int64)  # the search that reached a marked cell
     side = np.zeros(4, dtype=np.int64)  # the search of each neighbour (-1 inside the tree)
     ring = np.zeros(8, dtype=np.uint8)
     ring_dr = np.array([-1, -1, 0, 1, 1, 1, 0, -1])  # N, NE, E, SE, S, SW, W, NW
@@ -426,37 +424,31 @@ def _dfs_walk(
                         side[d2] = sides
                         sides += 1
             if sides >= 2:
-                # One search per side, in turn, until the sides have all met or at most one is
-                # still growing; the sides that finished are regions of their own.
+                # One search per side, in turn, until at most one side is still growing: the
+                # sides that finished are regions of their own. Two sides never meet: between
+                # them the ring holds tree cells or the grid's border, and the tree is joined
+                # and touches the border at its root (a corner cell), so those cells and the
+                # new cell close a loop that keeps the sides apart.
                 stamp += 1
                 for i in range(sides):
                     q_head[i] = 0
                     q_tail[i] = 0
-                    group[i] = i
                 for d2 in range(4):
                     s = side[d2]
                     if s >= 0:
                         y = nbr[nxt, d2]
                         mark[y] = stamp
-                        by[y] = s
                         queue[s, q_tail[s]] = y
                         q_tail[s] += 1
-                # ``group[i]``: the search that stands for search ``i`` and every one it met
-                # (kept flat: a merge renames the whole group).
-                groups = sides
-                keep = -1  # the group still growing, if one is
+                keep = -1  # the side still growing, if one is
                 while True:
                     growing = 0
                     keep = -1
                     for i in range(sides):
-                        if group[i] != i:
-                            continue
-                        for j in range(sides):
-                            if group[j] == i and q_head[j] < q_tail[j]:
-                                growing += 1
-                                keep = i
-                                break
-                    if groups == 1 or growing <= 1:
+                        if q_head[i] < q_tail[i]:
+                            growing += 1
+                            keep = i
+                    if growing <= 1:
                         break
                     for i in range(sides):
                         if q_head[i] == q_tail[i]:
@@ -465,42 +457,28 @@ def _dfs_walk(
                         q_head[i] += 1
                         for d2 in range(4):
                             y = nbr[x, d2]
-                            if y < 0 or visited[y] == 1:
-                                continue
-                            if mark[y] != stamp:
+                            if y >= 0 and visited[y] == 0 and mark[y] != stamp:
                                 mark[y] = stamp
-                                by[y] = i
                                 queue[i, q_tail[i]] = y
                                 q_tail[i] += 1
-                            elif group[by[y]] != group[i]:
-                                old = group[by[y]]
-                                for j in range(sides):
-                                    if group[j] == old:
-                                        group[j] = group[i]
-                                groups -= 1
-                # Every finished group is a region of its own: a new label, and the passages
-                # into it move from the old region's count to its own. The group still growing
+                # Every finished side is a region of its own: a new label, and the passages
+                # into it move from the old region's count to its own. The side still growing
                 # (or, if none is, the first) keeps the old label.
+                if keep < 0:
+                    keep = 0
                 for i in range(sides):
-                    if group[i] != i or groups == 1:
-                        continue
-                    if keep < 0:
-                        keep = i
                     if i == keep:
                         continue
                     label = labels
                     labels += 1
                     count = 0
-                    for j in range(sides):
-                        if group[j] != i:
-                            continue
-                        for q in range(q_tail[j]):
-                            x = queue[j, q]
-                            region[x] = label
-                            for d2 in range(4):
-                                y = nbr[x, d2]
-                                if y >= 0 and on_stack[y] == 1 and (d2 ^ 2) > cur[y]:
-                                    count += 1
+                    for q in range(q_tail[i]):
+                        x = queue[i, q]
+                        region[x] = label
+                        for d2 in range(4):
+                            y = nbr[x, d2]
+                            if y >= 0 and on_stack[y] == 1 and (d2 ^ 2) > cur[y]:
+                                count += 1
                     pending[label] = count
                     pending[own] -= count
             # The neighbour joins the stack with every passage still to decide.
