@@ -440,10 +440,9 @@ def _dfs_walk(
                         mark[y] = stamp
                         queue[s, q_tail[s]] = y
                         q_tail[s] += 1
-                keep = -1  # the side still growing, if one is
                 while True:
                     growing = 0
-                    keep = -1
+                    keep = -1  # the side still growing, if one is
                     for i in range(sides):
                         if q_head[i] < q_tail[i]:
                             growing += 1
