@@ -235,6 +235,9 @@ def test_eval_set_is_what_the_script_makes_and_misses_every_training_level():
     assert not {canonical_hash(m) for m in load_level_set(SMALL)} & train
 
 
+# Slow: each draws learned levels held out from 10,000 training levels (the reference rollouts
+# pin what the learned ids serve in the default run).
+@pytest.mark.slow
 @pytest.mark.parametrize("env_id", ["Daedalus-VAE-v0", "Daedalus-AE-v0"])
 def test_eval_v1_holds_what_the_learned_id_serves_now(env_id):
     # The 14x14 learned ids changed model after eval-v0 was frozen: eval-v1 is the current

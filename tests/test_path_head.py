@@ -22,6 +22,10 @@ from generators.dfs_decoder import _run_walks, walk_features
 from generators.learned import pretrained_path
 from generators.path_head import PathHead, head_path, load_head, save_head
 
+# Slow: the module trains a head with the real command (once per test worker), for an opt-in
+# steering of the learned search.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def headed(tmp_path_factory) -> Path:
