@@ -422,6 +422,14 @@ def test_passes_threads_and_precision_serve_the_same_mazes(kind: str) -> None:
     assert (served["float32"] == served["float64"]).all(axis=(1, 2)).mean() >= 0.99
 
 
+def _walk_noise(gen, codes: int, per_code: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Noise for ``codes * per_code`` drawn walks of ``gen``: codes, decisions, and each walk's code row."""
+    rng = np.random.default_rng(seed)
+    code_noise = rng.standard_normal((codes, gen.latent_dim))
+    decisions = rng.standard_normal((codes * per_code, gen.noise_dim - gen.latent_dim))
+    return code_noise, decisions, np.repeat(np.arange(codes), per_code)
+
+
 @pytest.mark.parametrize("kind", ["vae", "ae"])
 def test_drawn_walks_are_the_generators_mazes(kind: str) -> None:
     # Many walks over one code's embeddings decode what walls_from_noise decodes from the same
@@ -429,10 +437,7 @@ def test_drawn_walks_are_the_generators_mazes(kind: str) -> None:
     # start-goal path in cell steps) or can no longer land in it (reporting a depth past it, no
     # more than its own).
     gen = make_generator(kind, size=7)
-    rng = np.random.default_rng(2)
-    codes = rng.standard_normal((6, gen.latent_dim))
-    decisions = rng.standard_normal((24, gen.noise_dim - gen.latent_dim))
-    rows = np.repeat(np.arange(6), 4)
+    codes, decisions, rows = _walk_noise(gen, codes=6, per_code=4, seed=2)
     opened, depth = gen.drawn_walks(codes, decisions, rows, np.full((24, 2), -1))
     want = gen.walls_from_noise(np.concatenate([codes[rows], decisions], axis=1))
     assert np.array_equal(gen.walls_from_walks(opened), want)
@@ -472,10 +477,7 @@ def test_drawn_walks_skip_a_groups_walks_after_its_first_hit(kind: str) -> None:
     # With hit ranges, the walks come in groups, and a group's walks after the first to land in
     # its range are not drawn (depth -1); every walk drawn is the one drawn without the ranges.
     gen = make_generator(kind, size=7)
-    rng = np.random.default_rng(3)
-    codes = rng.standard_normal((8, gen.latent_dim))
-    decisions = rng.standard_normal((64, gen.noise_dim - gen.latent_dim))
-    rows = np.repeat(np.arange(8), 8)
+    codes, decisions, rows = _walk_noise(gen, codes=8, per_code=8, seed=3)
     no_window = np.full((64, 2), -1)
     opened, depth = gen.drawn_walks(codes, decisions, rows, no_window)
     middle = int(np.median(depth))
