@@ -20,7 +20,11 @@ For each learned generator, size and one of the 10 inside targets of ``bench-con
 - ``bound``: ``walks/s * hits``, the mazes per second that rejection sampling from these walks
   could serve if nothing else cost anything;
 - ``search``: what the difficulty-control search serves (64 mazes, best of 3), as
-  ``bench-control`` times it.
+  ``bench-control`` times it;
+- where that fastest search's time went: ``walks``, the compiled walk kernel (both cores);
+  ``codes``, the rest of each batch of walks (the codes' embeddings, the decisions' uniforms);
+  ``rest``, the search's own work around its batches (each maze's noise drawn from its own
+  generator, the windows, the errors, the served mazes' walls).
 
 ``--out`` also writes the rows as JSON.
 """
@@ -30,7 +34,10 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -59,6 +66,56 @@ def timed_walks(base, target: float, tol: float, codes: int, rng: np.random.Gene
     return n / best
 
 
+def _clocked(fn: Callable[..., Any], spent: dict[str, float], key: str) -> Callable[..., Any]:
+    def clocked(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[key] += time.perf_counter() - t0
+
+    return clocked
+
+
+@contextmanager
+def phase_clock() -> Iterator[dict[str, float]]:
+    """Wall seconds spent, while the block runs, in the learned generators' batches of drawn
+    walks (``"batches"``: `LearnedGenerator.drawn_walks`) and, inside them, in the compiled walk
+    kernel (``"walks"``: `generators.dfs_decoder.drawn_walks`, its threads included)."""
+    import generators.dfs_decoder as dfs
+    from generators.learned import LearnedGenerator
+
+    spent = {"batches": 0.0, "walks": 0.0}
+    kernel, batches = dfs.drawn_walks, LearnedGenerator.drawn_walks
+    dfs.drawn_walks = _clocked(kernel, spent, "walks")  # looked up by name at every batch
+    LearnedGenerator.drawn_walks = _clocked(batches, spent, "batches")  # type: ignore[method-assign]
+    try:
+        yield spent
+    finally:
+        dfs.drawn_walks = kernel
+        LearnedGenerator.drawn_walks = batches  # type: ignore[method-assign]
+
+
+def timed_search_phases(
+    gen: ControlledGenerator, mazes: int, seed: int, repeats: int
+) -> tuple[float, dict[str, float]]:
+    """`timed_search`'s fastest run of ``repeats`` (seconds) and the shares of its time spent in
+    the walk kernel (``walks``), in the rest of the batches of walks (``codes``) and in the
+    search around them (``rest``)."""
+    best, shares = float("inf"), {}
+    for _ in range(repeats):
+        with phase_clock() as spent:
+            seconds = timed_search(gen, mazes, seed, 1)[0]
+        if seconds < best:
+            best = seconds
+            shares = {
+                "walks": spent["walks"] / seconds,
+                "codes": (spent["batches"] - spent["walks"]) / seconds,
+                "rest": 1.0 - spent["batches"] / seconds,
+            }
+    return best, shares
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--generators", default="ae,vae", help="comma-separated learned generators")
@@ -78,7 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--sizes must be comma-separated integers, got {args.sizes!r}")
 
     rows = []
-    print("generator  size  target  hits   walks/s  bound (mazes/s)  search (mazes/s)  search / bound")
+    print(
+        "generator  size  target  hits   walks/s  bound (mazes/s)  search (mazes/s)  search / bound"
+        "  search's time: walks / codes / rest"
+    )
     for size in sizes:
         for name in args.generators.split(","):
             base = generator_or_exit(parser, name, size)
@@ -95,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                 rng = np.random.default_rng([args.seed, size, i])
                 if not rows:  # compile (or load) the kernels outside the timed batches
                     timed_search(gen, 2, args.seed, 1)
-                search = args.mazes / timed_search(gen, args.mazes, args.seed, 3)[0]
+                seconds, shares = timed_search_phases(gen, args.mazes, args.seed, 3)
+                search = args.mazes / seconds
                 walks_per_s = timed_walks(base, target, tol, args.codes, rng)
                 codes = rng.standard_normal((args.n, base.latent_dim))
                 decisions = rng.standard_normal((args.n, base.noise_dim - base.latent_dim))
@@ -109,12 +170,14 @@ def main(argv: list[str] | None = None) -> int:
                     "walks_per_s": walks_per_s,
                     "bound_mazes_per_s": walks_per_s * hits,
                     "search_mazes_per_s": search,
+                    "search_time_shares": shares,
                 }
                 rows.append(row)
                 ratio = search / row["bound_mazes_per_s"] if hits else float("nan")
                 print(
                     f"{name:10s} {size:4d} {target:7.0f} {hits:6.3f} {walks_per_s:9,.0f} "
-                    f"{row['bound_mazes_per_s']:16,.0f} {search:17,.0f} {ratio:15.2f}",
+                    f"{row['bound_mazes_per_s']:16,.0f} {search:17,.0f} {ratio:15.2f}"
+                    f"  {shares['walks']:5.0%} / {shares['codes']:4.0%} / {shares['rest']:4.0%}",
                     flush=True,
                 )
     write_rows(rows, args.out)

@@ -106,10 +106,15 @@ def test_control_fidelity_compares_served_mazes_with_the_generators_own(tmp_path
 
 def test_rejection_bound_measures_the_models_walks_and_the_search(tmp_path, capsys):
     """Per inside target: the share of the model's walks that land, the walks a second, their
-    product as the bound, and the search's own speed; a generator without walks is refused."""
+    product as the bound, the search's own speed and where its time went; a generator without
+    walks is refused."""
     import json
 
+    import generators.dfs_decoder as dfs
     from benchmarks import rejection_bound
+    from generators.learned import LearnedGenerator
+
+    kernel, batches = dfs.drawn_walks, LearnedGenerator.drawn_walks
 
     out = tmp_path / "rows.json"
     args = ["--generators", "vae", "--sizes", "7", "--n", "400", "--codes", "4", "--mazes", "4"]
@@ -120,7 +125,12 @@ def test_rejection_bound_measures_the_models_walks_and_the_search(tmp_path, caps
     for row in rows:
         assert 0.0 <= row["hits"] <= 1.0 and row["walks_per_s"] > 0 and row["search_mazes_per_s"] > 0
         assert row["bound_mazes_per_s"] == row["walks_per_s"] * row["hits"]
+        shares = row["search_time_shares"]
+        assert set(shares) == {"walks", "codes", "rest"} and all(0.0 < v < 1.0 for v in shares.values())
+        assert sum(shares.values()) == pytest.approx(1.0)
     assert sum(row["hits"] > 0 for row in rows) >= 8  # inside targets: the model's walks do land
+    # The clocks come off once the search is timed.
+    assert dfs.drawn_walks is kernel and LearnedGenerator.drawn_walks is batches
     assert "vae" in capsys.readouterr().out
     for bad, said in (
         (["--generators", "kruskal", "--sizes", "7"], "does not draw depth-first walks"),
@@ -130,6 +140,19 @@ def test_rejection_bound_measures_the_models_walks_and_the_search(tmp_path, caps
         with pytest.raises(SystemExit) as exit_:
             rejection_bound.main(bad)
         assert exit_.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_rejection_bound_takes_its_clocks_off_after_an_error():
+    import generators.dfs_decoder as dfs
+    from benchmarks.rejection_bound import phase_clock
+    from generators.learned import LearnedGenerator
+
+    kernel, batches = dfs.drawn_walks, LearnedGenerator.drawn_walks
+    with pytest.raises(RuntimeError, match="inside"), phase_clock() as spent:
+        assert dfs.drawn_walks is not kernel and LearnedGenerator.drawn_walks is not batches
+        raise RuntimeError("inside")
+    assert dfs.drawn_walks is kernel and LearnedGenerator.drawn_walks is batches
+    assert spent == {"batches": 0.0, "walks": 0.0}
 
 
 @pytest.mark.parametrize("name", ["control_fidelity", "path_head", "path_head_resampling", "rejection_bound"])
