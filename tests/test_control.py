@@ -240,6 +240,30 @@ def test_bench_control_quick_writes_table_json_and_plots(tmp_path) -> None:
     assert "| kruskal | 8x8 | path_length |" in text
     assert "| kruskal | 8x8 | wall-follower (steps) |" in text and "success flat" in text
     assert (tmp_path / "control_accuracy.png").stat().st_size > 0
+    for row in report["bins"]:  # each bin's means come with their standard errors
+        assert all(row[f"{key}_se"] >= 0 for key in ("success_rate", "spl", "mean_length"))
+
+
+@pytest.mark.parametrize(
+    ("values", "errors", "trend"),
+    [
+        ([0.5, 0.5, 0.5], None, "flat"),
+        ([0.5, 0.6, 0.6, 0.7], None, "rising"),
+        ([0.7, 0.6, 0.5], [0.01] * 3, "falling"),
+        ([0.50, 0.49, 0.55, 0.60], None, "not monotone"),
+        # A step back of 0.01 against 1.96 * sqrt(2) * 0.01 = 0.028 of noise: a tie.
+        ([0.50, 0.49, 0.55, 0.60], [0.01] * 4, "rising, dips within noise"),
+        ([0.60, 0.61, 0.50], [0.01] * 3, "falling, dips within noise"),
+        ([0.50, 0.40, 0.55, 0.60], [0.01] * 4, "not monotone"),  # a step back of 0.1: not noise
+        ([0.5, 0.6, 0.5], [0.01] * 3, "not monotone"),  # back where it started, through a real rise
+        ([400, 389, 395, 385, 391], [10.0] * 5, "flat within noise"),  # every step and the change: noise
+        ([0.50, 0.49, 0.55], [float("nan")] * 3, "not monotone"),  # one episode a bin: no error
+    ],
+)
+def test_bench_control_trend_tells_a_dip_within_noise_from_a_reversal(values, errors, trend) -> None:
+    from daedalus_gym.commands.bench_control import monotone
+
+    assert monotone(values, errors) == trend
 
 
 def test_bench_control_plots_name_an_agent_by_its_file() -> None:

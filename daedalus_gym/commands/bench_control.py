@@ -21,7 +21,8 @@ A target the generator cannot reach is rejected with the range it accepts, and c
 ``--path-head`` the AE's and VAE's path-length targets (and difficulty bins) are steered by their
 models' path heads (``path_head=True``).
 Then, per difficulty bin, ``--episodes`` episodes of each agent (``--agents``; the oracle's mean
-episode length is the shortest path) on the controlled env: success rate and SPL.
+episode length is the shortest path) on the controlled env: success rate and SPL, with their
+standard errors, and how each moves over the bins (`monotone`).
 
 Writes ``control.md`` (tables), ``control.json`` and, with matplotlib, ``control_accuracy.png``
 and ``control_difficulty.png`` in ``--out``.
@@ -181,8 +182,12 @@ def difficulty_bins(name: str, size: int, args: argparse.Namespace) -> list[dict
         if args.path_head and name in LEARNED:
             generator_kwargs["path_head"] = True
         kwargs = {"generator_kwargs": generator_kwargs, "max_episode_steps": 4 * size * size}
-        records, _ = run_benchmark(args.agents, [ENV_IDS[name]], args.episodes, args.seed, env_kwargs=kwargs)
+        records, episodes = run_benchmark(
+            args.agents, [ENV_IDS[name]], args.episodes, args.seed, env_kwargs=kwargs
+        )
         for r in records:
+            mine = [e for e in episodes if e.agent == r.agent]
+            spl = [e.optimal_length / max(e.length, e.optimal_length) if e.success else 0.0 for e in mine]
             rows.append(
                 {
                     "generator": name,
@@ -192,12 +197,26 @@ def difficulty_bins(name: str, size: int, args: argparse.Namespace) -> list[dict
                     "success_rate": r.success_rate,
                     "spl": r.spl,
                     "mean_length": r.mean_length,
+                    # Standard errors of the three means over the bin's episodes.
+                    "success_rate_se": _standard_error([float(e.success) for e in mine]),
+                    "spl_se": _standard_error(spl),
+                    "mean_length_se": _standard_error([float(e.length) for e in mine]),
                 }
             )
     return rows
 
 
-def monotone(values: list[float]) -> str:
+def _standard_error(values: list[float]) -> float:
+    return float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
+
+
+def monotone(values: list[float], errors: list[float] | None = None) -> str:
+    """How a mean moves over the bins, in order: ``"flat"``, ``"rising"``, ``"falling"`` or
+    ``"not monotone"``. With ``errors`` (each mean's standard error), a step is noise when it is
+    smaller than 1.96 standard errors of the difference, and a series that is not monotone is
+    ``"rising, dips within noise"`` (or falling) when the last bin is above (below) the first
+    beyond the noise and every step back is noise, ``"flat within noise"`` when every step and
+    the whole change are noise, else ``"not monotone"``."""
     diffs = np.diff(values)
     if (diffs == 0).all():
         return "flat"
@@ -205,6 +224,15 @@ def monotone(values: list[float]) -> str:
         return "rising"
     if (diffs <= 0).all():
         return "falling"
+    if errors is None:
+        return "not monotone"
+    steps_noise = np.abs(diffs) < 1.96 * np.hypot(errors[:-1], errors[1:])
+    change = values[-1] - values[0]
+    if abs(change) < 1.96 * np.hypot(errors[0], errors[-1]):
+        return "flat within noise" if steps_noise.all() else "not monotone"
+    back = diffs * np.sign(change) < 0
+    if steps_noise[back].all():
+        return f"{'rising' if change > 0 else 'falling'}, dips within noise"
     return "not monotone"
 
 
@@ -267,7 +295,9 @@ def markdown(summ: list[dict[str, Any]], bins: list[dict[str, Any]], args: argpa
         lines += [
             "",
             f"Per difficulty bin ({args.episodes} episodes each): the oracle's path length, "
-            "each other agent's success rate / SPL and its mean episode length in steps.",
+            "each other agent's success rate / SPL and its mean episode length in steps. Trend: "
+            "over the bins in order; a step smaller than 1.96 standard errors of the difference "
+            "is noise.",
             "",
             "| generator | size | agent | " + " | ".join(f"d={d:.2f}" for d in _centres(args)) + " | trend |",
             "|---|---|---|" + "--:|" * (args.bins + 1),
@@ -279,15 +309,19 @@ def markdown(summ: list[dict[str, Any]], bins: list[dict[str, Any]], args: argpa
             row = functools.partial(_table_row, name, size)
             steps = [r["mean_length"] for r in rows]
             cells = [f"{v:.0f}" for v in steps]
+            errors = {key: [r[f"{key}_se"] for r in rows] for key in _MEANS}
             if agent == "oracle":
-                lines.append(row("oracle (path length)", cells, monotone(steps)))
+                lines.append(row("oracle (path length)", cells, monotone(steps, errors["mean_length"])))
                 continue
             success, spl = [r["success_rate"] for r in rows], [r["spl"] for r in rows]
             ratios = [f"{a:.0%} / {b:.2f}" for a, b in zip(success, spl, strict=True)]
-            trend = f"success {monotone(success)}, SPL {monotone(spl)}"
+            trend = f"success {monotone(success, errors['success_rate'])}, SPL {monotone(spl, errors['spl'])}"
             lines.append(row(f"{agent} (success / SPL)", ratios, trend))
-            lines.append(row(f"{agent} (steps)", cells, monotone(steps)))
+            lines.append(row(f"{agent} (steps)", cells, monotone(steps, errors["mean_length"])))
     return "\n".join(lines) + "\n"
+
+
+_MEANS = ("success_rate", "spl", "mean_length")
 
 
 def _table_row(name: str, size: int, label: str, cells: list[str], trend: str) -> str:
