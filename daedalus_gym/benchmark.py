@@ -82,6 +82,12 @@ class EpisodeResult:
     optimal_length: int
     seconds: float
 
+    @property
+    def spl(self) -> float:
+        """This episode's term of SPL: ``optimal_length / max(length, optimal_length)`` when it
+        reached the goal, else 0 (a record's ``spl`` is their mean)."""
+        return self.optimal_length / max(self.length, self.optimal_length) if self.success else 0.0
+
 
 @dataclass(frozen=True)
 class BenchRecord:
@@ -135,7 +141,7 @@ def summarize(results: Sequence[EpisodeResult]) -> list[BenchRecord]:
         n = len(group)
         successes = sum(r.success for r in group)
         low, high = wilson_interval(successes, n)
-        spl = sum(r.optimal_length / max(r.length, r.optimal_length) for r in group if r.success) / n
+        spl = sum(r.spl for r in group) / n
         seconds = sum(r.seconds for r in group)
         steps = sum(r.length for r in group)
         records.append(

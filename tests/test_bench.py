@@ -58,7 +58,9 @@ def test_summarize_spl_and_means():
             "a", "e", episode, 0, "h", success, 1.0 if success else 0.0, length, optimal, 0.5
         )
 
-    (record,) = summarize([result(1, True, 20, 10), result(0, True, 10, 10), result(2, False, 40, 10)])
+    episodes = [result(1, True, 20, 10), result(0, True, 10, 10), result(2, False, 40, 10)]
+    assert [e.spl for e in episodes] == [0.5, 1.0, 0.0]  # each episode's term; a failure's is 0
+    (record,) = summarize(episodes)
     assert record.episodes == 3 and record.success_rate == pytest.approx(2 / 3)
     assert record.spl == pytest.approx((1.0 + 0.5 + 0.0) / 3)
     assert record.mean_length == pytest.approx(70 / 3) and record.mean_return == pytest.approx(2 / 3)

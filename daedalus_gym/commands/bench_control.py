@@ -187,7 +187,6 @@ def difficulty_bins(name: str, size: int, args: argparse.Namespace) -> list[dict
         )
         for r in records:
             mine = [e for e in episodes if e.agent == r.agent]
-            spl = [e.optimal_length / max(e.length, e.optimal_length) if e.success else 0.0 for e in mine]
             rows.append(
                 {
                     "generator": name,
@@ -199,11 +198,14 @@ def difficulty_bins(name: str, size: int, args: argparse.Namespace) -> list[dict
                     "mean_length": r.mean_length,
                     # Standard errors of the three means over the bin's episodes.
                     "success_rate_se": _standard_error([float(e.success) for e in mine]),
-                    "spl_se": _standard_error(spl),
+                    "spl_se": _standard_error([e.spl for e in mine]),
                     "mean_length_se": _standard_error([float(e.length) for e in mine]),
                 }
             )
     return rows
+
+
+_MEANS = ("success_rate", "spl", "mean_length")  # the bins' means, each with its standard error
 
 
 def _standard_error(values: list[float]) -> float:
@@ -319,9 +321,6 @@ def markdown(summ: list[dict[str, Any]], bins: list[dict[str, Any]], args: argpa
             lines.append(row(f"{agent} (success / SPL)", ratios, trend))
             lines.append(row(f"{agent} (steps)", cells, monotone(steps, errors["mean_length"])))
     return "\n".join(lines) + "\n"
-
-
-_MEANS = ("success_rate", "spl", "mean_length")
 
 
 def _table_row(name: str, size: int, label: str, cells: list[str], trend: str) -> str:
