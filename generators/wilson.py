@@ -10,54 +10,105 @@ the start. Cost: the expected number of walk steps is the mean hitting time of t
 
 The walks are inherently sequential and draw a variable number of directions, so there is no
 lock-step batch: a batch is one maze after another on the same rng, which is exactly what
-sequential generation gives.
+sequential generation gives. Directions are drawn from the rng in blocks of ``8 N`` (one numpy
+call per block); a maze draws a block whenever its walks have used up the last one, and its
+unused directions are dropped when it is done.
+
+The walks are compiled with numba (`_walk_kernel`): the kernel runs until the maze is done or
+its block of directions is used up, keeping where it stopped, and Python draws the next block.
+``_walk_kernel.py_func`` is the same loop as plain Python (the tests compare the two;
+``NUMBA_DISABLE_JIT=1`` runs it everywhere), and both serve the mazes of the pure-Python walk
+this replaced (0.8.1), direction for direction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
 
+from generators._jit import compile_kernel
 from generators.base import MazeGenerator, check_count, check_rng
-from generators.lattice import Lattice, lattice
+from generators.lattice import lattice
 
 # Walk directions are drawn from the rng in blocks of this many (times the cell count): one
 # numpy call per block instead of one per step. Unused draws at the end of a maze are dropped.
 _DRAWS_PER_CELL = 8
 
 
-def _directions(rng: np.random.Generator, block: int) -> Iterator[int]:
-    while True:
-        yield from rng.integers(0, 4, size=block, dtype=np.int8).tolist()
+def _walk_kernel(
+    step: np.ndarray,
+    step_edge: np.ndarray,
+    directions: np.ndarray,
+    in_tree: np.ndarray,
+    exit_dir: np.ndarray,
+    open_edges: np.ndarray,
+    state: np.ndarray,
+) -> bool:
+    """Run Wilson's walks of one maze on from ``state`` (``int64[2]``: the walk's start cell and
+    the cell it has reached), reading ``directions`` (``int8``, each 0-3: up, right, down, left)
+    in order: True when every cell is in the tree, False when ``directions`` ran out first (then
+    ``state`` says where to go on with the next block).
 
-
-def _wilson_one(lat: Lattice, rng: np.random.Generator) -> np.ndarray:
-    """Open passages ``bool[E]`` of one uniform spanning tree, drawn from ``rng``."""
-    n_cells = lat.num_cells
-    # A move off the grid leaves the walk where it is; that is the same as drawing again, so the
-    # walk still steps to a uniformly random neighbour without a branch for the border.
-    step = [[c if n < 0 else n for n in row] for c, row in enumerate(lat.neighbors.tolist())]
-    step_edge = lat.neighbor_edge.tolist()
-    in_tree = [False] * n_cells
-    in_tree[0] = True
-    exit_dir = [0] * n_cells
-    directions = _directions(rng, _DRAWS_PER_CELL * n_cells)
-    open_edges = np.zeros(lat.num_edges, dtype=bool)
-    for start in range(1, n_cells):
-        cell = start
+    ``step: int64[N, 4]`` is the neighbour in each direction (the cell itself off the grid: a
+    move off the grid leaves the walk where it is, the same as drawing again),
+    ``step_edge: int64[N, 4]`` the passage to it; ``in_tree``, ``exit_dir`` (the direction each
+    cell was last left by) and ``open_edges: bool[E]`` are the maze's state between calls.
+    """
+    n = in_tree.shape[0]
+    start, cell = state[0], state[1]
+    pos, available = 0, directions.shape[0]
+    while start < n:
         while not in_tree[cell]:
-            d = next(directions)
+            if pos == available:
+                state[0], state[1] = start, cell
+                return False
+            d = directions[pos]
+            pos += 1
             exit_dir[cell] = d
-            cell = step[cell][d]
+            cell = step[cell, d]
+        # Follow the last exits from the start: the walk with its loops erased joins the tree.
         cell = start
         while not in_tree[cell]:
             in_tree[cell] = True
             d = exit_dir[cell]
-            open_edges[step_edge[cell][d]] = True
-            cell = step[cell][d]
-    return open_edges
+            open_edges[step_edge[cell, d]] = True
+            cell = step[cell, d]
+        start += 1
+        cell = start
+    state[0], state[1] = n, n
+    return True
+
+
+@lru_cache(maxsize=32)
+def _steps(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """`_walk_kernel`'s ``step`` and ``step_edge`` tables for an ``h x w``-cell lattice."""
+    lat = lattice(h, w)
+    cells = np.arange(lat.num_cells)[:, None]
+    step = np.where(lat.neighbors < 0, cells, lat.neighbors).astype(np.int64)
+    step_edge = np.ascontiguousarray(lat.neighbor_edge, dtype=np.int64)
+    step.flags.writeable = step_edge.flags.writeable = False
+    return step, step_edge
+
+
+def _wilson(h: int, w: int, rng: np.random.Generator, open_edges: np.ndarray) -> None:
+    """Open in ``open_edges: bool[E]`` (all False on entry) the passages of one uniform spanning
+    tree of the ``h x w``-cell lattice, drawn from ``rng``."""
+    n_cells = h * w
+    if n_cells < 2:  # one cell is its own tree: no walk, no draw
+        return
+    step, step_edge = _steps(h, w)
+    in_tree = np.zeros(n_cells, dtype=np.bool_)
+    in_tree[0] = True
+    exit_dir = np.zeros(n_cells, dtype=np.int8)
+    state = np.array([1, 1], dtype=np.int64)
+    kernel = compile_kernel(_walk_kernel)
+    block = _DRAWS_PER_CELL * n_cells
+    while not kernel(
+        step, step_edge, rng.integers(0, 4, size=block, dtype=np.int8), in_tree, exit_dir, open_edges, state
+    ):
+        pass
 
 
 class WilsonGenerator(MazeGenerator):
@@ -71,5 +122,5 @@ class WilsonGenerator(MazeGenerator):
         lat = lattice(*self.cells)
         open_edges = np.zeros((n, lat.num_edges), dtype=bool)
         for i in range(n):
-            open_edges[i] = _wilson_one(lat, rng)
+            _wilson(lat.h, lat.w, rng, open_edges[i])
         return lat.walls_from_passages(open_edges)

@@ -114,3 +114,47 @@ def test_kernel_calls_take_numbas_fast_dispatch(name, monkeypatch):
         if controlled is not None:
             controlled.generate(np.random.default_rng(rng_seed))
     assert not slow, f"calls through numba's typing path: {dict(slow)}"
+
+
+def _reference_wilson(h: int, w: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Wilson's algorithm as plain Python, reading directions as `generators.wilson` documents:
+    blocks of ``8 N`` from ``rng.integers(0, 4, dtype=int8)``, a new block only when a walk needs
+    a direction and the last block is used up, a maze's unused directions dropped."""
+    from generators.lattice import lattice
+
+    lat = lattice(h, w)
+    open_edges = np.zeros((n, lat.num_edges), dtype=bool)
+    for i in range(n):
+        block: list[int] = []
+        in_tree = [False] * lat.num_cells
+        in_tree[0] = True
+        exit_dir = [0] * lat.num_cells
+        for start in range(1, lat.num_cells):
+            cell = start
+            while not in_tree[cell]:
+                if not block:
+                    block = rng.integers(0, 4, size=8 * lat.num_cells, dtype=np.int8).tolist()[::-1]
+                exit_dir[cell] = d = block.pop()
+                nxt = lat.neighbors[cell, d]
+                cell = cell if nxt < 0 else nxt
+            cell = start
+            while not in_tree[cell]:
+                in_tree[cell] = True
+                open_edges[i, lat.neighbor_edge[cell, exit_dir[cell]]] = True
+                cell = lat.neighbors[cell, exit_dir[cell]]
+    return lat.walls_from_passages(open_edges)
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "py_func"])
+@pytest.mark.parametrize("cells", [(1, 2), (2, 1), (2, 2), (3, 5), (9, 4), (14, 14)])
+def test_wilson_walks_read_their_directions_as_documented(cells, compiled, monkeypatch):
+    # The compiled walk and its plain-Python form serve the mazes of the reference walk, and
+    # leave the rng where it does: a batch draws exactly the blocks its mazes used.
+    import generators.wilson as wilson
+
+    if not compiled:
+        monkeypatch.setattr(wilson, "compile_kernel", lambda fn: compile_kernel(fn).py_func)
+    rng, reference_rng = np.random.default_rng(5), np.random.default_rng(5)
+    walls = wilson.WilsonGenerator(cells).generate_walls(7, rng)
+    assert np.array_equal(walls, _reference_wilson(*cells, 7, reference_rng))
+    assert rng.random() == reference_rng.random()
