@@ -3,9 +3,9 @@
 Every lattice edge gets a uniform weight, and the maze is the spanning tree Kruskal's algorithm
 keeps when it takes edges heaviest first and skips any that would close a cycle. The texture is
 the classic Kruskal one: many short dead ends, no long corridors. Cost: ``E`` uniforms per maze
-(drawn up front as ``rng.random((n, E))``) and O(E log N) array work in
-`generators.spanning_tree.maximum_spanning_tree`, which builds the same tree for a whole batch
-at once, so a batch is exactly the mazes that one-at-a-time generation gives.
+(drawn up front as ``rng.random((n, E))``), then a stable sort of the edges and a union-find per
+maze, compiled (`generators.spanning_tree.maximum_spanning_tree`); the mazes of a batch are
+independent rows, so a batch is exactly the mazes that one-at-a-time generation gives.
 """
 
 from __future__ import annotations

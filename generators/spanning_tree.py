@@ -3,34 +3,59 @@
 `maximum_spanning_tree` returns, for every row of a ``float[B, E]`` weight table, the tree that
 Kruskal's algorithm builds when it takes the edges in descending weight with a *stable* sort (equal
 weights: lower edge index first). Under that strict order (weight descending, then index
-ascending) the maximum spanning tree is unique, so any correct algorithm returns the same tree;
-this one uses Borůvka's, because it vectorises across the batch where Kruskal's does not:
+ascending) the maximum spanning tree is unique.
 
-* every component picks its best outgoing edge (a scatter-max over the live edges, then a
-  scatter-min over edge indices to break ties exactly as the stable sort does);
-* the picked edges join the tree; each component hooks onto the component across its edge, the
-  only cycles being pairs that picked the same edge, which are cut at the lower label;
-* pointer doubling flattens the hooks to one root label per component;
-* edges whose two ends now share a label are dropped for good.
-
-The components at least halve each round, so there are at most ``log2(N)`` rounds (five for
-14x14 cells), each costing O(live edges) with no sort at all; the whole batch is one flat array
-problem, processed in cache-sized chunks of rows. Cost: O(B * E * log N) time, O(chunk * E)
-extra memory.
+The rows are independent and go to a compiled kernel (`_kruskal_rows`, numba), split over the
+kernel threads: per row, a stable sort of the edges by descending weight, then union-find with
+path halving (a component's root its lowest cell), stopped once ``N - 1`` edges are in. Cost:
+O(E log E) per row, no memory beyond one row's order. Until 0.8.1 this was Borůvka's algorithm
+in numpy array operations over the whole batch; both build the unique tree above, so the mazes
+are the same (tested against textbook Kruskal), and the compiled rows take less time, most of all
+for one maze, where Borůvka paid numpy's per-call cost in every round.
 
 The learned generators' repair pass calls this with decoder log-odds as weights, so any finite
-or infinite float is accepted; NaN is rejected because it has no place in the order.
+or infinite float is accepted (compared as float64; -0.0 and 0.0 are equal); NaN is rejected
+because it has no place in the order.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from generators._jit import compile_kernel, split_rows
 from generators.lattice import Lattice
 
-# Rows per chunk are chosen so that one chunk's edge arrays stay around this many elements:
-# small enough to sit in cache, large enough that numpy's per-call overhead is amortised.
-_CHUNK_EDGES = 1 << 16
+
+def _kruskal_rows(
+    weights: np.ndarray, ends_a: np.ndarray, ends_b: np.ndarray, n_cells: int, open_edges: np.ndarray
+) -> None:
+    """Open in ``open_edges: bool[B, E]`` (all False on entry) each row's maximum spanning tree of
+    ``weights: float64[B, E]``, the edges' cells being ``ends_a``, ``ends_b`` (``int64[E]``)."""
+    batch, n_edges = weights.shape
+    parent = np.empty(n_cells, dtype=np.int64)
+    key = np.empty(n_edges, dtype=np.float64)
+    for b in range(batch):
+        for e in range(n_edges):
+            key[e] = -(weights[b, e] + 0.0)  # + 0.0 turns -0.0 into 0.0, which the order calls equal
+        order = np.argsort(key, kind="mergesort")  # stable: ties keep the lower edge index first
+        for c in range(n_cells):
+            parent[c] = c
+        joined = 0
+        for e in order:
+            a = ends_a[e]
+            while parent[a] != a:
+                parent[a] = parent[parent[a]]
+                a = parent[a]
+            c = ends_b[e]
+            while parent[c] != c:
+                parent[c] = parent[parent[c]]
+                c = parent[c]
+            if a != c:
+                parent[max(a, c)] = min(a, c)
+                open_edges[b, e] = True
+                joined += 1
+                if joined == n_cells - 1:
+                    break
 
 
 def maximum_spanning_tree(lat: Lattice, weights: np.ndarray) -> np.ndarray:
@@ -57,75 +82,14 @@ def maximum_spanning_tree(lat: Lattice, weights: np.ndarray) -> np.ndarray:
         weights = weights.astype(np.float64)
     if np.isnan(weights).any():
         raise ValueError("weights contain NaN; every edge weight must be a real number or +-inf")
-    batch, n_edges = weights.shape
-    open_edges = np.zeros((batch, n_edges), dtype=bool)
-    step = max(1, _CHUNK_EDGES // n_edges)
-    for lo in range(0, batch, step):
-        open_edges[lo : lo + step] = _boruvka(lat, weights[lo : lo + step])
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    open_edges = np.zeros(weights.shape, dtype=bool)
+    ends_a = np.ascontiguousarray(lat.edges[:, 0], dtype=np.int64)
+    ends_b = np.ascontiguousarray(lat.edges[:, 1], dtype=np.int64)
+    kernel = compile_kernel(_kruskal_rows)
+
+    def run(lo: int, hi: int) -> None:
+        kernel(weights[lo:hi], ends_a, ends_b, lat.num_cells, open_edges[lo:hi])
+
+    split_rows(run, len(weights), min_rows=64)
     return open_edges
-
-
-def _boruvka(lat: Lattice, weights: np.ndarray) -> np.ndarray:
-    """`maximum_spanning_tree` for one chunk of rows (validated ``float[B, E]``)."""
-    batch, n_edges = weights.shape
-    n_cells = lat.num_cells
-    n_labels = batch * n_cells
-    itype = np.int32 if max(batch * n_edges, n_labels) < np.iinfo(np.int32).max else np.int64
-    # Everything is flat: cell c of row b is label b*N + c, edge e of row b is b*E + e. A label
-    # is always the root cell of its component, so labels of different rows never meet.
-    ends_a = lat.edges[:, 0].astype(itype)
-    ends_b = lat.edges[:, 1].astype(itype)
-    row_offset = (np.arange(batch, dtype=itype) * itype(n_cells))[:, None]
-    u = (row_offset + ends_a).ravel()
-    v = (row_offset + ends_b).ravel()
-    weight = (weights + 0.0).ravel()  # + 0.0 turns -0.0 into 0.0, which the order calls equal
-    eid = np.arange(batch * n_edges, dtype=itype)
-    label_u, label_v = u, v  # every cell starts as its own component
-
-    label = np.arange(n_labels, dtype=itype)
-    hook = np.arange(n_labels, dtype=itype)
-    best_weight = np.empty(n_labels, dtype=weight.dtype)
-    no_edge = np.iinfo(itype).max
-    best_edge = np.full(n_labels, no_edge, dtype=itype)
-    open_flat = np.zeros(batch * n_edges, dtype=bool)
-
-    for round_ in range(n_cells):  # at most log2(N) rounds run; the bound only guards the loop
-        if round_:
-            label_u, label_v = label.take(u), label.take(v)
-            live = np.flatnonzero(label_u != label_v)
-            if live.size < u.size:
-                u, v, weight, eid = u.take(live), v.take(live), weight.take(live), eid.take(live)
-                label_u, label_v = label_u.take(live), label_v.take(live)
-        if u.size == 0:
-            break
-        # Best outgoing edge of every component: highest weight, then lowest edge index.
-        best_weight.fill(-np.inf)
-        np.maximum.at(best_weight, label_u, weight)
-        np.maximum.at(best_weight, label_v, weight)
-        for side in (label_u, label_v):
-            ties = np.flatnonzero(weight == best_weight.take(side))
-            np.minimum.at(best_edge, side.take(ties), eid.take(ties))
-        roots = np.flatnonzero(best_edge != no_edge).astype(itype)
-        picked = best_edge.take(roots)
-        open_flat[picked] = True
-
-        # Hook each component onto the one across its picked edge; a pair that picked the same
-        # edge would form a 2-cycle, so the lower label of the pair stays a root.
-        row, local = np.divmod(picked, itype(n_edges))
-        cell_offset = row * itype(n_cells)
-        across_a = label.take(cell_offset + ends_a.take(local))
-        across_b = label.take(cell_offset + ends_b.take(local))
-        other = np.where(across_a == roots, across_b, across_a)
-        mutual = (best_edge.take(other) == picked) & (roots < other)
-        best_edge[roots] = no_edge
-        hook[roots] = np.where(mutual, roots, other)
-        # Pointer doubling: at most log2(chain length) passes until every root hook is final.
-        target = hook.take(roots)
-        while True:
-            jumped = hook.take(target)
-            if np.array_equal(jumped, target):
-                break
-            hook[roots] = jumped
-            target = jumped
-        label = hook.take(label)
-    return open_flat.reshape(batch, n_edges)

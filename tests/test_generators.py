@@ -300,6 +300,21 @@ def test_mst_ties_like_stable_kruskal(weights):
             assert np.array_equal(tree, kruskal_reference(lat, np.asarray(row)))
 
 
+def test_mst_plain_python_kernel_builds_the_same_trees(monkeypatch):
+    # ``NUMBA_DISABLE_JIT=1`` runs the kernel's plain-Python form: the same trees, ties included.
+    import generators.spanning_tree as spanning_tree
+    from generators._jit import compile_kernel
+
+    monkeypatch.setattr(spanning_tree, "compile_kernel", lambda fn: compile_kernel(fn).py_func)
+    rng = np.random.default_rng(6)
+    for cells in [(1, 2), (3, 5), (6, 4)]:
+        lat = lattice(*cells)
+        for w in (rng.random((5, lat.num_edges)), rng.integers(0, 2, (5, lat.num_edges))):
+            open_edges = maximum_spanning_tree(lat, w)
+            for row, tree in zip(w, open_edges, strict=True):
+                assert np.array_equal(tree, kruskal_reference(lat, np.asarray(row, dtype=np.float64)))
+
+
 def test_mst_batch_rows_are_independent():
     lat = lattice(9, 11)
     weights = np.random.default_rng(3).random((300, lat.num_edges))
