@@ -12,9 +12,9 @@ import argparse
 import time
 
 import gymnasium as gym
-import numpy as np
 
 import daedalus_gym  # noqa: F401 -- registers the ids
+from benchmarks.speed.measure import median_reset_ms
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,13 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = (time.perf_counter() - start) / 100
     print(f"vector env, 256 sub-envs: {seconds * 1e3:.1f} ms a reset ({256 / seconds:,.0f} mazes/s)")
     env = gym.make("Daedalus-Backtracker-v0", **kwargs)
-    env.reset(seed=0)
-    times = []
-    for _ in range(300):
-        start = time.perf_counter()
-        env.reset()
-        times.append(time.perf_counter() - start)
-    print(f"single env: median reset {np.median(times) * 1e3:.2f} ms")
+    print(f"single env: median reset {median_reset_ms(env, 300):.2f} ms")
     return 0
 
 

@@ -9,6 +9,7 @@ import pytest
 
 MODULES = [
     "before_after",
+    "classical_speed",
     "control_fidelity",
     "curriculum_overhead",
     "farthest_goal",
@@ -162,3 +163,36 @@ def test_control_benchmarks_refuse_an_unknown_generator(name, capsys):
         module.main(["--generators", "nope"])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "--generators 'nope'" in err and "unknown generator 'nope'" in err
+
+
+def test_classical_speed_measures_each_generator_and_size(tmp_path, capsys):
+    """One row per generator and size, each rate positive; the JSON holds the same rows; bad
+    arguments are refused with the value and what was expected."""
+    import json
+
+    from benchmarks.classical_speed import main
+
+    out = tmp_path / "rows.json"
+    args = ["--generators", "wilson,kruskal", "--sizes", "3,4", "--batch", "8", "--repeats", "1"]
+    assert main([*args, "--seconds", "0.01", "--out", str(out)]) == 0
+    table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert [line.split(" | ")[:2] for line in table[1:]] == [
+        ["| wilson", "3x3"],
+        ["| kruskal", "3x3"],
+        ["| wilson", "4x4"],
+        ["| kruskal", "4x4"],
+    ]
+    rows = json.loads(out.read_text())
+    rows_named = [(r["generator"], r["size"]) for r in rows]
+    assert rows_named == [("wilson", 3), ("kruskal", 3), ("wilson", 4), ("kruskal", 4)]
+    assert all(r["walls_per_s"] > 0 and r["generate_per_s"] > 0 and r["reset_ms"] > 0 for r in rows)
+    for bad, message in (
+        (["--generators", "eller"], "must name some of backtracker, kruskal, prim, wilson, got 'eller'"),
+        (["--sizes", "1"], "--sizes must be integers in [2, 256], got '1'"),
+        (["--sizes", "x"], "--sizes must be integers in [2, 256], got 'x'"),
+        (["--batch", "0"], "--batch must be >= 1, got 0"),
+        (["--seconds", "0"], "--seconds must be > 0, got 0.0"),
+        (["--tree", str(tmp_path)], f"--tree {str(tmp_path)!r} holds no generators package"),
+    ):
+        assert main(bad) == 2
+        assert message in capsys.readouterr().err

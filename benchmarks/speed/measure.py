@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import platform
+import statistics
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -53,6 +54,18 @@ def rate_for(run_once: Callable[[], Any], seconds: float) -> float:
             now = time.perf_counter()
             if now >= deadline:
                 return count / (now - start)
+
+
+def median_reset_ms(env: Any, resets: int) -> float:
+    """Median wall time of ``env.reset()`` in milliseconds, over ``resets`` calls (the first
+    reset, seeded, not counted)."""
+    env.reset(seed=0)
+    times = []
+    for _ in range(resets):
+        start = time.perf_counter()
+        env.reset()
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times)
 
 
 def machine() -> dict[str, Any]:
