@@ -6,12 +6,12 @@ weights: lower edge index first). Under that strict order (weight descending, th
 ascending) the maximum spanning tree is unique.
 
 The rows are independent and go to a compiled kernel (`_kruskal_rows`, numba), split over the
-kernel threads: per row, a stable sort of the edges by descending weight, then union-find with
-path halving (a component's root its lowest cell), stopped once ``N - 1`` edges are in. Cost:
-O(E log E) per row, no memory beyond one row's order. Until 0.8.1 this was Borůvka's algorithm
-in numpy array operations over the whole batch; both build the unique tree above, so the mazes
-are the same (tested against textbook Kruskal), and the compiled rows take less time, most of all
-for one maze, where Borůvka paid numpy's per-call cost in every round.
+kernel threads: per row, a stable radix sort of the edges by descending weight, then union-find
+with path halving (a component's root its lowest cell), stopped once ``N - 1`` edges are in. Cost:
+O(E) per row (up to eight passes of a byte), no memory beyond one row's order. Until 0.8.1 this was
+Borůvka's algorithm in numpy array operations over the whole batch; both build the unique tree
+above, so the mazes are the same (tested against textbook Kruskal), and the compiled rows take less
+time, most of all for one maze, where Borůvka paid numpy's per-call cost in every round.
 
 The learned generators' repair pass calls this with decoder log-odds as weights, so any finite
 or infinite float is accepted (compared as float64; -0.0 and 0.0 are equal); NaN is rejected
@@ -30,18 +30,50 @@ def _kruskal_rows(
     weights: np.ndarray, ends_a: np.ndarray, ends_b: np.ndarray, n_cells: int, open_edges: np.ndarray
 ) -> None:
     """Open in ``open_edges: bool[B, E]`` (all False on entry) each row's maximum spanning tree of
-    ``weights: float64[B, E]``, the edges' cells being ``ends_a``, ``ends_b`` (``int64[E]``)."""
+    ``weights: float64[B, E]`` (no NaN), the edges' cells being ``ends_a``, ``ends_b``
+    (``int64[E]``).
+
+    Each row's edges are put in order of descending weight by a stable radix sort: the key
+    ``0.0 - w`` (``-w``, with -0.0 and 0.0 one key) as a 64-bit pattern that orders like the
+    float (sign bit set: all bits flipped; else the sign bit set), sorted a byte at a time from
+    the lowest, skipping a byte every key shares. Stable passes keep tied edges in index order.
+    """
     batch, n_edges = weights.shape
     parent = np.empty(n_cells, dtype=np.int64)
-    key = np.empty(n_edges, dtype=np.float64)
+    bits = np.empty(n_edges, dtype=np.uint64)
+    bits_to = np.empty(n_edges, dtype=np.uint64)
+    order = np.empty(n_edges, dtype=np.int64)
+    order_to = np.empty(n_edges, dtype=np.int64)
+    count = np.empty(256, dtype=np.int64)
+    sign = np.uint64(1) << np.uint64(63)
     for b in range(batch):
         for e in range(n_edges):
-            key[e] = -(weights[b, e] + 0.0)  # + 0.0 turns -0.0 into 0.0, which the order calls equal
-        order = np.argsort(key, kind="mergesort")  # stable: ties keep the lower edge index first
+            u = np.float64(0.0 - weights[b, e]).view(np.uint64)
+            bits[e] = ~u if u & sign else u | sign
+            order[e] = e
+        keys, edges, keys_to, edges_to = bits, order, bits_to, order_to
+        for byte in range(8):
+            shift = np.uint64(8 * byte)
+            count[:] = 0
+            for i in range(n_edges):
+                count[(keys[i] >> shift) & np.uint64(255)] += 1
+            if count[(keys[0] >> shift) & np.uint64(255)] == n_edges:
+                continue  # every key has this byte: the pass would keep the order as it is
+            total = 0
+            for d in range(256):
+                total, count[d] = total + count[d], total
+            for i in range(n_edges):
+                d = (keys[i] >> shift) & np.uint64(255)
+                keys_to[count[d]] = keys[i]
+                edges_to[count[d]] = edges[i]
+                count[d] += 1
+            keys, keys_to = keys_to, keys
+            edges, edges_to = edges_to, edges
         for c in range(n_cells):
             parent[c] = c
         joined = 0
-        for e in order:
+        for i in range(n_edges):
+            e = edges[i]
             a = ends_a[e]
             while parent[a] != a:
                 parent[a] = parent[parent[a]]
