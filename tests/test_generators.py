@@ -286,8 +286,13 @@ def test_mst_matches_networkx(cells):
         lambda rng, shape: rng.integers(-2, 2, shape),  # integers
         lambda rng, shape: np.zeros(shape),  # all tied
         lambda rng, shape: rng.choice([-np.inf, -0.0, 0.0, 1.0, np.inf], shape).astype(np.float32),
+        # every byte of the float's bit pattern matters: signs, subnormals, extremes
+        lambda rng, shape: (
+            rng.choice([-1.7e308, -1e-310, -5e-324, 5e-324, 1e-310, 2.5, -2.5, 1.7e308], shape)
+            * rng.choice([1.0, 1.0 + 2**-52], shape)
+        ),
     ],
-    ids=["ties", "ints", "zeros", "inf-float32"],
+    ids=["ties", "ints", "zeros", "inf-float32", "every-byte"],
 )
 def test_mst_ties_like_stable_kruskal(weights):
     rng = np.random.default_rng(1)
