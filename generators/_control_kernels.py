@@ -75,7 +75,7 @@ def wilson_tables(lat: Lattice) -> tuple[np.ndarray, np.ndarray]:
     """``step, step_sq: int64[4 N]``: entry ``4 c + d`` is the neighbour of cell ``c`` in
     direction ``d`` (the cell itself off the grid) and the square between them on the flattened
     wall grid. One flat table, not ``[N, 4]``: the walk's step is then one multiply-add."""
-    step = np.where(lat.neighbors < 0, np.arange(lat.num_cells)[:, None], lat.neighbors).astype(np.int64)
+    step = lat.steps
     rc = lat.edge_rc[np.maximum(lat.neighbor_edge, 0)]
     step_sq = (rc[..., 0] * (2 * lat.w + 1) + rc[..., 1]).astype(np.int64)
     return np.ascontiguousarray(step.reshape(-1)), np.ascontiguousarray(step_sq.reshape(-1))

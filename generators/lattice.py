@@ -9,7 +9,7 @@ Everything here is precomputed once per size and shared (`lattice(h, w)` is cach
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -47,6 +47,15 @@ class Lattice:
     def shape(self) -> tuple[int, int]:
         """``(H, W)`` of the wall grid."""
         return (2 * self.h + 1, 2 * self.w + 1)
+
+    @cached_property
+    def steps(self) -> np.ndarray:
+        """``int[N, 4]``: `neighbors` with the cell itself where the neighbour would be off the grid
+        (a random walk that tries to leave the grid stays where it is); read-only."""
+        steps = np.where(self.neighbors < 0, np.arange(self.num_cells)[:, None], self.neighbors)
+        steps = np.ascontiguousarray(steps, dtype=np.int64)
+        steps.setflags(write=False)
+        return steps
 
     def template(self) -> np.ndarray:
         """``bool[H, W]``: every wall present except the cells themselves (no passage open)."""

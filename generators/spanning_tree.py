@@ -26,12 +26,10 @@ from generators._jit import compile_kernel, split_rows
 from generators.lattice import Lattice
 
 
-def _kruskal_rows(
-    weights: np.ndarray, ends_a: np.ndarray, ends_b: np.ndarray, n_cells: int, open_edges: np.ndarray
-) -> None:
+def _kruskal_rows(weights: np.ndarray, edges: np.ndarray, n_cells: int, open_edges: np.ndarray) -> None:
     """Open in ``open_edges: bool[B, E]`` (all False on entry) each row's maximum spanning tree of
-    ``weights: float64[B, E]`` (no NaN), the edges' cells being ``ends_a``, ``ends_b``
-    (``int64[E]``).
+    ``weights: float64[B, E]`` (no NaN), edge ``e`` joining cells ``edges[e, 0]`` and
+    ``edges[e, 1]`` (`Lattice.edges`).
 
     Each row's edges are put in order of descending weight by a stable radix sort: the key
     ``0.0 - w`` (``-w``, with -0.0 and 0.0 one key) as a 64-bit pattern that orders like the
@@ -51,7 +49,7 @@ def _kruskal_rows(
             u = np.float64(0.0 - weights[b, e]).view(np.uint64)
             bits[e] = ~u if u & sign else u | sign
             order[e] = e
-        keys, edges, keys_to, edges_to = bits, order, bits_to, order_to
+        keys, ranked, keys_to, ranked_to = bits, order, bits_to, order_to
         for byte in range(8):
             shift = np.uint64(8 * byte)
             count[:] = 0
@@ -65,20 +63,20 @@ def _kruskal_rows(
             for i in range(n_edges):
                 d = (keys[i] >> shift) & np.uint64(255)
                 keys_to[count[d]] = keys[i]
-                edges_to[count[d]] = edges[i]
+                ranked_to[count[d]] = ranked[i]
                 count[d] += 1
             keys, keys_to = keys_to, keys
-            edges, edges_to = edges_to, edges
+            ranked, ranked_to = ranked_to, ranked
         for c in range(n_cells):
             parent[c] = c
         joined = 0
         for i in range(n_edges):
-            e = edges[i]
-            a = ends_a[e]
+            e = ranked[i]
+            a = edges[e, 0]
             while parent[a] != a:
                 parent[a] = parent[parent[a]]
                 a = parent[a]
-            c = ends_b[e]
+            c = edges[e, 1]
             while parent[c] != c:
                 parent[c] = parent[parent[c]]
                 c = parent[c]
@@ -116,12 +114,10 @@ def maximum_spanning_tree(lat: Lattice, weights: np.ndarray) -> np.ndarray:
         raise ValueError("weights contain NaN; every edge weight must be a real number or +-inf")
     weights = np.ascontiguousarray(weights, dtype=np.float64)
     open_edges = np.zeros(weights.shape, dtype=bool)
-    ends_a = np.ascontiguousarray(lat.edges[:, 0], dtype=np.int64)
-    ends_b = np.ascontiguousarray(lat.edges[:, 1], dtype=np.int64)
     kernel = compile_kernel(_kruskal_rows)
 
     def run(lo: int, hi: int) -> None:
-        kernel(weights[lo:hi], ends_a, ends_b, lat.num_cells, open_edges[lo:hi])
+        kernel(weights[lo:hi], lat.edges, lat.num_cells, open_edges[lo:hi])
 
     split_rows(run, len(weights), min_rows=64)
     return open_edges

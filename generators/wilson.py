@@ -23,14 +23,13 @@ this replaced (0.8.1), direction for direction.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
 
 from generators._jit import compile_kernel
 from generators.base import MazeGenerator, check_count, check_rng
-from generators.lattice import lattice
+from generators.lattice import Lattice, lattice
 
 # Walk directions are drawn from the rng in blocks of this many (times the cell count): one
 # numpy call per block instead of one per step. Unused draws at the end of a maze are dropped.
@@ -51,10 +50,11 @@ def _walk_kernel(
     in order: True when every cell is in the tree, False when ``directions`` ran out first (then
     ``state`` says where to go on with the next block).
 
-    ``step: int64[N, 4]`` is the neighbour in each direction (the cell itself off the grid: a
-    move off the grid leaves the walk where it is, the same as drawing again),
-    ``step_edge: int64[N, 4]`` the passage to it; ``in_tree``, ``exit_dir`` (the direction each
-    cell was last left by) and ``open_edges: bool[E]`` are the maze's state between calls.
+    ``step: int64[N, 4]`` is the neighbour in each direction (`Lattice.steps`: the cell itself off
+    the grid, so a move off the grid leaves the walk where it is, the same as drawing again),
+    ``step_edge: int64[N, 4]`` the passage to it (`Lattice.neighbor_edge`); ``in_tree``,
+    ``exit_dir`` (the direction each cell was last left by) and ``open_edges: bool[E]`` are the
+    maze's state between calls.
     """
     n = in_tree.shape[0]
     start, cell = state[0], state[1]
@@ -81,32 +81,23 @@ def _walk_kernel(
     return True
 
 
-@lru_cache(maxsize=32)
-def _steps(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """`_walk_kernel`'s ``step`` and ``step_edge`` tables for an ``h x w``-cell lattice."""
-    lat = lattice(h, w)
-    cells = np.arange(lat.num_cells)[:, None]
-    step = np.where(lat.neighbors < 0, cells, lat.neighbors).astype(np.int64)
-    step_edge = np.ascontiguousarray(lat.neighbor_edge, dtype=np.int64)
-    step.flags.writeable = step_edge.flags.writeable = False
-    return step, step_edge
-
-
-def _wilson(h: int, w: int, rng: np.random.Generator, open_edges: np.ndarray) -> None:
+def _wilson(lat: Lattice, rng: np.random.Generator, open_edges: np.ndarray) -> None:
     """Open in ``open_edges: bool[E]`` (all False on entry) the passages of one uniform spanning
-    tree of the ``h x w``-cell lattice, drawn from ``rng``."""
-    n_cells = h * w
-    if n_cells < 2:  # one cell is its own tree: no walk, no draw
-        return
-    step, step_edge = _steps(h, w)
-    in_tree = np.zeros(n_cells, dtype=np.bool_)
+    tree of ``lat``, drawn from ``rng``."""
+    in_tree = np.zeros(lat.num_cells, dtype=np.bool_)
     in_tree[0] = True
-    exit_dir = np.zeros(n_cells, dtype=np.int8)
+    exit_dir = np.zeros(lat.num_cells, dtype=np.int8)
     state = np.array([1, 1], dtype=np.int64)
     kernel = compile_kernel(_walk_kernel)
-    block = _DRAWS_PER_CELL * n_cells
+    block = _DRAWS_PER_CELL * lat.num_cells
     while not kernel(
-        step, step_edge, rng.integers(0, 4, size=block, dtype=np.int8), in_tree, exit_dir, open_edges, state
+        lat.steps,
+        lat.neighbor_edge,
+        rng.integers(0, 4, size=block, dtype=np.int8),
+        in_tree,
+        exit_dir,
+        open_edges,
+        state,
     ):
         pass
 
@@ -122,5 +113,5 @@ class WilsonGenerator(MazeGenerator):
         lat = lattice(*self.cells)
         open_edges = np.zeros((n, lat.num_edges), dtype=bool)
         for i in range(n):
-            _wilson(lat.h, lat.w, rng, open_edges[i])
+            _wilson(lat, rng, open_edges[i])
         return lat.walls_from_passages(open_edges)
