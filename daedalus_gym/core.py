@@ -13,17 +13,20 @@ here too, so that both envs use one answer to each question."""
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from daedalus_gym.rendering import COLORS, paint_mazes
 from generators import Generator, Maze, MazeGenerator, make_generator
 from generators._jit import compile_kernel
-from generators.base import NoiseGenerator, UniformsGenerator, matching_choice
+from generators.base import NoiseGenerator, UniformsGenerator, matching_choice, parse_size
 from generators.maze import MOVES
 from generators.maze import maze_hashes as maze_hashes  # the env side names it here too
 from generators.shortest_paths import shortest_path_lengths
@@ -39,6 +42,8 @@ WALL, AGENT, GOAL = 0, 1, 2
 MIN_IMAGE_SIDE = 36
 # Pixels per square of the "rgb" observation unless obs_tile_size says otherwise.
 RGB_TILE = 4
+# The "egocentric" window's side unless view_size says otherwise.
+DEFAULT_VIEW_SIZE = 5
 # Reward on reaching the goal: 1 - FINISH_PENALTY * steps / budget (MiniGrid's convention).
 FINISH_PENALTY = 0.9
 
@@ -140,23 +145,39 @@ def physical_memory() -> int | None:
         return None
 
 
-def _check_image_size(shape: tuple[int, int], tile: int) -> None:
-    """Refuse an image observation that this machine could not hold: its observation space alone
-    (Gymnasium's ``Box`` keeps bounds and masks the size of the image) would take more than a
-    quarter of the memory."""
+def _check_image_size(
+    shape: tuple[int, int], tile: int, name: str = "obs_tile_size", copies: int = 6
+) -> None:
+    """Refuse ``tile x tile``-pixel squares that make an image this machine could not hold.
+
+    For an observation (``copies=6``) its observation space counts too: Gymnasium's ``Box`` keeps
+    bounds and masks the size of the image; a rendered frame (``copies=2``) has its copy for the
+    window. More than a quarter of the memory is refused.
+    """
     height, width = shape[0] * tile, shape[1] * tile
-    need = 6 * height * width * 3  # the image, its bounds and masks, a copy
+    need = copies * height * width * 3
     total = physical_memory()
     if total is not None and need > total / 4:
+        most = max(1, int((total / 4 / (copies * 3 * shape[0] * shape[1])) ** 0.5))
         raise ValueError(
-            f"obs_tile_size={tile} makes a {height}x{width}x3 image observation of a {shape[0]}x{shape[1]} "
-            f"grid, about {need / 2**30:,.1f} GiB with its observation space; this machine has "
-            f"{total / 2**30:,.1f} GiB (at most {_max_tile(shape, total / 4)} here)"
+            f"{name}={tile} makes a {height}x{width}x3 image of a {shape[0]}x{shape[1]} grid, about "
+            f"{need / 2**30:,.1f} GiB with its copies; this machine has {total / 2**30:,.1f} GiB "
+            f"(at most {name}={most} here)"
         )
 
 
-def _max_tile(shape: tuple[int, int], budget: float) -> int:
-    return max(1, int((budget / (6 * 3 * shape[0] * shape[1])) ** 0.5))
+def _check_view_size(view: int) -> None:
+    """Refuse an egocentric window (``view x view x 2`` int8, with its buffers) larger than a
+    quarter of the memory."""
+    need = 8 * view * view * 2
+    total = physical_memory()
+    if total is not None and need > total / 4:
+        most = int((total / 4 / 16) ** 0.5) // 2 * 2 - 1
+        raise ValueError(
+            f"view_size={view} makes a {view}x{view}x2 egocentric observation, about "
+            f"{need / 2**30:,.1f} GiB with its buffers; this machine has {total / 2**30:,.1f} GiB "
+            f"(at most view_size={most} here)"
+        )
 
 
 def image_tile(shape: tuple[int, int]) -> int:
@@ -206,13 +227,26 @@ def make_settings(
         if value is not None and not isinstance(value, Mapping):
             raise TypeError(f"{name} must be a dict or None, got {describe(value)}")
     obs_mode = check_choice(obs_mode, "obs_mode", OBS_MODES)
-    view = check_int(view_size, "view_size", minimum=3)
-    if view % 2 == 0:
-        raise ValueError(f"view_size must be an odd int >= 3, got {view_size!r}")
+    # Arguments of one observation mode are refused with another, not ignored.
+    if view_size is None:
+        view = DEFAULT_VIEW_SIZE
+    elif obs_mode != "egocentric":
+        raise ValueError(
+            f"view_size={view_size!r} only applies to obs_mode='egocentric' (got obs_mode={obs_mode!r})"
+        )
+    else:
+        view = check_int(view_size, "view_size", minimum=3)
+        if view % 2 == 0:
+            raise ValueError(f"view_size must be an odd int >= 3, got {view_size!r}")
     render_mode = check_choice(render_mode, "render_mode", [*render_modes, None])
     if not isinstance(show_path, (bool, np.bool_)):
         raise ValueError(f"show_path must be a bool, got {describe(show_path)}")
     if obs_tile_size is not None:
+        if obs_mode not in ("image", "rgb"):
+            raise ValueError(
+                f"obs_tile_size={obs_tile_size!r} only applies to obs_mode 'image' and 'rgb' (got "
+                f"obs_mode={obs_mode!r}, one entry a square)"
+            )
         obs_tile_size = check_int(obs_tile_size, "obs_tile_size")
     checked = {
         "render_tile_size": check_int(render_tile_size, "render_tile_size"),
@@ -239,6 +273,9 @@ def make_settings(
         obs_tile_size = image_tile(gen.shape) if obs_mode == "image" else RGB_TILE
     elif obs_mode in ("image", "rgb"):
         _check_image_size(gen.shape, obs_tile_size)
+    if obs_mode == "egocentric":
+        _check_view_size(view)
+    _check_image_size(gen.shape, checked["render_tile_size"], "render_tile_size", copies=2)
     return Settings(
         generator=gen,
         obs_mode=obs_mode,  # type: ignore[arg-type]
@@ -249,6 +286,55 @@ def make_settings(
         show_path=bool(show_path),
         **checked,
         **level_args,
+    )
+
+
+def id_time_limit(id_kwargs: Mapping[str, Any] | None) -> int | None:
+    """A registered id's ``max_episode_steps``, ``4 h w`` for the size in its generator kwargs
+    (``None`` without one: an env built directly)."""
+    if not id_kwargs or "size" not in id_kwargs:
+        return None
+    height, width = parse_size(id_kwargs["size"])
+    return 4 * height * width
+
+
+def gym_make_time_limit() -> tuple[bool, int | None]:
+    """``(True, max_episode_steps)`` when ``gymnasium.make`` is building the env (the argument it
+    was given: ``None`` for the id's own limit, -1 for none), else ``(False, None)``.
+
+    Gymnasium wraps the env it builds in its ``TimeLimit`` and tells the env nothing of it, so
+    this reads ``make``'s argument off the call stack, only to say when a limit does not fit.
+    """
+    make_code = gym.make.__code__
+    frame = sys._getframe(1)
+    for _ in range(8):  # gym.make -> the env class -> its __init__ -> here
+        if frame is None:
+            break
+        if frame.f_code is make_code:
+            return True, frame.f_locals.get("max_episode_steps")
+        frame = frame.f_back
+    return False, None
+
+
+def warn_time_limit(id_kwargs: Mapping[str, Any] | None, shape: tuple[int, int], limit: int | None) -> None:
+    """Warn when an env runs under its id's time limit (``limit``, ``None`` for none) with
+    mazes larger than the id's, which that limit does not fit.
+
+    A registered id's ``max_episode_steps`` is ``4 h w`` for its own size, and Gymnasium applies
+    it whatever size ``generator_kwargs`` (or a generator) sets.
+    """
+    id_limit = id_time_limit(id_kwargs)
+    fit = step_budget(shape)
+    if id_limit is None or limit != id_limit or fit <= id_limit:
+        return  # not an id's env, a limit the caller chose, or mazes the limit fits
+    ih, iw = parse_size(id_kwargs["size"])  # type: ignore[index]
+    h, w = (shape[0] - 1) // 2, (shape[1] - 1) // 2
+    warnings.warn(
+        f"serving {h}x{w}-cell mazes under an id registered for {ih}x{iw} cells keeps its time limit, "
+        f"max_episode_steps={limit} (4 x {ih} x {iw}); {h}x{w} mazes get {fit} (4 x {h} x {w}) and "
+        f"can need more than {limit} steps: pass max_episode_steps={fit}",
+        UserWarning,
+        stacklevel=4,  # the caller of gym.make / gym.make_vec
     )
 
 

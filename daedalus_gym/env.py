@@ -19,10 +19,13 @@ from daedalus_gym.core import (
     check_shape,
     describe,
     given_level,
+    gym_make_time_limit,
+    id_time_limit,
     make_settings,
     maze_hashes,
     step_budget,
     unsolvable_error,
+    warn_time_limit,
 )
 from daedalus_gym.splits import LevelSet
 from generators import Generator, Maze
@@ -43,10 +46,10 @@ class MazeEnv(gym.Env):
     included; the current maze is ``env.unwrapped.maze``.
 
     ## Action Space
-    ``Discrete(4)``: 0 up, 1 right, 2 down, 3 left (an int or a numpy integer; a bool is not an
-    action). A move into a wall leaves the agent in place (the step still counts). Squares
-    outside the grid count as walls, so a maze without a wall border of its own is played
-    correctly too.
+    ``Discrete(4)``: 0 up, 1 right, 2 down, 3 left (an int, an ``IntEnum`` member, a numpy
+    integer or a 0-d integer array, as ``Discrete`` takes; a bool is not an action). A move into
+    a wall leaves the agent in place (the step still counts). Squares outside the grid count as
+    walls, so a maze without a wall border of its own is played correctly too.
 
     ## Observation Space
     Chosen by ``obs_mode``:
@@ -79,9 +82,11 @@ class MazeEnv(gym.Env):
     - Truncation: Gymnasium's ``TimeLimit``, after ``max_episode_steps`` steps, the one time
       limit. Every registered id sets it to ``B = 4 * h * w`` for its ``h x w`` cells (enough
       for a wall follower to solve any perfect maze); ``gym.make(id, max_episode_steps=N)``
-      changes it. The env itself never truncates: built directly, wrap it in
-      ``gymnasium.wrappers.TimeLimit``. ``max_steps`` is no argument any more: passing it raises
-      ``TypeError`` pointing at ``max_episode_steps``.
+      changes it. The limit is the id's, for the id's size: made to serve larger mazes (a
+      ``generator_kwargs`` size or a generator of another size), an id keeps it and warns; pass
+      ``max_episode_steps=4 * h * w`` for the new size. The env itself never truncates: built
+      directly, wrap it in ``gymnasium.wrappers.TimeLimit``. ``max_steps`` is no argument any
+      more: passing it raises ``TypeError`` pointing at ``max_episode_steps``.
 
     ## Information
     ``reset`` and ``step`` return ``info`` with ``optimal_path_length`` (BFS steps start -> goal),
@@ -101,9 +106,11 @@ class MazeEnv(gym.Env):
       serves 7x7 mazes.
     - ``default_generator_kwargs``: the id's generator keywords (the registry sets these).
     - ``obs_mode``: ``"image"`` (default), ``"grid"``, ``"egocentric"`` or ``"rgb"``.
-    - ``view_size``: window side for ``"egocentric"`` (odd, >= 3). Default 5.
+    - ``view_size``: window side for ``"egocentric"`` (odd, >= 3). Default ``None``: 5. Given
+      with another ``obs_mode`` it is refused, not ignored.
     - ``obs_tile_size``: pixels per square for ``"image"`` and ``"rgb"`` (an int >= 1). Default
       ``None``: the smallest tile giving at least 36 pixels a side for ``"image"``, 4 for ``"rgb"``.
+      Given with ``"grid"`` or ``"egocentric"`` it is refused, not ignored.
     - ``render_mode``: ``"human"`` (pygame window), ``"rgb_array"`` or ``"ansi"``.
     - ``render_tile_size``: pixels per square when rendering. Default 16.
     - ``show_path``: overlay the shortest path when rendering.
@@ -189,7 +196,7 @@ class MazeEnv(gym.Env):
         generator: str | Generator = "backtracker",
         generator_kwargs: dict[str, Any] | None = None,
         obs_mode: ObsMode = DEFAULT_OBS_MODE,
-        view_size: int = 5,
+        view_size: int | None = None,
         obs_tile_size: int | None = None,
         render_mode: str | None = None,
         render_tile_size: int = 16,
@@ -206,6 +213,9 @@ class MazeEnv(gym.Env):
             None, render_mode, render_tile_size, show_path, max_attempts, default_generator_kwargs, max_steps,
             levels, num_levels, start_level,
         )  # fmt: skip
+        built, given = gym_make_time_limit()
+        limit = id_time_limit(default_generator_kwargs) if built and given is None else given
+        warn_time_limit(default_generator_kwargs, settings.shape, limit)
         self.settings = settings
         self.generator = settings.generator
         self.height, self.width = settings.shape
@@ -225,12 +235,16 @@ class MazeEnv(gym.Env):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=check_seed(seed))
+        # Every argument is checked before the env's rng or state changes: a refused reset
+        # leaves the env as it was.
+        seed = check_seed(seed)
         options = check_options(options, LEVEL_OPTIONS)
         level = given_level(options)
         if level is not None:
             key, maze = level
             length = check_given_maze(maze, (self.height, self.width), key)
+        super().reset(seed=seed)
+        if level is not None:
             level_seed = -1
         elif self.level_set is not None:
             maze, length, level_seed = self.level_set.serve_one(self.np_random)
@@ -325,7 +339,13 @@ class MazeEnv(gym.Env):
 
 
 def _check_action(action: Any) -> int:
-    """An action other than a plain int in ``[0, 4)``: a numpy integer in range, or an error."""
-    if isinstance(action, np.integer) and 0 <= action < 4:
+    """An action other than a plain int in ``[0, 4)``, or an error.
+
+    Takes what ``Discrete(4).contains`` takes but bools: an int subclass (an ``IntEnum``), a
+    numpy integer or a 0-d integer array, in range.
+    """
+    if isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu":
+        action = action[()]
+    if isinstance(action, (int, np.integer)) and not isinstance(action, bool) and 0 <= action < 4:
         return int(action)
     raise ValueError(f"action must be an int in [0, 4), got {describe(action)}")

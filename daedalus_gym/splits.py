@@ -34,11 +34,16 @@ from daedalus_gym.core import (
     EVAL_SETS,
     HELD_OUT_SPAN,
     HELD_OUT_START,
+    LEVEL_OPTIONS,
     Settings,
     check_int,
+    check_options,
+    check_seed,
+    describe,
+    given_level,
     level_mazes,
 )
-from generators import Generator, Maze
+from generators import Generator, Maze, make_generator
 from generators.level_files import levels_from_text, levels_to_text
 from generators.shortest_paths import shortest_path_lengths
 from generators.symmetry import canonical_hashes
@@ -96,13 +101,22 @@ class TrainLevels(gym.Wrapper):
     """
 
     def __init__(self, env: gym.Env, levels: LevelRange) -> None:
+        if not isinstance(levels, LevelRange):
+            raise TypeError(f"levels must be a LevelRange(start_level, num_levels), got {describe(levels)}")
         super().__init__(env)
         self.levels = levels
         self._rng = np.random.default_rng()
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """A level drawn from ``levels``; a level given in ``options`` is played as it is (no
+        draw, ``info["level_seed"] = -1``, as `MazeEnv` reports it)."""
+        seed = check_seed(seed)
         if seed is not None:
             self._rng = np.random.default_rng(seed)
+        if options and given_level(check_options(options, LEVEL_OPTIONS)) is not None:
+            obs, info = self.env.reset(options=options)
+            info["level_seed"] = -1
+            return obs, info
         level = self.levels.start_level + int(self._rng.integers(self.levels.num_levels))
         obs, info = self.env.reset(seed=level, options=options)
         info["level_seed"] = level
@@ -114,7 +128,8 @@ def level_hashes(env: gym.Env | str, seeds: Iterable[int]) -> frozenset[str]:
     own = isinstance(env, str)
     env = gym.make(env) if isinstance(env, str) else env
     try:
-        return frozenset(env.reset(seed=int(seed))[1]["maze_hash"] for seed in seeds)
+        checked = [check_int(seed, f"seeds[{i}]", minimum=0) for i, seed in enumerate(seeds)]
+        return frozenset(env.reset(seed=seed)[1]["maze_hash"] for seed in checked)
     finally:
         if own:
             env.close()
@@ -275,6 +290,30 @@ def env_id_of(generator: Generator) -> str | None:
     return None
 
 
+# Generator settings that change how fast mazes come, not which: a shipped set stands for them all.
+_SPEED_ONLY = frozenset({"batch_size"})
+
+
+def check_set_generator(generator: Generator, env_id: str, name: str) -> None:
+    """Refuse a generator whose settings differ from what ``env_id`` serves: the shipped set
+    ``name`` holds that id's levels, not this generator's."""
+    from daedalus_gym.registration import env_specs
+
+    kwargs = next(spec["kwargs"] for spec in env_specs() if spec["id"] == env_id)
+    reference = make_generator(kwargs["generator"], **kwargs["default_generator_kwargs"]).config()
+    config = generator.config()
+    keys = (set(reference) | set(config)) - _SPEED_ONLY
+    differ = sorted(k for k in keys if reference.get(k) != config.get(k))
+    if differ:
+        got = ", ".join(f"{k}={config.get(k)!r}" for k in differ)
+        held = ", ".join(f"{k}={reference.get(k)!r}" for k in differ)
+        raise ValueError(
+            f"levels={name!r} plays the shipped levels of {env_id}, drawn with its own generator "
+            f"settings ({held}); this env's generator has {got}. Drop those generator settings, or "
+            "draw a held-out set of your own with levels='held-out'"
+        )
+
+
 def training_hashes(generator: Generator, train: LevelRange, max_attempts: int = 10) -> frozenset[str]:
     """The `generators.symmetry.canonical_hash` of every maze the levels ``train`` serve."""
     out: set[str] = set()
@@ -348,6 +387,7 @@ class LevelSet:
                     f"levels={self.kind!r} plays a shipped set, which exists for the registered ids "
                     f"{shipped_level_sets(self.kind)}; generator {gen!r} is none of them"
                 )
+            check_set_generator(gen, env_id, self.kind)
             mazes = load_level_set(env_id, self.kind)
             self.count = len(mazes)
             self._walls = np.stack([m.walls for m in mazes])

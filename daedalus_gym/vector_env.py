@@ -33,6 +33,7 @@ from daedalus_gym.core import (
     path_lengths,
     physical_memory,
     unsolvable_error,
+    warn_time_limit,
 )
 from daedalus_gym.splits import HELD_OUT_TRIES, LevelSet
 from generators import Generator, Maze
@@ -139,7 +140,8 @@ class MazeVectorEnv(VectorEnv):
       ``view_size``, ``obs_tile_size``, ``render_tile_size``, ``show_path``, ``max_attempts``:
       as `MazeEnv` (checked by the same function).
     - ``max_episode_steps``: the time limit (``gym.make_vec`` passes the id's; default
-      ``4 * h * w``).
+      ``4 * h * w``). The id's limit is for the id's size: with larger mazes it warns; pass
+      ``max_episode_steps=4 * h * w`` for theirs.
     - ``render_mode``: ``"rgb_array"`` or ``"ansi"``: `render` returns one frame per sub-env.
     - ``autoreset_mode``: ``"NextStep"`` (default), ``"SameStep"`` or ``"Disabled"``.
     - ``copy``: return a fresh observation array from `reset`/`step` (default ``True``);
@@ -199,7 +201,7 @@ class MazeVectorEnv(VectorEnv):
         generator: str | Generator = "backtracker",
         generator_kwargs: dict[str, Any] | None = None,
         obs_mode: ObsMode = DEFAULT_OBS_MODE,
-        view_size: int = 5,
+        view_size: int | None = None,
         obs_tile_size: int | None = None,
         max_episode_steps: int | None = None,
         render_mode: str | None = None,
@@ -227,6 +229,8 @@ class MazeVectorEnv(VectorEnv):
                 f"autoreset_mode must be one of {valid}, got {describe(autoreset_mode)}"
             ) from None
         check = check_choice(check, "check", CHECKS)
+        if not isinstance(copy, (bool, np.bool_)):
+            raise TypeError(f"copy must be a bool, got {describe(copy)}")
         if pool_size is not None:
             pool_size = check_int(pool_size, "pool_size")
         settings = make_settings(
@@ -234,6 +238,7 @@ class MazeVectorEnv(VectorEnv):
             max_episode_steps, render_mode, render_tile_size, show_path, max_attempts,
             default_generator_kwargs, max_steps, levels, num_levels, start_level,
         )  # fmt: skip
+        warn_time_limit(default_generator_kwargs, settings.shape, settings.max_episode_steps)
         self.num_envs = n
         self.settings = settings
         self.generator = settings.generator
@@ -392,8 +397,11 @@ class MazeVectorEnv(VectorEnv):
             ) from None
         if a.shape != (self.num_envs,):
             raise ValueError(f"actions must have shape ({self.num_envs},), got {a.shape}")
-        if a.dtype.kind not in "iu":
-            raise ValueError(f"actions must be integers in [0, 4), got dtype {a.dtype}")
+        if a.dtype.kind not in "iu" or (
+            not isinstance(actions, np.ndarray) and any(isinstance(x, (bool, np.bool_)) for x in actions)
+        ):
+            got = f"dtype {a.dtype}" if a.dtype.kind not in "iu" else f"bools in {actions!r:.80}"
+            raise ValueError(f"actions must be integers in [0, 4), got {got}")
         # One pass instead of min() and max(): viewed unsigned, a negative action is above 3 too.
         unsigned = a.view(_UNSIGNED[a.itemsize]) if a.dtype.kind == "i" else a
         if np.count_nonzero(unsigned > 3):

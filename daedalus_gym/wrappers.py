@@ -10,11 +10,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+
+from generators.base import check_real
 
 N_ACTIONS = 4
 
@@ -87,9 +90,7 @@ class NoveltyBonus(gym.Wrapper):
 
     def __init__(self, env: gym.Env, bonus: float = 0.01) -> None:
         super().__init__(env)
-        if not bonus >= 0:
-            raise ValueError(f"bonus must be >= 0, got {bonus!r}")
-        self.bonus = float(bonus)
+        self.bonus = check_real(bonus, "bonus", 0.0, math.inf, high_open=True)
         self._visited: set[tuple[int, int]] = set()
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):

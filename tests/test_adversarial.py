@@ -342,7 +342,8 @@ def test_an_image_too_large_for_memory_is_refused(cls, obs_mode):
     kwargs = {"generator_kwargs": {"size": 4}, "obs_mode": obs_mode, "obs_tile_size": 14807}
     args = (2,) if cls is MazeVectorEnv else ()
     with pytest.raises(
-        ValueError, match=r"obs_tile_size=14807 makes a 133263x133263x3 image .* \(at most \d+ here\)"
+        ValueError,
+        match=r"obs_tile_size=14807 makes a 133263x133263x3 image .* \(at most obs_tile_size=\d+ here\)",
     ):
         cls(*args, **kwargs)
 

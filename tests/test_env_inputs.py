@@ -10,7 +10,7 @@ import pytest
 import daedalus_gym  # noqa: F401 - registers the ids
 from daedalus_gym.env import MazeEnv
 from daedalus_gym.vector_env import MazeVectorEnv
-from generators import Maze
+from generators import Maze, make_generator
 
 
 def open_room() -> Maze:
@@ -71,8 +71,9 @@ def test_step_after_termination_raises():
 @pytest.mark.parametrize("name", ["max_attempts", "obs_tile_size", "view_size", "render_tile_size"])
 @pytest.mark.parametrize("cls", [MazeEnv, MazeVectorEnv])
 def test_bool_is_not_an_int(cls, name):
+    mode = {"obs_mode": "egocentric"} if name == "view_size" else {}
     with pytest.raises(ValueError, match=rf"{name} must be an int >= \d+, got True \(bool\)"):
-        cls(**{name: True})
+        cls(**{name: True}, **mode)
 
 
 @pytest.mark.parametrize("name", ["num_envs", "pool_size", "max_episode_steps"])
@@ -201,3 +202,159 @@ def test_arguments_are_checked_before_the_generator_is_built(cls):
     assert type(env.obs_mode) is str and env.obs_mode == "grid"
     with pytest.raises(ValueError, match="max_attempts must be an int"):
         cls(generator="no-such-generator", max_attempts=True)
+
+
+# --------------------------------------------------------------------- the id's time limit
+SMALL_ID = "Daedalus-Backtracker-7x7-v0"  # time limit 196 = 4 x 7 x 7
+
+
+def test_an_id_made_to_serve_larger_mazes_warns_that_its_time_limit_stays():
+    with pytest.warns(
+        UserWarning, match=r"registered for 7x7 cells.*max_episode_steps=196.*pass max_episode_steps=784"
+    ):
+        env = gym.make(SMALL_ID, generator_kwargs={"size": 14})
+    # What the warning says holds: Gymnasium's TimeLimit keeps the id's limit.
+    assert env.spec.max_episode_steps == 196 and env.unwrapped.step_budget == 784
+    with pytest.warns(UserWarning, match=r"registered for 7x7 cells.*max_episode_steps=196"):
+        gym.make_vec(SMALL_ID, num_envs=2, generator_kwargs={"size": 14})
+    with pytest.warns(UserWarning, match=r"registered for 7x7 cells"):
+        gym.make_vec(SMALL_ID, num_envs=2, generator_kwargs={"size": 14}, vectorization_mode="sync")
+    with pytest.warns(UserWarning, match=r"serving 7x9-cell mazes under an id registered for 7x7 cells"):
+        gym.make(SMALL_ID, generator=make_generator("prim", size=(7, 9)))
+
+
+def test_an_id_serving_its_own_or_smaller_mazes_or_a_chosen_limit_does_not_warn():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gym.make(SMALL_ID)
+        gym.make(SMALL_ID, generator_kwargs={"goal": "farthest"})
+        gym.make("Daedalus-Backtracker-v0", generator_kwargs={"size": 7})
+        assert (
+            gym.make(SMALL_ID, generator_kwargs={"size": 14}, max_episode_steps=784).spec.max_episode_steps
+            == 784
+        )
+        gym.make(SMALL_ID, generator_kwargs={"size": 14}, max_episode_steps=-1)  # no time limit
+        vec = gym.make_vec(SMALL_ID, num_envs=2, generator_kwargs={"size": 14}, max_episode_steps=784)
+        assert vec.max_episode_steps == 784
+        gym.make_vec(
+            SMALL_ID, 2, generator_kwargs={"size": 14}, max_episode_steps=784, vectorization_mode="sync"
+        )
+        MazeEnv(generator_kwargs={"size": 28})  # no id, no TimeLimit
+        MazeEnv(
+            default_generator_kwargs={"size": 7}, generator_kwargs={"size": 14}
+        )  # built directly: no TimeLimit
+
+
+# --------------------------------------------------------------------- a refused reset changes nothing
+@pytest.mark.parametrize(
+    "options", [{"foo": 1}, {"level": "#"}, {"level": Maze(np.zeros((5, 5), dtype=bool), (0, 0), (4, 4))}]
+)
+def test_a_refused_reset_leaves_the_env_as_it_was(options):
+    env, twin = gym.make(SMALL_ID), gym.make(SMALL_ID)
+    env.reset(seed=3)
+    twin.reset(seed=3)
+    with pytest.raises((ValueError, TypeError)):
+        env.reset(seed=5, options=options)
+    # Neither the seed nor the rng moved: the next reset serves what the twin's does.
+    assert env.reset()[1]["maze_hash"] == twin.reset()[1]["maze_hash"]
+    assert env.reset()[1]["maze_hash"] != gym.make(SMALL_ID).reset(seed=5)[1]["maze_hash"]
+
+
+# --------------------------------------------------------------------- actions Discrete takes
+def test_single_env_takes_every_action_discrete_takes_but_bools():
+    import enum
+
+    class Move(enum.IntEnum):
+        UP = 0
+        RIGHT = 1
+
+    env = gym.make(SMALL_ID, disable_env_checker=True)
+    for action in [np.array(1), np.array(2, dtype=np.uint8), Move.RIGHT, np.int8(3)]:
+        env.reset(seed=0)
+        assert env.action_space.contains(action)
+        reference = gym.make(SMALL_ID, disable_env_checker=True)
+        reference.reset(seed=0)
+        assert np.array_equal(env.step(action)[0], reference.step(int(action))[0])
+    env.reset(seed=0)
+    for action in [np.array([1]), np.array(1.0), np.array(True), np.array(4)]:
+        with pytest.raises(ValueError, match=r"action must be an int in \[0, 4\)"):
+            env.step(action)
+
+
+def test_vector_env_refuses_bools_among_int_actions():
+    vec = MazeVectorEnv(3, generator_kwargs={"size": 3})
+    vec.reset(seed=0)
+    with pytest.raises(ValueError, match=r"must be integers in \[0, 4\), got bools in \[True, 0, 2\]"):
+        vec.step([True, 0, 2])
+    vec.step([1, 0, 2])
+
+
+@pytest.mark.parametrize("copy", ["no", None, 1])
+def test_vector_copy_must_be_a_bool(copy):
+    with pytest.raises(TypeError, match=rf"copy must be a bool, got {copy!r}"):
+        MazeVectorEnv(2, copy=copy)
+
+
+# --------------------------------------------------------------------- one observation mode's arguments
+@pytest.mark.parametrize("cls", [MazeEnv, MazeVectorEnv])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"view_size": 7}, r"view_size=7 only applies to obs_mode='egocentric' \(got obs_mode='image'\)"),
+        ({"view_size": 7, "obs_mode": "grid"}, r"view_size=7 only applies to obs_mode='egocentric'"),
+        ({"obs_tile_size": 3, "obs_mode": "grid"}, r"obs_tile_size=3 only applies to obs_mode 'image'"),
+        ({"obs_tile_size": 3, "obs_mode": "egocentric"}, r"obs_tile_size=3 only applies"),
+    ],
+)
+def test_an_argument_of_another_observation_mode_is_refused(cls, kwargs, match):
+    args = (2,) if cls is MazeVectorEnv else ()
+    with pytest.raises(ValueError, match=match):
+        cls(*args, generator_kwargs={"size": 3}, **kwargs)
+
+
+@pytest.mark.parametrize("cls", [MazeEnv, MazeVectorEnv])
+def test_each_mode_takes_its_own_arguments(cls):
+    args = (2,) if cls is MazeVectorEnv else ()
+    assert cls(*args, obs_mode="egocentric", view_size=7).observation_space.shape[-3:] == (7, 7, 2)
+    assert cls(*args, obs_mode="egocentric").observation_space.shape[-3:] == (5, 5, 2)
+    rgb = cls(*args, obs_mode="rgb", obs_tile_size=2, generator_kwargs={"size": 3})
+    assert rgb.observation_space.shape[-3:] == (14, 14, 3)
+
+
+@pytest.mark.parametrize("cls", [MazeEnv, MazeVectorEnv])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (
+            {"obs_mode": "egocentric", "view_size": 10**6 + 1},
+            r"view_size=1000001 makes a 1000001x1000001x2 .*at most view_size=\d+ here",
+        ),
+        (
+            {"render_tile_size": 10**5},
+            r"render_tile_size=100000 makes a 700000x700000x3 image .*at most render_tile_size=\d+ here",
+        ),
+    ],
+)
+def test_sizes_too_large_for_memory_are_refused_by_name(cls, kwargs, match):
+    args = (2,) if cls is MazeVectorEnv else ()
+    with pytest.raises(ValueError, match=match):
+        cls(*args, generator_kwargs={"size": 3}, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "bonus, error, match",
+    [
+        ("a", TypeError, r"bonus must be a real number, got str 'a'"),
+        (np.array([0.1]), TypeError, r"bonus must be a real number, got ndarray"),
+        (True, TypeError, r"bonus must be a real number, got bool True"),
+        (-0.1, ValueError, r"bonus must be a finite number in \[0.0, inf\), got -0.1"),
+        (float("nan"), ValueError, r"bonus must be a finite number in \[0.0, inf\), got nan"),
+    ],
+)
+def test_novelty_bonus_refuses_a_bonus_it_cannot_pay(bonus, error, match):
+    from daedalus_gym.wrappers import NoveltyBonus
+
+    with pytest.raises(error, match=match):
+        NoveltyBonus(gym.make(SMALL_ID), bonus)

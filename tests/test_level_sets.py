@@ -14,7 +14,14 @@ import daedalus_gym
 from daedalus_gym import splits
 from daedalus_gym.core import HELD_OUT_START
 from daedalus_gym.registration import env_specs
-from daedalus_gym.splits import LevelRange, level_set_manifest, load_level_set, make_eval_set
+from daedalus_gym.splits import (
+    LevelRange,
+    TrainLevels,
+    level_hashes,
+    level_set_manifest,
+    load_level_set,
+    make_eval_set,
+)
 from generators import Maze, make_generator
 from generators.symmetry import SYMMETRIES, canonical_hash, canonical_hashes, symmetries, transform
 
@@ -356,3 +363,58 @@ def test_a_broken_or_unsolvable_level_file_is_refused(level_dir, monkeypatch, te
     splits.level_set_path(SMALL).write_bytes(b"not gzip")
     with pytest.raises(ValueError, match="is not a gzip-compressed UTF-8 level file"):
         load_level_set(SMALL)
+
+
+# --------------------------------------------------------------------- a shipped set is its id's
+@pytest.mark.parametrize(
+    "generator_kwargs, match",
+    [
+        ({"goal": "farthest"}, r"goal='corner'\); this env's generator has goal='farthest'"),
+        ({"difficulty": 1.0}, r"difficulty=None\); this env's generator has difficulty=1.0"),
+    ],
+)
+def test_a_shipped_set_refuses_generator_settings_it_was_not_drawn_with(generator_kwargs, match):
+    with pytest.raises(
+        ValueError, match=rf"levels='eval-v1' plays the shipped levels of Daedalus-Prim-7x7-v0.*{match}"
+    ):
+        gym.make("Daedalus-Prim-7x7-v0", levels="eval", generator_kwargs=generator_kwargs)
+
+
+def test_a_shipped_set_takes_settings_that_change_no_maze():
+    plain = gym.make("Daedalus-VAE-7x7-v0", levels="eval")
+    batched = gym.make("Daedalus-VAE-7x7-v0", levels="eval", generator_kwargs={"batch_size": 16})
+    assert plain.reset(seed=0)[1]["maze_hash"] == batched.reset(seed=0)[1]["maze_hash"]
+    with pytest.raises(ValueError, match=r"repair='perfect'\); this env's generator has repair='connect'"):
+        gym.make("Daedalus-VAE-7x7-v0", levels="eval", generator_kwargs={"repair": "connect"})
+
+
+# --------------------------------------------------------------------- TrainLevels and level_hashes
+def test_train_levels_reports_a_given_level_as_no_level_seed():
+    env_id = "Daedalus-Backtracker-7x7-v0"
+    single = gym.make(env_id)
+    single.reset(seed=7)
+    maze = single.unwrapped.maze
+    wrapped = TrainLevels(gym.make(env_id), LevelRange(0, 10))
+    _, info = wrapped.reset(seed=0, options={"level": maze})
+    assert info["level_seed"] == -1 and info["maze_hash"] == maze.maze_hash
+    # The given level took no draw from the sampler that seed=0 seeded.
+    drawn = [wrapped.reset()[1]["level_seed"] for _ in range(4)]
+    fresh = TrainLevels(gym.make(env_id), LevelRange(0, 10))
+    expected = [fresh.reset(seed=0)[1]["level_seed"]] + [fresh.reset()[1]["level_seed"] for _ in range(3)]
+    assert drawn == expected and all(level in LevelRange(0, 10) for level in drawn)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True, [1, 2], "3"])
+def test_train_levels_refuses_bad_seeds_by_name(seed):
+    wrapped = TrainLevels(gym.make("Daedalus-Backtracker-7x7-v0"), LevelRange(0, 10))
+    with pytest.raises(ValueError, match=r"seed must be an int >= 0, got"):
+        wrapped.reset(seed=seed)
+
+
+def test_train_levels_and_level_hashes_refuse_what_they_cannot_use():
+    with pytest.raises(
+        TypeError, match=r"levels must be a LevelRange\(start_level, num_levels\), got \(0, 10\)"
+    ):
+        TrainLevels(gym.make("Daedalus-Backtracker-7x7-v0"), (0, 10))
+    with pytest.raises(ValueError, match=r"seeds\[1\] must be an int >= 0, got 1.7 \(float\)"):
+        level_hashes("Daedalus-Backtracker-7x7-v0", [0, 1.7])

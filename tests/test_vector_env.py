@@ -108,8 +108,9 @@ def test_same_seeds_same_trajectories(env_id, obs_mode):
 
 @pytest.mark.parametrize("obs_mode", OBS_MODES)
 def test_same_trajectories_at_full_size_with_options(obs_mode):
+    per_mode = {"egocentric": {"view_size": 7}, "image": {"obs_tile_size": 2}, "rgb": {"obs_tile_size": 2}}
     ref, vec = make_pair(
-        "Daedalus-Prim-7x7-v0", 3, obs_mode=obs_mode, view_size=7, obs_tile_size=2, max_episode_steps=50
+        "Daedalus-Prim-7x7-v0", 3, obs_mode=obs_mode, max_episode_steps=50, **per_mode.get(obs_mode, {})
     )
     ends = assert_same_rollout(ref, vec, steps=120, seed=[4, 100, 9])
     assert ends["truncated"] > 0

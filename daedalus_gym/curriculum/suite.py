@@ -501,7 +501,7 @@ def _play(
         n,
         generator_kwargs={"size": ((height - 1) // 2, (width - 1) // 2)},
         obs_mode=obs_mode,
-        view_size=view_size,
+        view_size=view_size if obs_mode == "egocentric" else None,
         max_episode_steps=step_budget(shape),
     )
     won = np.zeros(total, dtype=bool)
