@@ -190,7 +190,12 @@ class SB3Agent(Agent):
             raise FileNotFoundError(f"no SB3 model at {path}")
         data = _read_data(path)
         meta = data.get(PPO_META_KEY)
-        cls = getattr(stable_baselines3, _algo_of(data, path))
+        found = _algo_of(data, path)
+        if found.lower() != algo:
+            raise ValueError(
+                f"{path} holds an SB3 {found} model, not {algo.upper()}: name it {found.lower()}:{path}"
+            )
+        cls = getattr(stable_baselines3, found)
         if meta is not None:
             meta, custom_objects = _pickle_free_objects(path, data)
             self.model = _load(cls, path, custom_objects)
@@ -364,6 +369,10 @@ def save_ppo(
         train_levels: ``(start_level, num_levels)`` it trained on.
         last_action: whether it saw `LastActionObs` features.
         extra: further JSON-serialisable notes (steps, seed, hyperparameters).
+
+    Returns:
+        The file written: ``path``, or ``path`` with ``.zip`` added when it has no suffix (as SB3
+        adds it).
     """
     meta = {
         "format": 1,
@@ -376,6 +385,8 @@ def save_ppo(
     # SB3 saves an algorithm's extra attributes with its data and restores them on load.
     setattr(model, PPO_META_KEY, meta)
     path = Path(path)
+    if not path.suffix:  # SB3 writes a bare name with .zip added: return the file it writes
+        path = path.with_name(f"{path.name}.zip")
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)
     return path

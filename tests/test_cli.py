@@ -121,3 +121,113 @@ def test_demo_times_warm_resets_only(monkeypatch):
     monkeypatch.setattr(demo.time, "perf_counter", lambda: clock[0])
     assert demo.warm_reset_ms(Env(), seed=5, n=4) == pytest.approx(2.0)
     assert seeds == [5, 6, 7, 8, 9]
+
+
+def test_dataset_with_a_relative_out_writes_under_it(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("minari")
+    pytest.importorskip("h5py")
+    monkeypatch.chdir(tmp_path)
+    argv = ["dataset", "--env", "Daedalus-Backtracker-7x7-v0", "--agent", "oracle", "--episodes", "2"]
+    assert main([*argv, "--out", "ds"]) == 0
+    assert f"under {tmp_path / 'ds'}" in capsys.readouterr().out
+    assert [p.name for p in (tmp_path / "ds").iterdir()] == ["daedalus-backtracker-7x7-oracle-v0"]
+
+
+class Started(Exception):
+    """Raised where a command starts its work: the settings it would run with are its args."""
+
+
+def test_quick_fills_in_only_the_flags_not_given(tmp_path, monkeypatch):
+    from daedalus_gym.commands import bench_control, curriculum_bench
+
+    def accuracy(name, size, args):
+        raise Started(name, size, args)
+
+    monkeypatch.setattr(bench_control, "accuracy", accuracy)
+    argv = ["bench-control", "--quick", "--generators", "prim", "--sizes", "6", "--mazes", "16"]
+    with pytest.raises(Started) as started:
+        main([*argv, "--out", str(tmp_path / "control")])
+    name, size, args = started.value.args
+    assert (name, size, args.generators, args.sizes, args.mazes) == ("prim", 6, ["prim"], [6], 16)
+    assert (args.inside, args.beyond, args.bins, args.episodes) == (3, 1, 2, 2)  # --quick's
+    with pytest.raises(Started) as started:
+        main(["bench-control", "--mazes", "16", "--out", str(tmp_path / "control")])
+    args = started.value.args[2]
+    assert (args.generators[0], args.sizes, args.mazes, args.inside, args.episodes) == (
+        "backtracker",
+        [14, 28],
+        16,
+        10,
+        20,
+    )
+
+    def run_all(tasks, config, backend, workers, address):
+        raise Started(tasks, config)
+
+    monkeypatch.setattr(curriculum_bench, "run_all", run_all)
+    argv = [
+        "curriculum-bench",
+        "--quick",
+        "--methods",
+        "sfl,dr-backtracker",
+        "--seeds",
+        "5,6",
+        "--steps",
+        "64",
+    ]
+    with pytest.raises(Started) as started:
+        main([*argv, "--out", str(tmp_path / "curricula")])
+    tasks, config = started.value.args
+    assert tasks == [("sfl", 5), ("sfl", 6), ("dr-backtracker", 5), ("dr-backtracker", 6)]
+    assert config["ppo"]["total_steps"] == 64 and config["ppo"]["num_envs"] == 8  # --quick's
+    with pytest.raises(Started) as started:
+        main(["curriculum-bench", "--quick", "--out", str(tmp_path / "curricula")])
+    tasks, config = started.value.args
+    assert tasks == [("dr-backtracker", 0), ("plr", 0)] and config["ppo"]["total_steps"] == 4096
+    assert not (tmp_path / "control").exists() and not (tmp_path / "curricula").exists()
+
+
+def test_one_seed_gives_no_interval_and_no_verdict():
+    from daedalus_gym.commands import curriculum_bench as cb
+
+    one = [
+        {"method": "dr-backtracker", "success": cb.t_interval([0.3])},
+        {"method": "plr", "success": cb.t_interval([0.5])},
+        {"method": "latent", "success": cb.t_interval([0.4])},
+    ]
+    lines = cb.comparisons(one)
+    assert lines[0] == (
+        "- plr against dr-backtracker on zero-shot success: 0.500 against 0.300, no verdict: "
+        "a 95% interval needs at least two seeds per method"
+    )
+    assert lines[-1].startswith("- latent against plr: 0.400 against 0.500, no verdict")
+    assert not any("nan" in line for line in lines)
+
+
+def test_path_head_size_comes_from_the_model_file(tmp_path, capsys):
+    import shutil
+
+    from generators.learned import pretrained_path
+
+    model = tmp_path / "ae-7x7.safetensors"
+    shutil.copy(pretrained_path("ae", (7, 7)), model)
+    assert main(["train-path-head", "ae", "--model", str(model), "--size", "14"]) == 2
+    err = capsys.readouterr().err
+    assert f"--size 14 disagrees with --model {model}, a model of 7x7 cells" in err
+    assert not (tmp_path / "ae-7x7.path.safetensors").exists()
+
+
+@pytest.mark.slow  # trains a (tiny) head
+def test_path_head_trains_at_the_model_size_without_size(tmp_path, capsys):
+    import json
+    import shutil
+
+    from generators.learned import pretrained_path
+
+    model = tmp_path / "ae-7x7.safetensors"
+    shutil.copy(pretrained_path("ae", (7, 7)), model)
+    argv = ["train-path-head", "ae", "--model", str(model), "--steps", "1", "--batch", "4", "--held-out", "4"]
+    assert main([*argv, "--threads", "1"]) == 0
+    assert "(7x7, decision temperature" in capsys.readouterr().out
+    card = json.loads((tmp_path / "ae-7x7.path.json").read_text())
+    assert card["command"].startswith(f"daedalus-gym train-path-head ae --model {model} ")

@@ -38,7 +38,7 @@ def _error_line(capsys) -> str:
         (["generate", "--kwargs", '{"foo": 1}'], "takes no setting 'foo'"),
         (["generate", "--kwargs", '{"size": 3}'], "use --size"),
         (["generate", "--kwargs", '{"goal": "farthest"}'], "use --goal"),
-        (["generate", "--seed", "-1"], "argument --seed: expected an integer >= 0, got -1"),
+        (["generate", "--seed", "-1"], "argument --seed: expected an integer in [0, 4294967295], got -1"),
         (["generate", "--n", "0"], "argument --n"),
         (["evaluate", "--generator", "backtracker", "--repair", "connect"], "takes no setting 'repair'"),
         (["evaluate", "--generator", "vae", "--threads", "0"], "argument --threads"),
@@ -63,6 +63,61 @@ def _error_line(capsys) -> str:
         (["bench", "--envs", "Daedalus-Backtracker-7x7-v0", "--env-kwargs", "[1]"], "--env-kwargs"),
         (["bench", "--envs", "Daedalus-Backtracker-7x7-v0", "--agents", "nobody"], "unknown agent 'nobody'"),
         (["play", "CartPole-v1"], "unknown env id 'CartPole-v1'"),
+        # seeds every consumer takes: numpy's and SB3's global seeding stop at 2**32 - 1
+        (
+            ["train", "ae", "--seed", "99999999999999999999999"],
+            "argument --seed: expected an integer in [0, 4294967295]",
+        ),
+        (
+            ["train", "vae", "--data-seed", str(2**32)],
+            "argument --data-seed: expected an integer in [0, 4294967295]",
+        ),
+        (
+            ["train-agent", "ppo", "--env", "Daedalus-Backtracker-7x7-v0", "--seed", str(2**32)],
+            "argument --seed: expected an integer in [0, 4294967295], got 4294967296",
+        ),
+        # a repeated or empty list
+        (
+            ["bench", "--envs", "Daedalus-Backtracker-7x7-v0,Daedalus-Backtracker-7x7-v0"],
+            "argument --envs: 'Daedalus-Backtracker-7x7-v0' is given twice",
+        ),
+        (
+            ["bench", "--envs", "Daedalus-Backtracker-7x7-v0", "--agents", "oracle, oracle"],
+            "argument --agents: 'oracle' is given twice",
+        ),
+        (["bench", "--envs", " , "], "argument --envs: expected a comma-separated list, got ' , '"),
+        (["bench-control", "--out", "x", "--sizes", "4,4"], "argument --sizes: 4 is given twice in '4,4'"),
+        (["bench-control", "--out", "x", "--sizes", ""], "argument --sizes: expected a comma-separated list"),
+        (
+            ["bench-control", "--out", "x", "--generators", "kruskal,kruskal"],
+            "argument --generators: 'kruskal' is given twice",
+        ),
+        (
+            ["bench-control", "--out", "x", "--generators", ""],
+            "argument --generators: expected a comma-separated",
+        ),
+        (
+            ["curriculum-bench", "--out", "x", "--methods", "plr,plr"],
+            "argument --methods: 'plr' is given twice",
+        ),
+        (
+            ["curriculum-bench", "--out", "x", "--seeds", "0,00"],
+            "argument --seeds: 0 is given twice in '0,00'",
+        ),
+        (
+            ["train-agent", "ppo", "--env", "Daedalus-Backtracker-7x7-v0", "--eval-envs", "a,a"],
+            "argument --eval-envs: 'a' is given twice",
+        ),
+        # --name is a file name inside --out
+        (["train", "ae", "--name", "../../escape"], "argument --name: expected a file name without a folder"),
+        (
+            ["evaluate", "--generator", "backtracker", "--out", "x", "--name", "a/b"],
+            "argument --name: expected a file name without a folder or '..', got 'a/b'",
+        ),
+        (
+            ["bench", "--envs", "Daedalus-Backtracker-7x7-v0", "--record", "g", "--record-episodes", "0"],
+            "argument --record-episodes: expected an integer >= 1, got 0",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(argv, message, tmp_path, capsys):
@@ -179,6 +234,121 @@ def test_unwritable_outputs_fail_before_any_work(argv, tmp_path, capsys, monkeyp
     argv = [arg.replace("{bad}", str(blocker / "sub")) for arg in argv]
     assert main(argv) == 2
     assert str(blocker) in _error_line(capsys)
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Every long job of every command fails the test if it starts."""
+    import daedalus_gym.agents
+    import daedalus_gym.benchmark
+    import generators.evaluation
+    import generators.training
+    from daedalus_gym.commands import bench_control, curriculum_bench
+
+    def never(*args, **kwargs):
+        raise AssertionError("the work started before the arguments were checked")
+
+    for module, name in [
+        (daedalus_gym.benchmark, "run_benchmark"),
+        (daedalus_gym.agents, "train_ppo"),
+        (generators.evaluation, "evaluate"),
+        (generators.training, "train"),
+        (bench_control, "accuracy"),
+        (curriculum_bench, "run_all"),
+    ]:
+        monkeypatch.setattr(module, name, never)
+
+
+ENV = ["--envs", "Daedalus-Backtracker-7x7-v0", "--agents", "oracle", "--episodes", "1"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["bench", *ENV, "--plot", "{tmp}/p.txt"], "--plot must end in a format matplotlib writes (.avif"),
+        (["bench", *ENV, "--plot", "{tmp}/p"], "got 'p'"),
+        (["bench", *ENV, "--record-episodes", "3"], "--record-episodes 3 needs --record DIR"),
+        (
+            ["bench", *ENV, "--ray-address", "auto"],
+            "--ray-address auto needs --backend ray, got --backend local",
+        ),
+        (
+            ["curriculum-bench", "--out", "{tmp}/c", "--ray-address", "auto"],
+            "--ray-address auto needs --backend ray",
+        ),
+        (["generate", "--paths", "--out", "{tmp}/m.txt"], "--paths draws on a PNG montage; --out 'm.txt'"),
+        (["generate", "--paths", "--out", "{tmp}/m.npz"], "--out 'm.npz' is a .npz file"),
+        (
+            ["evaluate", "--generator", "backtracker", "--name", "foo"],
+            "--name applies to the files written into --out",
+        ),
+        (
+            ["evaluate", "--generator", "backtracker", "--name", "foo", "--no-figures"],
+            "--name and --no-figures apply to the files written into --out DIR: give --out",
+        ),
+        (
+            ["train-agent", "ppo", "--env", "Daedalus-Backtracker-7x7-v0", "--out", "{tmp}/m"],
+            "--out must end in .zip, got 'm'",
+        ),
+        (
+            ["train", "vae", "--out", "{tmp}/t", "--cache-dir", "{tmp}/a-file"],
+            "--cache-dir: {tmp}/a-file exists and is not a directory",
+        ),
+        (
+            ["curriculum-bench", "--out", "{tmp}/c", "--methods", "plr", "--sampler-kwargs", '{"accel": {}}'],
+            "--sampler-kwargs sets 'accel', which --methods plr does not run",
+        ),
+    ],
+)
+def test_meaningless_combinations_are_refused_before_any_work(argv, message, tmp_path, capsys, no_work):
+    """A flag that would be ignored, or a file that would not be the one named, is an error now."""
+    (tmp_path / "a-file").write_text("")
+    argv = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
+    assert main(argv) == 2
+    line = _error_line(capsys)
+    assert (
+        line.startswith(f"daedalus-gym {argv[0]}: error: ")
+        and message.replace("{tmp}", str(tmp_path)) in line
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # nothing written
+
+
+def test_train_refuses_vae_flags_for_the_ae_but_not_their_defaults(tmp_path, capsys, monkeypatch, no_work):
+    argv = ["train", "ae", "--out", str(tmp_path / "t"), "--beta", "3", "--free-bits", "2"]
+    assert main(argv) == 2
+    line = _error_line(capsys)
+    assert "--beta 3.0, --free-bits 2.0: the KL term's settings are for the VAE" in line
+    for flag, value in [("--anneal", "cyclical"), ("--cycles", "2"), ("--ratio", "0.3"), ("--beta", "1")]:
+        assert main(["train", "ae", "--out", str(tmp_path / "t"), flag, value]) == 2
+        assert f"{flag} " in _error_line(capsys)
+
+    class Started(Exception):
+        pass
+
+    def started(*args, **kwargs):
+        raise Started
+
+    # Left at their defaults (and given for the VAE), the same settings start the training.
+    monkeypatch.setattr("generators.training.train", started)
+    for argv in (["train", "ae"], ["train", "vae", "--beta", "3", "--free-bits", "2"]):
+        with pytest.raises(Started):
+            main([*argv, "--out", str(tmp_path / "t"), "--cache-dir", str(tmp_path / "cache")])
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    helps = {action.option_strings[0]: action.help for action in train._actions if action.option_strings}
+    assert all(
+        helps[flag].startswith("VAE: ")
+        for flag in ("--anneal", "--beta", "--cycles", "--ratio", "--free-bits")
+    )
+    assert all(helps[flag].startswith("AE: ") for flag in ("--code-noise", "--code-penalty"))
+
+
+def test_sampler_settings_are_checked_before_any_training(tmp_path, capsys, no_work):
+    base = ["curriculum-bench", "--out", str(tmp_path / "c"), "--methods", "dr-backtracker,plr"]
+    assert main([*base, "--sampler-kwargs", '{"plr": {"bogus": 1}}']) == 2
+    assert "--sampler-kwargs 'plr': sampler 'plr' has no setting 'bogus'" in _error_line(capsys)
+    assert main([*base, "--sampler-kwargs", '{"plr": {"replay_prob": 2}}']) == 2
+    assert "--sampler-kwargs 'plr': replay_prob must be" in _error_line(capsys)
+    assert not (tmp_path / "c").exists()
 
 
 def _option_defaults(parser: argparse.ArgumentParser):
@@ -298,6 +468,27 @@ def test_any_sb3_zip_plays_with_trust_pickle_only(sb3, algo, tmp_path, capsys):
     assert main(argv) == 0
     (record,) = json.loads(json_path.read_text())
     assert record["agent"] == f"{algo}:{path}" and record["episodes"] == 2
+
+
+@pytest.mark.parametrize("algo", ["a2c", "dqn", "dqn-sample"])
+def test_an_agent_file_of_another_algorithm_is_refused(sb3, algo, tmp_path, capsys):
+    """``a2c:FILE`` of a PPO file would play PPO under the name A2C."""
+    path = _our_zip(sb3, tmp_path / "ours.zip")
+    argv = ["bench", "--agents", f"{algo}:{path}", "--envs", "Daedalus-Backtracker-7x7-v0", "--episodes", "1"]
+    assert main(argv) == 2
+    name = algo.removesuffix("-sample").upper()
+    assert f"{path} holds an SB3 PPO model, not {name}: name it ppo:{path}" in _error_line(capsys)
+    env = gym.make("Daedalus-Backtracker-7x7-v0", obs_mode="egocentric")
+    sb3.A2C("MlpPolicy", env, seed=0, device="cpu").save(tmp_path / "a2c.zip")
+    argv = ["bench", "--agents", f"ppo:{tmp_path / 'a2c.zip'}", "--envs", "Daedalus-Backtracker-7x7-v0"]
+    assert main([*argv, "--trust-pickle"]) == 2
+    assert "holds an SB3 A2C model, not PPO: name it a2c:" in _error_line(capsys)
+
+
+def test_save_ppo_returns_the_file_it_writes(sb3, tmp_path):
+    """SB3 adds .zip to a name without a suffix: the path returned is the file on disk."""
+    path = _our_zip(sb3, tmp_path / "bare")
+    assert path == tmp_path / "bare.zip" and path.is_file() and not (tmp_path / "bare").exists()
 
 
 def test_bench_env_kwargs_reach_the_env(tmp_path):

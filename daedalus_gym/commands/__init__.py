@@ -14,7 +14,9 @@ import math
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def parse_json_object(text: str, flag: str) -> dict[str, Any]:
@@ -87,7 +89,41 @@ def _bounds(low: float | None, high: float | None, *, low_open: bool = False) ->
 
 positive_int = int_range(1)
 non_negative_int = int_range(0)
-seed_int = non_negative_int
+# The widest seed every consumer takes: numpy's legacy and SB3's global seeding stop at 2**32 - 1.
+SEED_MAX = 2**32 - 1
+seed_int = int_range(0, SEED_MAX)
+
+
+def comma_list(item: Callable[[str], T] = str) -> Callable[[str], list[T]]:
+    """argparse type: a non-empty comma-separated list of ``item`` values, none given twice.
+
+    A repeated value would be counted twice (more episodes, narrower intervals, extra table
+    cells), so it is refused with its name; empty items (``a,,b``, a trailing comma) are skipped.
+    """
+
+    def parse(text: str) -> list[T]:
+        values = [item(part.strip()) for part in text.split(",") if part.strip()]
+        if not values:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+        seen: set[Any] = set()
+        for value in values:
+            if value in seen:
+                raise argparse.ArgumentTypeError(
+                    f"{value!r} is given twice in {text!r}; give each value once"
+                )
+            seen.add(value)
+        return values
+
+    parse.__name__ = "list"
+    return parse
+
+
+def file_stem(text: str) -> str:
+    """argparse type: a file name without a folder (``--name``), so outputs stay inside ``--out``."""
+    separators = {"/", os.sep, os.altsep} - {None}
+    if not text or text in (".", "..") or any(sep in text for sep in separators):
+        raise argparse.ArgumentTypeError(f"expected a file name without a folder or '..', got {text!r}")
+    return text
 
 
 def check_writable(path: str | Path | None, flag: str, *, directory: bool = False) -> None:

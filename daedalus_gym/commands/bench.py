@@ -20,12 +20,28 @@ maze that those training levels serve (by seed and by maze hash): a held-out eva
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from daedalus_gym.commands import check_writable, json_object, non_negative_int, positive_int, seed_int
+from daedalus_gym.commands import check_writable, comma_list, json_object, positive_int, seed_int
+
+_csv = comma_list()
+RECORD_EPISODES = 1  # GIFs per (agent, env) with --record when --record-episodes is not given
 
 
-def _csv(text: str) -> list[str]:
-    return [item.strip() for item in text.split(",") if item.strip()]
+def check_plot_path(path: str) -> None:
+    """Fail now, not after the run, if matplotlib cannot write ``path``'s format (its suffix)."""
+    from daedalus_gym.benchmark import PLOT_HINT
+
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError as err:
+        raise ImportError(f"--plot needs matplotlib: {PLOT_HINT}") from err
+    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    if Path(path).suffix.lower().removeprefix(".") not in formats:
+        raise ValueError(
+            f"--plot must end in a format matplotlib writes ({', '.join('.' + f for f in formats)}), "
+            f"got {Path(path).name!r}"
+        )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +71,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=seed_int, default=0, help="base seed of the episode seeds")
     parser.add_argument("--json", metavar="FILE", help="write the records as JSON")
     parser.add_argument("--csv", metavar="FILE", help="write the records as CSV (with steps/s)")
-    parser.add_argument("--plot", metavar="FILE", help="write a plot of success (95%% CI) and SPL")
+    parser.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="write a plot of success (95%% CI) and SPL; the suffix is the format (.png, .pdf, .svg...)",
+    )
     parser.add_argument("--markdown", metavar="FILE", help="write the printed table (and matrix) as Markdown")
     parser.add_argument(
         "--matrix",
@@ -67,9 +87,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers", type=positive_int, default=1, help="local processes, or CPUs of a local Ray instance"
     )
     parser.add_argument("--backend", choices=("local", "ray"), default="local", help="where episodes run")
-    parser.add_argument("--ray-address", default=None, help="Ray cluster address; none: start a local Ray")
+    parser.add_argument(
+        "--ray-address", default=None, help="Ray cluster address (--backend ray); none: start a local Ray"
+    )
     parser.add_argument("--record", metavar="DIR", help="save GIFs of episodes (rendered via rgb_array) here")
-    parser.add_argument("--record-episodes", type=non_negative_int, default=1, help="GIFs per (agent, env)")
+    parser.add_argument(
+        "--record-episodes",
+        type=positive_int,
+        default=None,
+        help=f"GIFs per (agent, env), with --record (default: {RECORD_EPISODES})",
+    )
     parser.add_argument(
         "--train-levels", metavar="START:NUM", help="hold out the mazes these training levels serve"
     )
@@ -79,8 +106,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     import gymnasium as gym
 
     import daedalus_gym
@@ -109,8 +134,16 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--matrix metrics must be among {', '.join(METRICS)}, got {bad}")
     if args.train_env and not args.train_levels:
         raise ValueError("--train-env needs --train-levels START:NUM")
+    if args.record_episodes is not None and not args.record:
+        raise ValueError(f"--record-episodes {args.record_episodes} needs --record DIR, where the GIFs go")
+    if args.ray_address is not None and args.backend != "ray":
+        raise ValueError(
+            f"--ray-address {args.ray_address} needs --backend ray, got --backend {args.backend}"
+        )
     for flag in ("json", "csv", "plot", "markdown"):
         check_writable(getattr(args, flag), f"--{flag}")
+    if args.plot:
+        check_plot_path(args.plot)
     check_writable(args.record, "--record", directory=True)
     for spec in args.agents:  # a bad spec or model file is said now, not from a worker later
         make_agent(spec, trust_pickle=args.trust_pickle)
@@ -133,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
         ray_address=args.ray_address,
         held_out=held_out,
         record_dir=args.record,
-        record_episodes=args.record_episodes,
+        record_episodes=RECORD_EPISODES if args.record_episodes is None else args.record_episodes,
         env_kwargs=args.env_kwargs,
         trust_pickle=args.trust_pickle,
     )

@@ -40,7 +40,14 @@ from typing import Any
 
 import numpy as np
 
-from daedalus_gym.commands import check_writable, float_range, int_range, positive_int, seed_int
+from daedalus_gym.commands import (
+    check_writable,
+    comma_list,
+    float_range,
+    int_range,
+    positive_int,
+    seed_int,
+)
 
 GENERATORS = ("backtracker", "kruskal", "prim", "wilson", "ae", "vae")
 LEARNED = ("ae", "vae")
@@ -56,33 +63,72 @@ ENV_IDS = {
 PLOT_HINT = 'plots need matplotlib: pip install "daedalus-gym[plot]"'
 
 
-def _csv(text: str) -> list[str]:
-    return [item.strip() for item in text.split(",") if item.strip()]
+_csv = comma_list()
+_sizes = comma_list(int_range(4, 64))
+
+# Settings --quick makes small: dest -> (a full run's default, --quick's default). A flag given
+# on the command line keeps its value either way.
+DEFAULTS: dict[str, tuple[Any, Any]] = {
+    "generators": (list(GENERATORS), ["kruskal"]),
+    "sizes": ([14, 28], [8]),
+    "mazes": (64, 8),
+    "inside": (10, 3),
+    "beyond": (5, 1),
+    "bins": (5, 2),
+    "episodes": (20, 2),
+}
 
 
-def _sizes(text: str) -> list[int]:
-    parse = int_range(4, 64)
-    return [parse(item) for item in _csv(text)]
+def _default(dest: str) -> str:
+    full, quick = (",".join(map(str, v)) if isinstance(v, list) else v for v in DEFAULTS[dest])
+    return f" (default: {full}; with --quick: {quick})"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # The --quick settings' defaults are filled in by `run`: unset here, so a given flag is known.
+    unset = argparse.SUPPRESS
     parser.add_argument("--out", metavar="DIR", required=True, help="folder for the table, JSON and plots")
-    parser.add_argument("--generators", type=_csv, default=",".join(GENERATORS), help="comma-separated names")
-    parser.add_argument("--sizes", type=_sizes, default="14,28", help="comma-separated cells a side (4-64)")
-    parser.add_argument("--mazes", type=int_range(2, 4096), default=64, help="mazes served per target")
-    parser.add_argument("--inside", type=int_range(2, 50), default=10, help="targets from 5th to 95th pct")
-    parser.add_argument("--beyond", type=int_range(0, 20), default=5, help="targets beyond each side")
+    parser.add_argument(
+        "--generators", type=_csv, default=unset, help="comma-separated names" + _default("generators")
+    )
+    parser.add_argument(
+        "--sizes", type=_sizes, default=unset, help="comma-separated cells a side (4-64)" + _default("sizes")
+    )
+    parser.add_argument(
+        "--mazes", type=int_range(2, 4096), default=unset, help="mazes served per target" + _default("mazes")
+    )
+    parser.add_argument(
+        "--inside",
+        type=int_range(2, 50),
+        default=unset,
+        help="targets from 5th to 95th pct" + _default("inside"),
+    )
+    parser.add_argument(
+        "--beyond", type=int_range(0, 20), default=unset, help="targets beyond each side" + _default("beyond")
+    )
     parser.add_argument("--span", type=float_range(0.0, 0.9), default=0.3, help="how far beyond (fraction)")
     parser.add_argument(
         "--repeats", type=int_range(1, 20), default=3, help="timed runs of each batch; mazes/s is the fastest"
     )
-    parser.add_argument("--bins", type=int_range(2, 20), default=5, help="difficulty bins")
-    parser.add_argument("--episodes", type=positive_int, default=20, help="episodes per (agent, bin)")
+    parser.add_argument(
+        "--bins", type=int_range(2, 20), default=unset, help="difficulty bins" + _default("bins")
+    )
+    parser.add_argument(
+        "--episodes",
+        type=positive_int,
+        default=unset,
+        help="episodes per (agent, bin)" + _default("episodes"),
+    )
     parser.add_argument(
         "--agents", type=_csv, default="wall-follower,oracle", help="agent specs (see 'bench'), e.g. ppo:FILE"
     )
     parser.add_argument("--seed", type=seed_int, default=0, help="seed of every batch and episode")
-    parser.add_argument("--quick", action="store_true", help="smoke test: kruskal 8x8, few targets and mazes")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: the small defaults above (kruskal 8x8, few targets and mazes); "
+        "flags given explicitly keep their values",
+    )
     parser.add_argument(
         "--path-head",
         action="store_true",
@@ -396,9 +442,10 @@ def run(args: argparse.Namespace) -> int:
     from daedalus_gym.agents import make_agent
     from generators import registered_generators
 
-    if args.quick:
-        args.generators, args.sizes, args.mazes = ["kruskal"], [8], 8
-        args.inside, args.beyond, args.bins, args.episodes = 3, 1, 2, 2
+    for dest, (full, quick) in DEFAULTS.items():
+        if not hasattr(args, dest):  # not given: the run's default, small with --quick
+            value = quick if args.quick else full
+            setattr(args, dest, list(value) if isinstance(value, list) else value)
     unknown = [g for g in args.generators if g not in registered_generators() or g not in ENV_IDS]
     if unknown:
         raise ValueError(f"--generators: unknown {unknown}; accepted: {', '.join(GENERATORS)}")

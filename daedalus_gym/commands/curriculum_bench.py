@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from daedalus_gym.commands import check_writable, int_range, parse_json_object, positive_int
+from daedalus_gym.commands import check_writable, comma_list, int_range, parse_json_object, positive_int
 
 # method -> (sampler, generator)
 METHODS: dict[str, tuple[str, str]] = {
@@ -61,36 +61,74 @@ PLOT_HINT = 'plots need matplotlib: pip install "daedalus-gym[plot]"'
 SAMPLER_DEFAULTS: dict[str, dict[str, Any]] = {"plr": {"capacity": 256}, "accel": {"capacity": 256}}
 
 
-def _csv(text: str) -> list[str]:
-    return [item.strip() for item in text.split(",") if item.strip()]
+_csv = comma_list()
+_seeds = comma_list(int_range(0, 2**31 - 1))
+
+# Settings --quick makes small: dest -> (a full run's default, --quick's default). A flag given
+# on the command line keeps its value either way.
+DEFAULTS: dict[str, tuple[Any, Any]] = {
+    "methods": (list(METHODS), ["dr-backtracker", "plr"]),
+    "seeds": ([0, 1, 2], [0]),
+    "steps": (5_000_000, 4096),
+    "num_envs": (32, 8),
+    "rollout_steps": (512, 64),
+    "eval_every": (10, 2),
+    "curve_levels": (64, 8),
+    "episodes_per_level": (4, 1),
+    "suite_levels": (0, 4),
+}
 
 
-def _seeds(text: str) -> list[int]:
-    parse = int_range(0, 2**31 - 1)
-    seeds = [parse(item) for item in _csv(text)]
-    if not seeds:
-        raise argparse.ArgumentTypeError(f"expected comma-separated seeds, got {text!r}")
-    return seeds
+def _default(dest: str) -> str:
+    full, quick = (",".join(map(str, v)) if isinstance(v, list) else v for v in DEFAULTS[dest])
+    return f" (default: {full}; with --quick: {quick})"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # The --quick settings' defaults are filled in by `run`: unset here, so a given flag is known.
+    unset = argparse.SUPPRESS
     parser.add_argument("--out", metavar="DIR", required=True, help="folder for the tables, JSON and plots")
-    parser.add_argument("--methods", type=_csv, default=",".join(METHODS), help="comma-separated methods")
-    parser.add_argument("--seeds", type=_seeds, default="0,1,2", help="comma-separated seeds per method")
-    parser.add_argument("--steps", type=int_range(1), default=5_000_000, help="env steps per run")
-    parser.add_argument("--num-envs", type=positive_int, default=32, help="envs per rollout")
     parser.add_argument(
-        "--rollout-steps", type=int_range(16), default=512, help="steps per rollout (and time limit)"
-    )
-    parser.add_argument("--eval-every", type=positive_int, default=10, help="rollouts between curve points")
-    parser.add_argument(
-        "--curve-levels", type=int_range(1, 200), default=64, help="held-out levels per curve point"
+        "--methods", type=_csv, default=unset, help="comma-separated methods" + _default("methods")
     )
     parser.add_argument(
-        "--episodes-per-level", type=int_range(1, 100), default=4, help="zero-shot episodes per suite level"
+        "--seeds", type=_seeds, default=unset, help="comma-separated seeds per method" + _default("seeds")
     )
     parser.add_argument(
-        "--suite-levels", type=int_range(0), default=0, help="levels per suite group (0: all of them)"
+        "--steps", type=int_range(1), default=unset, help="env steps per run" + _default("steps")
+    )
+    parser.add_argument(
+        "--num-envs", type=positive_int, default=unset, help="envs per rollout" + _default("num_envs")
+    )
+    parser.add_argument(
+        "--rollout-steps",
+        type=int_range(16),
+        default=unset,
+        help="steps per rollout (and time limit)" + _default("rollout_steps"),
+    )
+    parser.add_argument(
+        "--eval-every",
+        type=positive_int,
+        default=unset,
+        help="rollouts between curve points" + _default("eval_every"),
+    )
+    parser.add_argument(
+        "--curve-levels",
+        type=int_range(1, 200),
+        default=unset,
+        help="held-out levels per curve point" + _default("curve_levels"),
+    )
+    parser.add_argument(
+        "--episodes-per-level",
+        type=int_range(1, 100),
+        default=unset,
+        help="zero-shot episodes per suite level" + _default("episodes_per_level"),
+    )
+    parser.add_argument(
+        "--suite-levels",
+        type=int_range(0),
+        default=unset,
+        help="levels per suite group (0: all of them)" + _default("suite_levels"),
     )
     parser.add_argument(
         "--sampler-kwargs",
@@ -100,8 +138,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--backend", choices=BACKENDS, default="local", help="where the runs execute")
     parser.add_argument("--workers", type=positive_int, default=2, help="runs at once (local backend)")
-    parser.add_argument("--ray-address", default=None, help="a Ray cluster to join; none starts a local one")
-    parser.add_argument("--quick", action="store_true", help="smoke test: tiny budget, two methods, one seed")
+    parser.add_argument(
+        "--ray-address", default=None, help="a Ray cluster to join (--backend ray); none starts a local one"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: the small defaults above (tiny budget, two methods, one seed); "
+        "flags given explicitly keep their values",
+    )
 
 
 # --------------------------------------------------------------------- one run
@@ -183,6 +228,24 @@ def _curve_group(suite: Any, levels: int) -> Any:
 
     group = next(g for g in suite if g.name == "backtracker-14x14")
     return SuiteGroup(f"{group.name}[:{len(group.mazes[:levels])}]", group.mazes[:levels])
+
+
+def check_samplers(methods: list[str], sampler_kwargs: dict[str, dict[str, Any]], size: int) -> None:
+    """Build every method's sampler once with its settings, so that a bad setting is said before
+    any method trains, not after the first ones have."""
+    from daedalus_gym.curriculum import make_sampler
+    from generators import make_generator
+
+    generators: dict[str, Any] = {}
+    for method in methods:
+        sampler_name, generator_name = METHODS[method]
+        if generator_name not in generators:
+            generators[generator_name] = make_generator(generator_name, size=size)
+        kwargs = {**SAMPLER_DEFAULTS.get(sampler_name, {}), **sampler_kwargs.get(method, {})}
+        try:
+            make_sampler(sampler_name, generators[generator_name], np.random.default_rng(0), **kwargs)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"--sampler-kwargs {method!r}: {err}") from None
 
 
 # --------------------------------------------------------------------- backends
@@ -274,6 +337,9 @@ def comparisons(summary: list[dict[str, Any]]) -> list[str]:
         if base is None or row["method"] == BASELINE:
             continue
         (m, lo, hi), (bm, blo, bhi) = row["success"], base["success"]
+        if not np.isfinite([lo, hi, blo, bhi]).all():
+            lines.append(f"- {row['method']} against {BASELINE} on zero-shot success: {_no_verdict(m, bm)}")
+            continue
         if lo > bhi:
             verdict = "beats"
         elif hi < blo:
@@ -286,11 +352,18 @@ def comparisons(summary: list[dict[str, Any]]) -> list[str]:
         )
     if "latent" in by and "plr" in by:
         (m, lo, hi), (pm, plo, phi) = by["latent"]["success"], by["plr"]["success"]
+        if not np.isfinite([lo, hi, plo, phi]).all():
+            lines.append(f"- latent against plr: {_no_verdict(m, pm)}")
+            return lines
         word = "matches or beats" if m >= pm or hi >= plo else "falls below"
         lines.append(
             f"- latent {word} plr: {m:.3f} [{lo:.3f}, {hi:.3f}] against {pm:.3f} [{plo:.3f}, {phi:.3f}]"
         )
     return lines
+
+
+def _no_verdict(mean: float, other: float) -> str:
+    return f"{mean:.3f} against {other:.3f}, no verdict: a 95% interval needs at least two seeds per method"
 
 
 def markdown(summary: list[dict[str, Any]], config: dict[str, Any], wall: float) -> str:
@@ -387,9 +460,17 @@ def plot(runs: list[dict[str, Any]], summary: list[dict[str, Any]], out: Path) -
 
 # --------------------------------------------------------------------- command
 def run(args: argparse.Namespace) -> int:
+    for dest, (full, quick) in DEFAULTS.items():
+        if not hasattr(args, dest):  # not given: the run's default, small with --quick
+            value = quick if args.quick else full
+            setattr(args, dest, list(value) if isinstance(value, list) else value)
     unknown = [m for m in args.methods if m not in METHODS]
     if unknown or not args.methods:
         raise ValueError(f"--methods: unknown {unknown or args.methods}; accepted: {', '.join(METHODS)}")
+    if args.ray_address is not None and args.backend != "ray":
+        raise ValueError(
+            f"--ray-address {args.ray_address} needs --backend ray, got --backend {args.backend}"
+        )
     sampler_kwargs = parse_json_object(args.sampler_kwargs, "--sampler-kwargs")
     for key, value in sampler_kwargs.items():
         if key not in METHODS or not isinstance(value, dict):
@@ -397,10 +478,10 @@ def run(args: argparse.Namespace) -> int:
                 f"--sampler-kwargs: keys must be methods ({', '.join(METHODS)}) with JSON objects as "
                 f"values, got {key!r}: {value!r}"
             )
-    if args.quick:
-        args.methods, args.seeds = [m for m in args.methods if m in ("dr-backtracker", "plr")] or ["plr"], [0]
-        args.steps, args.num_envs, args.rollout_steps, args.eval_every, args.curve_levels = 4096, 8, 64, 2, 8
-        args.suite_levels, args.episodes_per_level = 4, 1
+        if key not in args.methods:
+            raise ValueError(
+                f"--sampler-kwargs sets {key!r}, which --methods {','.join(args.methods)} does not run"
+            )
     out = Path(args.out)
     check_writable(out, "--out", directory=True)
     config = {
@@ -420,6 +501,7 @@ def run(args: argparse.Namespace) -> int:
     from daedalus_gym.curriculum.trainer import PPOSettings
 
     PPOSettings(**config["ppo"])  # bad settings are said now, not in a worker
+    check_samplers(args.methods, sampler_kwargs, config["ppo"]["size"])
     tasks = [(m, s) for m in args.methods for s in args.seeds]
     t0 = time.perf_counter()
     runs = run_all(tasks, config, args.backend, args.workers, args.ray_address)

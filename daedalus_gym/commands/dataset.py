@@ -167,7 +167,9 @@ def write_dataset(
     if env_id not in known:
         raise ValueError(f"--env: unknown id {env_id!r}; registered: {', '.join(known)}")
     name = name or default_name(env_id, agent)
-    out = Path(out)
+    # Minari resolves its files against MINARI_DATASETS_PATH more than once, so a relative root
+    # would be doubled (ds/.partial-x/.../ds/.partial-x/...): the root is made absolute here.
+    out = Path(out).absolute()
     target = out / name
     if target.exists():
         raise ValueError(f"--out: {target} already exists; choose another --out or --name")

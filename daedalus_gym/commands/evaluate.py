@@ -22,6 +22,7 @@ from pathlib import Path
 
 from daedalus_gym.commands import (
     check_writable,
+    file_stem,
     int_range,
     json_object,
     make_generator_from_flags,
@@ -50,9 +51,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default={},
         help="other generator settings as JSON, e.g. '{\"temperature\": 0.8}'",
     )
-    parser.add_argument("--out", default=None, help="directory for <name>.json and the pictures")
-    parser.add_argument("--name", default=None, help="file stem of the outputs; none: the generator name")
-    parser.add_argument("--no-figures", action="store_true", help="skip the pictures")
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="directory for <name>.json and the pictures; none: the report is printed only",
+    )
+    parser.add_argument(
+        "--name",
+        type=file_stem,
+        default=None,
+        help="file stem of the outputs in --out; none: the generator name",
+    )
+    parser.add_argument("--no-figures", action="store_true", help="write no pictures into --out")
     parser.add_argument(
         "--update-card",
         action="store_true",
@@ -80,6 +90,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.out is None:
+        given = [flag for flag, value in (("--name", args.name), ("--no-figures", args.no_figures)) if value]
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            raise ValueError(f"{' and '.join(given)} {verb} to the files written into --out DIR: give --out")
     check_writable(args.out, "--out", directory=True)
     flags = {"size": args.size}
     if args.model is not None:

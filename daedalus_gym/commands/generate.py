@@ -39,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix not in SUFFIXES:
         raise ValueError(f"--out must end in one of {SUFFIXES}, got {out.name!r}")
+    if args.paths and out.suffix != ".png":
+        raise ValueError(f"--paths draws on a PNG montage; --out {out.name!r} is a {out.suffix} file")
     check_writable(out, "--out")
     flags = {"size": args.size, "goal": args.goal}
     generator = make_generator_from_flags(args.generator, flags, args.kwargs)

@@ -22,7 +22,7 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
-from daedalus_gym.commands import check_writable, float_range, positive_int, seed_int
+from daedalus_gym.commands import check_writable, file_stem, float_range, positive_int, seed_int
 
 # flag -> (TrainConfig field, argparse type or choices, help). Unset flags keep the starting
 # settings: the shipped model's for the kind (`generators.training.SHIPPED`), then --preset's.
@@ -48,15 +48,15 @@ _FLAGS: dict[str, tuple[str, Callable[[str], Any] | tuple[str, ...], str]] = {
     "--batch-size": ("batch_size", positive_int, "minibatch size"),
     "--lr": ("lr", float_range(0, low_open=True), "Adam learning rate"),
     "--lr-schedule": ("lr_schedule", ("cosine", "constant"), "learning-rate schedule"),
-    "--anneal": ("anneal", ("constant", "monotonic", "cyclical"), "KL weight schedule"),
-    "--beta": ("beta", float_range(0), "final KL weight"),
-    "--cycles": ("cycles", positive_int, "cycles of the cyclical schedule (M)"),
+    "--anneal": ("anneal", ("constant", "monotonic", "cyclical"), "VAE: KL weight schedule"),
+    "--beta": ("beta", float_range(0), "VAE: final KL weight"),
+    "--cycles": ("cycles", positive_int, "VAE: cycles of the cyclical schedule (M)"),
     "--ratio": (
         "ratio",
         float_range(0, 1, low_open=True),
-        "share of a cycle (or of the run) spent ramping the KL weight (R)",
+        "VAE: share of a cycle (or of the run) spent ramping the KL weight (R)",
     ),
-    "--free-bits": ("free_bits", float_range(0), "nats per latent unit not penalised"),
+    "--free-bits": ("free_bits", float_range(0), "VAE: nats per latent unit not penalised"),
     "--code-noise": (
         "code_noise",
         float_range(0),
@@ -71,6 +71,8 @@ _FLAGS: dict[str, tuple[str, Callable[[str], Any] | tuple[str, ...], str]] = {
     "--val-samples": ("val_samples", positive_int, "prior samples checked after each epoch"),
     "--seed": ("seed", seed_int, "seed of initialisation, shuffling and noise"),
 }
+# Settings of the VAE's KL term: the AE has none, so these flags would change nothing for it.
+VAE_ONLY = ("--anneal", "--beta", "--cycles", "--ratio", "--free-bits")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -84,8 +86,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help_text += " (default: the kind's shipped setting, or --preset's)"
         parser.add_argument(flag, **typed, default=argparse.SUPPRESS, help=help_text)
     parser.add_argument("--out", required=True, help="output directory")
-    parser.add_argument("--name", default=None, help="file stem of the outputs; none: the kind")
-    parser.add_argument("--cache-dir", default=None, help="dataset cache; none: ~/.cache/daedalus-gym")
+    parser.add_argument(
+        "--name", type=file_stem, default=None, help="file stem of the outputs; none: the kind"
+    )
+    parser.add_argument("--cache-dir", default=None, help="dataset cache folder; none: ~/.cache/daedalus-gym")
     parser.add_argument("--threads", type=positive_int, default=2, help="torch CPU threads")
     parser.add_argument(
         "--weights-dtype",
@@ -103,7 +107,15 @@ def run(args: argparse.Namespace) -> int:
 
     from generators.training import apply_preset, default_config, save_trained, train
 
+    if args.kind == "ae":
+        given = [f"{flag} {_given(args, flag)}" for flag in VAE_ONLY if _given(args, flag) is not None]
+        if given:
+            raise ValueError(
+                f"{', '.join(given)}: the KL term's settings are for the VAE; the AE has no KL term "
+                "(its settings are --code-noise and --code-penalty)"
+            )
     check_writable(args.out, "--out", directory=True)
+    check_writable(args.cache_dir, "--cache-dir", directory=True)
     torch.set_num_threads(args.threads)
     cfg = apply_preset(default_config(args.kind), args.preset)
     overrides = {field: _given(args, flag) for flag, (field, _, _) in _FLAGS.items()}

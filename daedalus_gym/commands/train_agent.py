@@ -17,8 +17,16 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import asdict
+from pathlib import Path
 
-from daedalus_gym.commands import check_writable, float_range, non_negative_int, positive_int, seed_int
+from daedalus_gym.commands import (
+    check_writable,
+    comma_list,
+    float_range,
+    non_negative_int,
+    positive_int,
+    seed_int,
+)
 
 ALGOS = ("ppo",)
 
@@ -30,7 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=seed_int, default=0, help="seed for PPO, the envs and the level sampler"
     )
-    parser.add_argument("--out", required=True, help="model file to write (SB3 .zip)")
+    parser.add_argument(
+        "--out", required=True, help="model file to write, ending in .zip (SB3 writes a zip archive)"
+    )
     parser.add_argument("--start-level", type=seed_int, default=0, help="first training level seed")
     parser.add_argument("--num-levels", type=positive_int, default=1000, help="training levels")
     parser.add_argument("--view-size", type=positive_int, default=5, help="egocentric window side, odd")
@@ -43,7 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--eval-episodes", type=non_negative_int, default=200, help="held-out evaluation episodes (0: none)"
     )
-    parser.add_argument("--eval-envs", default=None, help="comma-separated ids to evaluate on; none: --env")
+    parser.add_argument(
+        "--eval-envs", type=comma_list(), default=None, help="comma-separated ids to evaluate on; none: --env"
+    )
     parser.add_argument(
         "--eval-seed", type=seed_int, default=12345, help="base seed of the evaluation episodes"
     )
@@ -63,9 +75,12 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--env: unknown id {args.env!r}; registered: {', '.join(known)}")
     if args.view_size % 2 == 0:
         raise ValueError(f"--view-size must be odd, got {args.view_size}")
+    if Path(args.out).suffix != ".zip":
+        # SB3 would add .zip to a bare name, and the file written would not be the one named.
+        raise ValueError(f"--out must end in .zip, got {Path(args.out).name!r}")
     check_writable(args.out, "--out")
     levels = LevelRange(args.start_level, args.num_levels)
-    eval_envs = args.eval_envs.split(",") if args.eval_envs else [args.env]
+    eval_envs = args.eval_envs or [args.env]
     unknown = [env_id for env_id in eval_envs if env_id not in known]
     if unknown:
         raise ValueError(f"--eval-envs: unknown ids {unknown}; registered: {', '.join(known)}")

@@ -21,10 +21,17 @@ import shlex
 
 from daedalus_gym.commands import check_writable, float_range, positive_int, seed_int
 
+DEFAULT_SIZE = 14
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("kind", choices=["ae", "vae"], help="autoencoder or variational autoencoder")
-    parser.add_argument("--size", type=positive_int, default=14, help="cells a side of the shipped model")
+    parser.add_argument(
+        "--size",
+        type=positive_int,
+        default=None,
+        help=f"cells a side of the shipped model (default: {DEFAULT_SIZE}; with --model: that model's size)",
+    )
     parser.add_argument(
         "--model", default=None, help="a dfs-decoder model file (.safetensors); none: the shipped one"
     )
@@ -40,10 +47,21 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from generators import make_generator
+    from generators.learned import load_cached
     from generators.path_head import head_path, save_trained_head, train_path_head
 
     torch.set_num_threads(args.threads)
-    gen = make_generator(args.kind, size=args.size, **({"model": args.model} if args.model else {}))
+    if args.model:
+        # The head is fitted at the model's own size, which its file records.
+        size = tuple(load_cached(args.model).cfg.size)
+        if args.size is not None and (args.size, args.size) != size:
+            raise ValueError(
+                f"--size {args.size} disagrees with --model {args.model}, a model of {size[0]}x{size[1]} "
+                "cells; leave --size out to use the model's size"
+            )
+        gen = make_generator(args.kind, size=size, model=args.model)
+    else:
+        gen = make_generator(args.kind, size=args.size or DEFAULT_SIZE)
     out = head_path(gen.model_path)
     check_writable(out, "the head file beside --model")
     print(
@@ -54,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     result = train_path_head(
         gen, steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed, held_out=args.held_out
     )
-    parts = [args.kind, "--size", str(args.size)]
+    parts = [args.kind] if args.size is None and args.model else [args.kind, "--size", str(gen.cells[0])]
     if args.model:
         parts += ["--model", args.model]
     for flag, default in (("steps", 1500), ("batch", 256), ("lr", 0.1), ("seed", 0), ("held_out", 4096)):
