@@ -97,9 +97,12 @@ def parse_size(size: object) -> tuple[int, int]:
         hw = (int(size[0]), int(size[1]))
     else:
         raise ValueError(f"size must be an int or a (height, width) pair of ints in cells, got {size!r}")
-    if not all(1 <= s <= MAX_CELLS_PER_SIDE for s in hw) or hw[0] * hw[1] < 2:
+    if not all(1 <= s <= MAX_CELLS_PER_SIDE for s in hw):
+        raise ValueError(f"size must be between 1 and {MAX_CELLS_PER_SIDE} cells a side, got {size!r}")
+    if hw == (1, 1):
         raise ValueError(
-            f"size must be between 1 and {MAX_CELLS_PER_SIDE} cells a side and at least 2 cells, got {size!r}"
+            f"size {size!r} is a single cell; a maze needs at least 2 cells (its start and goal "
+            "differ), e.g. (1, 2)"
         )
     return hw
 
@@ -144,20 +147,20 @@ def check_rows(x: object, width: int, name: str, *, finite: bool = True) -> np.n
     return x
 
 
-def check_uniforms(u: object, draws: int) -> np.ndarray:
+def check_uniforms(u: object, draws: int, name: str = "u") -> np.ndarray:
     """``u`` as ``float64[B, draws]`` with every value in ``[0, 1)`` (a `UniformsGenerator`'s
-    input), or a ValueError naming the bad dtype, shape or value.
+    input), or a ValueError naming the argument ``name`` and the bad dtype, shape or value.
 
     Checked once at the public entry: the compiled kernels index tables and grids with
     ``int(u * k)`` and trust it to lie in ``0..k-1``; a value outside ``[0, 1)`` would read or
     write outside them (or silently give a maze that is not perfect).
     """
-    u = check_rows(u, draws, "u", finite=False)
+    u = check_rows(u, draws, name, finite=False)
     # Two reductions without temporaries; min and max propagate NaN, which fails both tests.
     if u.size and not (u.min() >= 0.0 and u.max() < 1.0):
         inside = (u >= 0.0) & (u < 1.0)
         where = tuple(int(i) for i in np.argwhere(~inside)[0])
-        raise ValueError(f"u must hold uniforms in [0, 1), got {float(u[where])!r} at index {where}")
+        raise ValueError(f"{name} must hold uniforms in [0, 1), got {float(u[where])!r} at index {where}")
     return u
 
 

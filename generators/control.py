@@ -93,6 +93,7 @@ MUTATION = 0.1  # chance that a mutation redraws a given noise coordinate
 TOLERANCE = 0.04  # relative; a candidate this close to every target is served at once
 CALIBRATION_SAMPLES = 1024
 CALIBRATION_SEED = 0
+CALIBRATION_CHUNK_SQUARES = 1 << 24  # wall-grid squares per calibration batch (16 MB of walls)
 MARGIN = 0.15
 SLOW_REFILL_BATCH = 256  # `MazeGenerator.refill_batch` of a search that is not compiled
 WALK_WINDOW = 0.25  # relative: a learned walk's first-round window before any candidate is kept
@@ -144,20 +145,30 @@ class Calibration:
 
 
 def calibrate(generator: MazeGenerator) -> Calibration:
-    """The uncontrolled metrics of ``generator`` (cached per settings, once per process)."""
+    """The uncontrolled metrics of ``generator`` (cached per settings, once per process).
+
+    The sample is drawn and measured in batches of at most `CALIBRATION_CHUNK_SQUARES` wall
+    squares (all 1,024 mazes at once at 14x14 cells, 3 at a time at 1024x1024), so the walls of
+    the whole sample are never held at once.
+    Successive batches from one rng are the mazes of one large batch (the generator contract,
+    ``generate_batch(n) == n x generate``), so the calibration does not depend on the batching.
+    """
     key = json.dumps(generator.config(), sort_keys=True, default=str)
     if key not in _calibrations:
-        walls = np.asarray(
-            generator.generate_walls(CALIBRATION_SAMPLES, np.random.default_rng(CALIBRATION_SEED))
-        )
-        m = measure(generator, walls)
+        height, width = generator.shape
+        chunk = max(1, CALIBRATION_CHUNK_SQUARES // (height * width))
+        rng = np.random.default_rng(CALIBRATION_SEED)
+        path_length, dead_ends = [], []
+        for first in range(0, CALIBRATION_SAMPLES, chunk):
+            walls = np.asarray(generator.generate_walls(min(chunk, CALIBRATION_SAMPLES - first), rng))
+            m = measure(generator, walls)
+            path_length.append(m["path_length"].astype(np.float64))
+            dead_ends.append(m["dead_ends"].astype(np.float64))
+            del walls, m  # the next batch's walls replace these, not join them
         lowest = 0.0
         if getattr(generator, "goal_mode", "corner") == "corner":
-            height, width = generator.shape
             lowest = float((height - 3) + (width - 3))
-        _calibrations[key] = Calibration(
-            m["path_length"].astype(np.float64), m["dead_ends"].astype(np.float64), lowest
-        )
+        _calibrations[key] = Calibration(np.concatenate(path_length), np.concatenate(dead_ends), lowest)
     return _calibrations[key]
 
 
@@ -222,7 +233,10 @@ class ControlledGenerator(MazeGenerator):
             path-length target's walks from the model's path head (`generators.path_head`; a
             `ValueError` if it has none): fewer walks per maze, but its mazes are not the
             model's own at that path length (a classifier tells them apart; docs/control.md).
-            Default False: the model's own walks.
+            The head is told the depth of the corner goal, so it needs ``goal="corner"`` (a
+            `ValueError` otherwise); a target without ``path_length`` (dead ends alone) is
+            searched with the model's own walks (`steered` says which). Default False: the
+            model's own walks.
     """
 
     def __init__(
@@ -238,6 +252,12 @@ class ControlledGenerator(MazeGenerator):
                 f"path_head=True needs a learned dfs-decoder generator at its model's size whose model "
                 f"has a path head at its decision temperature; {base.name} at {base.cells} has none "
                 "(train one with `daedalus-gym train-path-head`)"
+            )
+        if path_head is True and base.goal_mode != "corner":
+            raise ValueError(
+                f"path_head=True steers a path-length target with the goal in the corner; "
+                f"{base.name} has goal={base.goal_mode!r}, where the path head does not apply "
+                "(use goal='corner', or path_head=False)"
             )
         repair_mode = getattr(base, "repair_mode", "perfect")
         if repair_mode != "perfect":
@@ -281,7 +301,7 @@ class ControlledGenerator(MazeGenerator):
 
     def seeds_from_noise(self, noise: np.ndarray) -> np.ndarray:
         """``noise: float[B, 1]`` in ``[0, 1)`` -> the searches' seeds ``int64[B]`` (`search_seeds`)."""
-        return (check_uniforms(noise, 1)[:, 0] * _SEED_SCALE).astype(np.int64)
+        return (check_uniforms(noise, 1, "noise")[:, 0] * _SEED_SCALE).astype(np.int64)
 
     def walls_from_noise(self, noise: np.ndarray) -> np.ndarray:
         """``noise: float[B, 1]`` in ``[0, 1)`` -> ``walls: bool[B, H, W]``, one search per row."""
@@ -362,7 +382,7 @@ class ControlledGenerator(MazeGenerator):
         walls = np.empty((b, *self.shape), dtype=bool)
         err = np.empty(b)
         built = np.empty(b, dtype=np.int64)
-        flat = walls.reshape(b, -1)
+        flat = walls.reshape(b, self.shape[0] * self.shape[1])
 
         def run(lo: int, hi: int) -> None:
             # The stream's 64-bit arithmetic wraps by design; numpy would warn about it when

@@ -82,6 +82,9 @@ Precision = Literal["float32", "float64"]
 # and the same maze.
 MAX_TEMPERATURE = 10.0
 MAX_GRID_RADIUS = 10.0
+# The grid's defaults (``sampling="grid"``); another sampling refuses any other value.
+GRID_RADIUS = 2.0
+GRID_STEPS = 9
 
 
 def _one_torch_thread_after_fork() -> None:
@@ -182,7 +185,10 @@ class LearnedGenerator(MazeGenerator):
             trained at this size where one is shipped (7x7 and 28x28 cells for the VAE), else
             the 14x14 model, tiled.
         repair: ``"perfect"`` (default), ``"connect"`` or ``None``.
-        threshold: wall probability above which a decoded cell is a wall.
+        threshold: wall probability above which a decoded cell is a wall, wherever the
+            decoder decodes greedily: every maze with ``decoding="greedy"``; with
+            ``decoding="sample"``, only `decode` without an rng, `interpolate` and
+            `decode_codes` without uniforms (the mazes of `generate` draw every decision).
         temperature: scale of the latent noise (1 = the prior itself).
         sampling: ``"prior"`` (the model's: N(0, I) for a VAE, or the Gaussian fitted to its
             posterior draws when its training chose that; the AE's Gaussian fitted to its
@@ -190,8 +196,9 @@ class LearnedGenerator(MazeGenerator):
             even when its file carries a fitted Gaussian) or ``"grid"`` (AE only: codes on the
             blog's grid around the origin).
         grid_radius: the grid's extent ``r``: each unit in ``[-r, r]`` standard deviations of the
-            fitted Gaussian, around the origin.
-        grid_steps: the grid's points per unit.
+            fitted Gaussian, around the origin (``sampling="grid"`` only: another sampling
+            refuses a value other than the default).
+        grid_steps: the grid's points per unit (``sampling="grid"`` only, as ``grid_radius``).
         batch_size: mazes decoded per forward pass; ``None`` (default): 64 at 14x14, as many cells
             at other model sizes. Passes run side by side, one per thread.
         precision: ``"float32"`` (default) or ``"float64"`` (half the speed); in both, batched
@@ -218,8 +225,8 @@ class LearnedGenerator(MazeGenerator):
         threshold: float = 0.5,
         temperature: float = 1.0,
         sampling: Sampling = "prior",
-        grid_radius: float = 2.0,
-        grid_steps: int = 9,
+        grid_radius: float = GRID_RADIUS,
+        grid_steps: int = GRID_STEPS,
         batch_size: int | None = None,
         precision: Precision = "float32",
         decoding: Decoding | None = None,
@@ -239,6 +246,20 @@ class LearnedGenerator(MazeGenerator):
             )
         grid_radius = check_real(grid_radius, "grid_radius", 0.0, MAX_GRID_RADIUS, low_open=True)
         grid_steps = check_int(grid_steps, "grid_steps", 2, 10_000)
+        grid_set = [
+            f"{key}={value!r} (default {default!r})"
+            for key, value, default in (
+                ("grid_radius", grid_radius, GRID_RADIUS),
+                ("grid_steps", grid_steps, GRID_STEPS),
+            )
+            if value != default
+        ]
+        if sampling != "grid" and grid_set:
+            raise ValueError(
+                f"{' and '.join(grid_set)} {'set' if len(grid_set) > 1 else 'sets'} the grid of "
+                "sampling='grid'; this generator samples "
+                f"with sampling={sampling!r}, which has no grid"
+            )
         if batch_size is not None:
             batch_size = check_int(batch_size, "batch_size", 1, 1 << 20)
         check_choice(precision, "precision", ("float32", "float64"))

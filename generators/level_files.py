@@ -32,27 +32,10 @@ from typing import Any
 
 import numpy as np
 
-from generators.maze import AGENT_CHARS, Maze, read_level_string
+from generators.maze import AGENT_CHARS, Maze, check_file_path, check_maze_list, read_level_string
 
 # minimax's agent direction written for our mazes: right, its default (our agent has no heading).
 AGENT_DIR = 0
-
-
-def _check_mazes(mazes: object, name: str = "mazes") -> list[Maze]:
-    if isinstance(mazes, Maze) or not isinstance(mazes, Sequence) or isinstance(mazes, (str, bytes)):
-        raise TypeError(f"{name} must be a list of generators.Maze, got {type(mazes).__name__}")
-    if not mazes:
-        raise ValueError(f"{name} must hold at least one maze, got an empty list")
-    for i, maze in enumerate(mazes):
-        if not isinstance(maze, Maze):
-            raise TypeError(f"{name}[{i}] must be a generators.Maze, got {type(maze).__name__}")
-    return list(mazes)
-
-
-def _check_path(path: object) -> Path:
-    if not isinstance(path, (str, Path)):
-        raise TypeError(f"path must be a str or pathlib.Path, got {type(path).__name__}")
-    return Path(path)
 
 
 def _read(path: Path) -> str:
@@ -71,7 +54,7 @@ def _solvable(maze: Maze, where: str) -> Maze:
 # --------------------------------------------------------------------- level strings
 def levels_to_text(mazes: Sequence[Maze]) -> str:
     """The level-string file's text: `Maze.to_str` of each maze, separated by a blank line."""
-    mazes = _check_mazes(mazes)
+    mazes = check_maze_list(mazes)
     blocks = []
     for i, maze in enumerate(mazes):
         try:
@@ -114,13 +97,13 @@ def levels_from_text(text: str, source: str = "<text>") -> list[Maze]:
 
 def save_levels(path: str | Path, mazes: Sequence[Maze]) -> None:
     """Write ``mazes`` to ``path`` as level strings (see the module notes); mazes of any shapes."""
-    path = _check_path(path)
+    path = check_file_path(path)
     path.write_text(levels_to_text(mazes), encoding="utf-8")
 
 
 def load_levels(path: str | Path) -> list[Maze]:
     """Read a level-string file (ours, or JaxUED level strings separated by blank lines)."""
-    path = _check_path(path)
+    path = check_file_path(path)
     return levels_from_text(_read(path), str(path))
 
 
@@ -156,7 +139,7 @@ def _xy(value: object, key: str, height: int, width: int, where: str) -> tuple[i
 
 def from_minimax(level: dict[str, Any], where: str = "level") -> Maze:
     """Inverse of `to_minimax`: a ``MazeSingleton``'s ``wall_map``, ``goal_pos``, ``agent_pos``
-    (and optional ``agent_dir_idx``, 0-3 or ``None``, dropped: the env has no heading).
+    (and optional ``agent_dir_idx``, an int 0-3 or ``None``, dropped: the env has no heading).
 
     Raises:
         ValueError: a missing or unknown key, a token other than 0/1 (naming ``where``, the row
@@ -193,8 +176,11 @@ def from_minimax(level: dict[str, Any], where: str = "level") -> Maze:
             )
         grid.append(tokens)
     direction = level.get("agent_dir_idx")
-    if direction is not None and (isinstance(direction, bool) or direction not in range(len(AGENT_CHARS))):
-        raise ValueError(f"{where}: agent_dir_idx must be 0, 1, 2, 3 or None, got {direction!r}")
+    if direction is not None:
+        is_int = isinstance(direction, (int, np.integer)) and not isinstance(direction, (bool, np.bool_))
+        if not is_int or direction not in range(len(AGENT_CHARS)):
+            kind = "" if is_int else f" (a {type(direction).__name__}; it must be an int)"
+            raise ValueError(f"{where}: agent_dir_idx must be 0, 1, 2, 3 or None, got {direction!r}{kind}")
     height, width = len(grid), len(grid[0])
     walls = np.ones((height + 2, width + 2), dtype=bool)
     walls[1:-1, 1:-1] = np.array(grid) == "1"
@@ -210,9 +196,9 @@ def from_minimax(level: dict[str, Any], where: str = "level") -> Maze:
 
 def save_minimax(path: str | Path, mazes: Sequence[Maze]) -> None:
     """Write ``mazes`` to ``path`` as minimax JSON (see the module notes)."""
-    path = _check_path(path)
+    path = check_file_path(path)
     levels = []
-    for i, maze in enumerate(_check_mazes(mazes)):
+    for i, maze in enumerate(check_maze_list(mazes)):
         try:
             levels.append(to_minimax(maze))
         except ValueError as err:
@@ -222,7 +208,7 @@ def save_minimax(path: str | Path, mazes: Sequence[Maze]) -> None:
 
 def load_minimax(path: str | Path) -> list[Maze]:
     """Read a minimax JSON level file (a list of ``MazeSingleton`` argument dicts)."""
-    path = _check_path(path)
+    path = check_file_path(path)
     try:
         levels = json.loads(_read(path))
     except json.JSONDecodeError as err:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -119,6 +121,10 @@ class Maze:
             start: defaults to the top-left cell ``(1, 1)``.
             goal: a ``(row, col)``, ``"corner"`` (bottom-right cell ``(H-2, W-2)``, the blog's
                 convention) or ``"farthest"`` (the open cell farthest from start by BFS).
+
+        Raises:
+            ValueError: as `Maze`; for ``goal="farthest"``, also a start outside the grid or one
+                from which no other open square is reachable.
         """
         walls = _check_walls(walls)
         start = (1, 1) if start is None else start
@@ -126,7 +132,13 @@ class Maze:
             if goal == "corner":
                 goal = (walls.shape[0] - 2, walls.shape[1] - 2)
             elif goal == "farthest":
-                goal = farthest_cell(walls, _as_cell(start, "start"))
+                start = _as_cell(start, "start")
+                goal = farthest_cell(walls, start)
+                if goal == start:
+                    raise ValueError(
+                        f"no other open square is reachable from start {start}: goal='farthest' "
+                        "has no goal to place"
+                    )
             else:
                 raise ValueError(f"goal must be a (row, col), 'corner' or 'farthest', got {goal!r}")
         return cls(walls, start, goal)
@@ -197,8 +209,8 @@ class Maze:
         """Inverse of `to_text`. Exactly one ``S`` and one ``G`` are required.
 
         Raises:
-            ValueError: the text is not a rectangle, or names the line and column (both from 1)
-                of an unexpected character or of a second ``S`` or ``G``.
+            ValueError: naming the line and column (both from 1) where the text stops being a
+                rectangle, of an unexpected character or of a second ``S`` or ``G``.
         """
         walls, starts, goals = _read_grid(text, (START_CHAR,), "maze text")
         if len(starts) != 1 or len(goals) != 1:
@@ -244,8 +256,9 @@ class Maze:
         around the level are ignored, as JaxUED's ``Level.from_str`` ignores them.
 
         Raises:
-            ValueError: the string is not a rectangle, or names the line and column (both from 1)
-                of an unexpected character, of a second start or goal, or says which is missing.
+            ValueError: naming the line and column (both from 1) where the string stops being a
+                rectangle, of an unexpected character or of a second start or goal, or saying
+                which is missing.
         """
         return read_level_string(text)
 
@@ -729,9 +742,19 @@ def _corridors(free_walls: np.ndarray, row: int, mark: np.ndarray, edges: np.nda
 
 
 def farthest_cell(walls: np.ndarray, start: Cell) -> Cell:
-    """The open cell farthest from ``start`` by BFS (ties broken by (row, col) order)."""
+    """The open cell farthest from ``start`` by BFS (ties broken by (row, col) order): ``start``
+    itself when no other open square is reachable from it.
+
+    Raises:
+        ValueError: ``start`` is outside the grid or a wall.
+    """
+    walls = _check_walls(walls)
+    row, col = start = _as_cell(start, "start")
+    height, width = walls.shape
+    if not (0 <= row < height and 0 <= col < width):
+        raise ValueError(f"start {start} is outside the {height}x{width} grid")
     if walls[start]:
-        raise ValueError(f"start {start} is a wall")
+        raise ValueError(f"start {start} is a wall; it must be an open cell")
     lengths = nx.single_source_shortest_path_length(walls_to_graph(walls), start)
     best = max(lengths.values())
     return min(cell for cell, d in lengths.items() if d == best)
@@ -806,9 +829,14 @@ def _read_grid(
     for row, line in enumerate(lines[top : bottom + 1]):
         number = first_line + top + row
         if len(line) != width:
+            where = (
+                f"column {len(line) + 1} is missing"
+                if len(line) < width
+                else f"column {width + 1} ({line[width]!r}) is past the end"
+            )
             raise ValueError(
                 f"{what} must be a non-empty rectangle of characters: line {number} has "
-                f"{len(line)} characters, line {first_line + top} has {width}"
+                f"{len(line)} characters, line {first_line + top} has {width}; line {number}, {where}"
             )
         bad = set(line) - set(allowed)
         if bad:
@@ -1010,10 +1038,40 @@ def maze_hashes(walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> np.nd
 
 
 # --------------------------------------------------------------------- batch files
-def save_mazes(path: str | Path, mazes: Sequence[Maze]) -> None:
-    """Save same-shaped mazes to ``.npz`` (``walls: bool[B, H, W]``, ``start``/``goal: int[B, 2]``)."""
+def check_maze_list(mazes: object, name: str = "mazes") -> list[Maze]:
+    """``mazes`` as a list of `Maze`: a non-empty sequence of them, or an error naming ``name``
+    (and the index of the first item that is not a maze)."""
+    if isinstance(mazes, Maze) or not isinstance(mazes, Sequence) or isinstance(mazes, (str, bytes)):
+        raise TypeError(f"{name} must be a list of generators.Maze, got {type(mazes).__name__}")
     if not mazes:
-        raise ValueError("save_mazes needs at least one maze")
+        raise ValueError(f"{name} must hold at least one maze, got an empty list")
+    for i, maze in enumerate(mazes):
+        if not isinstance(maze, Maze):
+            raise TypeError(f"{name}[{i}] must be a generators.Maze, got {type(maze).__name__}")
+    return list(mazes)
+
+
+def check_file_path(path: object) -> Path:
+    """``path`` as a `Path`, or a TypeError when it is neither a str nor a `pathlib.Path`."""
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a str or pathlib.Path, got {type(path).__name__}")
+    return Path(path)
+
+
+# The first bytes of a zip archive (an .npz file): a local file header, or the end record of an
+# empty archive.
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def save_mazes(path: str | Path, mazes: Sequence[Maze]) -> None:
+    """Save same-shaped mazes to ``.npz`` (``walls: bool[B, H, W]``, ``start``/``goal: int[B, 2]``).
+
+    Raises:
+        TypeError: ``path`` is not a str or `pathlib.Path`, or ``mazes`` is not a list of `Maze`.
+        ValueError: ``mazes`` is empty or holds mazes of different shapes.
+    """
+    check_file_path(path)
+    mazes = check_maze_list(mazes)
     shapes = {m.shape for m in mazes}
     if len(shapes) != 1:
         raise ValueError(f"save_mazes needs mazes of one shape, got {sorted(shapes)}")
@@ -1027,20 +1085,39 @@ def save_mazes(path: str | Path, mazes: Sequence[Maze]) -> None:
 
 def load_mazes(path: str | Path) -> list[Maze]:
     """Load mazes written by `save_mazes`. Never unpickles: a file holding pickled (object)
-    arrays is refused with a ValueError."""
+    arrays is refused with a ValueError.
+
+    Raises:
+        TypeError: ``path`` is not a str or `pathlib.Path`.
+        ValueError: the file is not an ``.npz`` archive (or a damaged one), holds pickled arrays,
+            lacks an array, or has a row that is no valid maze (naming the file and the row).
+    """
+    check_file_path(path)
+    with open(path, "rb") as file:
+        magic = file.read(4)
+    if magic not in _ZIP_MAGIC:
+        raise ValueError(f"{path} is not a .npz maze file (not a zip archive: it starts with {magic!r})")
     try:
         with np.load(path, allow_pickle=False) as data:
-            missing = {"walls", "start", "goal"} - set(data.files)
-            if missing:
-                raise ValueError(f"{path} is not a maze file: missing arrays {sorted(missing)}")
-            walls, start, goal = data["walls"], data["start"], data["goal"]
+            arrays = {key: data[key] for key in ("walls", "start", "goal") if key in data.files}
     except ValueError as exc:
-        if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
+        if "allow_pickle" in str(exc):  # numpy's refusal of an object array
             raise ValueError(
                 f"{path} holds pickled (object) arrays; maze files hold only plain arrays and are "
                 "loaded without unpickling"
             ) from None
-        raise
+        raise ValueError(f"{path} is not a .npz maze file ({exc})") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+        # A truncated or corrupted archive fails in zipfile (RuntimeError: a flipped bit that
+        # marks a member encrypted), zlib or a seek, depending on where it is damaged.
+        raise ValueError(f"{path} is not a .npz maze file (the archive is damaged: {exc})") from None
+    missing = {"walls", "start", "goal"} - set(arrays)
+    if missing:
+        raise ValueError(f"{path} is not a maze file: missing arrays {sorted(missing)}")
+    for key, value in arrays.items():
+        if not isinstance(value, np.ndarray):  # a member that is not a .npy array is read as bytes
+            raise ValueError(f"{path} is not a .npz maze file ({key!r} is not a .npy array)")
+    walls, start, goal = arrays["walls"], arrays["start"], arrays["goal"]
     if (
         walls.ndim != 3
         or walls.dtype != np.bool_
@@ -1051,7 +1128,10 @@ def load_mazes(path: str | Path) -> list[Maze]:
             f"{path}: expected walls bool[B, H, W] and start/goal int[B, 2], got walls "
             f"{walls.dtype}{walls.shape}, start {start.shape}, goal {goal.shape}"
         )
-    return [Maze(w, tuple(s), tuple(g)) for w, s, g in zip(walls, start, goal, strict=True)]
+    try:
+        return Maze.from_arrays(walls, start, goal)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
 def mazes_to_text(mazes: Iterable[Maze]) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
-from generators.base import MazeGenerator
+from generators.base import Generator, MazeGenerator
 
 ENTRY_POINT_GROUP = "daedalus_gym.generators"
 
@@ -100,10 +100,20 @@ def make_generator(name: str, **kwargs: Any) -> MazeGenerator:
     generator's mazes (`generators.control`; ``path_head`` says whether a learned generator's
     path head steers them, see `generators.control.ControlledGenerator`); without them the
     generator is served as is.
+
+    Raises:
+        TypeError: ``name`` is not a string, or its registered factory returned something that
+            is not a maze generator.
     """
     target, difficulty = kwargs.pop("target", None), kwargs.pop("difficulty", None)
     head = kwargs.pop("path_head", False)
     generator = generator_class(name)(**kwargs)
+    if not isinstance(generator, Generator):
+        raise TypeError(
+            f"generator {name!r} (registered as {_REGISTRY[name]!r}) returned "
+            f"{type(generator).__name__} {generator!r:.80}; expected a maze generator (a "
+            "generators.MazeGenerator, or an object with name, shape, generate and generate_batch)"
+        )
     if target is None and difficulty is None:
         if head is not False:
             raise ValueError(

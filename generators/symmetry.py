@@ -17,7 +17,8 @@ import hashlib
 
 import numpy as np
 
-from generators.maze import Maze
+from generators.base import matching_choice
+from generators.maze import Maze, check_maze_arrays
 
 # name -> (transform of an array's last two axes, transform of (row, col) in an H x W grid)
 _SQUARE_ONLY = ("transpose", "anti_transpose", "rot90", "rot270")
@@ -25,7 +26,20 @@ SYMMETRIES: tuple[str, ...] = ("identity", "rot180", "flip_rows", "flip_cols", *
 
 
 def symmetries(shape: tuple[int, int]) -> tuple[str, ...]:
-    """The symmetries that keep a grid of ``shape = (H, W)``: 8 when square, else 4."""
+    """The symmetries that keep a grid of ``shape = (H, W)``: 8 when square, else 4.
+
+    Raises:
+        TypeError: ``shape`` is not a ``(height, width)`` pair of ints.
+        ValueError: a side is below 1.
+    """
+    if not (
+        isinstance(shape, (tuple, list))
+        and len(shape) == 2
+        and all(isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) for s in shape)
+    ):
+        raise TypeError(f"shape must be a (height, width) pair of ints, got {type(shape).__name__} {shape!r}")
+    if min(shape) < 1:
+        raise ValueError(f"shape must have sides of at least 1, got {tuple(shape)!r}")
     return SYMMETRIES if shape[0] == shape[1] else SYMMETRIES[:4]
 
 
@@ -70,13 +84,21 @@ def transform_cells(cells: np.ndarray, shape: tuple[int, int], name: str) -> np.
 
 
 def transform(maze: Maze, name: str) -> Maze:
-    """``maze`` under the symmetry ``name``: walls, start and goal moved together."""
-    if name not in symmetries(maze.shape):
+    """``maze`` under the symmetry ``name``: walls, start and goal moved together.
+
+    Raises:
+        TypeError: ``maze`` is not a `Maze`.
+        ValueError: ``name`` is not a symmetry of the maze's grid (`symmetries`).
+    """
+    if not isinstance(maze, Maze):
+        raise TypeError(f"maze must be a generators.Maze, got {type(maze).__name__}")
+    found, choice = matching_choice(name, symmetries(maze.shape))
+    if not found:
         raise ValueError(
             f"symmetry for a {maze.shape} grid must be one of {list(symmetries(maze.shape))}, got {name!r}"
         )
-    ends = transform_cells(np.array([maze.start, maze.goal]), maze.shape, name)
-    return Maze(transform_walls(maze.walls, name), tuple(ends[0].tolist()), tuple(ends[1].tolist()))
+    ends = transform_cells(np.array([maze.start, maze.goal]), maze.shape, choice)
+    return Maze(transform_walls(maze.walls, choice), tuple(ends[0].tolist()), tuple(ends[1].tolist()))
 
 
 def canonical_hashes(walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> np.ndarray:
@@ -84,13 +106,12 @@ def canonical_hashes(walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> 
 
     Args:
         walls: ``bool[B, H, W]``; start, goal: ``int[B, 2]`` (row, col).
+
+    Raises:
+        TypeError / ValueError: the arrays are not mazes as `Maze` accepts them
+            (`generators.maze.check_maze_arrays`), naming the first bad row.
     """
-    walls, start, goal = np.asarray(walls, dtype=bool), np.asarray(start), np.asarray(goal)
-    if walls.ndim != 3 or start.shape != (len(walls), 2) or goal.shape != (len(walls), 2):
-        raise ValueError(
-            f"walls must be bool[B, H, W] with start and goal int[B, 2], got shapes "
-            f"{walls.shape}, {start.shape}, {goal.shape}"
-        )
+    walls, start, goal = check_maze_arrays(walls, start, goal)
     shape = walls.shape[1:]
     best = np.full(len(walls), "~", dtype=object)  # "~" sorts after every hex digit
     for name in symmetries(shape):

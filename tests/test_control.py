@@ -194,7 +194,8 @@ def test_learned_generator_needs_perfect_repair() -> None:
 
 
 def test_env_and_vector_env_serve_controlled_mazes() -> None:
-    kwargs = {"generator_kwargs": {"size": 8, "target": {"path_length": 40}}}
+    # 8x8 mazes under the 7x7 id, with their own time limit (4 x 8 x 8).
+    kwargs = {"generator_kwargs": {"size": 8, "target": {"path_length": 40}}, "max_episode_steps": 256}
     env = gym.make("Daedalus-Kruskal-7x7-v0", **kwargs)
     _, info = env.reset(seed=0)
     assert abs(info["optimal_path_length"] - 40) <= 2
@@ -292,3 +293,55 @@ def test_pickled_controlled_generator_serves_the_same_mazes() -> None:
     assert gen.generate_batch(3, np.random.default_rng(0)) == again.generate_batch(
         3, np.random.default_rng(0)
     )
+
+
+@pytest.mark.parametrize(("name", "size"), [*((n, 5) for n in CLASSICAL), ("vae", 5), ("vae", 7)])
+def test_empty_batches_of_a_controlled_generator(name: str, size: int) -> None:
+    # Compiled (classical), batched (a learned generator's tiles) and walk searches alike.
+    gen = make_generator(name, size=size, difficulty=0.5)
+    assert gen.generate_batch(0, np.random.default_rng(0)) == []
+    assert len(gen.generate_arrays(0, np.random.default_rng(0))) == 0
+    assert gen.walls_from_noise(np.zeros((0, 1))).shape == (0, *gen.shape)
+
+
+def test_path_head_needs_the_goal_in_the_corner() -> None:
+    with pytest.raises(
+        ValueError, match=r"path_head=True steers .* goal in the corner; vae has goal='farthest'"
+    ):
+        make_generator("vae", size=7, goal="farthest", difficulty=0.5, path_head=True)
+    assert make_generator("vae", size=7, difficulty=0.5, path_head=True).steered()
+    assert not make_generator("vae", size=7, goal="farthest", difficulty=0.5).steered()
+
+
+def test_noise_errors_name_the_noise() -> None:
+    gen = make_generator("prim", size=5, difficulty=0.5)
+    with pytest.raises(ValueError, match=r"noise must hold uniforms in \[0, 1\), got 1\.5 at index \(1, 0\)"):
+        gen.walls_from_noise(np.array([[0.5], [1.5]]))
+    with pytest.raises(ValueError, match=r"noise must be float\[B, 1\], got shape \(2, 2\)"):
+        gen.walls_from_noise(np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize(
+    ("name", "goal"), [("backtracker", "corner"), ("wilson", "farthest"), ("vae", "corner")]
+)
+def test_calibration_in_batches_is_the_calibration_of_one_batch(name: str, goal: str, monkeypatch) -> None:
+    from generators import control
+
+    gen = make_generator(name, size=7, goal=goal)
+    monkeypatch.setattr(control, "_calibrations", {})
+    whole = calibrate(gen)
+    asked = []
+    generate_walls = gen.generate_walls
+
+    def spy(n: int, rng: np.random.Generator) -> np.ndarray:
+        asked.append(n)
+        return generate_walls(n, rng)
+
+    monkeypatch.setattr(gen, "generate_walls", spy)
+    monkeypatch.setattr(control, "_calibrations", {})
+    monkeypatch.setattr(control, "CALIBRATION_CHUNK_SQUARES", 100 * 15 * 15)  # 100 mazes a batch
+    batched = calibrate(gen)
+    assert asked == [100] * 10 + [24]
+    assert np.array_equal(batched.path_length, whole.path_length)
+    assert np.array_equal(batched.dead_ends, whole.dead_ends)
+    assert batched.lowest_path == whole.lowest_path

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import daedalus_gym  # noqa: F401 - registers the env ids
 from generators import is_perfect, load_mazes, make_generator, register_generator
 from generators.registry import _REGISTRY
+from generators.symmetry import canonical_hash, canonical_hashes, symmetries, transform
 
 UNIFORM_ERROR = r"u must hold uniforms in \[0, 1\)"
 
@@ -197,3 +200,78 @@ def test_any_uniforms_give_perfect_walls_or_a_clear_error(name, u):
         assert not ((row >= 0) & (row < 1)).all()
         return
     assert is_perfect(walls).all()
+
+
+# --------------------------------------------------------------------- settings that would do nothing
+def test_grid_settings_are_refused_without_grid_sampling():
+    # The grid's extent and steps only place sampling="grid"'s codes: elsewhere they would be ignored.
+    with pytest.raises(
+        ValueError, match=r"grid_radius=9\.5 \(default 2\.0\) and grid_steps=3 \(default 9\) set"
+    ):
+        make_generator("vae", size=7, grid_radius=9.5, grid_steps=3)
+    with pytest.raises(ValueError, match=r"grid_steps=3 \(default 9\) sets the grid.*sampling='prior'"):
+        make_generator("ae", size=7, grid_steps=3)
+    grid = make_generator("ae", size=7, sampling="grid", grid_radius=1.0, grid_steps=3)
+    assert grid.config()["grid_steps"] == 3
+    assert make_generator("vae", size=7, grid_radius=2, grid_steps=9).grid_radius == 2.0  # the defaults
+
+
+@pytest.mark.parametrize("env_id", [i for i in gym.registry if i.startswith("Daedalus-")])
+def test_every_registered_envs_generator_config_rebuilds_it(env_id):
+    generator = gym.make(env_id).unwrapped.generator
+    again = make_generator(**generator.config())
+    assert again.config() == generator.config()
+
+
+def test_threshold_clips_the_greedy_decodes_of_a_sampling_generator():
+    # With decoding="sample" the served mazes draw every decision (the threshold does not move
+    # them), but decode() without an rng and interpolate() clip each decision at the threshold.
+    plain, high = make_generator("vae", size=7), make_generator("vae", size=7, threshold=0.9)
+    assert plain.decoding == high.decoding == "sample"
+    assert np.array_equal(
+        plain.generate_walls(4, np.random.default_rng(0)), high.generate_walls(4, np.random.default_rng(0))
+    )
+    code = np.random.default_rng(1).standard_normal(plain.latent_dim)
+    assert plain.decode(code) != high.decode(code)
+
+
+def test_a_factory_that_returns_no_generator_is_refused():
+    try:
+        register_generator("test-returns-int", lambda **kwargs: 5)
+        with pytest.raises(
+            TypeError, match=r"generator 'test-returns-int' .*returned int 5; expected a maze"
+        ):
+            make_generator("test-returns-int")
+    finally:
+        _REGISTRY.pop("test-returns-int", None)
+
+
+@pytest.mark.parametrize("size", [1, (1, 1)])
+def test_a_single_cell_is_refused_as_too_small(size):
+    with pytest.raises(ValueError, match=r"is a single cell; a maze needs at least 2 cells") as info:
+        make_generator("backtracker", size=size)
+    assert f"size {size!r}" in str(info.value)
+    assert make_generator("backtracker", size=(1, 2)).shape == (3, 5)
+
+
+# --------------------------------------------------------------------- symmetry
+def test_symmetry_functions_check_their_input():
+    maze = make_generator("backtracker", size=5).generate(np.random.default_rng(0))
+    walls, start, goal = maze.walls[None], np.array([maze.start]), np.array([maze.goal])
+    with pytest.raises(TypeError, match=r"maze must be a generators\.Maze, got ndarray"):
+        transform(maze.walls, "identity")
+    with pytest.raises(TypeError, match=r"shape must be a \(height, width\) pair of ints, got int 5"):
+        symmetries(5)
+    with pytest.raises(ValueError, match=r"shape must have sides of at least 1, got \(0, 3\)"):
+        symmetries((0, 3))
+    assert transform(maze, np.str_("rot180")) == transform(maze, "rot180")
+    for bad, match in [
+        ((walls, np.array([[1.9, 1.2]]), goal), r"start must be int\[1, 2\], got float64"),
+        ((walls.astype(np.int64) * 7, start, goal), r"walls must be bool\[B, H, W\], got int64"),
+        ((np.where(walls, np.nan, 0.0), start, goal), r"walls must be bool\[B, H, W\], got float64"),
+        ((walls, np.array([[100, 1]]), goal), r"start \(100, 1\) of row 0 is outside the 11x11 grid"),
+        ((walls, start, start), r"start and goal must differ, both are \(1, 1\) in row 0"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            canonical_hashes(*bad)
+    assert canonical_hashes(walls, start, goal)[0] == canonical_hash(maze)

@@ -153,7 +153,8 @@ def test_jaxued_levels_play_here(text):
     ("text", "match"),
     [
         ("", "non-empty rectangle of characters, got no lines"),
-        ("\n\n>.G\n...\n..", r"line 5 has 2 characters, line 3 has 3"),
+        ("\n\n>.G\n...\n..", r"line 5 has 2 characters, line 3 has 3; line 5, column 3 is missing"),
+        (">.G\n....", r"line 2 has 4 characters, line 1 has 3; line 2, column 4 \('\.'\) is past the end"),
         (">.G\n.x.", r"unexpected characters \['x'\]: 'x' at line 2, column 2"),
         (">.G\n.S.", r"'S' at line 2, column 2"),
         (">.G\n..v", r"second agent start at line 2, column 3 \(the first is at line 1, column 1\)"),
@@ -177,7 +178,8 @@ def test_bad_level_strings(text, match):
     [
         ("#####\n#S.G#\n#x###", r"unexpected characters \['x'\]: 'x' at line 3, column 2"),
         ("#####\n#S.S#\n#G###", r"got 2 and 1: a second 'S' at line 2, column 4"),
-        ("#####\n#S.G#\n####", r"line 3 has 4 characters, line 1 has 5"),
+        ("#####\n#S.G#\n####", r"line 3 has 4 characters, line 1 has 5; line 3, column 5 is missing"),
+        ("#####\n#S.G##\n#####", r"line 2 has 6 characters, line 1 has 5; line 2, column 6 \('#'\) is past"),
     ],
 )
 def test_bad_text_names_line_and_column(text, match):
@@ -392,6 +394,10 @@ def test_bad_minimax_levels(tmp_path):
         from_minimax({"wall_map": ["0 0"]})
     with pytest.raises(ValueError, match="agent_dir_idx must be 0, 1, 2, 3 or None, got 7"):
         from_minimax({**MINIMAX_SIXTEEN_ROOMS, "agent_dir_idx": 7})
+    # 1.0 == 1, but minimax indexes its directions with the int.
+    with pytest.raises(ValueError, match=r"got 1\.0 \(a float; it must be an int\)"):
+        from_minimax({**MINIMAX_SIXTEEN_ROOMS, "agent_dir_idx": 1.0})
+    assert from_minimax({**MINIMAX_SIXTEEN_ROOMS, "agent_dir_idx": 1}) == Maze.from_str(SIXTEEN_ROOMS)
     path = tmp_path / "bad.json"
     walled = {"wall_map": ["0 1 0"], "agent_pos": [0, 0], "goal_pos": [2, 0]}
     path.write_text(json.dumps([MINIMAX_SIXTEEN_ROOMS, walled]))

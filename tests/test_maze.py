@@ -172,6 +172,23 @@ def test_from_walls_goal_modes():
         Maze.from_walls(walls, goal="middle")
 
 
+@pytest.mark.parametrize("start", [(9, 9), (7, 1), (-4, 1), (-1, 1), (1, -1)])
+def test_farthest_goal_needs_a_start_inside_the_grid(start):
+    # A negative start once wrapped round to the far side of the grid.
+    walls = Maze.from_text(HAND_MADE).walls  # 7x9 squares
+    with pytest.raises(ValueError, match=rf"start \({start[0]}, {start[1]}\) is outside the 7x9 grid"):
+        Maze.from_walls(walls, start=start, goal="farthest")
+
+
+def test_farthest_goal_needs_another_reachable_square():
+    walls = Maze.from_text(HAND_MADE).walls.copy()
+    walls[1, 2] = True  # (1, 1) walled in on every side
+    with pytest.raises(ValueError, match=r"no other open square is reachable from start \(1, 1\)"):
+        Maze.from_walls(walls, goal="farthest")
+    with pytest.raises(ValueError, match=r"start \(0, 0\) is a wall; it must be an open cell"):
+        farthest_cell(walls, (0, 0))
+
+
 def test_maze_is_immutable_and_owns_its_walls():
     walls = Maze.from_text(HAND_MADE).walls.copy()
     maze = Maze(walls)
@@ -307,6 +324,55 @@ def test_npz_errors(tmp_path):
     )
     with pytest.raises(ValueError, match="expected walls bool"):
         load_mazes(tmp_path / "floats.npz")
+
+
+def test_load_mazes_names_a_file_that_is_no_npz(tmp_path):
+    text = tmp_path / "x.npz"
+    text.write_text("hello")
+    with pytest.raises(ValueError, match=r"x\.npz is not a \.npz maze file \(not a zip archive") as info:
+        load_mazes(text)
+    assert "pickled" not in str(info.value)
+    mazes = make_generator("backtracker", size=5).generate_batch(3, np.random.default_rng(0))
+    save_mazes(tmp_path / "ok.npz", mazes)
+    data = (tmp_path / "ok.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"cut\.npz is not a \.npz maze file \(the archive is damaged"):
+        load_mazes(tmp_path / "cut.npz")
+    with (tmp_path / "array.npz").open("wb") as file:
+        np.save(file, np.ones((1, 3, 3), dtype=bool))  # an .npy file under an .npz name
+    with pytest.raises(ValueError, match=r"array\.npz is not a \.npz maze file"):
+        load_mazes(tmp_path / "array.npz")
+    with pytest.raises(TypeError, match=r"path must be a str or pathlib\.Path, got int"):
+        load_mazes(5)
+
+
+def test_load_mazes_names_the_file_and_row_of_a_bad_start(tmp_path):
+    mazes = make_generator("backtracker", size=5).generate_batch(3, np.random.default_rng(0))
+    walls = np.stack([m.walls for m in mazes])
+    start, goal = np.ones((3, 2), dtype=np.int64), np.full((3, 2), 9, dtype=np.int64)
+    start[1] = (0, 0)
+    np.savez(tmp_path / "walled.npz", walls=walls, start=start, goal=goal)
+    with pytest.raises(ValueError, match=r"walled\.npz: start \(0, 0\) of row 1 is a wall"):
+        load_mazes(tmp_path / "walled.npz")
+    goal[2] = (11, 1)
+    start[1] = (1, 1)
+    np.savez(tmp_path / "outside.npz", walls=walls, start=start, goal=goal)
+    with pytest.raises(ValueError, match=r"outside\.npz: goal \(11, 1\) of row 2 is outside the 11x11 grid"):
+        load_mazes(tmp_path / "outside.npz")
+
+
+@pytest.mark.parametrize(
+    ("mazes", "match"),
+    [
+        ([1], r"mazes\[0\] must be a generators\.Maze, got int"),
+        (np.zeros(3), r"mazes must be a list of generators\.Maze, got ndarray"),
+        (Maze.from_text(HAND_MADE), r"mazes must be a list of generators\.Maze, got Maze"),
+    ],
+)
+def test_save_mazes_needs_a_list_of_mazes(tmp_path, mazes, match):
+    with pytest.raises(TypeError, match=match):
+        save_mazes(tmp_path / "a.npz", mazes)
+    assert not (tmp_path / "a.npz").exists()
 
 
 def test_blog_format_14x14():
