@@ -38,7 +38,9 @@ from typing import Any
 
 import numpy as np
 
+from daedalus_gym.core import check_int, check_seed, describe
 from daedalus_gym.splits import HeldOut
+from generators.base import check_real
 
 BACKENDS = ("local", "ray")
 RAY_HINT = 'pip install "daedalus-gym[ray]"'
@@ -60,7 +62,16 @@ def episode_seeds(base_seed: int, env_id: str, episode: int, attempt: int = 0) -
     """``(maze_seed, agent_seed)`` for one episode: a pure function of its arguments.
 
     ``attempt`` counts redraws when a held-out evaluation rejects a training maze.
+
+    Raises:
+        ValueError: ``base_seed``, ``episode`` or ``attempt`` is not an int ``>= 0``, or
+            ``env_id`` is not a str.
     """
+    base_seed = check_int(base_seed, "base_seed", minimum=0)
+    if not isinstance(env_id, str):
+        raise ValueError(f"env_id must be a str, got {describe(env_id)}")
+    episode = check_int(episode, "episode", minimum=0)
+    attempt = check_int(attempt, "attempt", minimum=0)
     sequence = np.random.SeedSequence(base_seed, spawn_key=(_env_key(env_id), episode, attempt))
     maze_seed, agent_seed = sequence.generate_state(2, dtype=np.uint32).tolist()
     return maze_seed, agent_seed
@@ -115,11 +126,17 @@ METRICS = tuple(f.name for f in fields(BenchRecord))[3:]
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """The Wilson score interval for a binomial proportion (95% for the default ``z``)."""
-    if n <= 0:
-        raise ValueError(f"n must be positive, got {n}")
-    if not 0 <= successes <= n:
+    """The Wilson score interval for a binomial proportion (95% for the default ``z``).
+
+    Raises:
+        ValueError: ``n`` is not an int ``>= 1``, ``successes`` not an int in ``[0, n]``, or
+            ``z`` not a finite number ``> 0``.
+    """
+    n = check_int(n, "n", minimum=1)
+    successes = check_int(successes, "successes", minimum=0)
+    if successes > n:
         raise ValueError(f"successes must be in [0, {n}], got {successes}")
+    z = check_real(z, "z", 0.0, math.inf, low_open=True, high_open=True)
     p = successes / n
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
@@ -131,13 +148,29 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float,
 
 
 def summarize(results: Sequence[EpisodeResult]) -> list[BenchRecord]:
-    """One record per (agent, env), in order of first appearance; episodes summed in index order."""
+    """One record per (agent, env), in order of first appearance; episodes summed in index order.
+
+    No results give no records (``[]``).
+
+    Raises:
+        TypeError: ``results`` is not a sequence of `EpisodeResult`.
+        ValueError: an (agent, env) pair holds one episode index twice.
+    """
+    if isinstance(results, (str, bytes)) or not isinstance(results, Sequence):
+        raise TypeError(f"results must be a sequence of EpisodeResult, got {describe(results)}")
+    for i, result in enumerate(results):
+        if not isinstance(result, EpisodeResult):
+            raise TypeError(f"results[{i}] must be an EpisodeResult, got {describe(result)}")
     groups: dict[tuple[str, str], list[EpisodeResult]] = {}
     for result in results:
         groups.setdefault((result.agent, result.env), []).append(result)
     records = []
     for (agent, env), group in groups.items():
         group = sorted(group, key=lambda r: r.episode)
+        episodes = [r.episode for r in group]
+        if len(set(episodes)) != len(episodes):
+            twice = sorted({e for e in episodes if episodes.count(e) > 1})
+            raise ValueError(f"results hold episodes {twice} of {agent!r} on {env!r} more than once")
         n = len(group)
         successes = sum(r.success for r in group)
         low, high = wilson_interval(successes, n)
@@ -306,14 +339,20 @@ def make_tasks(
     env_kwargs: dict[str, Any] | None = None,
     trust_pickle: bool = False,
 ) -> list[Task]:
-    """Split agents x envs x episodes into chunks of at most ``chunk_size`` episodes."""
-    if record_episodes < 0:
-        raise ValueError(f"record_episodes must be >= 0, got {record_episodes}")
-    if episodes < 1:
-        raise ValueError(f"episodes must be >= 1, got {episodes}")
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-    held_out = held_out or {}
+    """Split agents x envs x episodes into chunks of at most ``chunk_size`` episodes.
+
+    Raises:
+        ValueError: a bad argument (see `run_benchmark`), naming it and its value.
+    """
+    agents, envs = _check_names(agents, "agents"), _check_names(envs, "envs")
+    episodes = check_int(episodes, "episodes", minimum=1)
+    seed = check_seed(seed)
+    chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    record_episodes = check_int(record_episodes, "record_episodes", minimum=0)
+    held_out = _check_held_out(held_out, envs)
+    env_kwargs = _check_env_kwargs(env_kwargs)
+    if not isinstance(trust_pickle, bool):
+        raise ValueError(f"trust_pickle must be a bool, got {describe(trust_pickle)}")
     return [
         Task(
             agent=agent,
@@ -330,6 +369,44 @@ def make_tasks(
         for env in envs
         for first in range(0, episodes, chunk_size)
     ]
+
+
+def _check_names(names: object, what: str) -> list[str]:
+    """``names`` (agent specs or env ids): a non-empty sequence of distinct strs."""
+    if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
+        raise ValueError(f"{what} must be a list of strs, got {describe(names)}")
+    names = list(names)
+    if not names:
+        raise ValueError(f"{what} must name at least one, got none")
+    for i, name in enumerate(names):
+        if not isinstance(name, str):
+            raise ValueError(f"{what}[{i}] must be a str, got {describe(name)}")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:  # their episodes would be pooled into one record
+        raise ValueError(f"{what} must be distinct, got {twice} more than once")
+    return names
+
+
+def _check_held_out(held_out: object, envs: Sequence[str]) -> dict[str, HeldOut]:
+    """``held_out``: ``None`` or a dict of env ids among ``envs`` to `HeldOut` sets."""
+    if held_out is None:
+        return {}
+    if not isinstance(held_out, dict):
+        raise ValueError(f"held_out must be a dict of env ids to HeldOut or None, got {describe(held_out)}")
+    for env_id, value in held_out.items():
+        if env_id not in envs:  # it would hold out nothing
+            raise ValueError(f"held_out names env {env_id!r}, which is not among envs {list(envs)}")
+        if not isinstance(value, HeldOut):
+            raise ValueError(f"held_out[{env_id!r}] must be a HeldOut, got {describe(value)}")
+    return held_out
+
+
+def _check_env_kwargs(env_kwargs: object) -> dict[str, Any]:
+    if env_kwargs is None:
+        return {}
+    if not isinstance(env_kwargs, dict) or not all(isinstance(k, str) for k in env_kwargs):
+        raise ValueError(f"env_kwargs must be a dict of str keywords or None, got {describe(env_kwargs)}")
+    return env_kwargs
 
 
 def _worker_init() -> None:
@@ -417,10 +494,15 @@ def run_benchmark(
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive int, got {workers!r}")
-    if not agents or not envs:
-        raise ValueError(f"need at least one agent and one env, got agents={list(agents)} envs={list(envs)}")
+    workers = check_int(workers, "workers", minimum=1)
+    if ray_address is not None and backend != "ray":
+        raise ValueError(f"ray_address {ray_address!r} needs backend='ray', got backend={backend!r}")
+    if ray_address is not None and not isinstance(ray_address, str):
+        raise ValueError(f"ray_address must be a str or None, got {describe(ray_address)}")
+    agents, envs = _check_names(agents, "agents"), _check_names(envs, "envs")
+    episodes = check_int(episodes, "episodes", minimum=1)
+    if chunk_size is not None:
+        chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
     from daedalus_gym.registration import registered_ids
 
     known = registered_ids()
@@ -462,7 +544,12 @@ COLUMNS = ("agent", "env", "episodes", "success (95% CI)", "SPL", "return", "len
 
 
 def format_table(records: Sequence[BenchRecord]) -> str:
-    """A Markdown table, one row per record (pastes into a README as is)."""
+    """A Markdown table, one row per record (pastes into a README as is).
+
+    Raises:
+        ValueError: no records (a benchmark of no episodes has no table).
+    """
+    records = _check_records(records)
     rows = [
         (
             r.agent,
@@ -485,6 +572,7 @@ def format_matrix(records: Sequence[BenchRecord], metrics: Sequence[str] = ("suc
 
     With PPO agents trained on different generators this is the cross-generator matrix.
     """
+    records = _check_records(records)
     if isinstance(metrics, str):
         metrics = (metrics,)
     bad = [m for m in metrics if m not in METRICS]
@@ -500,6 +588,18 @@ def format_matrix(records: Sequence[BenchRecord], metrics: Sequence[str] = ("suc
 
     rows = [(env, *(cell(agent, env) for agent in agents)) for env in envs]
     return _markdown((f"env \\ {' / '.join(metrics)}", *agents), rows, numeric_from=1)
+
+
+def _check_records(records: object) -> list[BenchRecord]:
+    """``records``: a non-empty sequence of `BenchRecord`."""
+    if isinstance(records, (str, bytes)) or not isinstance(records, Sequence):
+        raise TypeError(f"records must be a sequence of BenchRecord, got {describe(records)}")
+    if not records:
+        raise ValueError("records must hold at least one BenchRecord, got none (no episodes were played)")
+    for i, record in enumerate(records):
+        if not isinstance(record, BenchRecord):
+            raise TypeError(f"records[{i}] must be a BenchRecord, got {describe(record)}")
+    return list(records)
 
 
 def _markdown(header: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int) -> str:
@@ -537,7 +637,12 @@ def write_csv(records: Sequence[BenchRecord], path: str | Path) -> None:
 
 
 def plot_records(records: Sequence[BenchRecord], path: str | Path, title: str | None = None) -> None:
-    """Grouped bars per env: success rate with its 95% interval (top) and SPL (bottom)."""
+    """Grouped bars per env: success rate with its 95% interval (top) and SPL (bottom).
+
+    Raises:
+        ValueError: no records.
+    """
+    records = _check_records(records)
     try:
         import matplotlib
 

@@ -48,7 +48,11 @@ def square_tile(height: int, width: int) -> int | None:
     A grid of ``H x W`` squares (odd sides) drawn ``t`` pixels a square is ``H t x W t``; of the
     tiles that fit, the largest one is taken (the 45 x 45 image of a 7x7-cell maze is 15 x 15
     squares of 3 pixels, not 45 x 45 squares of 1).
+
+    Raises:
+        ValueError: ``height`` or ``width`` is not an int ``>= 1``.
     """
+    height, width = check_int(height, "height"), check_int(width, "width")
     for t in range(min(height, width), 0, -1):
         if height % t or width % t:
             continue
@@ -85,18 +89,33 @@ class MazeCNN(BaseFeaturesExtractor):
         if not isinstance(observation_space, spaces.Box) or len(observation_space.shape) != 3:
             raise ValueError(f"MazeCNN needs an image observation space (3-D Box), got {observation_space}")
         depth, height, width = observation_space.shape
-        if depth % 3:
-            raise ValueError(f"MazeCNN needs [wall, agent, goal] frames (3 k channels), got {depth} channels")
+        if depth % 3 or depth == 0:
+            raise ValueError(
+                f"MazeCNN needs [wall, agent, goal] frames, channels first (3 k, H, W), got {depth} "
+                f"channels (shape {observation_space.shape})"
+            )
         if tile is None:
             tile = square_tile(height, width)
             if tile is None:
+                # An image of a few columns is most likely channels last: (H, W, 3) read as (3 k, H, W).
+                hint = (
+                    f" (shape {observation_space.shape} looks channels last; SB3 hands the extractor "
+                    "channels first)"
+                    if width % 3 == 0 and width < min(depth, height)
+                    else ""
+                )
                 raise ValueError(
-                    f"MazeCNN cannot read the square size from a {height}x{width} image; pass it as "
+                    f"MazeCNN cannot read the square size from a {height}x{width} image{hint}; pass it as "
                     "policy_kwargs={'features_extractor_kwargs': {'tile': t}} (the env's obs_tile_size)"
                 )
         tile = check_int(tile, "tile")
         if height % tile or width % tile:
             raise ValueError(f"tile must divide the image's sides {height}x{width}, got {tile}")
+        if (height // tile) % 2 == 0 or (width // tile) % 2 == 0:
+            raise ValueError(
+                f"tile must split the {height}x{width} image into a maze grid of odd sides, got {tile} "
+                f"({height // tile}x{width // tile} squares)"
+            )
         check_int(features_dim, "features_dim")
         check_int(channels, "channels")
         super().__init__(observation_space, features_dim)

@@ -201,3 +201,87 @@ def tiny_ppo_model(tmp_path_factory):
     argv = ["train-agent", "ppo", "--env", "Daedalus-Backtracker-7x7-v0", "--steps", "512", "--n-envs", "2"]
     assert main([*argv, "--out", str(path), "--eval-episodes", "0"]) == 0
     return path
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        ((-1, "Daedalus-Prim-v0", 0), "base_seed must be an int >= 0, got -1"),
+        ((True, "Daedalus-Prim-v0", 0), r"base_seed must be an int >= 0, got True \(bool\)"),
+        ((1.5, "Daedalus-Prim-v0", 0), r"base_seed must be an int >= 0, got 1.5 \(float\)"),
+        ((0, 3, 0), r"env_id must be a str, got 3 \(int\)"),
+        ((0, "Daedalus-Prim-v0", -1), "episode must be an int >= 0, got -1"),
+        ((0, "Daedalus-Prim-v0", 0, 1.0), r"attempt must be an int >= 0, got 1.0 \(float\)"),
+    ],
+)
+def test_episode_seeds_refuse_bad_arguments(args, match):
+    with pytest.raises(ValueError, match=match):
+        episode_seeds(*args)
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        ((0, 0), "n must be an int >= 1, got 0"),
+        ((True, 2), r"successes must be an int >= 0, got True \(bool\)"),
+        ((1.5, 3), r"successes must be an int >= 0, got 1.5 \(float\)"),
+        ((1, 3, float("nan")), r"z must be a finite number in \(0.0, inf\), got nan"),
+        ((1, 3, -2.0), r"z must be a finite number in \(0.0, inf\), got -2.0"),
+    ],
+)
+def test_wilson_interval_refuses_bad_arguments(args, match):
+    with pytest.raises(ValueError, match=match):
+        wilson_interval(*args)
+
+
+E7 = "Daedalus-Backtracker-7x7-v0"
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "match"),
+    [
+        ((["random"], [E7], 1.5), {}, r"episodes must be an int >= 1, got 1.5 \(float\)"),
+        ((["random"], [E7], True), {}, r"episodes must be an int >= 1, got True \(bool\)"),
+        ((["random"], [E7], 1, -1), {}, "seed must be an int >= 0, got -1"),
+        ((["random"], [E7], 1, 1.5), {}, r"seed must be an int >= 0, got 1.5 \(float\)"),
+        ((["random"], [E7], 1), {"workers": True}, r"workers must be an int >= 1, got True \(bool\)"),
+        (("random", [E7], 1), {}, r"agents must be a list of strs, got 'random' \(str\)"),
+        ((["random"], E7, 1), {}, rf"envs must be a list of strs, got '{E7}' \(str\)"),
+        ((["random", "random"], [E7], 1), {}, r"agents must be distinct, got \['random'\] more than once"),
+        (
+            (["random"], [E7], 1),
+            {"ray_address": "x:1"},
+            "ray_address 'x:1' needs backend='ray', got backend='local'",
+        ),
+        ((["random"], [E7], 2), {"chunk_size": 1.5}, r"chunk_size must be an int >= 1, got 1.5 \(float\)"),
+        ((["random"], [E7], 1), {"record_episodes": 0.5}, r"record_episodes must be an int >= 0, got 0.5"),
+        ((["random"], [E7], 1), {"env_kwargs": [1]}, r"env_kwargs must be a dict of str keywords or None"),
+        (
+            (["random"], [E7], 1),
+            {"held_out": {"Foo": None}},
+            "held_out names env 'Foo', which is not among envs",
+        ),
+    ],
+)
+def test_run_benchmark_refuses_bad_arguments_before_playing(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        run_benchmark(*args, **kwargs)
+
+
+def test_no_episodes_give_no_records_and_no_table(tmp_path):
+    from daedalus_gym.benchmark import plot_records
+
+    assert summarize([]) == []
+    for make in (format_table, format_matrix, lambda r: plot_records(r, tmp_path / "p.png")):
+        with pytest.raises(ValueError, match="records must hold at least one BenchRecord, got none"):
+            make([])
+    with pytest.raises(TypeError, match=r"results\[0\] must be an EpisodeResult, got 1 \(int\)"):
+        summarize([1])
+    with pytest.raises(TypeError, match=r"records\[0\] must be a BenchRecord, got 'x' \(str\)"):
+        format_table(["x"])
+
+
+def test_an_episode_summarized_twice_is_refused():
+    result = EpisodeResult("random", E7, 0, 1, "h", True, 1.0, 3, 3, 0.1)
+    with pytest.raises(ValueError, match=r"results hold episodes \[0\] of 'random' on .* more than once"):
+        summarize([result, result])

@@ -12,7 +12,8 @@ from generators import Maze, make_generator
 
 
 def settings(obs_mode: str, size: int = 3):
-    view, tile = (5, None) if obs_mode == "egocentric" else (None, 2 if obs_mode in ("image", "rgb") else None)
+    view = 5 if obs_mode == "egocentric" else None
+    tile = 2 if obs_mode in ("image", "rgb") else None
     return make_settings(
         ["rgb_array"], "kruskal", {"size": size}, obs_mode, view, tile, None, None, 8, False, 10, None, None
     )

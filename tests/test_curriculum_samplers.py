@@ -205,7 +205,7 @@ def test_update_many_is_update_in_order(mazes):
     np.testing.assert_array_equal(many.max_returns, one.max_returns)  # slot 2: its best, 0.9
     with pytest.raises(ValueError, match=r"slot must be in \[0, 3\], got 4"):
         many.update_many(np.array([4]), np.array([0.1]), np.array([0.0]))
-    with pytest.raises(ValueError, match="score must be a number, got nan at index 1"):
+    with pytest.raises(ValueError, match="score must be a finite number, got nan at index 1"):
         many.update_many(np.array([0, 1]), np.array([0.1, np.nan]), np.array([0.0, 0.0]))
 
 
@@ -587,7 +587,7 @@ def test_bad_latent_settings(vae):
 
 def test_bad_n_and_stats(small):
     sampler = plr(small, capacity=8)
-    with pytest.raises(ValueError, match="n must be an int >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"n must be an int in \[1, 1000000\], got 0"):
         sampler.next_levels(0)
     with pytest.raises(TypeError, match="n must be an int"):
         sampler.next_levels(2.0)
@@ -666,3 +666,101 @@ def test_full_buffer_replaces_the_first_lowest_score(small):
         moved = rng.integers(0, 4, 5) / 4
         buffer.update_many(np.arange(5), moved, np.full(5, np.nan))
         model_scores = moved.tolist()
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "match"),
+    [
+        ("plr", {"top_k": 10}, r"top_k has no effect with prioritization='rank', got top_k=10"),
+        (
+            "accel",
+            {"prioritization": "topk", "temperature": 2.0},
+            r"temperature has no effect with prioritization='topk', got temperature=2.0",
+        ),
+        (
+            "plr",
+            {"replay_prob": float("nan")},
+            r"replay_prob must be a finite number in \[0.0, 1.0\], got nan",
+        ),
+        ("plr", {"prioritization": "topk", "top_k": 0}, r"top_k must be an int >= 1, got 0"),
+    ],
+)
+def test_settings_the_mode_does_not_read_are_refused(name, kwargs, match, small):
+    with pytest.raises(ValueError, match=match):
+        make_sampler(name, small, np.random.default_rng(0), **kwargs)
+
+
+def test_each_prioritization_keeps_its_own_default():
+    assert (LevelBuffer(4).temperature, LevelBuffer(4).top_k) == (0.3, None)
+    topk = LevelBuffer(4, prioritization="topk")
+    assert (topk.temperature, topk.top_k) == (None, 4)
+    assert LevelBuffer(4, prioritization="topk", top_k=2).top_k == 2
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "error"),
+    [
+        ("top_k", True, TypeError),
+        ("temperature", np.inf, ValueError),
+        ("capacity", 2.0, TypeError),
+        ("staleness_coef", "0.3", TypeError),
+    ],
+)
+def test_bad_buffer_settings_name_the_value(setting, value, error):
+    kwargs = {"prioritization": "topk"} if setting == "top_k" else {}
+    with pytest.raises(error, match=rf"{setting} must be .*{value!r}"):
+        LevelBuffer(**{"capacity": 4, **kwargs, setting: value})
+
+
+def test_buffer_refuses_bad_arguments_with_their_names(mazes):
+    buffer = LevelBuffer(4)
+    with pytest.raises(TypeError, match=r"rng must be a numpy\.random.Generator.*got int"):
+        buffer.sample(1, 0)
+    with pytest.raises(ValueError, match="cannot update a slot of an empty level buffer"):
+        buffer.update(0, 1.0)
+    with pytest.raises(TypeError, match=r"maze must be a generators\.Maze, got str"):
+        buffer.find("maze")
+    with pytest.raises(TypeError, match=r"maze must be a generators\.Maze, got str"):
+        buffer.insert("maze", 1.0)
+    with pytest.raises(TypeError, match="max_return must be a real number, got str 'x'"):
+        buffer.insert(mazes[0], 1.0, "x")
+    with pytest.raises(ValueError, match=r"max_return must be a finite number .*got inf"):
+        buffer.insert(mazes[0], 1.0, np.inf)
+    assert buffer.size == 0  # nothing entered on a refused call
+    buffer.insert(mazes[0], 1.0)
+    with pytest.raises(TypeError, match="max_return must be a real number, got str 'x'"):
+        buffer.update(0, 1.0, "x")
+    with pytest.raises(ValueError, match="score must be a finite number, got inf at index 0"):
+        buffer.update_many(np.array([0]), np.array([np.inf]), np.array([np.nan]))
+    with pytest.raises(ValueError, match=r"scores must be float\[1\], got dtype <U1"):
+        buffer.update_many(np.array([0]), np.array(["a"]), np.array([np.nan]))
+    with pytest.raises(ValueError, match=r"max_returns must be finite or NaN .*got -inf at index 0"):
+        buffer.update_many(np.array([0]), np.array([0.5]), np.array([-np.inf]))
+    with pytest.raises(ValueError, match=r"max_returns must be float\[1\] .*got dtype <U1"):
+        buffer.insert_batch([mazes[1]], lambda i, best: 1.0, np.array(["x"]))
+    assert buffer.scores[0] == 1.0 and np.isnan(buffer.max_returns[0])  # unchanged
+
+
+def test_counts_beyond_exact_floats_are_refused():
+    with pytest.raises(
+        ValueError, match=r"episodes must hold counts <= 9007199254740992, got 1e\+300 at index 0"
+    ):
+        make_stats(1, episodes=[1e300], solved=[0], max_return=[0.0])
+
+
+def test_n_and_mazes_of_the_wrong_kind(small):
+    with pytest.raises(ValueError, match=r"n must be an int in \[1, 1000000\], got 1000000000000"):
+        DomainRandomization(small, np.random.default_rng(0)).next_levels(10**12)
+    with pytest.raises(
+        TypeError, match=r"mazes must be a sequence of generators\.Maze or a MazeArrays, got NoneType"
+    ):
+        Assignment(None, np.zeros(0, dtype=np.int64), True, "new")
+
+
+def test_pending_is_the_assignment_waiting_for_its_scores(small):
+    sampler = DomainRandomization(small, np.random.default_rng(0))
+    assert sampler.pending is None
+    a = sampler.next_levels(2)
+    assert sampler.pending is a
+    sampler.update(a, make_stats(2))
+    assert sampler.pending is None

@@ -92,3 +92,40 @@ def test_clear_errors():
         )
     with pytest.raises(TypeError, match=r"level must be a generators\.Maze or None"):
         LevelWrapper(vec_env(1).envs[0]).set_level("maze")
+
+
+def test_level_wrapper_needs_a_maze_env_and_levels_of_its_shape():
+    import gymnasium as gym
+
+    with pytest.raises(TypeError, match=r"env must be a Daedalus maze env.*CartPoleEnv"):
+        LevelWrapper(gym.make("CartPole-v1"))
+    wrapper = LevelWrapper(gym.make("Daedalus-Backtracker-7x7-v0"))
+    wrong = make_generator("backtracker", size=5).generate(np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"level has shape \(11, 11\), this env plays \(15, 15\)"):
+        wrapper.set_level(wrong)
+    assert wrapper.level is None  # the refused level is not kept
+    with pytest.raises(ValueError, match=r"verbose must be an int >= 0, got 'x' \(str\)"):
+        CurriculumCallback(Recording(True), verbose="x")
+
+
+def test_a_generator_of_another_size_is_refused_before_any_level_is_set():
+    env = vec_env()
+    sampler = make_sampler("dr", make_generator("backtracker", size=5), np.random.default_rng(0))
+    with pytest.raises(
+        ValueError, match=r"makes mazes of shape \(11, 11\), but the envs play \[\(15, 15\)\]"
+    ):
+        model(env).learn(32, callback=CurriculumCallback(sampler))
+    assert sampler.pending is None and all(e.level is None for e in env.envs)
+    model(env).learn(32, callback=CurriculumCallback(Recording(True)))  # the envs still train
+
+
+def test_learn_again_plays_the_levels_handed_out_after_the_last_rollout():
+    sampler = Recording(update_policy=True)
+    callback = CurriculumCallback(sampler)
+    ppo = model(vec_env())
+    ppo.learn(32, callback=callback)
+    waiting = sampler.pending
+    ppo.learn(32, callback=callback, reset_num_timesteps=False)
+    assert len(sampler.stats) == 2 and sampler.handed[1] == waiting.mazes  # played, not skipped
+    ppo.learn(32, callback=CurriculumCallback(sampler))  # a new callback on the same sampler
+    assert len(sampler.stats) == 3

@@ -109,9 +109,9 @@ def test_levels_of_the_wrong_size_are_refused():
     [
         ({"num_envs": 0}, "num_envs must be an int >= 1"),
         ({"view_size": 4}, "view_size must be odd"),
-        ({"gamma": 1.5}, r"gamma must be a number in \[0, 1\]"),
-        ({"learning_rate": -1.0}, "learning_rate must be a number > 0"),
-        ({"novelty_bonus": -0.1}, "novelty_bonus must be a number >= 0"),
+        ({"gamma": 1.5}, r"gamma must be a finite number in \[0.0, 1.0\], got 1.5"),
+        ({"learning_rate": -1.0}, r"learning_rate must be a finite number in \(0.0, inf\), got -1.0"),
+        ({"novelty_bonus": -0.1}, r"novelty_bonus must be a finite number in \[0.0, inf\), got -0.1"),
         ({"minibatches": 5}, r"must be a multiple of minibatches \(5\)"),
     ],
 )
@@ -126,3 +126,76 @@ def test_greedy_policy_reads_the_previous_action():
     x = Agent.features(obs, np.array([-1, 2]))
     assert x.shape == (2, 54) and x[0, 50:].sum() == 0 and x[1, 52] == 1 and x[1, 50:].sum() == 1
     assert agent.greedy(obs, np.array([-1, 2])).shape == (2,)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        ({"entropy": float("nan")}, ValueError, r"entropy must be a finite number in \[0.0, inf\), got nan"),
+        ({"value_coef": -1.0}, ValueError, r"value_coef must be a finite number in \[0.0, inf\), got -1.0"),
+        ({"value_coef": "3"}, TypeError, "value_coef must be a real number, got str '3'"),
+        ({"clip": float("inf")}, ValueError, r"clip must be a finite number in \(0.0, inf\), got inf"),
+        ({"max_grad_norm": 0}, ValueError, r"max_grad_norm must be a finite number in \(0.0, inf\), got 0"),
+        ({"learning_rate": True}, TypeError, "learning_rate must be a real number, got bool True"),
+        ({"gamma": True}, TypeError, "gamma must be a real number, got bool True"),
+        ({"hidden": True}, TypeError, "hidden must be an int, got bool True"),
+        ({"epochs": 2.0}, TypeError, "epochs must be an int, got float 2.0"),
+        ({"size": 1}, ValueError, r"size must be an int in \[2, 1024\], got 1"),
+        ({"view_size": 1}, ValueError, "view_size must be an int >= 3, got 1"),
+    ],
+)
+def test_bad_settings_name_the_value_and_range(change, error, match):
+    with pytest.raises(error, match=match):
+        PPOSettings(**{**TINY, **change})
+
+
+def test_numpy_settings_are_stored_as_plain_numbers():
+    import json
+
+    from daedalus_gym.curriculum.trainer import settings_dict
+
+    settings = PPOSettings(**{**TINY, "num_envs": np.int64(4), "gamma": np.float32(0.5)})
+    assert type(settings.num_envs) is int and type(settings.gamma) is float and settings.gamma == 0.5
+    json.dumps(settings_dict(settings))  # JSON-ready
+
+
+def test_train_refuses_arguments_of_the_wrong_kind():
+    settings = PPOSettings(**TINY)
+    sampler = make_sampler("dr", make_generator("backtracker", size=7), np.random.default_rng(0))
+    with pytest.raises(TypeError, match=r"sampler must be a LevelSampler \(make_sampler\(...\)\), got 'plr'"):
+        train("plr", settings, seed=0)
+    with pytest.raises(TypeError, match=r"settings must be a PPOSettings, got \{'size': 7\} \(dict\)"):
+        train(sampler, {"size": 7}, seed=0)
+    with pytest.raises(TypeError, match=r"evaluate must be callable or None, got 3 \(int\)"):
+        train(sampler, settings, seed=0, evaluate=3)
+    with pytest.raises(TypeError, match=r"log must be callable or None, got 'x' \(str\)"):
+        train(sampler, settings, seed=0, log="x")
+    assert sampler.pending is None  # refused before any level was handed out
+
+
+def test_a_generator_of_another_size_is_refused_before_any_level_is_handed_out():
+    sampler = make_sampler("plr", make_generator("backtracker", size=9), np.random.default_rng(0), capacity=8)
+    with pytest.raises(
+        ValueError, match=r"makes mazes of shape \(19, 19\), but settings.size=7 envs play \(15, 15\)"
+    ):
+        train(sampler, PPOSettings(**TINY), seed=0)
+    assert sampler.pending is None and sampler.summary()["rollouts"] == 0
+
+
+def test_evaluate_must_return_named_numbers():
+    sampler = make_sampler("dr", make_generator("backtracker", size=7), np.random.default_rng(0))
+    small = {**TINY, "rollout_steps": 8, "max_episode_steps": 8, "total_steps": 32, "eval_every": 1}
+    with pytest.raises(
+        TypeError, match=r"evaluate must return a dict of names to numbers, got \[1\] \(list\)"
+    ):
+        train(sampler, PPOSettings(**small), seed=0, evaluate=lambda agent: [1])
+
+
+def test_train_leaves_the_global_torch_state_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    sampler = make_sampler("dr", make_generator("backtracker", size=7), np.random.default_rng(0))
+    small = {**TINY, "rollout_steps": 8, "max_episode_steps": 8, "total_steps": 32}
+    train(sampler, PPOSettings(**small), seed=0)
+    assert torch.equal(torch.rand(3), expected)

@@ -149,3 +149,22 @@ def test_sb3_image_benchmark_trains_and_reports_held_out_success(tmp_path, capsy
         point["steps"] for point in record["curve"]
     )
     assert record["settings"]["frames"] == 2 and "held-out success" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "match"), [(45.0, 45, "height"), (45, 0, "width"), (True, 45, "height")]
+)
+def test_square_tile_refuses_sides_that_are_not_ints(height, width, match):
+    with pytest.raises(
+        ValueError, match=rf"{match} must be an int >= 1, got {(height if match == 'height' else width)!r}"
+    ):
+        square_tile(height, width)
+
+
+def test_maze_cnn_refuses_images_that_are_not_maze_grids():
+    with pytest.raises(ValueError, match=r"got 0 channels \(shape \(0, 45, 45\)\)"):
+        MazeCNN(gym.spaces.Box(0, 255, (0, 45, 45), np.uint8))
+    with pytest.raises(ValueError, match=r"shape \(45, 45, 3\) looks channels last"):
+        MazeCNN(gym.spaces.Box(0, 255, (45, 45, 3), np.uint8))
+    with pytest.raises(ValueError, match=r"grid of odd sides, got 15 \(4x4 squares\)"):
+        MazeCNN(gym.spaces.Box(0, 255, (3, 60, 60), np.uint8), tile=15)

@@ -48,8 +48,8 @@ class ACCEL(RobustPLR):
         staleness_coef: as `RobustPLR` (0.3).
         minimum_fill_ratio: as `RobustPLR` (0.5).
         prioritization: as `RobustPLR` (``"rank"``).
-        temperature: as `RobustPLR` (0.3).
-        top_k: as `RobustPLR` (4).
+        temperature: as `RobustPLR` (0.3, ``"rank"`` only).
+        top_k: as `RobustPLR` (4, ``"topk"`` only).
         score: as `RobustPLR` (``"pvl"``).
     """
 
@@ -68,8 +68,8 @@ class ACCEL(RobustPLR):
         staleness_coef: float = 0.3,
         minimum_fill_ratio: float = 0.5,
         prioritization: Prioritization = "rank",
-        temperature: float = 0.3,
-        top_k: int = 4,
+        temperature: float | None = None,
+        top_k: int | None = None,
         score: PlrScore = "pvl",
     ) -> None:
         super().__init__(

@@ -29,6 +29,11 @@ import numpy as np
 from generators.base import Generator, MazeGenerator, check_int, check_rng
 from generators.maze import Maze, MazeArrays
 
+# The largest count `RolloutStats` takes: 2**53, the last whole number float64 holds exactly.
+MAX_COUNT = 2**53
+# The most envs one assignment serves.
+MAX_ENVS = 1_000_000
+
 
 def _as_vector(value: object, name: str) -> np.ndarray:
     """``value`` as a read-only ``float64[n]`` of real numbers (NaN and inf still possible)."""
@@ -49,6 +54,9 @@ def _as_counts(value: object, name: str) -> np.ndarray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"{name} must hold whole numbers >= 0, got {float(x[i])!r} at index {i}")
+    if (x > MAX_COUNT).any():  # beyond it a float64 count is not exact, and int64 overflows
+        i = int(np.flatnonzero(x > MAX_COUNT)[0])
+        raise ValueError(f"{name} must hold counts <= {MAX_COUNT}, got {float(x[i])!r} at index {i}")
     counts = x.astype(np.int64)
     counts.setflags(write=False)
     return counts
@@ -87,6 +95,11 @@ class Assignment:
     kind: str
 
     def __post_init__(self) -> None:
+        if isinstance(self.mazes, (Maze, str, bytes)) or not isinstance(self.mazes, (Sequence, MazeArrays)):
+            raise TypeError(
+                "mazes must be a sequence of generators.Maze or a MazeArrays, got "
+                f"{type(self.mazes).__name__}"
+            )
         mazes = self.mazes if isinstance(self.mazes, MazeArrays) else tuple(self.mazes)
         if not len(mazes):
             raise ValueError("an assignment needs at least one maze, got none")
@@ -242,19 +255,25 @@ class LevelSampler(ABC):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(generator={self.generator!r})"
 
+    @property
+    def pending(self) -> Assignment | None:
+        """The assignment waiting for its scores (handed out by `next_levels`, not yet passed to
+        `update`), or ``None``."""
+        return self._pending
+
     def next_levels(self, n: int) -> Assignment:
         """The levels of the next rollout, one per env.
 
         Args:
-            n: envs, an int ``>= 1``.
+            n: envs, an int in ``[1, 1000000]``.
 
         Raises:
             TypeError: ``n`` is not an int.
-            ValueError: ``n`` is below 1, or more than the sampler can serve (robust PLR and
+            ValueError: ``n`` is outside ``[1, 1000000]``, or more than the sampler can serve (robust PLR and
                 ACCEL: more than the buffer capacity).
             RuntimeError: the previous assignment has not been passed to `update` yet.
         """
-        n = check_int(n, "n", 1)
+        n = check_int(n, "n", 1, MAX_ENVS)
         if self._pending is not None:
             raise RuntimeError(
                 f"the last {self._pending.kind!r} assignment has not been scored: call "

@@ -33,12 +33,41 @@ from typing import Literal
 import numpy as np
 
 from generators._jit import compile_kernel
-from generators.base import check_choice, check_int, check_real
+from generators.base import check_choice, check_int, check_real, check_rng
 from generators.maze import Maze, MazeArrays
 
 Prioritization = Literal["rank", "topk"]
 PRIORITIZATIONS: tuple[str, ...] = ("rank", "topk")
 MAX_CAPACITY = 1_000_000
+DEFAULT_TEMPERATURE = 0.3  # rank prioritization's
+DEFAULT_TOP_K = 4  # "topk" prioritization's
+
+
+def _check_maze(maze: object) -> Maze:
+    if not isinstance(maze, Maze):
+        raise TypeError(f"maze must be a generators.Maze, got {type(maze).__name__}")
+    return maze
+
+
+def _check_return(value: object, name: str = "max_return") -> float:
+    """A best return: a finite number, or NaN for none seen."""
+    if isinstance(value, (float, np.floating)) and math.isnan(value):
+        return math.nan
+    return check_real(value, name, -math.inf, math.inf)
+
+
+def _check_returns(values: object, n: int, name: str = "max_returns") -> np.ndarray:
+    """``float64[n]`` best returns: finite, or NaN for none seen."""
+    x = np.asarray(values)
+    if x.dtype == np.bool_ or x.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be float[{n}] (NaN: no return seen), got dtype {x.dtype}")
+    if x.shape != (n,):
+        raise ValueError(f"{name} must be float[{n}], got shape {x.shape}")
+    x = x.astype(np.float64)
+    if np.isinf(x).any():
+        i = int(np.flatnonzero(np.isinf(x))[0])
+        raise ValueError(f"{name} must be finite or NaN (no return seen), got {float(x[i])!r} at index {i}")
+    return x
 
 
 class LevelBuffer:
@@ -47,23 +76,40 @@ class LevelBuffer:
     Args:
         capacity: slots, an int in ``[1, 1000000]``.
         prioritization: ``"rank"`` or ``"topk"``.
-        temperature: rank prioritization's temperature, a number ``> 0``.
-        top_k: levels the ``"topk"`` prioritization draws from, an int ``>= 1`` (4).
+        temperature: rank prioritization's temperature, a number ``> 0`` (0.3); ``"rank"`` only.
+        top_k: levels the ``"topk"`` prioritization draws from, an int ``>= 1`` (4); ``"topk"``
+            only.
         staleness_coef: weight of the staleness distribution, in ``[0, 1]``.
+
+    Raises:
+        ValueError: a bad setting, or ``temperature`` with ``"topk"`` or ``top_k`` with
+            ``"rank"`` (a setting the prioritization does not read).
     """
 
     def __init__(
         self,
         capacity: int,
         prioritization: Prioritization = "rank",
-        temperature: float = 0.3,
-        top_k: int = 4,
+        temperature: float | None = None,
+        top_k: int | None = None,
         staleness_coef: float = 0.3,
     ) -> None:
         self.capacity = check_int(capacity, "capacity", 1, MAX_CAPACITY)
         self.prioritization: Prioritization = check_choice(prioritization, "prioritization", PRIORITIZATIONS)
-        self.temperature = check_real(temperature, "temperature", 0.0, math.inf, low_open=True)
-        self.top_k = check_int(top_k, "top_k", 1)
+        # Each prioritization reads one of the two settings; the other one is refused, not ignored.
+        unused = ("top_k", top_k) if self.prioritization == "rank" else ("temperature", temperature)
+        if unused[1] is not None:
+            raise ValueError(
+                f"{unused[0]} has no effect with prioritization={self.prioritization!r}, got "
+                f"{unused[0]}={unused[1]!r}; leave it out (temperature is for 'rank', top_k for 'topk')"
+            )
+        self.temperature: float | None = None
+        self.top_k: int | None = None
+        if self.prioritization == "rank":
+            temperature = DEFAULT_TEMPERATURE if temperature is None else temperature
+            self.temperature = check_real(temperature, "temperature", 0.0, math.inf, low_open=True)
+        else:
+            self.top_k = check_int(DEFAULT_TOP_K if top_k is None else top_k, "top_k", 1)
         self.staleness_coef = check_real(staleness_coef, "staleness_coef", 0.0, 1.0)
         self.levels: list[Maze] = []
         self.scores = np.full(self.capacity, -np.inf)
@@ -82,7 +128,7 @@ class LevelBuffer:
 
     def find(self, maze: Maze) -> int:
         """The slot holding ``maze`` (same `Maze.maze_hash`), or ``-1``."""
-        return self._slot_of.get(maze.maze_hash, -1)
+        return self._slot_of.get(_check_maze(maze).maze_hash, -1)
 
     # ------------------------------------------------------------------ writing
     def insert(self, maze: Maze, score: float, max_return: float = math.nan) -> int:
@@ -95,9 +141,8 @@ class LevelBuffer:
                 level is already in the buffer.
         """
         score = check_real(score, "score", -math.inf, math.inf)
-        return int(
-            self.insert_batch([maze], lambda i, best: score, np.array([max_return], dtype=np.float64))[0]
-        )
+        best = _check_return(max_return)
+        return int(self.insert_batch([_check_maze(maze)], lambda i, best: score, np.array([best]))[0])
 
     def insert_batch(
         self, mazes: Sequence[Maze], score: Callable[[int, float], float], max_returns: np.ndarray
@@ -115,9 +160,7 @@ class LevelBuffer:
         """
         batch = MazeArrays.of(mazes)
         keys = batch.maze_hashes().tolist()
-        max_returns = np.asarray(max_returns, dtype=np.float64)
-        if max_returns.shape != (len(keys),):
-            raise ValueError(f"max_returns must be float[{len(keys)}], got shape {max_returns.shape}")
+        max_returns = _check_returns(max_returns, len(keys))
         slots = [-1] * len(keys)
         # The loop works on lists (far cheaper per item than numpy scalars) and writes them back
         # at the end, also when a score is refused midway, so the state is that of `insert`
@@ -177,9 +220,13 @@ class LevelBuffer:
 
     def update(self, slot: int, score: float, max_return: float = math.nan) -> None:
         """Set the score of a replayed slot and fold ``max_return`` into its best return."""
+        if not self.size:
+            raise ValueError("cannot update a slot of an empty level buffer")
         slot = check_int(slot, "slot", 0, self.size - 1)
-        self.scores[slot] = check_real(score, "score", -math.inf, math.inf)
-        self.max_returns[slot] = np.fmax(self.max_returns[slot], max_return)
+        score = check_real(score, "score", -math.inf, math.inf)
+        best = _check_return(max_return)
+        self.scores[slot] = score
+        self.max_returns[slot] = np.fmax(self.max_returns[slot], best)
 
     def update_many(self, slots: np.ndarray, scores: np.ndarray, max_returns: np.ndarray) -> None:
         """`update` for each ``(slots[i], scores[i], max_returns[i])`` in order, in one go: a slot
@@ -187,25 +234,28 @@ class LevelBuffer:
 
         Args:
             slots: ``int[n]``, each in ``[0, size)``.
-            scores: ``float[n]``, not NaN.
-            max_returns: ``float[n]`` (NaN: no return seen).
+            scores: ``float[n]``, finite.
+            max_returns: ``float[n]``, finite, or NaN where no return was seen.
         """
         slots = np.asarray(slots)
-        scores = np.asarray(scores, dtype=np.float64)
-        max_returns = np.asarray(max_returns, dtype=np.float64)
+        scores = np.asarray(scores)
         if not np.issubdtype(slots.dtype, np.integer) or slots.ndim != 1:
             raise ValueError(f"slots must be int[n], got {slots.dtype} of shape {slots.shape}")
-        if scores.shape != slots.shape or max_returns.shape != slots.shape:
+        if scores.dtype == np.bool_ or scores.dtype.kind not in "iuf":
+            raise ValueError(f"scores must be float[{len(slots)}], got dtype {scores.dtype}")
+        if scores.shape != slots.shape:
             raise ValueError(
                 f"slots, scores and max_returns need one value each per update, got shapes "
-                f"{slots.shape}, {scores.shape}, {max_returns.shape}"
+                f"{slots.shape}, {scores.shape}, {np.shape(max_returns)}"
             )
+        scores = scores.astype(np.float64)
+        max_returns = _check_returns(max_returns, len(slots))
         bad = (slots < 0) | (slots >= self.size)
         if bad.any():
             raise ValueError(f"slot must be in [0, {self.size - 1}], got {int(slots[bad][0])}")
-        if np.isnan(scores).any():
-            i = int(np.flatnonzero(np.isnan(scores))[0])
-            raise ValueError(f"score must be a number, got nan at index {i}")
+        if not np.isfinite(scores).all():
+            i = int(np.flatnonzero(~np.isfinite(scores))[0])
+            raise ValueError(f"score must be a finite number, got {float(scores[i])!r} at index {i}")
         # The last occurrence of each slot sets its score (numpy leaves repeated writes unordered).
         unique, first_from_end = np.unique(slots[::-1], return_index=True)
         self.scores[unique] = scores[len(slots) - 1 - first_from_end]
@@ -251,6 +301,7 @@ class LevelBuffer:
             ValueError: the buffer is empty.
         """
         n = check_int(n, "n", 1)
+        rng = check_rng(rng)
         if not self.size:
             raise ValueError("cannot replay from an empty level buffer")
         slots = np.empty(n, dtype=np.int64)

@@ -57,8 +57,10 @@ class RobustPLR(LevelSampler):
             ``[0, 1]`` (0.5). Replay also needs at least ``n`` levels in the buffer, so that a
             small run with a small fill ratio never replays a handful of levels on every env.
         prioritization: ``"rank"`` (default) or ``"topk"``.
-        temperature: rank prioritization's temperature, ``> 0`` (0.3).
-        top_k: levels ``"topk"`` draws from, an int ``>= 1`` (4).
+        temperature: rank prioritization's temperature, ``> 0`` (0.3); ``"rank"`` only: refused
+            with ``"topk"``, which does not read it.
+        top_k: levels ``"topk"`` draws from, an int ``>= 1`` (4); ``"topk"`` only: refused with
+            ``"rank"``.
         score: ``"pvl"`` (default) or ``"maxmc"``.
     """
 
@@ -75,8 +77,8 @@ class RobustPLR(LevelSampler):
         staleness_coef: float = 0.3,
         minimum_fill_ratio: float = 0.5,
         prioritization: Prioritization = "rank",
-        temperature: float = 0.3,
-        top_k: int = 4,
+        temperature: float | None = None,
+        top_k: int | None = None,
         score: PlrScore = "pvl",
     ) -> None:
         super().__init__(generator, rng)

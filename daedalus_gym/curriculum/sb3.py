@@ -34,6 +34,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from daedalus_gym.core import check_int
 from daedalus_gym.curriculum.base import Assignment, LevelSampler, RolloutStats
 from generators import Maze
 
@@ -50,16 +51,42 @@ class LevelWrapper(gym.Wrapper):
 
     Without a level it resets as the env does. SB3 calls its vector env's ``env_method``
     (``set_level``) through this wrapper whatever wraps it further out.
+
+    Args:
+        env: a Daedalus maze env (`daedalus_gym.MazeEnv`, e.g. ``gym.make("Daedalus-Backtracker-v0")``),
+            possibly wrapped.
+
+    Raises:
+        TypeError: ``env`` is not a maze env (another env would ignore the level).
     """
 
     def __init__(self, env: gym.Env) -> None:
+        from daedalus_gym.env import MazeEnv
+
+        if not isinstance(env, gym.Env) or not isinstance(env.unwrapped, MazeEnv):
+            raise TypeError(
+                "env must be a Daedalus maze env (a MazeEnv, possibly wrapped), got "
+                f"{env.unwrapped if isinstance(env, gym.Env) else env!r:.200}"
+            )
         super().__init__(env)
         self.level: Maze | None = None
 
+    def level_shape(self) -> tuple[int, int]:
+        """The grid shape ``(H, W)`` of the levels this env plays."""
+        maze_env = self.env.unwrapped
+        return (maze_env.height, maze_env.width)
+
     def set_level(self, level: Maze | None) -> None:
-        """The level every later reset plays (``None``: the env's own mazes again)."""
+        """The level every later reset plays (``None``: the env's own mazes again).
+
+        Raises:
+            TypeError: ``level`` is neither a `generators.Maze` nor ``None``.
+            ValueError: ``level`` has another grid shape than the env's.
+        """
         if level is not None and not isinstance(level, Maze):
             raise TypeError(f"level must be a generators.Maze or None, got {type(level).__name__}")
+        if level is not None and level.shape != self.level_shape():
+            raise ValueError(f"level has shape {level.shape}, this env plays {self.level_shape()}")
         self.level = level
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -76,8 +103,14 @@ class CurriculumCallback(BaseCallback):  # type: ignore[misc,valid-type]
 
     Args:
         sampler: the curriculum.
-        verbose: SB3's verbosity; at 1 the sampler's `summary` is logged after every rollout
-            (``curriculum/...`` keys).
+        verbose: SB3's verbosity, an int ``>= 0``; at 1 the sampler's `summary` is logged after
+            every rollout (``curriculum/...`` keys).
+
+    Raises:
+        TypeError: ``sampler`` is not a `LevelSampler`; at the start of training, a model without
+            a rollout buffer, envs without `LevelWrapper`.
+        ValueError: a bad ``verbose``; at the start of training, a sampler whose generator makes
+            mazes of another shape than the envs play.
     """
 
     def __init__(self, sampler: LevelSampler, verbose: int = 0) -> None:
@@ -87,6 +120,7 @@ class CurriculumCallback(BaseCallback):  # type: ignore[misc,valid-type]
             raise TypeError(
                 f"sampler must be a LevelSampler (make_sampler(...)), got {type(sampler).__name__}"
             )
+        verbose = check_int(verbose, "verbose", minimum=0)
         super().__init__(verbose)
         self.sampler = sampler
         self.assignment: Assignment | None = None
@@ -106,8 +140,17 @@ class CurriculumCallback(BaseCallback):  # type: ignore[misc,valid-type]
                 "wrapper_class=LevelWrapper)); envs without it: "
                 f"{[i for i, ok in enumerate(wrapped) if not ok]}"
             )
+        shapes = set(self.training_env.env_method("level_shape"))
+        shape = getattr(self.sampler.generator, "shape", None)
+        if shape is not None and {tuple(shape)} != shapes:
+            # Checked before any level is handed out: a level of the wrong shape would stay set
+            # in the wrappers and break every later reset.
+            raise ValueError(
+                f"the sampler's generator makes mazes of shape {tuple(shape)}, but the envs play "
+                f"{sorted(shapes)}; build the generator with the envs' size"
+            )
         self._lr_schedule = self.model.lr_schedule
-        self._assign()
+        self._assign(resume=True)
 
     def _on_rollout_start(self) -> None:
         self.model.lr_schedule = self._lr_schedule  # the last rollout's update is over
@@ -152,10 +195,23 @@ class CurriculumCallback(BaseCallback):  # type: ignore[misc,valid-type]
             self.model.lr_schedule = self._lr_schedule
 
     # ------------------------------------------------------------------ levels
-    def _assign(self) -> None:
-        """Next levels into every env, and a fresh start on them for the next rollout."""
+    def _assign(self, resume: bool = False) -> None:
+        """Next levels into every env, and a fresh start on them for the next rollout.
+
+        With ``resume`` (a new ``learn`` call), an assignment the sampler still waits on (the one
+        handed out after the last rollout of an earlier ``learn``, never played) is played now.
+        """
         env = self.training_env
-        self.assignment = self.sampler.next_levels(env.num_envs)
+        pending = self.sampler.pending
+        if resume and pending is not None:
+            if len(pending) != env.num_envs:
+                raise ValueError(
+                    f"the sampler waits for the scores of {len(pending)} levels handed out for an "
+                    f"earlier run, but the model has {env.num_envs} envs; use a new sampler"
+                )
+            self.assignment = pending
+        else:
+            self.assignment = self.sampler.next_levels(env.num_envs)
         for i, maze in enumerate(self.assignment.mazes):
             env.env_method("set_level", maze, indices=[i])
         self.model._last_obs = env.reset()

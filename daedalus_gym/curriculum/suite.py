@@ -42,9 +42,10 @@ from typing import Any
 import numpy as np
 
 from daedalus_gym import splits
-from daedalus_gym.core import check_int, describe, step_budget
+from daedalus_gym.core import check_choice, check_int, describe, step_budget
 from daedalus_gym.vector_env import MazeVectorEnv
 from generators import Maze
+from generators.base import check_real
 from generators.level_files import levels_from_text
 from generators.shortest_paths import shortest_path_lengths
 
@@ -115,8 +116,7 @@ def suite_manifest(name: str = "zero-shot-v0") -> dict[str, dict[str, Any]]:
     Raises:
         ValueError: an unknown suite name (naming the known ones).
     """
-    if name not in SUITES:
-        raise ValueError(f"suite name must be one of {list(SUITES)}, got {describe(name)}")
+    name = check_choice(name, "suite name", SUITES)
     return json.loads((splits.LEVEL_SET_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
 
@@ -127,8 +127,7 @@ def zero_shot_suite(name: str = "zero-shot-v0") -> tuple[SuiteGroup, ...]:
         ValueError: an unknown suite name (naming the known ones), or a level file whose digest
             differs from the manifest's or that does not parse.
     """
-    if name not in SUITES:
-        raise ValueError(f"suite name must be one of {list(SUITES)}, got {describe(name)}")
+    name = check_choice(name, "suite name", SUITES)
     return _load_suite(name, str(splits.LEVEL_SET_DIR))
 
 
@@ -174,8 +173,9 @@ def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float,
     """The Wilson score interval of a success rate ``successes / trials`` (95% by default).
 
     ``(p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)``: unlike the normal approximation it
-    stays inside ``[0, 1]`` and is not empty at 0 or ``n`` successes.
+    stays inside ``[0, 1]`` and is not empty at 0 or ``n`` successes. ``z``: a finite number ``> 0``.
     """
+    z = check_real(z, "z", 0.0, math.inf, low_open=True, high_open=True)
     n = check_int(trials, "trials")
     k = check_int(successes, "successes", minimum=0)
     if k > n:
@@ -190,7 +190,9 @@ def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float,
 
 def mean_interval(values: np.ndarray, z: float = Z95) -> tuple[float, float]:
     """The normal-approximation interval ``mean ± z s / sqrt(n)`` of ``values: float[n]``
-    (``s`` the sample standard deviation), clipped to ``[0, 1]``; ``(nan, nan)`` for ``n < 2``."""
+    (``s`` the sample standard deviation), clipped to ``[0, 1]``; ``(nan, nan)`` for ``n < 2``.
+    ``z``: a finite number ``> 0``."""
+    z = check_real(z, "z", 0.0, math.inf, low_open=True, high_open=True)
     values = np.asarray(values, dtype=np.float64).ravel()
     if len(values) < 2:
         return (math.nan, math.nan)
@@ -201,12 +203,15 @@ def mean_interval(values: np.ndarray, z: float = Z95) -> tuple[float, float]:
 
 def cvar(values: np.ndarray, alpha: float = CVAR_ALPHA) -> float:
     """The conditional value at risk: the mean of the worst (smallest) ``ceil(alpha n)`` of
-    ``values: float[n]``, at least one."""
+    ``values: float[n]`` (not NaN), at least one; ``alpha`` in ``(0, 1]``."""
+    alpha = check_real(alpha, "alpha", 0.0, 1.0, low_open=True)
     values = np.asarray(values, dtype=np.float64).ravel()
     if len(values) == 0:
         raise ValueError("cvar needs at least one value, got none")
-    if not 0 < alpha <= 1:
-        raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
+    if np.isnan(values).any():  # a NaN would sort last and drop out of the worst share unseen
+        raise ValueError(
+            f"values must be numbers, got nan at index {int(np.flatnonzero(np.isnan(values))[0])}"
+        )
     count = max(1, math.ceil(alpha * len(values) - 1e-9))  # 1e-9: 0.1 * 30 is 3.0000000000000004
     return float(np.sort(values)[:count].mean())
 
@@ -376,7 +381,7 @@ def evaluate_suite(
     groups: Sequence[SuiteGroup] | str | None = None,
     *,
     obs_mode: str = "egocentric",
-    view_size: int = 5,
+    view_size: int | None = None,
     episodes_per_level: int = 1,
     seed: int = 0,
     max_envs: int = 256,
@@ -397,7 +402,8 @@ def evaluate_suite(
             idle sub-envs replay a finished level and their actions are ignored.
         groups: the groups to play; ``None`` plays `zero_shot_suite`, a str the suite of that name.
         obs_mode: the env's observation (``"egocentric"``, ``"grid"`` or ``"rgb"``).
-        view_size: the egocentric view's side.
+        view_size: the egocentric view's side (``None``: 5); ``"egocentric"`` only, refused
+            with another ``obs_mode``.
         episodes_per_level: episodes per level (an int >= 1); more only help a stochastic policy.
         seed: the vector envs' reset seed. A given level plays the same under any seed, so
             seed a stochastic policy itself (as `random_policy` does).
@@ -408,7 +414,8 @@ def evaluate_suite(
 
     Raises:
         ValueError: an unknown suite name, groups that are empty or share a name, an
-            unsolvable level, a bad ``episodes_per_level``, ``max_envs`` or ``seed``, or a policy
+            unsolvable level, a bad ``episodes_per_level``, ``max_envs`` or ``seed``, a
+            ``view_size`` with an ``obs_mode`` other than ``"egocentric"``, or a policy
             that returns actions of the wrong shape, dtype or range (each naming the value).
     """
     if not callable(policy):
@@ -416,6 +423,11 @@ def evaluate_suite(
     episodes = check_int(episodes_per_level, "episodes_per_level")
     max_envs = check_int(max_envs, "max_envs")
     seed = check_int(seed, "seed", minimum=0)
+    if view_size is not None and obs_mode != "egocentric":
+        raise ValueError(
+            f"view_size has no effect with obs_mode={obs_mode!r}, got view_size={view_size!r}; "
+            "it sets the egocentric view's side (obs_mode='egocentric')"
+        )
     groups = _check_groups(groups)
 
     # Every episode to play, grouped by grid shape: (group index, level index).
@@ -488,7 +500,7 @@ def _play(
     shape: tuple[int, int],
     mazes: list[Maze],
     obs_mode: str,
-    view_size: int,
+    view_size: int | None,
     seed: int,
     max_envs: int,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -501,7 +513,7 @@ def _play(
         n,
         generator_kwargs={"size": ((height - 1) // 2, (width - 1) // 2)},
         obs_mode=obs_mode,
-        view_size=view_size if obs_mode == "egocentric" else None,
+        view_size=view_size,
         max_episode_steps=step_budget(shape),
     )
     won = np.zeros(total, dtype=bool)

@@ -21,19 +21,23 @@ env's streams are all seeded from it.
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from daedalus_gym.core import check_int
+from daedalus_gym.core import check_int as check_seed_int
+from daedalus_gym.core import describe
 from daedalus_gym.curriculum.base import Assignment, LevelSampler, RolloutStats
 from daedalus_gym.vector_env import MazeVectorEnv
 from generators import Maze, MazeArrays
+from generators.base import MAX_CELLS_PER_SIDE, check_int, check_real
 
 N_ACTIONS = 4
 
@@ -66,22 +70,39 @@ class PPOSettings:
     eval_every: int = 10  # rollouts between curve points
 
     def __post_init__(self) -> None:
-        for name in ("size", "num_envs", "rollout_steps", "max_episode_steps", "total_steps", "view_size"):
-            check_int(getattr(self, name), name)
-        for name in ("hidden", "epochs", "minibatches", "eval_every"):
-            check_int(getattr(self, name), name)
+        # Each setting checked and stored as a plain int or float (a numpy scalar becomes one, so
+        # `settings_dict` stays JSON-ready); a bool is neither.
+        ints = {
+            "size": (2, MAX_CELLS_PER_SIDE),
+            "num_envs": (1, None),
+            "rollout_steps": (1, None),
+            "max_episode_steps": (1, None),
+            "total_steps": (1, None),
+            "view_size": (3, None),
+            "hidden": (1, None),
+            "epochs": (1, None),
+            "minibatches": (1, None),
+            "eval_every": (1, None),
+        }
+        for name, (low, high) in ints.items():
+            object.__setattr__(self, name, check_int(getattr(self, name), name, low, high))
         if self.view_size % 2 == 0:
             raise ValueError(f"view_size must be odd, got {self.view_size}")
-        for name in ("learning_rate", "clip", "max_grad_norm"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and value > 0):
-                raise ValueError(f"{name} must be a number > 0, got {value!r}")
-        if not (isinstance(self.novelty_bonus, (int, float)) and self.novelty_bonus >= 0):
-            raise ValueError(f"novelty_bonus must be a number >= 0, got {self.novelty_bonus!r}")
-        for name in ("gamma", "gae_lambda"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and 0 <= value <= 1):
-                raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+        reals = {  # name: (low, high, low_open)
+            "learning_rate": (0.0, math.inf, True),
+            "clip": (0.0, math.inf, True),
+            "max_grad_norm": (0.0, math.inf, True),
+            "gamma": (0.0, 1.0, False),
+            "gae_lambda": (0.0, 1.0, False),
+            "entropy": (0.0, math.inf, False),
+            "novelty_bonus": (0.0, math.inf, False),
+            "value_coef": (0.0, math.inf, False),
+        }
+        for name, (low, high, low_open) in reals.items():
+            value = check_real(
+                getattr(self, name), name, low, high, low_open=low_open, high_open=high == math.inf
+            )
+            object.__setattr__(self, name, value)
         if (self.num_envs * self.rollout_steps) % self.minibatches:
             raise ValueError(
                 f"num_envs * rollout_steps ({self.num_envs * self.rollout_steps}) must be a multiple of "
@@ -144,7 +165,7 @@ class Agent(nn.Module):
         """The policy itself, actions drawn from it with a torch generator seeded by ``seed``: the
         policy a zero-shot evaluation plays (a memoryless greedy policy can loop forever where a
         sampled one walks out)."""
-        generator = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
+        generator = torch.Generator().manual_seed(check_seed_int(seed, "seed", minimum=0))
 
         def act(obs: np.ndarray, prev_action: np.ndarray) -> np.ndarray:
             with torch.no_grad():
@@ -192,16 +213,53 @@ def train(
 ) -> TrainResult:
     """Train a PPO agent on the levels ``sampler`` hands out, for ``settings.total_steps`` steps.
 
+    Torch's global random state is the same after the run as before it: the run draws from its
+    own copy, seeded with ``seed``.
+
     Args:
         sampler: chooses each rollout's levels (its mazes must be ``settings.size`` cells a side).
         settings: PPO and env settings.
-        seed: seeds torch and the env; the sampler brings its own seeded rng.
+        seed: seeds torch and the env, an int ``>= 0``; the sampler brings its own seeded rng.
         evaluate: called every ``settings.eval_every`` rollouts and at the end with the agent;
-            its numbers join the learning curve (e.g. success on a few held-out levels).
+            its numbers (a dict of names to numbers) join the learning curve (e.g. success on a
+            few held-out levels).
         log: receives every curve point as it is made.
+
+    Raises:
+        TypeError: ``sampler`` is not a `LevelSampler`, ``settings`` not a `PPOSettings`, or
+            ``evaluate`` or ``log`` not callable (or ``evaluate`` returns no dict of numbers).
+        ValueError: a bad ``seed``, or a sampler whose generator makes mazes of another size.
     """
-    seed = check_int(seed, "seed", minimum=0)
-    torch.manual_seed(seed)
+    if not isinstance(sampler, LevelSampler):
+        raise TypeError(f"sampler must be a LevelSampler (make_sampler(...)), got {describe(sampler)}")
+    if not isinstance(settings, PPOSettings):
+        raise TypeError(f"settings must be a PPOSettings, got {describe(settings)}")
+    seed = check_seed_int(seed, "seed", minimum=0)
+    for name, value in (("evaluate", evaluate), ("log", log)):
+        if value is not None and not callable(value):
+            raise TypeError(f"{name} must be callable or None, got {describe(value)}")
+    grid = (2 * settings.size + 1, 2 * settings.size + 1)
+    generator = getattr(sampler, "generator", None)
+    shape = getattr(generator, "shape", None)
+    if shape is not None and tuple(shape) != grid:
+        # Checked before the sampler hands out anything, so that it is not left waiting for the
+        # scores of levels no env can play.
+        raise ValueError(
+            f"the sampler's generator makes mazes of shape {tuple(shape)}, but settings.size="
+            f"{settings.size} envs play {grid}; build the generator with size={settings.size}"
+        )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return _train(sampler, settings, seed, evaluate, log)
+
+
+def _train(
+    sampler: LevelSampler,
+    settings: PPOSettings,
+    seed: int,
+    evaluate: Callable[[Agent], dict[str, float]] | None,
+    log: Callable[[dict[str, float]], None] | None,
+) -> TrainResult:
     s = settings
     n, steps = s.num_envs, s.rollout_steps
     envs = MazeVectorEnv(
@@ -311,13 +369,25 @@ def train(
             }
             train_solved = train_episodes = 0
             if evaluate is not None:
-                point.update(evaluate(agent))
+                point.update(_check_evaluation(evaluate(agent)))
             result.curve.append(point)
             if log is not None:
                 log(point)
     result.seconds = time.perf_counter() - start
     envs.close()
     return result
+
+
+def _check_evaluation(numbers: object) -> dict[str, float]:
+    """``evaluate``'s result: a dict of str names to real numbers (NaN allowed: nothing measured)."""
+    if not isinstance(numbers, Mapping):
+        raise TypeError(f"evaluate must return a dict of names to numbers, got {describe(numbers)}")
+    for key, value in numbers.items():
+        if not isinstance(key, str) or isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
+            raise TypeError(
+                f"evaluate must return a dict of str names to numbers, got {key!r}: {describe(value)}"
+            )
+    return {key: float(value) for key, value in numbers.items()}
 
 
 def _check_assignment(assignment: Assignment, n: int, shape: tuple[int, int]) -> None:
