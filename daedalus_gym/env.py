@@ -187,6 +187,11 @@ class MazeEnv(gym.Env):
       the same levels as ``eval-v0``. Served mazes are unchanged.
     - 0.8.0 (same ids): unlimited levels are ``num_levels=None``, the default; ``num_levels=0``
       (Procgen's way to say it) is refused like any value below 1. Served mazes are unchanged.
+    - 0.9.0 (same ids): ``view_size`` is refused outside ``"egocentric"`` (default ``None``: 5)
+      and ``obs_tile_size`` outside ``"image"`` and ``"rgb"``, where they were ignored;
+      ``levels="eval"`` refuses generator settings its set was not drawn with; a refused
+      ``reset`` leaves the env's rng as it was; an id made to serve larger mazes warns that its
+      time limit stays. Served mazes are unchanged.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}

@@ -187,6 +187,8 @@ class MazeVectorEnv(VectorEnv):
       holds their current models' levels (see `MazeEnv`).
     - 0.8.0 (same ids): unlimited levels are ``num_levels=None``, the default; ``num_levels=0``
       is refused (see `MazeEnv`).
+    - 0.9.0 (same ids): one observation mode's arguments are refused with another, ``copy``
+      must be a bool, bools among int actions are refused (see `MazeEnv`).
     """
 
     metadata: ClassVar[dict[str, Any]] = {

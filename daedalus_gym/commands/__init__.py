@@ -118,6 +118,22 @@ def comma_list(item: Callable[[str], T] = str) -> Callable[[str], list[T]]:
     return parse
 
 
+def quick_help(defaults: dict[str, tuple[Any, Any]], dest: str) -> str:
+    """The end of a ``--help`` line for a setting ``--quick`` makes small: both defaults."""
+    full, quick = (",".join(map(str, v)) if isinstance(v, list) else v for v in defaults[dest])
+    return f" (default: {full}; with --quick: {quick})"
+
+
+def fill_quick_defaults(args: argparse.Namespace, defaults: dict[str, tuple[Any, Any]]) -> None:
+    """Give every setting of ``defaults`` (``dest -> (a full run's default, --quick's)``) that the
+    command line left out its default, the small one with ``--quick``; a given flag keeps its
+    value. The flags are added with ``default=argparse.SUPPRESS``, so a left-out one is absent."""
+    for dest, (full, quick) in defaults.items():
+        if not hasattr(args, dest):
+            value = quick if args.quick else full
+            setattr(args, dest, list(value) if isinstance(value, list) else value)
+
+
 def file_stem(text: str) -> str:
     """argparse type: a file name without a folder (``--name``), so outputs stay inside ``--out``."""
     separators = {"/", os.sep, os.altsep} - {None}

@@ -43,9 +43,11 @@ import numpy as np
 from daedalus_gym.commands import (
     check_writable,
     comma_list,
+    fill_quick_defaults,
     float_range,
     int_range,
     positive_int,
+    quick_help,
     seed_int,
 )
 
@@ -80,8 +82,7 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
 
 
 def _default(dest: str) -> str:
-    full, quick = (",".join(map(str, v)) if isinstance(v, list) else v for v in DEFAULTS[dest])
-    return f" (default: {full}; with --quick: {quick})"
+    return quick_help(DEFAULTS, dest)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -442,10 +443,7 @@ def run(args: argparse.Namespace) -> int:
     from daedalus_gym.agents import make_agent
     from generators import registered_generators
 
-    for dest, (full, quick) in DEFAULTS.items():
-        if not hasattr(args, dest):  # not given: the run's default, small with --quick
-            value = quick if args.quick else full
-            setattr(args, dest, list(value) if isinstance(value, list) else value)
+    fill_quick_defaults(args, DEFAULTS)
     unknown = [g for g in args.generators if g not in registered_generators() or g not in ENV_IDS]
     if unknown:
         raise ValueError(f"--generators: unknown {unknown}; accepted: {', '.join(GENERATORS)}")

@@ -41,7 +41,15 @@ from typing import Any
 
 import numpy as np
 
-from daedalus_gym.commands import check_writable, comma_list, int_range, parse_json_object, positive_int
+from daedalus_gym.commands import (
+    check_writable,
+    comma_list,
+    fill_quick_defaults,
+    int_range,
+    parse_json_object,
+    positive_int,
+    quick_help,
+)
 
 # method -> (sampler, generator)
 METHODS: dict[str, tuple[str, str]] = {
@@ -80,8 +88,7 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
 
 
 def _default(dest: str) -> str:
-    full, quick = (",".join(map(str, v)) if isinstance(v, list) else v for v in DEFAULTS[dest])
-    return f" (default: {full}; with --quick: {quick})"
+    return quick_help(DEFAULTS, dest)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -460,10 +467,7 @@ def plot(runs: list[dict[str, Any]], summary: list[dict[str, Any]], out: Path) -
 
 # --------------------------------------------------------------------- command
 def run(args: argparse.Namespace) -> int:
-    for dest, (full, quick) in DEFAULTS.items():
-        if not hasattr(args, dest):  # not given: the run's default, small with --quick
-            value = quick if args.quick else full
-            setattr(args, dest, list(value) if isinstance(value, list) else value)
+    fill_quick_defaults(args, DEFAULTS)
     unknown = [m for m in args.methods if m not in METHODS]
     if unknown or not args.methods:
         raise ValueError(f"--methods: unknown {unknown or args.methods}; accepted: {', '.join(METHODS)}")
