@@ -23,7 +23,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from daedalus_gym.rendering import COLORS, paint_mazes
+from daedalus_gym.rendering import COLORS, paint_checked
 from generators import Generator, Maze, MazeGenerator, make_generator
 from generators._jit import compile_kernel
 from generators.base import NoiseGenerator, UniformsGenerator, matching_choice, parse_size
@@ -719,7 +719,7 @@ class MazeBatch:
             if not view:
                 self.cells[envs] = block
         else:
-            self.obs[envs] = paint_mazes(walls, start, goal, self.settings.obs_tile_size)
+            self.obs[envs] = paint_checked(walls, start, goal, self.settings.obs_tile_size)
             self._obs_flat[self._pixel(self.pos[envs])[:, None] + self._tile] = self._agent_px
 
     def _pixel(self, pos: np.ndarray) -> np.ndarray:

@@ -148,10 +148,15 @@ def paint_mazes(walls: np.ndarray, start: np.ndarray, goal: np.ndarray, tile: in
             raise ValueError(f"{name} must be int[{batch}, 2] (one per maze), got shape {array.shape}")
         cells[name] = _check_cells(array, name, (height, width))
     tile = _check_tile(tile, (height, width), "tile", copies=1)
+    return paint_checked(walls, cells["start"], cells["goal"], tile)
+
+
+def paint_checked(walls: np.ndarray, start: np.ndarray, goal: np.ndarray, tile: int) -> np.ndarray:
+    """`paint_mazes` of arguments already checked (the envs' own, at every reset)."""
     index = walls.astype(np.intp)
-    rows = np.arange(batch)
-    index[rows, cells["start"][:, 0], cells["start"][:, 1]] = 2
-    index[rows, cells["goal"][:, 0], cells["goal"][:, 1]] = 3
+    rows = np.arange(len(walls))
+    index[rows, start[:, 0], start[:, 1]] = 2
+    index[rows, goal[:, 0], goal[:, 1]] = 3
     return np.repeat(np.repeat(_PALETTE[index], tile, axis=1), tile, axis=2)
 
 
