@@ -19,6 +19,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks import argument_types, one_of, writable_or_exit
+
+# Not `from daedalus_gym.commands import ...`: that would import the generators before --tree.
+comma_list, float_range, int_range = (
+    getattr(argument_types(), n) for n in ("comma_list", "float_range", "int_range")
+)
+positive_int = int_range(1)
+
 GENERATORS = ("backtracker", "kruskal", "prim", "wilson")
 ENV_IDS = {
     "backtracker": "Daedalus-Backtracker-v0",
@@ -77,27 +85,6 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _problems(args: argparse.Namespace) -> tuple[list[str], list[str], list[int]]:
-    names = [g for g in args.generators.split(",") if g]
-    try:
-        sizes = [int(s) for s in args.sizes.split(",") if s]
-    except ValueError:
-        sizes = []
-    problems = []
-    if not names or any(g not in GENERATORS for g in names):
-        problems.append(f"--generators must name some of {', '.join(GENERATORS)}, got {args.generators!r}")
-    if not sizes or any(not 2 <= s <= 256 for s in sizes):
-        problems.append(f"--sizes must be integers in [2, 256], got {args.sizes!r}")
-    for flag, value in (("--batch", args.batch), ("--repeats", args.repeats)):
-        if value < 1:
-            problems.append(f"{flag} must be >= 1, got {value}")
-    if not args.seconds > 0:
-        problems.append(f"--seconds must be > 0, got {args.seconds}")
-    if args.tree is not None and not (Path(args.tree) / "generators" / "__init__.py").is_file():
-        problems.append(f"--tree {args.tree!r} holds no generators package")
-    return problems, names, sizes
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.classical_speed",
@@ -105,28 +92,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--generators", default=",".join(GENERATORS), help="comma-separated, from " + ", ".join(GENERATORS)
+        "--generators",
+        type=comma_list(one_of(GENERATORS)),
+        default=",".join(GENERATORS),
+        help="comma-separated, from " + ", ".join(GENERATORS) + " (default: all)",
     )
-    parser.add_argument("--sizes", default="14,28", help="comma-separated cells a side")
-    parser.add_argument("--batch", type=int, default=1024, help="mazes per timed batch")
-    parser.add_argument("--repeats", type=int, default=3, help="timed batches; the fastest counts")
-    parser.add_argument("--seconds", type=float, default=1.0, help="seconds per one-at-a-time rate")
+    parser.add_argument(
+        "--sizes",
+        type=comma_list(int_range(2, 256)),
+        default="14,28",
+        help="comma-separated cells a side, each in [2, 256] (default: 14,28)",
+    )
+    parser.add_argument(
+        "--batch", type=positive_int, default=1024, help="mazes per timed batch (default: 1024)"
+    )
+    parser.add_argument(
+        "--repeats", type=positive_int, default=3, help="timed batches; the fastest counts (default: 3)"
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float_range(0.0, low_open=True),
+        default=1.0,
+        help="seconds per one-at-a-time rate (default: 1.0)",
+    )
     parser.add_argument("--tree", help="measure the generators of this checkout instead of this one")
     parser.add_argument("--out", help="also write the rows as JSON here")
     args = parser.parse_args(argv)
-    problems, names, sizes = _problems(args)
-    for problem in problems:
-        print(f"python -m benchmarks.classical_speed: error: {problem}", file=sys.stderr)
-    if problems:
-        return 2
+    names, sizes = args.generators, args.sizes
+    if args.tree is not None and not (Path(args.tree) / "generators" / "__init__.py").is_file():
+        parser.error(f"--tree {args.tree!r} holds no generators package")
+    writable_or_exit(parser, args.out, "--out")
     if args.tree is not None:
         if "generators" in sys.modules or "daedalus_gym" in sys.modules:
-            print(
-                "python -m benchmarks.classical_speed: error: --tree needs a fresh process "
-                "(generators is already imported)",
-                file=sys.stderr,
-            )
-            return 2
+            parser.error("--tree needs a fresh process (generators is already imported)")
         sys.path.insert(0, str(Path(args.tree).resolve()))
     import generators
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import generator_or_exit, write_rows
+from benchmarks import generators_or_exit, writable_or_exit, write_rows
+from daedalus_gym.commands import comma_list, float_range, int_range, seed_int
 from generators.control import ControlledGenerator, calibrate, measure
 from generators.structure import STAT_NAMES, structure_stats
 from generators.two_sample import c2st, ks_2samp
@@ -65,22 +66,26 @@ def compare(base, a: np.ndarray, b: np.ndarray, seed: int) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--generators", default="kruskal,wilson", help="comma-separated generators")
-    parser.add_argument("--size", type=int, default=14)
-    parser.add_argument("--quantiles", default="0.05,0.5,0.95", help="path-length quantiles of the targets")
-    parser.add_argument("--n", type=int, default=2000, help="mazes a side")
-    parser.add_argument("--seed", type=int, default=0)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--generators", type=comma_list(), default="kruskal,wilson", help="comma-separated generators"
+    )
+    parser.add_argument("--size", type=int_range(2), default=14, help="cells a side")
+    parser.add_argument(
+        "--quantiles",
+        type=comma_list(float_range(0.0, 1.0)),
+        default="0.05,0.5,0.95",
+        help="comma-separated path-length quantiles of the targets, each in [0, 1]",
+    )
+    parser.add_argument("--n", type=int_range(100), default=2000, help="mazes a side (at least 100)")
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed of the drawn mazes and the tests")
     parser.add_argument("--out", type=Path, default=None, help="write the rows to this JSON file")
     args = parser.parse_args(argv)
-    if args.n < 100:
-        parser.error(f"--n must be at least 100, got {args.n}")
-    try:
-        quantiles = [float(q) for q in args.quantiles.split(",")]
-    except ValueError:
-        parser.error(f"--quantiles must be comma-separated numbers, got {args.quantiles!r}")
-    if not all(0.0 <= q <= 1.0 for q in quantiles):
-        parser.error(f"--quantiles must be in [0, 1], got {args.quantiles!r}")
+    quantiles = args.quantiles
+    writable_or_exit(parser, args.out, "--out")
+    bases = generators_or_exit(parser, args.generators, [args.size])
 
     rows = []
     print(
@@ -90,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         "generator  quantile  target  drawn/kept  C2ST best [MLP, CNN]   sanity  with head  KS max (stat)"
         "          KS other diagonal"
     )
-    for name in args.generators.split(","):
-        base = generator_or_exit(parser, name, args.size)
+    for name in args.generators:
+        base = bases[name, args.size]
         cal = calibrate(base)
         for i, q in enumerate(quantiles):
             target = cal.quantile("path_length", q)

@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from benchmarks import writable_or_exit
+from daedalus_gym.commands import int_range, positive_int, seed_int
 from generators import make_generator
 from generators.dataset import load_dataset, seed_stream
 from generators.dfs_decoder import NUM_CODES, decode_walk
@@ -75,19 +77,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--model", default=None, help="a dfs-decoder VAE (.safetensors); default: the shipped one"
     )
-    parser.add_argument("--n", type=int, default=4000, help="mazes drawn per row")
-    parser.add_argument("--c2st-n", type=int, default=2000, help="mazes a side for the classifier tests")
+    parser.add_argument("--n", type=int_range(100), default=4000, help="mazes drawn per row (default: 4000)")
     parser.add_argument(
-        "--heldout-n", type=int, default=1000, help="held-out mazes for NLL and reconstruction"
+        "--c2st-n",
+        type=int_range(100),
+        default=2000,
+        help="mazes a side for the classifier tests (default: 2000)",
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--heldout-n",
+        type=positive_int,
+        default=1000,
+        help="held-out mazes for NLL and reconstruction (default: 1000)",
+    )
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed of every draw (default: 0)")
     parser.add_argument("--json", default=None, help="write the rows here")
     args = parser.parse_args(argv)
+    writable_or_exit(parser, args.json, "--json")
     started = time.perf_counter()
-    gen = make_generator("vae", model=args.model) if args.model else make_generator("vae")
+    try:
+        gen = make_generator("vae", model=args.model) if args.model else make_generator("vae")
+    except (ValueError, OSError) as err:
+        parser.error(f"--model {args.model}: {err}")
     model = gen.model
     if model.cfg.decoder != "dfs":
-        raise SystemExit(f"--model must have the dfs decoder, got {model.cfg.decoder!r}")
+        parser.error(f"--model must have the dfs decoder, got {model.cfg.decoder!r}")
     size = tuple(model.cfg.size)
     card = json.loads(Path(gen.model_path).with_suffix(".json").read_text())
     train_cfg = TrainConfig(

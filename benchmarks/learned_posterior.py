@@ -22,6 +22,8 @@ import argparse
 import numpy as np
 import torch
 
+from benchmarks import generator_or_exit
+from daedalus_gym.commands import int_range, seed_int
 from generators import make_generator
 from generators.models import load_model
 from generators.two_sample import c2st
@@ -31,16 +33,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--generator", required=True, help="the model's training generator")
     parser.add_argument("--model", required=True, help="a VAE's .safetensors file")
-    parser.add_argument("--n", type=int, default=3000, help="mazes a side for the classifier tests")
-    parser.add_argument("--fit-n", type=int, default=20000, help="mazes whose codes fit the Gaussian")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--n", type=int_range(100), default=3000, help="mazes a side for the classifier tests (default: 3000)"
+    )
+    parser.add_argument(
+        "--fit-n",
+        type=int_range(2),
+        default=20000,
+        help="mazes whose codes fit the Gaussian (default: 20000)",
+    )
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed of every draw (default: 0)")
     args = parser.parse_args(argv)
 
-    gen = make_generator("vae", model=args.model)
+    try:
+        gen = make_generator("vae", model=args.model)
+    except (ValueError, OSError) as err:
+        parser.error(f"--model {args.model}: {err}")
     if gen.kind != "vae":
         parser.error(f"--model must hold a VAE, got {gen.kind!r}")
     model = load_model(args.model).double()  # a copy of its own: the generator's is shared
-    ref = make_generator(args.generator, size=gen.cells)
+    ref = generator_or_exit(parser, args.generator, gen.cells, flag="--generator")
     seeds = np.random.SeedSequence([args.seed, 0x506F7374]).spawn(6)
     fresh = ref.generate_walls(args.n, np.random.default_rng(seeds[0]))
     held_out = ref.generate_walls(args.n, np.random.default_rng(seeds[1]))

@@ -16,7 +16,6 @@ timed batches.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ import gymnasium as gym
 import numpy as np
 
 import daedalus_gym  # noqa: F401 -- registers the ids
+from daedalus_gym.commands import json_object, make_generator_from_flags, positive_int
 from generators import make_generator
 
 MODELS = (("vae", 14), ("vae", 7), ("vae", 28), ("ae", 14), ("ae", 7), ("ae", 28))
@@ -66,21 +66,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--model", action="append", type=Path, help="a .safetensors model to measure instead (repeatable)"
     )
-    parser.add_argument("--kwargs", default="{}", help="generator settings for every model, as JSON")
     parser.add_argument(
-        "--batch", type=int, default=None, help="mazes per timed batch (4,096 up to 14x14, else 1,024)"
+        "--kwargs",
+        type=json_object,
+        default={},
+        help="generator settings for every model, as JSON (default: {})",
     )
-    parser.add_argument("--repeats", type=int, default=5, help="timed batches per model and precision")
+    parser.add_argument(
+        "--batch",
+        type=positive_int,
+        default=None,
+        help="mazes per timed batch (4,096 up to 14x14, else 1,024)",
+    )
+    parser.add_argument(
+        "--repeats", type=positive_int, default=5, help="timed batches per model and precision (default: 5)"
+    )
     args = parser.parse_args(argv)
-    for flag, value in (("--batch", args.batch), ("--repeats", args.repeats)):
-        if value is not None and value < 1:
-            parser.error(f"{flag} must be at least 1, got {value}")
-    try:
-        kwargs = json.loads(args.kwargs)
-    except json.JSONDecodeError as err:
-        parser.error(f"--kwargs must be a JSON object, got {args.kwargs!r}: {err}")
-    if not isinstance(kwargs, dict):
-        parser.error(f"--kwargs must be a JSON object, got {args.kwargs!r}")
+    kwargs = args.kwargs
     models: list[tuple[str, int, Path | None]] = [(kind, size, None) for kind, size in MODELS]
     if args.model:
         from generators.models import load_model
@@ -89,8 +91,18 @@ def main(argv: list[str] | None = None) -> int:
         for path in args.model:
             if not path.is_file():
                 parser.error(f"--model {path}: no such file")
-            cfg = load_model(path).cfg
+            if path.resolve() in {p.resolve() for _, _, p in models}:
+                parser.error(f"--model {path} is given twice; give each model once")
+            try:
+                cfg = load_model(path).cfg
+            except ValueError as err:
+                parser.error(f"--model {path}: {err}")
             models.append((cfg.kind, cfg.size[0], path))
+    for kind, size, path in models:
+        try:
+            make_generator_from_flags(kind, {"size": size, "model": path}, kwargs)
+        except ValueError as err:
+            parser.error(str(err))
     for kind, size, path in models:
         batch = args.batch or (4096 if size <= 14 else 1024)
         name = f"{kind} {size}x{size}" if path is None else f"{path.name} ({kind} {size}x{size})"

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import generator_or_exit, write_rows
+from benchmarks import generators_or_exit, writable_or_exit, write_rows
+from daedalus_gym.commands import comma_list, float_range, int_range, seed_int
 from generators.control import ControlledGenerator, calibrate
 
 
@@ -31,36 +32,43 @@ def walks(base, n: int, rng: np.random.Generator, depth: int | None) -> np.ndarr
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--generators", default="ae,vae", help="comma-separated learned generators")
-    parser.add_argument("--sizes", default="14,28", help="comma-separated sizes (each a shipped model's)")
-    parser.add_argument(
-        "--quantiles", default="0.05,0.25,0.5,0.75,0.95", help="path-length quantiles of the targets"
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
-    parser.add_argument("--n", type=int, default=4096, help="walks per target and drawer")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--generators", type=comma_list(), default="ae,vae", help="comma-separated learned generators"
+    )
+    parser.add_argument(
+        "--sizes",
+        type=comma_list(int_range(2)),
+        default="14,28",
+        help="comma-separated sizes (each a shipped model's)",
+    )
+    parser.add_argument(
+        "--quantiles",
+        type=comma_list(float_range(0.0, 1.0)),
+        default="0.05,0.25,0.5,0.75,0.95",
+        help="comma-separated path-length quantiles of the targets, each in [0, 1]",
+    )
+    parser.add_argument(
+        "--n", type=int_range(100), default=4096, help="walks per target and drawer (at least 100)"
+    )
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed of the walks' noise")
     parser.add_argument("--out", type=Path, default=None, help="write the rows to this JSON file")
     args = parser.parse_args(argv)
-    if args.n < 100:
-        parser.error(f"--n must be at least 100, got {args.n}")
-    try:
-        quantiles = [float(q) for q in args.quantiles.split(",")]
-        sizes = [int(s) for s in args.sizes.split(",")]
-    except ValueError:
-        parser.error(
-            f"--quantiles and --sizes must be comma-separated numbers, got {args.quantiles!r}, {args.sizes!r}"
-        )
-    if not all(0.0 <= q <= 1.0 for q in quantiles):
-        parser.error(f"--quantiles must be in [0, 1], got {args.quantiles!r}")
+    quantiles, sizes = args.quantiles, args.sizes
+    writable_or_exit(parser, args.out, "--out")
+    bases = generators_or_exit(parser, args.generators, sizes)
+    for (name, size), base in bases.items():
+        if base.path_head() is None:
+            parser.error(f"{name} at {size}x{size} has no path head (daedalus-gym train-path-head)")
 
     rows = []
     print(f"{args.n:,} walks a target and drawer: share within the search's tolerance of the target")
     print("generator  size  quantile  target  model hits  head hits  head path mean (sd)")
     for size in sizes:
-        for name in args.generators.split(","):
-            base = generator_or_exit(parser, name, size)
-            if base.path_head() is None:
-                parser.error(f"{name} at {size}x{size} has no path head (daedalus-gym train-path-head)")
+        for name in args.generators:
+            base = bases[name, size]
             cal = calibrate(base)
             for i, q in enumerate(quantiles):
                 target = cal.quantile("path_length", q)

@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks import generator_or_exit, write_rows
+from benchmarks import generators_or_exit, writable_or_exit, write_rows
 from benchmarks.control_fidelity import compare, conditional
+from daedalus_gym.commands import comma_list, float_range, int_range, seed_int
 from generators.control import ControlledGenerator, calibrate
 from generators.dfs_decoder import drawn_walks
 from generators.path_head import PathHead, walk_log_likelihood
@@ -59,33 +60,42 @@ def landed_walks(base, head: PathHead, target: float, tol: float, need: int, rng
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--generators", default="vae", help="comma-separated learned generators")
-    parser.add_argument("--size", type=int, default=14)
-    parser.add_argument("--quantiles", default="0.05,0.5", help="path-length quantiles of the targets")
-    parser.add_argument("--k", default="1,4,16", help="comma-separated landed head walks per served maze")
-    parser.add_argument("--n", type=int, default=2000, help="mazes a side")
-    parser.add_argument("--seed", type=int, default=0)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--generators", type=comma_list(), default="vae", help="comma-separated learned generators"
+    )
+    parser.add_argument("--size", type=int_range(2), default=14, help="cells a side (a shipped model's)")
+    parser.add_argument(
+        "--quantiles",
+        type=comma_list(float_range(0.0, 1.0)),
+        default="0.05,0.5",
+        help="comma-separated path-length quantiles of the targets, each in [0, 1]",
+    )
+    parser.add_argument(
+        "--k",
+        type=comma_list(int_range(1)),
+        default="1,4,16",
+        help="comma-separated landed head walks per served maze, each at least 1",
+    )
+    parser.add_argument("--n", type=int_range(100), default=2000, help="mazes a side (at least 100)")
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed of the walks and the tests")
     parser.add_argument("--out", type=Path, default=None, help="write the rows to this JSON file")
     args = parser.parse_args(argv)
-    try:
-        quantiles = [float(q) for q in args.quantiles.split(",")]
-        ks = [int(k) for k in args.k.split(",")]
-    except ValueError:
-        parser.error(
-            f"--quantiles and --k must be comma-separated numbers, got {args.quantiles!r}, {args.k!r}"
-        )
-    if args.n < 100 or min(ks) < 1:
-        parser.error(f"--n must be at least 100 and every --k at least 1, got {args.n}, {args.k!r}")
+    quantiles, ks = args.quantiles, args.k
+    writable_or_exit(parser, args.out, "--out")
+    bases = generators_or_exit(parser, args.generators, [args.size])
+    heads = {name: base.path_head() for (name, _), base in bases.items()}
+    for name, head in heads.items():
+        if head is None:
+            parser.error(f"{name} at {args.size}x{args.size} has no path head (daedalus-gym train-path-head)")
 
     rows = []
     print(f"{args.n:,} mazes a side, {args.size}x{args.size}: served against the model's own at the target")
     print("generator  quantile  target   K  C2ST best  KS max (stat)           mean ESS  head walks a maze")
-    for name in args.generators.split(","):
-        base = generator_or_exit(parser, name, args.size)
-        head = base.path_head()
-        if head is None:
-            parser.error(f"{name} at {args.size}x{args.size} has no path head (daedalus-gym train-path-head)")
+    for name in args.generators:
+        base, head = bases[name, args.size], heads[name]
         cal = calibrate(base)
         for i, q in enumerate(quantiles):
             target = cal.quantile("path_length", q)

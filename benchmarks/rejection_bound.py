@@ -41,7 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import generator_or_exit, write_rows
+from benchmarks import generators_or_exit, writable_or_exit, write_rows
+from daedalus_gym.commands import comma_list, int_range, seed_int
 from daedalus_gym.commands.bench_control import targets, timed_search
 from generators.control import ControlledGenerator, calibrate
 
@@ -117,22 +118,38 @@ def timed_search_phases(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--generators", default="ae,vae", help="comma-separated learned generators")
-    parser.add_argument("--sizes", default="14,28", help="comma-separated sizes (each a shipped model's)")
-    parser.add_argument("--n", type=int, default=8192, help="walks per target for the share that lands")
-    parser.add_argument("--codes", type=int, default=64, help="codes per timed batch of walks")
-    parser.add_argument("--mazes", type=int, default=64, help="mazes per timed search batch")
-    parser.add_argument("--seed", type=int, default=0)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--generators", type=comma_list(), default="ae,vae", help="comma-separated learned generators"
+    )
+    parser.add_argument(
+        "--sizes",
+        type=comma_list(int_range(2)),
+        default="14,28",
+        help="comma-separated sizes (each a shipped model's)",
+    )
+    parser.add_argument(
+        "--n",
+        type=int_range(100),
+        default=8192,
+        help="walks per target for the share that lands (at least 100)",
+    )
+    parser.add_argument("--codes", type=int_range(1), default=64, help="codes per timed batch of walks")
+    parser.add_argument("--mazes", type=int_range(1), default=64, help="mazes per timed search batch")
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed of the walks and the searches")
     parser.add_argument("--out", type=Path, default=None, help="write the rows to this JSON file")
     args = parser.parse_args(argv)
-    for flag, value, least in (("--n", args.n, 100), ("--codes", args.codes, 1), ("--mazes", args.mazes, 1)):
-        if value < least:
-            parser.error(f"{flag} must be at least {least}, got {value}")
-    try:
-        sizes = [int(s) for s in args.sizes.split(",")]
-    except ValueError:
-        parser.error(f"--sizes must be comma-separated integers, got {args.sizes!r}")
+    sizes = args.sizes
+    writable_or_exit(parser, args.out, "--out")
+    bases = generators_or_exit(parser, args.generators, sizes)
+    for (name, size), base in bases.items():
+        if not getattr(base, "walks_ready", lambda: False)() or base.goal_mode != "corner":
+            parser.error(
+                f"{name} at {size}x{size} does not draw depth-first walks to a corner goal "
+                "(a learned generator at its model's size)"
+            )
 
     rows = []
     print(
@@ -140,13 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         "  search's time: walks / codes / rest"
     )
     for size in sizes:
-        for name in args.generators.split(","):
-            base = generator_or_exit(parser, name, size)
-            if not getattr(base, "walks_ready", lambda: False)() or base.goal_mode != "corner":
-                parser.error(
-                    f"{name} at {size}x{size} does not draw depth-first walks to a corner goal "
-                    "(a learned generator at its model's size)"
-                )
+        for name in args.generators:
+            base = bases[name, size]
             cal = calibrate(base)
             inside = [t for t, where in targets(cal.path_length, 10, 0, 0.0) if where == "inside"]
             for i, target in enumerate(inside):

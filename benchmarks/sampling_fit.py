@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from daedalus_gym.commands import positive_int
 from generators.dataset import DatasetConfig, load_dataset
 from generators.models import load_model, save_model
 from generators.training import (
@@ -37,7 +38,7 @@ from generators.training import (
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="a .safetensors model with its card (.json) beside it")
-    parser.add_argument("--threads", type=int, help="torch threads (default: the card's, else 1)")
+    parser.add_argument("--threads", type=positive_int, help="torch threads (default: the card's, else 1)")
     parser.add_argument("--write", action="store_true", help="store the fit in the file and card")
     args = parser.parse_args(argv)
 

@@ -27,7 +27,9 @@ import gymnasium as gym
 import numpy as np
 
 import daedalus_gym
+from benchmarks import writable_or_exit
 from daedalus_gym.benchmark import wilson_interval
+from daedalus_gym.commands import float_range, positive_int, seed_int
 
 
 @dataclass
@@ -46,6 +48,25 @@ class Settings:
     eval_episodes: int = 400
     seed: int = 0
     threads: int = 2
+
+
+# Each setting's argparse type and --help line.
+SETTING_TYPES: dict[str, tuple[Any, str]] = {
+    "env": (str, "a registered Daedalus-Gym id"),
+    "steps": (positive_int, "training env-steps"),
+    "envs": (positive_int, "training env copies"),
+    "n_steps": (positive_int, "PPO steps per env and rollout"),
+    "batch_size": (positive_int, "PPO minibatch size"),
+    "n_epochs": (positive_int, "PPO epochs per rollout"),
+    "learning_rate": (float_range(0.0, low_open=True), "PPO learning rate"),
+    "ent_coef": (float_range(0.0), "PPO entropy coefficient"),
+    "num_levels": (positive_int, "training levels"),
+    "novelty_bonus": (float_range(0.0), "NoveltyBonus reward, 0: off"),
+    "frames": (positive_int, "images stacked"),
+    "eval_episodes": (positive_int, "held-out episodes played"),
+    "seed": (seed_int, "training seed (held-out levels from seed + 1,000,000)"),
+    "threads": (positive_int, "torch threads"),
+}
 
 
 def train(cfg: Settings) -> tuple[Any, list[dict[str, float]], float]:
@@ -139,11 +160,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         prog="python -m benchmarks.sb3_image", description=__doc__.split("\n\n")[0]
     )
     for name, value in asdict(defaults).items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+        kind, help_text = SETTING_TYPES[name]
+        parser.add_argument(
+            f"--{name.replace('_', '-')}", type=kind, default=value, help=f"{help_text} (default: {value})"
+        )
     parser.add_argument("--json", type=Path, help="write settings, curve and result here")
     parser.add_argument("--plot", type=Path, help="draw the learning curve here (PNG)")
     args = vars(parser.parse_args(argv))
     json_path, plot_path = args.pop("json"), args.pop("plot")
+    if args["env"] not in gym.registry:
+        parser.error(f"--env: unknown env id {args['env']!r}")
+    writable_or_exit(parser, json_path, "--json")
+    writable_or_exit(parser, plot_path, "--plot")
     cfg = Settings(**args)
     model, curve, seconds = train(cfg)
     result = evaluate(model, cfg)

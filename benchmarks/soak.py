@@ -27,6 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import writable_or_exit
+from daedalus_gym.commands import comma_list, non_negative_int, positive_int, seed_int
+
 DEFAULT_IDS = ("Daedalus-Backtracker-v0", "Daedalus-VAE-v0")
 WARMUP_FRACTION = 0.1
 SAMPLES = 40
@@ -157,11 +160,23 @@ def build_parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--ids", default=",".join(DEFAULT_IDS), help="comma-separated env ids")
-    parser.add_argument("--single-steps", type=int, default=10**6, help="steps of the single env per id")
-    parser.add_argument("--vector-steps", type=int, default=10**8, help="env-steps of the vector env per id")
-    parser.add_argument("--num-envs", type=int, default=64, help="sub-envs of the vector env")
-    parser.add_argument("--seed", type=int, default=0, help="reset seed and action seed")
+    parser.add_argument(
+        "--ids", type=comma_list(), default=",".join(DEFAULT_IDS), help="comma-separated env ids"
+    )
+    parser.add_argument(
+        "--single-steps",
+        type=non_negative_int,
+        default=10**6,
+        help="steps of the single env per id (0: none)",
+    )
+    parser.add_argument(
+        "--vector-steps",
+        type=non_negative_int,
+        default=10**8,
+        help="env-steps of the vector env per id (0: none)",
+    )
+    parser.add_argument("--num-envs", type=positive_int, default=64, help="sub-envs of the vector env")
+    parser.add_argument("--seed", type=seed_int, default=0, help="reset seed and action seed")
     parser.add_argument("--malloc-trim", action="store_true", help="malloc_trim(0) at every sample")
     parser.add_argument("--quick", action="store_true", help="1/100 of the budgets (a smoke run)")
     parser.add_argument("--json", default=None, help="also write the samples to this JSON file")
@@ -169,29 +184,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    for flag, value in (("--single-steps", args.single_steps), ("--vector-steps", args.vector_steps)):
-        if value < 0:
-            print(f"python -m benchmarks.soak: error: {flag} must be >= 0, got {value}", file=sys.stderr)
-            return 2
-    if args.num_envs < 1:
-        print(
-            f"python -m benchmarks.soak: error: --num-envs must be >= 1, got {args.num_envs}", file=sys.stderr
-        )
-        return 2
-    if args.json is not None:
-        try:
-            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.json).touch()
-        except OSError as err:
-            print(
-                f"python -m benchmarks.soak: error: --json {args.json!r} is not writable: {err}",
-                file=sys.stderr,
-            )
-            return 2
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.single_steps and not args.vector_steps:
+        parser.error("--single-steps and --vector-steps are both 0: nothing to measure")
+    writable_or_exit(parser, args.json, "--json")
+    import gymnasium as gym
+
+    import daedalus_gym  # noqa: F401 -- registers the ids
+
+    for env_id in args.ids:
+        if env_id not in gym.registry:
+            parser.error(f"--ids: unknown env id {env_id!r}")
     scale = 100 if args.quick else 1
     jobs = []
-    for env_id in args.ids.split(","):
+    for env_id in args.ids:
         if args.single_steps:
             jobs.append(("single", env_id, args.single_steps // scale, 1, args.seed, args.malloc_trim))
         if args.vector_steps:
@@ -207,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             results.append(pool.apply(_run, (job,)))
     print(table(results), end="")
     if args.json is not None:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
     return 0
 

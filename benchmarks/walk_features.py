@@ -25,7 +25,8 @@ import argparse
 import numba
 import numpy as np
 
-from generators import make_generator
+from benchmarks import generators_or_exit
+from daedalus_gym.commands import comma_list, int_range, positive_int, seed_int
 from generators.dfs_decoder import walk_features
 from generators.lattice import lattice
 
@@ -101,21 +102,26 @@ def _table_nll(keys: np.ndarray, opened: np.ndarray, train: np.ndarray, n_keys: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--generators", default="backtracker,prim,kruskal,wilson")
-    parser.add_argument("--size", type=int, default=14)
-    parser.add_argument("--train", type=int, default=50_000, help="mazes the tables are fitted on")
-    parser.add_argument("--test", type=int, default=10_000, help="held-out mazes they are scored on")
-    parser.add_argument("--seed", type=int, default=0)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--generators", type=comma_list(), default="backtracker,prim,kruskal,wilson", help="comma-separated"
+    )
+    parser.add_argument("--size", type=int_range(2), default=14, help="cells a side")
+    parser.add_argument("--train", type=positive_int, default=50_000, help="mazes the tables are fitted on")
+    parser.add_argument("--test", type=positive_int, default=10_000, help="held-out mazes they are scored on")
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed of the drawn mazes")
     args = parser.parse_args(argv)
+    gens = generators_or_exit(parser, args.generators, [args.size])
 
     lat = lattice(args.size, args.size)
     nbr, edge_of = lat.neighbors.astype(np.int64), lat.neighbor_edge.astype(np.int64)
     print(
         f"{'generator':<12} {'ten bits':>9} {'+ depth':>16} {'+ region size':>16}   (nats per held-out maze)"
     )
-    for name in args.generators.split(","):
-        gen = make_generator(name, size=args.size)
+    for name in args.generators:
+        gen = gens[name, args.size]
         walls = gen.generate_walls(args.train + args.test, np.random.default_rng(args.seed))
         open_edges = lat.passages_from_walls(walls)
         _, codes = walk_features(open_edges, (args.size, args.size))

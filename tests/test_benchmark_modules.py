@@ -97,8 +97,8 @@ def test_control_fidelity_compares_served_mazes_with_the_generators_own(tmp_path
         assert set(row[side]["c2st"]) == {"mlp_motifs", "cnn_walls"}
     assert "kruskal" in capsys.readouterr().out
     for bad, said in (
-        (["--n", "10"], "--n must be at least 100"),
-        (["--quantiles", "2"], "--quantiles must be in"),
+        (["--n", "10"], "argument --n: expected an integer >= 100, got 10"),
+        (["--quantiles", "2"], "argument --quantiles: expected a finite number in [0.0, 1.0], got 2"),
     ):
         with pytest.raises(SystemExit) as exit_:
             control_fidelity.main(bad)
@@ -135,8 +135,8 @@ def test_rejection_bound_measures_the_models_walks_and_the_search(tmp_path, caps
     assert "vae" in capsys.readouterr().out
     for bad, said in (
         (["--generators", "kruskal", "--sizes", "7"], "does not draw depth-first walks"),
-        (["--n", "10"], "--n must be at least 100"),
-        (["--sizes", "x"], "--sizes must be comma-separated integers"),
+        (["--n", "10"], "argument --n: expected an integer >= 100, got 10"),
+        (["--sizes", "x"], "argument --sizes: expected an integer, got 'x'"),
     ):
         with pytest.raises(SystemExit) as exit_:
             rejection_bound.main(bad)
@@ -187,12 +187,107 @@ def test_classical_speed_measures_each_generator_and_size(tmp_path, capsys):
     assert rows_named == [("wilson", 3), ("kruskal", 3), ("wilson", 4), ("kruskal", 4)]
     assert all(r["walls_per_s"] > 0 and r["generate_per_s"] > 0 and r["reset_ms"] > 0 for r in rows)
     for bad, message in (
-        (["--generators", "eller"], "must name some of backtracker, kruskal, prim, wilson, got 'eller'"),
-        (["--sizes", "1"], "--sizes must be integers in [2, 256], got '1'"),
-        (["--sizes", "x"], "--sizes must be integers in [2, 256], got 'x'"),
-        (["--batch", "0"], "--batch must be >= 1, got 0"),
-        (["--seconds", "0"], "--seconds must be > 0, got 0.0"),
+        (["--generators", "eller"], "expected one of backtracker, kruskal, prim, wilson, got 'eller'"),
+        (["--generators", "wilson,wilson"], "'wilson' is given twice in 'wilson,wilson'"),
+        (["--sizes", "1"], "argument --sizes: expected an integer in [2, 256], got 1"),
+        (["--sizes", "x"], "argument --sizes: expected an integer, got 'x'"),
+        (["--sizes", "3,3"], "argument --sizes: 3 is given twice in '3,3'"),
+        (["--batch", "0"], "argument --batch: expected an integer >= 1, got 0"),
+        (["--seconds", "0"], "argument --seconds: expected a finite number > 0.0, got 0"),
+        (["--seconds", "inf"], "argument --seconds: expected a finite number > 0.0, got inf"),
         (["--tree", str(tmp_path)], f"--tree {str(tmp_path)!r} holds no generators package"),
+        (["--out", str(tmp_path)], f"--out: {tmp_path} is a directory, expected a file"),
     ):
-        assert main(bad) == 2
-        assert message in capsys.readouterr().err
+        with pytest.raises(SystemExit) as exit_:
+            main(bad)
+        assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_classical_speed_leaves_the_generators_unimported_until_tree_is_on_the_path():
+    """``--tree`` must import another checkout's generators: parsing the command line may not
+    import this checkout's ``generators`` or ``daedalus_gym`` first."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import benchmarks.classical_speed as c; "
+        "print('generators' in sys.modules, 'daedalus_gym' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]
+
+
+# Bad command lines each module refuses (exit 2) before any work, naming the flag and the value.
+REFUSED = [
+    ("control_fidelity", ["--quantiles", "0.5,0.5"], "argument --quantiles: 0.5 is given twice"),
+    ("control_fidelity", ["--quantiles", "nan"], "argument --quantiles: expected a finite number"),
+    ("control_fidelity", ["--seed", "-1"], "argument --seed: expected an integer in [0, 4294967295], got -1"),
+    ("control_fidelity", ["--size", "0"], "argument --size: expected an integer >= 2, got 0"),
+    ("control_fidelity", ["--generators", ","], "argument --generators: expected a comma-separated list"),
+    ("control_fidelity", ["--generators", "kruskal,nope"], "--generators 'nope' at size 14"),
+    ("control_fidelity", ["--out", "{tmp}"], "--out: {tmp} is a directory, expected a file"),
+    ("path_head", ["--sizes", "14,14"], "argument --sizes: 14 is given twice"),
+    ("path_head", ["--out", "{file}/rows.json"], "--out: cannot create {file}/rows.json"),
+    ("path_head_resampling", ["--k", "0"], "argument --k: expected an integer >= 1, got 0"),
+    ("path_head_resampling", ["--k", "4,4"], "argument --k: 4 is given twice"),
+    ("path_head_resampling", ["--n", "x"], "argument --n: expected an integer, got 'x'"),
+    ("rejection_bound", ["--generators", "vae,vae"], "argument --generators: 'vae' is given twice"),
+    ("rejection_bound", ["--codes", "0"], "argument --codes: expected an integer >= 1, got 0"),
+    ("rejection_bound", ["--out", "{tmp}"], "--out: {tmp} is a directory, expected a file"),
+    ("soak", ["--ids", ","], "argument --ids: expected a comma-separated list, got ','"),
+    ("soak", ["--ids", "Daedalus-Prim-v0,Daedalus-Prim-v0"], "'Daedalus-Prim-v0' is given twice"),
+    ("soak", ["--ids", "Nope-v0"], "--ids: unknown env id 'Nope-v0'"),
+    ("soak", ["--num-envs", "0"], "argument --num-envs: expected an integer >= 1, got 0"),
+    ("soak", ["--single-steps", "-1"], "argument --single-steps: expected an integer >= 0, got -1"),
+    ("soak", ["--single-steps", "0", "--vector-steps", "0"], "both 0: nothing to measure"),
+    ("soak", ["--seed", "-1"], "argument --seed: expected an integer in [0, 4294967295], got -1"),
+    ("soak", ["--json", "{file}/rows.json"], "--json: cannot create {file}/rows.json"),
+    ("walk_features", ["--test", "0"], "argument --test: expected an integer >= 1, got 0"),
+    ("walk_features", ["--generators", "prim,prim"], "argument --generators: 'prim' is given twice"),
+    ("walk_features", ["--generators", "prim,nope"], "--generators 'nope' at size 14"),
+    ("learned_speed", ["--kwargs", "[]"], "argument --kwargs: expected a JSON object, got '[]'"),
+    ("learned_speed", ["--kwargs", '{"nope": 1}'], "generator 'vae' takes no setting 'nope'"),
+    ("learned_speed", ["--model", "{file}"], "--model {file}: {file} is not a readable safetensors"),
+    ("learned_posterior", ["--generator", "prim", "--model", "m", "--n", "5"], "argument --n: expected"),
+    ("learned_posterior", ["--generator", "prim", "--model", "{file}"], "--model {file}: {file} is not"),
+    ("learned_ablation", ["--c2st-n", "0"], "argument --c2st-n: expected an integer >= 100, got 0"),
+    ("learned_ablation", ["--json", "{file}/rows.json"], "--json: cannot create {file}/rows.json"),
+    (
+        "sampling_fit",
+        ["--model", "m", "--threads", "0"],
+        "argument --threads: expected an integer >= 1, got 0",
+    ),
+    ("sb3_image", ["--env", "Nope-v0"], "--env: unknown env id 'Nope-v0'"),
+    ("sb3_image", ["--frames", "0"], "argument --frames: expected an integer >= 1, got 0"),
+    ("sb3_image", ["--learning-rate", "nan"], "argument --learning-rate: expected a finite number > 0.0"),
+    ("sb3_image", ["--plot", "{file}/curve.png"], "--plot: cannot create {file}/curve.png"),
+    ("peers", ["--num-envs", "4", "4"], "--num-envs: 4 is given twice"),
+    ("peers", ["--num-envs", "0"], "argument --num-envs: expected an integer >= 1, got 0"),
+    ("peers", ["--seconds", "0"], "argument --seconds: expected a finite number > 0.0, got 0"),
+    ("peers", ["--suites", "minigrid", "minigrid"], "--suites: 'minigrid' is given twice"),
+]
+
+
+@pytest.mark.parametrize(("name", "argv", "said"), REFUSED)
+def test_benchmark_refuses_bad_arguments_before_work(name, argv, said, tmp_path, capsys):
+    """A bad value is the command's usage error (exit 2) naming the flag and the value; an
+    output path that cannot be written is refused before the run, not after it."""
+    file = tmp_path / "a-file"
+    file.write_text("not a model")
+    fill = {"{tmp}": str(tmp_path), "{file}": str(file)}
+    for key, value in fill.items():
+        argv = [arg.replace(key, value) for arg in argv]
+        said = said.replace(key, value)
+    try:
+        module = importlib.import_module(f"benchmarks.{name}")
+    except ImportError as err:  # an optional extra the module needs is not installed
+        pytest.skip(f"benchmarks.{name} needs {err.name}")
+    main = (
+        module.main
+        if hasattr(module, "main")
+        else importlib.import_module(f"benchmarks.{name}.__main__").main
+    )
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert said in capsys.readouterr().err

@@ -16,12 +16,15 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from benchmarks import distinct_or_exit
+
 NUM_ENVS = (1, 4, 16, 64, 256, 1024, 4096)
 
 
 def build_parser() -> argparse.ArgumentParser:
     from benchmarks.peers.ppo import RUNS
     from benchmarks.peers.suites import SUITES
+    from daedalus_gym.commands import float_range, positive_int
 
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.peers",
@@ -30,8 +33,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", default="bench-peers", help="directory for peers.md/.json/.png")
     parser.add_argument("--quick", action="store_true", help="1, 64 and 1,024 envs, short windows, short PPO")
-    parser.add_argument("--num-envs", type=int, nargs="+", help=f"env counts (default {list(NUM_ENVS)})")
-    parser.add_argument("--seconds", type=float, help="timed seconds per suite and env count (default 1.5)")
+    parser.add_argument(
+        "--num-envs",
+        type=positive_int,
+        nargs="+",
+        help=f"env counts (default {list(NUM_ENVS)}; with --quick: [1, 64, 1024])",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float_range(0.0, low_open=True),
+        help="timed seconds per suite and env count (default 1.5; with --quick: 0.4)",
+    )
     parser.add_argument("--suites", nargs="+", choices=list(SUITES), help="suites to run (default all)")
     parser.add_argument("--ppo", nargs="*", choices=list(RUNS), help="PPO runs (default all; none: skip)")
     return parser
@@ -40,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    for flag, values in (("--num-envs", args.num_envs), ("--suites", args.suites), ("--ppo", args.ppo)):
+        distinct_or_exit(parser, flag, values)
     # Before jax is imported: one XLA thread, as numpy, the C env and torch (set below) use one.
     os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
