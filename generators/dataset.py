@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from generators.base import config_from_dict, config_to_dict, parse_size
+from generators.base import check_int, config_from_dict, config_to_dict, parse_size
 from generators.registry import make_generator
 
 CACHE_ENV_VAR = "DAEDALUS_GYM_CACHE"
@@ -61,7 +61,7 @@ def seed_stream(purpose: str, seed: int) -> np.random.SeedSequence:
     """The child stream of root ``seed`` for ``purpose`` (a key of `SEED_STREAMS`)."""
     if purpose not in SEED_STREAMS:
         raise ValueError(f"purpose must be one of {sorted(SEED_STREAMS)}, got {purpose!r}")
-    return np.random.SeedSequence(seed, spawn_key=(SEED_STREAMS[purpose],))
+    return np.random.SeedSequence(check_int(seed, "seed", 0), spawn_key=(SEED_STREAMS[purpose],))
 
 
 def default_cache_dir() -> Path:
@@ -101,6 +101,16 @@ class DatasetConfig:
                 raise ValueError(f"{name} must be a non-negative int, got {value!r}")
         if self.n_train < 1:
             raise ValueError(f"n_train must be at least 1, got {self.n_train}")
+        if not isinstance(self.generator, str):
+            raise TypeError(
+                f"generator must be a registered generator's name, got {type(self.generator).__name__} "
+                f"{self.generator!r}"
+            )
+        if not isinstance(self.generator_kwargs, dict):
+            raise TypeError(
+                f"generator_kwargs must be a dict of the generator's settings, got "
+                f"{type(self.generator_kwargs).__name__} {self.generator_kwargs!r}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return config_to_dict(self)
@@ -130,6 +140,13 @@ class MazeDataset:
         return self.train.shape[1:]  # type: ignore[return-value]
 
 
+def _check_config(config: object) -> None:
+    if not isinstance(config, DatasetConfig):
+        raise TypeError(
+            f"config must be a DatasetConfig (e.g. DatasetConfig.from_dict(d)), got {type(config).__name__}"
+        )
+
+
 def _draw(config: DatasetConfig, n: int, rng: np.random.Generator) -> np.ndarray:
     gen = make_generator(config.generator, size=config.size, **config.generator_kwargs)
     chunks = [gen.generate_walls(min(_CHUNK, n - i), rng) for i in range(0, n, _CHUNK)]
@@ -138,6 +155,7 @@ def _draw(config: DatasetConfig, n: int, rng: np.random.Generator) -> np.ndarray
 
 def build_dataset(config: DatasetConfig) -> MazeDataset:
     """Generate both splits from scratch (no cache)."""
+    _check_config(config)
     train = _draw(config, config.n_train, np.random.default_rng(seed_stream("train", config.seed)))
     val = _draw(config, config.n_val, np.random.default_rng(seed_stream("val", config.seed)))
     return MazeDataset(config, train, val)
@@ -153,6 +171,7 @@ def load_dataset(
         cache_dir: where cached files live; defaults to `default_cache_dir`.
         use_cache: ``False`` generates in memory and touches no file.
     """
+    _check_config(config)
     if not use_cache:
         return build_dataset(config)
     path = Path(cache_dir if cache_dir is not None else default_cache_dir()) / config.cache_name()

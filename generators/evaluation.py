@@ -36,12 +36,14 @@ from typing import Any
 
 import numpy as np
 
-from generators.base import MazeGenerator
+from generators.base import MazeGenerator, check_int
 from generators.dataset import DatasetConfig, MazeDataset, load_dataset, seed_stream
 from generators.fidelity import FidelityConfig, fidelity
 from generators.maze import is_perfect, open_degree
 from generators.repair import repair
 from generators.shortest_paths import path_lengths, solvable
+from generators.structure import check_grids
+from generators.two_sample import MIN_SET
 
 ACTIVE_UNIT_THRESHOLD = 0.01
 
@@ -55,6 +57,7 @@ def style_stats(walls: np.ndarray) -> dict[str, np.ndarray]:
     Only the cell squares (odd row, odd column) are counted: a passage square between two open
     cells always has two open neighbours, and dividing by it too would halve the fractions.
     """
+    walls = check_grids(walls)
     degree = open_degree(walls)[:, 1::2, 1::2]
     cells = ~walls[:, 1::2, 1::2]
     n_cells = degree.shape[1] * degree.shape[2]
@@ -81,6 +84,25 @@ def nearest_hamming(
     """
     import torch
 
+    queries = check_grids(queries, "queries", odd=False)
+    reference = check_grids(reference, "reference", odd=False)
+    chunk = check_int(chunk, "chunk", 1)
+    if queries.shape[1:] != reference.shape[1:]:
+        raise ValueError(
+            f"queries and reference must have the same grid shape, got {queries.shape[1:]} and "
+            f"{reference.shape[1:]}"
+        )
+    if len(reference) == 0 or (exclude_self and len(reference) < 2):
+        raise ValueError(
+            f"reference must hold at least {2 if exclude_self else 1} grids to find a nearest one "
+            f"in, got {len(reference)}"
+        )
+    if exclude_self and len(queries) > len(reference):
+        raise ValueError(
+            f"with exclude_self the queries are reference[:len(queries)]: at most {len(reference)} "
+            f"of them, got {len(queries)}"
+        )
+
     ref = _signs(reference)
     dim = ref.shape[1]
     out = np.empty(len(queries), dtype=np.int64)
@@ -100,7 +122,10 @@ def nearest_hamming(
 
 
 def mean_pairwise_hamming(walls: np.ndarray, chunk: int = 2048) -> float:
-    """Mean Hamming distance over all unordered pairs of distinct indices."""
+    """Mean Hamming distance over all unordered pairs of distinct indices of ``walls: bool[B, H, W]``
+    (0 for fewer than two grids)."""
+    walls = check_grids(walls, odd=False)
+    chunk = check_int(chunk, "chunk", 1)
     sign = _signs(walls)
     n, dim = sign.shape
     if n < 2:
@@ -210,7 +235,23 @@ def evaluate(
     ``fidelity_config`` sizes the fidelity figures (`generators.fidelity.FidelityConfig`).
     Returns ``(metrics, arrays)``: a flat JSON-ready dict, and the per-maze arrays behind it (for
     the pictures).
+
+    Raises:
+        TypeError / ValueError: ``generator`` is not a `MazeGenerator`, ``n`` is not an int >= 2
+            (the two-sample tests need two mazes a side), ``seed`` is not an int >= 0,
+            ``loo_size`` not an int >= 1, ``dataset`` not a `MazeDataset` (or ``None``), or its
+            grids differ from the generator's.
     """
+    if not isinstance(generator, MazeGenerator):
+        raise TypeError(f"generator must be a generators.MazeGenerator, got {type(generator).__name__}")
+    n, seed = check_int(n, "n", MIN_SET), check_int(seed, "seed", 0)
+    loo_size = check_int(loo_size, "loo_size", 1)
+    if dataset is not None and not isinstance(dataset, MazeDataset):
+        raise TypeError(f"dataset must be a MazeDataset or None, got {type(dataset).__name__}")
+    if fidelity_config is not None and not isinstance(fidelity_config, FidelityConfig):
+        raise TypeError(
+            f"fidelity_config must be a FidelityConfig or None, got {type(fidelity_config).__name__}"
+        )
     stream = seed_stream("eval_samples", seed)
     rng = np.random.default_rng(stream)
     data = dataset if dataset is not None else _reference_dataset(generator)

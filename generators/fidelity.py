@@ -23,12 +23,13 @@ Cost at the defaults (14x14, 10,000 samples, 2,000 a side for the tests, 1,000 h
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from generators.base import MazeGenerator
+from generators.base import MazeGenerator, check_int, check_real
 from generators.dataset import MazeDataset, seed_stream
 from generators.likelihood import (
     FeatureCountTable,
@@ -39,8 +40,8 @@ from generators.likelihood import (
     walk_rules_nll,
 )
 from generators.registry import make_generator
-from generators.structure import STAT_NAMES, structure_stats
-from generators.two_sample import c2st, ks_2samp
+from generators.structure import STAT_NAMES, check_grids, structure_stats
+from generators.two_sample import MIN_SET, c2st, ks_2samp
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,24 @@ def fidelity(
     ``train`` split is what the count table is counted on. Returns a flat JSON-ready dict and the
     per-maze arrays behind it. ``proposal_std``: an AE's training code noise (its model card's
     ``code_noise``), the width its likelihood bound draws codes with (`likelihood.iwae_nll`).
+
+    Raises:
+        TypeError / ValueError: ``samples`` is not ``bool[n, 2h+1, 2w+1]`` with ``n >= 2`` (the
+            two-sample tests need two mazes a side), ``data`` is not a `MazeDataset`, ``seed``
+            is not an int >= 0 or ``config`` not a `FidelityConfig` (or ``None``).
     """
+    samples = check_grids(samples, "samples")
+    if len(samples) < MIN_SET:
+        raise ValueError(
+            f"samples must hold at least {MIN_SET} mazes (the two-sample tests need them), got {len(samples)}"
+        )
+    if not isinstance(data, MazeDataset):
+        raise TypeError(f"data must be a MazeDataset, got {type(data).__name__}")
+    seed = check_int(seed, "seed", 0)
+    if config is not None and not isinstance(config, FidelityConfig):
+        raise TypeError(f"config must be a FidelityConfig or None, got {type(config).__name__}")
+    if proposal_std is not None:
+        proposal_std = check_real(proposal_std, "proposal_std", 0.0, math.inf)
     cfg = config or FidelityConfig()
     dc = data.config
     reference = make_generator(dc.generator, size=dc.size, **dc.generator_kwargs)

@@ -31,7 +31,9 @@ import torch
 from torch.nn import functional as F
 
 from generators.ar_decoder import FEATURE_NAMES, decision_order, frontier_features
+from generators.base import check_int, check_real
 from generators.lattice import lattice
+from generators.structure import check_grids
 
 if TYPE_CHECKING:
     from generators.models import MazeAutoencoder
@@ -44,6 +46,7 @@ _EPS = 1e-12
 
 def decisions(walls: np.ndarray) -> np.ndarray:
     """``walls: bool[B, H, W]`` lattice grids -> ``bool[B, E]`` open passages in the ar decoder's order."""
+    walls = check_grids(walls)
     h, w = (walls.shape[1] - 1) // 2, (walls.shape[2] - 1) // 2
     return lattice(h, w).passages_from_walls(walls)[:, decision_order(h, w)[2]]
 
@@ -51,6 +54,7 @@ def decisions(walls: np.ndarray) -> np.ndarray:
 def feature_codes(walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Teacher-forced feature codes ``int64[B, E]`` (the ten bits as one integer) and the
     decisions ``bool[B, E]`` of ``walls: bool[B, H, W]``."""
+    walls = check_grids(walls)
     h, w = (walls.shape[1] - 1) // 2, (walls.shape[2] - 1) // 2
     opened = decisions(walls)
     codes = np.empty(opened.shape, dtype=np.int64)
@@ -92,7 +96,7 @@ class FeatureCountTable:
     @classmethod
     def fit(cls, walls: np.ndarray) -> FeatureCountTable:
         """Count on ``walls: bool[B, H, W]`` (the training set)."""
-        return cls(*_count(walls, 1 << len(FEATURE_NAMES), feature_codes))
+        return cls(*_count(check_grids(walls), 1 << len(FEATURE_NAMES), feature_codes))
 
     @property
     def entries(self) -> int:
@@ -111,7 +115,9 @@ class FeatureCountTable:
 
 
 def rules_nll(walls: np.ndarray, open_share: float) -> np.ndarray:
-    """``float64[B]`` nats per maze under the rules-only decoder (see the module docstring)."""
+    """``float64[B]`` nats per maze under the rules-only decoder (see the module docstring);
+    ``open_share``: a probability in ``[0, 1]``."""
+    open_share = check_real(open_share, "open_share", 0.0, 1.0)
     codes, dec = feature_codes(walls)
     loop, strand = (codes >> _LOOP & 1) == 1, (codes >> _STRAND & 1) == 1
     p_open = np.where(loop, 0.0, np.where(strand, 1.0, open_share))
@@ -142,13 +148,20 @@ def iwae_nll(
     around the maze's code (the noise it was trained with is the natural width) and are weighed
     by the fitted Gaussian. Any proposal gives a bound; a poor one gives a loose one.
     """
+    samples, batch = check_int(samples, "samples", 1), check_int(batch, "batch", 1)
+    temperature = check_real(temperature, "temperature", 0.0, math.inf, low_open=True)
+    if not isinstance(gen, torch.Generator):
+        raise TypeError(f"gen must be a torch.Generator, got {type(gen).__name__}")
+    walls = _model_grids(model, walls)
     if model.is_vae:
         if proposal_std is not None:
             raise ValueError(
                 f"proposal_std is for the AE; the VAE draws from its posterior, got {proposal_std!r}"
             )
-    elif proposal_std is None or not proposal_std > 0:
+    elif proposal_std is None:
         raise ValueError(f"an AE's bound needs a proposal_std > 0 around its codes, got {proposal_std!r}")
+    else:
+        check_real(proposal_std, "proposal_std", 0.0, math.inf, low_open=True)
     prior = torch.distributions.MultivariateNormal(
         model.prior_mean.double(), scale_tril=model.prior_scale_tril.double()
     )
@@ -177,7 +190,10 @@ def iwae_nll(
 
 def reconstruction(model: MazeAutoencoder, walls: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     """``int64[B]`` passages that differ between ``walls: bool[B, H, W]`` and its greedy decoding
-    from the posterior mean (the AE's code)."""
+    from the posterior mean (the AE's code); ``threshold``: the wall probability in ``(0, 1)``
+    above which a decoded passage is a wall."""
+    threshold = check_real(threshold, "threshold", 0.0, 1.0, low_open=True, high_open=True)
+    walls = _model_grids(model, walls)
     h, w = (walls.shape[1] - 1) // 2, (walls.shape[2] - 1) // 2
     lat = lattice(h, w)
     out = np.empty(len(walls), dtype=np.int64)
@@ -190,11 +206,23 @@ def reconstruction(model: MazeAutoencoder, walls: np.ndarray, threshold: float =
     return out
 
 
+def _model_grids(model: MazeAutoencoder, walls: object) -> np.ndarray:
+    """``walls`` as ``bool[B, H, W]`` at ``model``'s grid shape, or a ValueError."""
+    walls = check_grids(walls)
+    if walls.shape[1:] != tuple(model.cfg.shape):
+        raise ValueError(
+            f"walls must be bool[B, {model.cfg.shape[0]}, {model.cfg.shape[1]}] (the model's "
+            f"grids), got shape {walls.shape}"
+        )
+    return walls
+
+
 def _walk_codes(walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The ``dfs`` decoder's teacher-forced walk codes ``int64[B, E]`` and the open passages
     ``bool[B, E]`` (lattice order) of lattice mazes ``walls: bool[B, H, W]``."""
     from generators.dfs_decoder import walk_features
 
+    walls = check_grids(walls)
     h, w = (walls.shape[1] - 1) // 2, (walls.shape[2] - 1) // 2
     opened = lattice(h, w).passages_from_walls(walls)
     codes = np.empty(opened.shape, dtype=np.int64)
@@ -239,7 +267,8 @@ class WalkCountTable:
 
 def walk_rules_nll(walls: np.ndarray, open_share: float) -> np.ndarray:
     """``float64[B]`` nats per perfect maze under the walk's two tree rules alone: every decision
-    the rules leave open is open with probability ``open_share``."""
+    the rules leave open is open with probability ``open_share`` (in ``[0, 1]``)."""
+    open_share = check_real(open_share, "open_share", 0.0, 1.0)
     codes, dec = _walk_codes(walls)
     mask = codes >= 0
     p = np.where(dec, open_share, 1 - open_share)

@@ -293,15 +293,26 @@ def train_path_head(
     stream are scored at the end: nats per decision under the head told their depths, and
     under the model's own decisions (what the target adds).
     """
+    if not callable(getattr(generator, "walks_ready", None)):
+        raise TypeError(
+            "generator must be a learned generator (make_generator('vae') or make_generator('ae')), "
+            f"got {type(generator).__name__}"
+        )
     if not generator.walks_ready():
         raise ValueError(
             f"a path head needs a dfs-decoder generator at its model's size that draws its decisions; "
             f"this {generator.name} generator has size {generator.cells}, decoding={generator.decoding!r}"
         )
-    for name, value, low in (("steps", steps, 1), ("batch", batch, 1), ("held_out", held_out, 1)):
+    checks = (
+        ("steps", steps, 1),
+        ("batch", batch, 1),
+        ("held_out", held_out, 1),
+        ("log_every", log_every, 1),
+    )
+    for name, value, low in (*checks, ("seed", seed, 0)):
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+    if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     start = time.perf_counter()
     train_seq, test_seq = np.random.SeedSequence(seed).spawn(2)

@@ -141,15 +141,27 @@ def _walk(
         out[b, 3] = spur_total / spurs if spurs > 0 else np.nan
 
 
+def check_grids(walls: object, name: str = "walls", *, odd: bool = True) -> np.ndarray:
+    """``walls`` as a ``bool[B, H, W]`` array (with odd ``H`` and ``W``, a lattice grid's sides,
+    unless ``odd=False``), or a ValueError naming ``name`` and its dtype and shape."""
+    walls = np.asarray(walls)
+    sides = "2h+1, 2w+1" if odd else "H, W"
+    if (
+        walls.ndim != 3
+        or walls.dtype != np.bool_
+        or (odd and (walls.shape[1] % 2 == 0 or walls.shape[2] % 2 == 0))
+    ):
+        raise ValueError(f"{name} must be bool[B, {sides}], got {walls.dtype} of shape {walls.shape}")
+    return walls
+
+
 def structure_stats(walls: np.ndarray) -> dict[str, np.ndarray]:
     """``walls: bool[B, H, W]`` lattice grids -> each of `STAT_NAMES` as ``float64[B]``.
 
     The grids must have the lattice layout (every cell open, wall pillars); the statistics read
     only the passage squares.
     """
-    walls = np.asarray(walls)
-    if walls.ndim != 3 or walls.dtype != np.bool_ or walls.shape[1] % 2 == 0 or walls.shape[2] % 2 == 0:
-        raise ValueError(f"walls must be bool[B, 2h+1, 2w+1], got {walls.dtype} of shape {walls.shape}")
+    walls = check_grids(walls)
     h, w = (walls.shape[1] - 1) // 2, (walls.shape[2] - 1) // 2
     lat = lattice(h, w)
     open_edges = np.ascontiguousarray(lat.passages_from_walls(walls))
@@ -165,7 +177,7 @@ def motif_counts(walls: np.ndarray) -> np.ndarray:
     top, bottom, left, right inner passage open), 256 (left, right) and 256 (upper, lower) pairs
     of neighbouring cells' patterns.
     """
-    walls = np.asarray(walls, dtype=bool)
+    walls = check_grids(walls)
     across = ~walls[:, 1:-1:2, 2:-1:2]  # between (r, c) and (r, c + 1): [B, h, w - 1]
     down = ~walls[:, 2:-1:2, 1:-1:2]  # between (r, c) and (r + 1, c): [B, h - 1, w]
     b, h, w = len(walls), across.shape[1], down.shape[2]

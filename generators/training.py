@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from generators.base import config_to_dict
+from generators.base import check_choice, check_int, check_real, config_to_dict
 from generators.dataset import DatasetConfig, load_dataset, seed_stream
 from generators.lattice import lattice
 from generators.maze import is_perfect
@@ -47,6 +47,31 @@ from generators.shortest_paths import solvable
 from generators.two_sample import Z95
 
 CARD_VERSION = 1
+
+
+# Training's int settings and the least each may be; its real settings and their ranges
+# (low, high, whether low is excluded).
+_INT_SETTINGS = {
+    "dataset_size": 1,
+    "val_size": 1,
+    "data_seed": 0,
+    "epochs": 1,
+    "batch_size": 1,
+    "cycles": 1,
+    "val_samples": 1,
+    "seed": 0,
+}
+_REAL_SETTINGS = {
+    "lr": (0.0, math.inf, True),
+    "lr_final": (0.0, 1.0, False),
+    "weight_decay": (0.0, math.inf, False),
+    "beta": (0.0, math.inf, False),
+    "ratio": (0.0, 1.0, True),
+    "free_bits": (0.0, math.inf, False),
+    "code_noise": (0.0, math.inf, False),
+    "code_penalty": (0.0, math.inf, False),
+    "threshold": (0.0, 1.0, False),
+}
 
 
 @dataclass(frozen=True)
@@ -98,6 +123,17 @@ class TrainConfig:
     preset: str | None = None
 
     def __post_init__(self) -> None:
+        # The model's and the data's settings are checked by `ModelConfig` and `DatasetConfig`
+        # (`train` builds both before it starts); these are training's own.
+        check_choice(self.kind, "kind", ("ae", "vae"))
+        for name, low in _INT_SETTINGS.items():
+            check_int(getattr(self, name), name, low)
+        for name, (low, high, low_open) in _REAL_SETTINGS.items():
+            check_real(getattr(self, name), name, low, high, low_open=low_open)
+        check_choice(self.lr_schedule, "lr_schedule", ("cosine", "constant"))
+        check_choice(self.anneal, "anneal", ("constant", "monotonic", "cyclical"))
+        if self.preset is not None:
+            check_choice(self.preset, "preset", tuple(PRESETS))
         if self.kind == "vae" and (self.code_noise or self.code_penalty):
             raise ValueError(
                 f"code_noise and code_penalty are for the AE; the VAE has its posterior noise and KL "
@@ -176,7 +212,7 @@ SHIPPED: dict[str, dict[str, Any]] = {
 
 def default_config(kind: str) -> TrainConfig:
     """The settings the shipped model of ``kind`` (``"ae"`` or ``"vae"``) was trained with."""
-    if kind not in SHIPPED:
+    if not isinstance(kind, str) or kind not in SHIPPED:
         raise ValueError(f"kind must be one of {sorted(SHIPPED)}, got {kind!r}")
     return replace(TrainConfig(kind=kind), **SHIPPED[kind])
 
@@ -185,7 +221,7 @@ def apply_preset(cfg: TrainConfig, preset: str | None) -> TrainConfig:
     """``cfg`` with the preset's values; ``None`` leaves it as is."""
     if preset is None:
         return cfg
-    if preset not in PRESETS:
+    if not isinstance(preset, str) or preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; available: {sorted(PRESETS)}")
     return replace(cfg, preset=preset, **PRESETS[preset])
 
@@ -470,6 +506,9 @@ def train(
     epoch; other devices give other floating-point results for the same seed, and need not
     repeat them).
     """
+    if not isinstance(cfg, TrainConfig):
+        raise TypeError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
+    cfg.model_config(), cfg.dataset_config()  # a bad setting fails here, before the data is drawn
     with _deterministic(device):
         return _train(cfg, cache_dir, progress, log, device)
 

@@ -21,19 +21,23 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from generators.structure import STAT_NAMES, motif_counts, structure_stats
+from generators.base import check_int, check_rng
+from generators.structure import STAT_NAMES, check_grids, motif_counts, structure_stats
 
 if TYPE_CHECKING:  # torch is imported where a classifier is trained
     import torch
 
 Z95 = 1.959963984540054
 TEST_FRACTION = 1 / 3  # of each set, held out for the accuracy
+# The fewest mazes a side `c2st` takes: fewer leave the classifiers nothing to train on.
+MIN_SET = 2
 
 
 def ks_2samp(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """``(D, p)`` for samples ``a: float[n_a]`` and ``b: float[n_b]``; NaNs are dropped."""
-    a = np.sort(np.asarray(a, dtype=np.float64)[~np.isnan(a)])
-    b = np.sort(np.asarray(b, dtype=np.float64)[~np.isnan(b)])
+    """``(D, p)`` for samples ``a: float[n_a]`` and ``b: float[n_b]``; NaNs are dropped (no value
+    left on a side: ``(nan, nan)``)."""
+    a, b = _sample(a, "a"), _sample(b, "b")
+    a, b = np.sort(a[~np.isnan(a)]), np.sort(b[~np.isnan(b)])
     if len(a) == 0 or len(b) == 0:
         return float("nan"), float("nan")
     pooled = np.concatenate([a, b])
@@ -41,6 +45,16 @@ def ks_2samp(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     cdf_b = np.searchsorted(b, pooled, side="right") / len(b)
     d = float(np.abs(cdf_a - cdf_b).max())
     return d, kolmogorov_p(d, len(a) * len(b) / (len(a) + len(b)))
+
+
+def _sample(x: object, name: str) -> np.ndarray:
+    """``x`` as ``float64[n]`` of real numbers, or a ValueError naming ``name``."""
+    x = np.asarray(x)
+    if x.dtype == np.bool_ or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise ValueError(f"{name} must be real numbers float[n], got dtype {x.dtype}")
+    if x.ndim != 1:
+        raise ValueError(f"{name} must be float[n], one value per maze, got shape {x.shape}")
+    return x.astype(np.float64, copy=False)
 
 
 def kolmogorov_p(d: float, n_eff: float) -> float:
@@ -53,8 +67,11 @@ def kolmogorov_p(d: float, n_eff: float) -> float:
 
 
 def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval of a binomial proportion (95% by default)."""
-    if n <= 0:
+    """The Wilson score interval of a binomial proportion (95% by default); ``(nan, nan)`` for
+    ``n = 0``."""
+    n = check_int(n, "n", 0)
+    successes = check_int(successes, "successes", 0, n)
+    if n == 0:
         return float("nan"), float("nan")
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
@@ -132,12 +149,25 @@ def c2st(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, epochs: int = 8
     classifier: ``"mlp_motifs"`` (MLP, 2 x 64 hidden, on standardised `tabular_features`) and
     ``"cnn_walls"`` (three 3x3 convolutions, 16-32-32 channels, strides 1-2-2, then a linear
     layer over the whole map, so position is visible to it).
+
+    Raises:
+        TypeError / ValueError: a set is not ``bool[n, 2h+1, 2w+1]`` with at least `MIN_SET`
+            mazes, the two differ in shape, ``rng`` is not a `numpy.random.Generator` or
+            ``epochs`` is not an int >= 1.
     """
     import torch
     from torch import nn
 
+    a, b = check_grids(a, "a"), check_grids(b, "b")
+    rng, epochs = check_rng(rng), check_int(epochs, "epochs", 1)
     if a.shape[1:] != b.shape[1:]:
         raise ValueError(f"the two sets must have the same grid shape, got {a.shape[1:]} and {b.shape[1:]}")
+    for name, walls in (("a", a), ("b", b)):
+        if len(walls) < MIN_SET:
+            raise ValueError(
+                f"{name} must hold at least {MIN_SET} mazes (a third of each set is held out for "
+                f"the accuracy), got {len(walls)}"
+            )
     train, test, labels = _split(len(a), len(b), rng)
     results = []
 
