@@ -165,6 +165,8 @@ def test_control_benchmarks_refuse_an_unknown_generator(name, capsys):
     assert exit_.value.code == 2 and "--generators 'nope'" in err and "unknown generator 'nope'" in err
 
 
+# Slow: it times every classical generator (4 s).
+@pytest.mark.slow
 def test_classical_speed_measures_each_generator_and_size(tmp_path, capsys):
     """One row per generator and size, each rate positive; the JSON holds the same rows; bad
     arguments are refused with the value and what was expected."""

@@ -568,6 +568,8 @@ def test_a_temperature_moves_from_1_only_when_clearly_harder_to_tell_apart():
     assert not _clearly_lower(0.70, 1333, 0.66, 1333)
 
 
+# Slow: it fits and confirms the sampling settings of a trained model (4-10 s).
+@pytest.mark.slow
 def test_fit_sampling_chooses_then_confirms():
     """Every density and temperature is tried on the reference mazes; a candidate other than the
     model's own is kept only when the confirming mazes say so; the model is left sampling at
