@@ -47,6 +47,22 @@ def generators_or_exit(parser: argparse.ArgumentParser, names: Iterable[str], si
     return {(name, size): generator_or_exit(parser, name, size) for size in sizes for name in names}
 
 
+def add_learned_models(parser: argparse.ArgumentParser) -> None:
+    """``--generators`` (learned, default ``ae,vae``) and ``--sizes`` (default ``14,28``, each a
+    shipped model's): the flags of the benchmarks that measure the shipped models."""
+    from daedalus_gym.commands import comma_list, int_range
+
+    parser.add_argument(
+        "--generators", type=comma_list(), default="ae,vae", help="comma-separated learned generators"
+    )
+    parser.add_argument(
+        "--sizes",
+        type=comma_list(int_range(2)),
+        default="14,28",
+        help="comma-separated sizes (each a shipped model's)",
+    )
+
+
 def one_of(choices: Iterable[str]) -> Callable[[str], str]:
     """argparse type: one of ``choices`` (for `comma_list`: ``comma_list(one_of(NAMES))``)."""
     choices = tuple(choices)

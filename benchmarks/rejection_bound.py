@@ -41,8 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import generators_or_exit, writable_or_exit, write_rows
-from daedalus_gym.commands import comma_list, int_range, seed_int
+from benchmarks import add_learned_models, generators_or_exit, writable_or_exit, write_rows
+from daedalus_gym.commands import int_range, seed_int
 from daedalus_gym.commands.bench_control import targets, timed_search
 from generators.control import ControlledGenerator, calibrate
 
@@ -121,15 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
-    parser.add_argument(
-        "--generators", type=comma_list(), default="ae,vae", help="comma-separated learned generators"
-    )
-    parser.add_argument(
-        "--sizes",
-        type=comma_list(int_range(2)),
-        default="14,28",
-        help="comma-separated sizes (each a shipped model's)",
-    )
+    add_learned_models(parser)
     parser.add_argument(
         "--n",
         type=int_range(100),

@@ -179,6 +179,17 @@ def check_real(
     return x
 
 
+def check_reals(value: object, name: str, each: str) -> np.ndarray:
+    """``value`` as ``float64[n]`` real numbers, one per ``each`` (ints or floats; bools are not
+    numbers here; NaN and inf are the caller's to judge), or a ValueError naming ``name``."""
+    x = np.asarray(value)
+    if x.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be real numbers float64[n], got dtype {x.dtype}")
+    if x.ndim != 1:
+        raise ValueError(f"{name} must be float64[n], one value per {each}, got shape {x.shape}")
+    return x.astype(np.float64, copy=False)
+
+
 def matching_choice(value: object, choices: Sequence[object]) -> tuple[bool, Any]:
     """``(True, choice)`` for the choice ``value`` is, else ``(False, None)``: compared by type
     and value (a string subclass such as numpy's ``str_`` as a string, ``None`` as ``None``), so

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from generators.base import check_int, check_rng
+from generators.base import check_int, check_reals, check_rng
 from generators.structure import STAT_NAMES, check_grids, motif_counts, structure_stats
 
 if TYPE_CHECKING:  # torch is imported where a classifier is trained
@@ -49,12 +49,7 @@ def ks_2samp(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 def _sample(x: object, name: str) -> np.ndarray:
     """``x`` as ``float64[n]`` of real numbers, or a ValueError naming ``name``."""
-    x = np.asarray(x)
-    if x.dtype == np.bool_ or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
-        raise ValueError(f"{name} must be real numbers float[n], got dtype {x.dtype}")
-    if x.ndim != 1:
-        raise ValueError(f"{name} must be float[n], one value per maze, got shape {x.shape}")
-    return x.astype(np.float64, copy=False)
+    return check_reals(x, name, "maze")
 
 
 def kolmogorov_p(d: float, n_eff: float) -> float:

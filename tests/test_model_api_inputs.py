@@ -89,9 +89,9 @@ def test_two_sample_tests_refuse_bad_sets(walls: np.ndarray) -> None:
         c2st(walls, walls, rng, 0)
     with pytest.raises(TypeError, match=r"rng must be a numpy.random.Generator"):
         c2st(walls, walls, 0, 1)
-    with pytest.raises(ValueError, match=r"a must be float\[n\], one value per maze, got shape \(3, 2\)"):
+    with pytest.raises(ValueError, match=r"a must be float64\[n\], one value per maze, got shape \(3, 2\)"):
         ks_2samp(np.zeros((3, 2)), np.zeros(3))
-    with pytest.raises(ValueError, match=r"b must be real numbers float\[n\], got dtype <U1"):
+    with pytest.raises(ValueError, match=r"b must be real numbers float64\[n\], got dtype <U1"):
         ks_2samp([1.0], ["a"])
     assert np.isnan(ks_2samp([], [1.0])[0])  # nothing on a side: no statistic
     with pytest.raises(ValueError, match=r"successes must be an int in \[0, 3\], got 5"):

@@ -26,7 +26,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from generators.base import Generator, MazeGenerator, check_int, check_rng
+from generators.base import Generator, MazeGenerator, check_int, check_reals, check_rng
 from generators.maze import Maze, MazeArrays
 
 # The largest count `RolloutStats` takes: 2**53, the last whole number float64 holds exactly.
@@ -37,12 +37,7 @@ MAX_ENVS = 1_000_000
 
 def _as_vector(value: object, name: str) -> np.ndarray:
     """``value`` as a read-only ``float64[n]`` of real numbers (NaN and inf still possible)."""
-    x = np.asarray(value)
-    if x.dtype == np.bool_ or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
-        raise ValueError(f"{name} must be real numbers float64[n], got dtype {x.dtype}")
-    if x.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (one value per env), got shape {x.shape}")
-    x = np.array(x, dtype=np.float64, copy=True)
+    x = np.array(check_reals(value, name, "env"), copy=True)
     x.setflags(write=False)
     return x
 
