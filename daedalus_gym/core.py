@@ -42,6 +42,8 @@ WALL, AGENT, GOAL = 0, 1, 2
 MIN_IMAGE_SIDE = 36
 # Pixels per square of the "rgb" observation unless obs_tile_size says otherwise.
 RGB_TILE = 4
+# max_episode_steps=-1: no time limit (Gymnasium's gym.make and gym.make_vec spell it so).
+NO_TIME_LIMIT = -1
 # The "egocentric" window's side unless view_size says otherwise.
 DEFAULT_VIEW_SIZE = 5
 # Reward on reaching the goal: 1 - FINISH_PENALTY * steps / budget (MiniGrid's convention).
@@ -252,7 +254,11 @@ def make_settings(
         "render_tile_size": check_int(render_tile_size, "render_tile_size"),
         "max_attempts": check_int(max_attempts, "max_attempts"),
     }
-    if max_episode_steps is not None:
+    if max_episode_steps is not None and not (
+        isinstance(max_episode_steps, (int, np.integer))
+        and not isinstance(max_episode_steps, bool)
+        and max_episode_steps == NO_TIME_LIMIT
+    ):
         max_episode_steps = check_int(max_episode_steps, "max_episode_steps")
     level_args = check_levels(levels, num_levels, start_level)
     # Last, once every cheap check has passed: building a generator may load a model.
@@ -281,7 +287,7 @@ def make_settings(
         obs_mode=obs_mode,  # type: ignore[arg-type]
         view_size=view,
         obs_tile_size=obs_tile_size,
-        max_episode_steps=step_budget(gen.shape) if max_episode_steps is None else max_episode_steps,
+        max_episode_steps=step_budget(gen.shape) if max_episode_steps is None else int(max_episode_steps),
         render_mode=render_mode,  # type: ignore[arg-type]
         show_path=bool(show_path),
         **checked,

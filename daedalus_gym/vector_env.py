@@ -16,6 +16,7 @@ from gymnasium.vector.utils import batch_space
 from daedalus_gym.core import (
     DEFAULT_OBS_MODE,
     LEVEL_OPTIONS,
+    NO_TIME_LIMIT,
     MazeBatch,
     ObsMode,
     check_choice,
@@ -140,7 +141,8 @@ class MazeVectorEnv(VectorEnv):
       ``view_size``, ``obs_tile_size``, ``render_tile_size``, ``show_path``, ``max_attempts``:
       as `MazeEnv` (checked by the same function).
     - ``max_episode_steps``: the time limit (``gym.make_vec`` passes the id's; default
-      ``4 * h * w``). The id's limit is for the id's size: with larger mazes it warns; pass
+      ``4 * h * w``); -1, as Gymnasium spells it, for none: episodes end only at the goal. The
+      id's limit is for the id's size: with larger mazes it warns; pass
       ``max_episode_steps=4 * h * w`` for theirs.
     - ``render_mode``: ``"rgb_array"`` or ``"ansi"``: `render` returns one frame per sub-env.
     - ``autoreset_mode``: ``"NextStep"`` (default), ``"SameStep"`` or ``"Disabled"``.
@@ -188,7 +190,8 @@ class MazeVectorEnv(VectorEnv):
     - 0.8.0 (same ids): unlimited levels are ``num_levels=None``, the default; ``num_levels=0``
       is refused (see `MazeEnv`).
     - 0.9.0 (same ids): one observation mode's arguments are refused with another, ``copy``
-      must be a bool, bools among int actions are refused (see `MazeEnv`).
+      must be a bool, bools among int actions are refused (see `MazeEnv`);
+      ``max_episode_steps=-1`` means no time limit, as in Gymnasium.
     """
 
     metadata: ClassVar[dict[str, Any]] = {
@@ -251,7 +254,9 @@ class MazeVectorEnv(VectorEnv):
         self.height, self.width = h, w = settings.shape
         _check_memory(n, self.pool_size, h, w, settings.observation_space())
         self.obs_mode: ObsMode = settings.obs_mode
-        self.max_episode_steps = settings.max_episode_steps
+        self.max_episode_steps = settings.max_episode_steps  # NO_TIME_LIMIT (-1): never truncated
+        unlimited = self.max_episode_steps == NO_TIME_LIMIT
+        self._limit = np.iinfo(np.int64).max if unlimited else self.max_episode_steps
         self.render_mode = settings.render_mode
         self.autoreset_mode = mode
         self.copy = bool(copy)
@@ -362,7 +367,7 @@ class MazeVectorEnv(VectorEnv):
         batch = self._batch
         # Sub-envs resetting this step ignore their action: they start a new maze.
         terminated, rewards = batch.step(actions, resetting if any_reset else None)
-        truncated = batch.steps >= self.max_episode_steps
+        truncated = batch.steps >= self._limit
         if np.count_nonzero(truncated):
             truncated &= ~terminated
 

@@ -553,3 +553,23 @@ def test_batched_bfs_bad_input():
     walls = np.ones((1, 5, 5), bool)
     with pytest.raises(ValueError, match="open squares"):
         shortest_path_lengths(walls, np.array([[1, 1]]), np.array([[3, 3]]))
+
+
+def test_no_time_limit_as_gymnasium_spells_it_matches_sync():
+    # max_episode_steps=-1: gym.make adds no TimeLimit; the native vector env truncates nothing.
+    kwargs = {"generator_kwargs": {"size": 3}, "max_episode_steps": -1}
+    native = gym.make_vec("Daedalus-Backtracker-v0", 3, vectorization_mode="vector_entry_point", **kwargs)
+    sync = gym.make_vec("Daedalus-Backtracker-v0", 3, vectorization_mode="sync", **kwargs)
+    assert native.max_episode_steps == -1
+    a, _ = native.reset(seed=1)
+    b, _ = sync.reset(seed=1)
+    assert np.array_equal(a, b)
+    rng = np.random.default_rng(0)
+    for _ in range(300):  # past 4 h w = 36 steps: no truncation either side
+        actions = rng.integers(0, 4, size=3)
+        a, ra, ta, ua, _ = native.step(actions)
+        b, rb, tb, ub, _ = sync.step(actions)
+        assert np.array_equal(a, b) and np.array_equal(ra, rb) and np.array_equal(ta, tb)
+        assert not ua.any() and not ub.any()
+    with pytest.raises(ValueError, match=r"max_episode_steps must be an int >= 1, got -2"):
+        MazeVectorEnv(2, max_episode_steps=-2)
