@@ -193,7 +193,7 @@ def draw(
                 f"{tuple(squares[i].tolist())} -> {tuple(squares[i + 1].tolist())} at index {i}"
             )
     tile = _check_tile(tile, maze.shape, "tile", copies=2)
-    frame = paint_mazes(maze.walls[None], np.array([maze.start]), np.array([maze.goal]), tile)[0]
+    frame = paint_checked(maze.walls[None], np.array([maze.start]), np.array([maze.goal]), tile)[0]
     centre = tile // 2
     if squares is not None and len(squares) > 1:
         half = max(2, tile // 4) // 2
