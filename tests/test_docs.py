@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import shlex
 import shutil
 import warnings
 from dataclasses import dataclass
@@ -58,7 +59,8 @@ def page_blocks(page: Path) -> list[Block]:
     return blocks
 
 
-PAGES = [p for p in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))] if page_blocks(p)]
+ALL_PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+PAGES = [p for p in ALL_PAGES if page_blocks(p)]
 
 
 def write_page_files(text: str, folder: Path) -> None:
@@ -133,3 +135,77 @@ def test_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monke
         exec(code, namespace)  # the page's own example
         ran += 1
     assert ran > 0, f"{page}: no example ran"
+
+
+# The command lines in the pages' code blocks: ``daedalus-gym ...`` (or ``python -m daedalus_gym.cli
+# ...``) and ``python -m benchmarks.<module> ...``. A line with a placeholder (``FILE``,
+# ``<checkout>``, ``[,ppo:FILE]``, a shell variable) or no arguments is a pattern, not a command.
+COMMAND = re.compile(r"(daedalus-gym|python -m daedalus_gym\.cli|python -m benchmarks\.([\w.]+))\s+\S")
+PLACEHOLDER = re.compile(r"[<\[$]|\bFILE\b|\bID\b")
+
+
+def page_commands(page: Path) -> list[tuple[str, list[str]]]:
+    """``(module, argv)`` per command line on ``page``: module ``""`` for the CLI."""
+    text = page.read_text()
+    lines = []
+    for match in re.finditer(r"^```[^\n]*\n(.*?)^```", text, re.S | re.M):
+        lines += [
+            part
+            for line in match.group(1).replace("\\\n", " ").splitlines()
+            for part in re.split(r"&&|\|", line)
+        ]
+    commands = []
+    for line in lines:
+        match = COMMAND.search(line)
+        if match is None:
+            continue
+        words = shlex.split(line[match.start() :], comments=True)
+        if PLACEHOLDER.search(" ".join(words)):
+            continue
+        module = match.group(2) or ""
+        argv = words[1:] if words[0] == "daedalus-gym" else words[3:]
+        if module or len(argv) > 1:
+            commands.append((module, argv))
+    return commands
+
+
+class _Parsed(Exception):
+    """Raised once a command line has parsed: the test runs nothing."""
+
+
+def command_main(module: str):
+    """The ``main(argv)`` that ``python -m`` runs for ``module`` (the CLI's for ``""``)."""
+    import importlib
+
+    if not module:
+        return importlib.import_module("daedalus_gym.cli").main
+    name = f"benchmarks.{module}"
+    package = importlib.import_module(name)
+    if hasattr(package, "__path__"):  # a package: ``python -m`` runs its __main__
+        return importlib.import_module(f"{name}.__main__").main
+    return package.main
+
+
+@pytest.mark.parametrize("page", ALL_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_page_command_lines_parse(page: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import argparse
+
+    parse = argparse.ArgumentParser.parse_args
+
+    def parse_then_stop(self, args=None, namespace=None):
+        parse(self, args, namespace)
+        raise _Parsed
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_then_stop)
+    for module, argv in page_commands(page):
+        line = (
+            f"{page.name}: {f'python -m benchmarks.{module}' if module else 'daedalus-gym'} {' '.join(argv)}"
+        )
+        try:
+            command_main(module)(argv)
+        except _Parsed:
+            continue
+        except SystemExit as exit:
+            raise AssertionError(f"{line}: {capsys.readouterr().err}") from exit
+        # The CLI reports a bad argument and returns 2 rather than exit.
+        raise AssertionError(f"{line}: does not parse: {capsys.readouterr().err}")
