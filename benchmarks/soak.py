@@ -33,6 +33,7 @@ from daedalus_gym.commands import comma_list, non_negative_int, positive_int, se
 DEFAULT_IDS = ("Daedalus-Backtracker-v0", "Daedalus-VAE-v0")
 WARMUP_FRACTION = 0.1
 SAMPLES = 40
+NUM_ENVS = 64  # sub-envs of the vector env when --num-envs is not given
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=10**8,
         help="env-steps of the vector env per id (0: none)",
     )
-    parser.add_argument("--num-envs", type=positive_int, default=64, help="sub-envs of the vector env")
+    parser.add_argument(
+        "--num-envs",
+        type=positive_int,
+        default=None,
+        help=f"sub-envs of the vector env, only with --vector-steps above 0 (None: {NUM_ENVS})",
+    )
     parser.add_argument("--seed", type=seed_int, default=0, help="reset seed and action seed")
     parser.add_argument("--malloc-trim", action="store_true", help="malloc_trim(0) at every sample")
     parser.add_argument("--quick", action="store_true", help="1/100 of the budgets (a smoke run)")
@@ -188,6 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.single_steps and not args.vector_steps:
         parser.error("--single-steps and --vector-steps are both 0: nothing to measure")
+    if args.num_envs is not None and not args.vector_steps:  # no vector env is made
+        parser.error(f"--num-envs {args.num_envs} needs --vector-steps above 0, got --vector-steps 0")
+    num_envs = NUM_ENVS if args.num_envs is None else args.num_envs
     writable_or_exit(parser, args.json, "--json")
     import gymnasium as gym
 
@@ -202,9 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.single_steps:
             jobs.append(("single", env_id, args.single_steps // scale, 1, args.seed, args.malloc_trim))
         if args.vector_steps:
-            jobs.append(
-                ("vector", env_id, args.vector_steps // scale, args.num_envs, args.seed, args.malloc_trim)
-            )
+            jobs.append(("vector", env_id, args.vector_steps // scale, num_envs, args.seed, args.malloc_trim))
     results = []
     # A fresh process per run ("spawn": nothing inherited), one at a time so runs do not compete.
     context = multiprocessing.get_context("spawn")

@@ -50,6 +50,8 @@ GIF_HINT = 'pip install "daedalus-gym[rl]"'
 MAX_SEED_ATTEMPTS = 100
 # GIFs keep at most twice this many frames, halving the frame rate of long episodes.
 MAX_GIF_FRAMES = 300
+# GIFs per (agent, env) when a record_dir is given without record_episodes.
+RECORD_EPISODES = 1
 
 
 # --------------------------------------------------------------------------- seeding
@@ -335,7 +337,7 @@ def make_tasks(
     chunk_size: int,
     held_out: dict[str, HeldOut] | None = None,
     record_dir: str | Path | None = None,
-    record_episodes: int = 1,
+    record_episodes: int | None = None,
     env_kwargs: dict[str, Any] | None = None,
     trust_pickle: bool = False,
 ) -> list[Task]:
@@ -348,7 +350,7 @@ def make_tasks(
     episodes = check_int(episodes, "episodes", minimum=1)
     seed = check_seed(seed)
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
-    record_episodes = check_int(record_episodes, "record_episodes", minimum=0)
+    record_episodes = _check_record(record_dir, record_episodes)
     held_out = _check_held_out(held_out, envs)
     env_kwargs = _check_env_kwargs(env_kwargs)
     if not isinstance(trust_pickle, bool):
@@ -361,7 +363,7 @@ def make_tasks(
             base_seed=seed,
             held_out=held_out.get(env),
             record_dir=None if record_dir is None else str(record_dir),
-            record_episodes=record_episodes if record_dir is not None else 0,
+            record_episodes=record_episodes,
             env_kwargs=tuple(sorted((env_kwargs or {}).items())),
             trust_pickle=trust_pickle,
         )
@@ -369,6 +371,18 @@ def make_tasks(
         for env in envs
         for first in range(0, episodes, chunk_size)
     ]
+
+
+def _check_record(record_dir: object, record_episodes: object) -> int:
+    """The episodes of each pair to record: ``record_episodes`` (``None``: `RECORD_EPISODES`)
+    with a ``record_dir``, none without one; ``record_episodes`` without ``record_dir`` is refused."""
+    if record_episodes is not None:
+        record_episodes = check_int(record_episodes, "record_episodes", minimum=0)
+        if record_dir is None:  # there is nowhere to write its GIFs
+            raise ValueError(f"record_episodes {record_episodes} needs record_dir, where the GIFs go")
+    if record_dir is None:
+        return 0
+    return RECORD_EPISODES if record_episodes is None else record_episodes
 
 
 def _check_names(names: object, what: str) -> list[str]:
@@ -465,7 +479,7 @@ def run_benchmark(
     ray_address: str | None = None,
     held_out: dict[str, HeldOut] | None = None,
     record_dir: str | Path | None = None,
-    record_episodes: int = 1,
+    record_episodes: int | None = None,
     chunk_size: int | None = None,
     env_kwargs: dict[str, Any] | None = None,
     trust_pickle: bool = False,
@@ -482,6 +496,8 @@ def run_benchmark(
         ray_address: a Ray cluster to join (``ray.init(address=...)``); none starts a local one.
         held_out: per env id, the training levels to keep out of evaluation (`levels.HeldOut`).
         record_dir: write GIFs of the first ``record_episodes`` episodes of each pair here.
+        record_episodes: GIFs per (agent, env), with ``record_dir``; ``None``: `RECORD_EPISODES`
+            (1). Given without ``record_dir`` it is refused.
         chunk_size: episodes per task; by default about four tasks per worker.
         env_kwargs: ``gym.make`` keywords for every env, e.g. ``{"generator_kwargs": {"model":
             "runs/vae/vae.safetensors"}}`` (JSON-serialisable, so workers can receive them).

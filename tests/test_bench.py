@@ -255,6 +255,12 @@ E7 = "Daedalus-Backtracker-7x7-v0"
         ),
         ((["random"], [E7], 2), {"chunk_size": 1.5}, r"chunk_size must be an int >= 1, got 1.5 \(float\)"),
         ((["random"], [E7], 1), {"record_episodes": 0.5}, r"record_episodes must be an int >= 0, got 0.5"),
+        (
+            (["random"], [E7], 1),
+            {"record_episodes": 3},
+            "record_episodes 3 needs record_dir, where the GIFs go",
+        ),
+        ((["random"], [E7], 1), {"record_episodes": 0}, "record_episodes 0 needs record_dir"),
         ((["random"], [E7], 1), {"env_kwargs": [1]}, r"env_kwargs must be a dict of str keywords or None"),
         (
             (["random"], [E7], 1),
@@ -266,6 +272,29 @@ E7 = "Daedalus-Backtracker-7x7-v0"
 def test_run_benchmark_refuses_bad_arguments_before_playing(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         run_benchmark(*args, **kwargs)
+
+
+def test_record_episodes_counts_only_with_a_record_dir(tmp_path):
+    from daedalus_gym.benchmark import RECORD_EPISODES, make_tasks
+    from daedalus_gym.commands.bench import RECORD_EPISODES as CLI_RECORD_EPISODES
+
+    assert CLI_RECORD_EPISODES == RECORD_EPISODES == 1
+
+    def recorded(**kwargs):
+        return {(t.record_dir, t.record_episodes) for t in make_tasks(["random"], [E7], 4, 0, 2, **kwargs)}
+
+    assert recorded() == {(None, 0)}
+    assert recorded(record_dir=tmp_path) == {(str(tmp_path), RECORD_EPISODES)}
+    assert recorded(record_dir=tmp_path, record_episodes=3) == {(str(tmp_path), 3)}
+    assert recorded(record_dir=tmp_path, record_episodes=0) == {(str(tmp_path), 0)}
+    with pytest.raises(ValueError, match="record_episodes 2 needs record_dir, where the GIFs go"):
+        make_tasks(["random"], [E7], 4, 0, 2, record_episodes=2)
+
+
+def test_run_benchmark_records_one_episode_by_default(tmp_path):
+    pytest.importorskip("imageio")
+    run_benchmark(["oracle"], [E7], 2, record_dir=tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [f"oracle__{E7}__ep0.gif"]
 
 
 def test_no_episodes_give_no_records_and_no_table(tmp_path):

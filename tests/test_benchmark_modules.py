@@ -242,6 +242,11 @@ REFUSED = [
     ("soak", ["--num-envs", "0"], "argument --num-envs: expected an integer >= 1, got 0"),
     ("soak", ["--single-steps", "-1"], "argument --single-steps: expected an integer >= 0, got -1"),
     ("soak", ["--single-steps", "0", "--vector-steps", "0"], "both 0: nothing to measure"),
+    (
+        "soak",
+        ["--vector-steps", "0", "--num-envs", "8"],
+        "--num-envs 8 needs --vector-steps above 0, got --vector-steps 0",
+    ),
     ("soak", ["--seed", "-1"], "argument --seed: expected an integer in [0, 4294967295], got -1"),
     ("soak", ["--json", "{file}/rows.json"], "--json: cannot create {file}/rows.json"),
     ("walk_features", ["--test", "0"], "argument --test: expected an integer >= 1, got 0"),
@@ -293,3 +298,46 @@ def test_benchmark_refuses_bad_arguments_before_work(name, argv, said, tmp_path,
         main(argv)
     assert exit_.value.code == 2
     assert said in capsys.readouterr().err
+
+
+def test_soak_gives_the_vector_env_num_envs_or_its_default(monkeypatch, capsys):
+    """``--num-envs`` sizes the vector runs; without it they have `NUM_ENVS` sub-envs, and a
+    single-env-only run takes no ``--num-envs``. The runs themselves are stubbed out."""
+    from types import SimpleNamespace
+
+    from benchmarks import soak
+
+    jobs = []
+
+    def fake_run(job):
+        jobs.append(job)
+        kind, env_id, budget, num_envs = job[:4]
+        row = dict.fromkeys(("seconds", "warm_mb", "end_mb", "peak_mb", "growth_pct"), 0.0)
+        return {**row, "env_id": env_id, "kind": kind, "num_envs": num_envs, "env_steps": budget}
+
+    class InlinePool:  # runs the job here instead of in a fresh process
+        def __init__(self, processes):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def apply(self, fn, args):
+            return fn(*args)
+
+    monkeypatch.setattr(soak, "_run", fake_run)
+    context = SimpleNamespace(Pool=InlinePool)
+    monkeypatch.setattr(soak, "multiprocessing", SimpleNamespace(get_context=lambda method: context))
+    ids = ["--ids", "Daedalus-Backtracker-7x7-v0"]
+    assert soak.main([*ids, "--single-steps", "0", "--vector-steps", "800", "--num-envs", "8"]) == 0
+    assert soak.main([*ids, "--single-steps", "0", "--vector-steps", "800"]) == 0
+    assert soak.main([*ids, "--single-steps", "50", "--vector-steps", "0"]) == 0
+    assert [job[:4] for job in jobs] == [
+        ("vector", "Daedalus-Backtracker-7x7-v0", 800, 8),
+        ("vector", "Daedalus-Backtracker-7x7-v0", 800, soak.NUM_ENVS),
+        ("single", "Daedalus-Backtracker-7x7-v0", 50, 1),
+    ]
+    assert "vector x8" in capsys.readouterr().out

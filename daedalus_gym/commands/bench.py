@@ -25,7 +25,9 @@ from pathlib import Path
 from daedalus_gym.commands import check_writable, comma_list, json_object, positive_int, seed_int
 
 _csv = comma_list()
-RECORD_EPISODES = 1  # GIFs per (agent, env) with --record when --record-episodes is not given
+# GIFs per (agent, env) with --record when --record-episodes is not given: run_benchmark's default
+# (daedalus_gym.benchmark.RECORD_EPISODES), for the help text without importing the runner.
+RECORD_EPISODES = 1
 
 
 def check_plot_path(path: str) -> None:
@@ -166,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         ray_address=args.ray_address,
         held_out=held_out,
         record_dir=args.record,
-        record_episodes=RECORD_EPISODES if args.record_episodes is None else args.record_episodes,
+        record_episodes=args.record_episodes,
         env_kwargs=args.env_kwargs,
         trust_pickle=args.trust_pickle,
     )
