@@ -152,7 +152,7 @@ def iwae_nll(
     temperature = check_real(temperature, "temperature", 0.0, math.inf, low_open=True)
     if not isinstance(gen, torch.Generator):
         raise TypeError(f"gen must be a torch.Generator, got {type(gen).__name__}")
-    walls = _model_grids(model, walls)
+    walls = check_grids(walls, model_shape=model.cfg.shape)
     if model.is_vae:
         if proposal_std is not None:
             raise ValueError(
@@ -193,7 +193,7 @@ def reconstruction(model: MazeAutoencoder, walls: np.ndarray, threshold: float =
     from the posterior mean (the AE's code); ``threshold``: the wall probability in ``(0, 1)``
     above which a decoded passage is a wall."""
     threshold = check_real(threshold, "threshold", 0.0, 1.0, low_open=True, high_open=True)
-    walls = _model_grids(model, walls)
+    walls = check_grids(walls, model_shape=model.cfg.shape)
     h, w = (walls.shape[1] - 1) // 2, (walls.shape[2] - 1) // 2
     lat = lattice(h, w)
     out = np.empty(len(walls), dtype=np.int64)
@@ -204,17 +204,6 @@ def reconstruction(model: MazeAutoencoder, walls: np.ndarray, threshold: float =
             decoded = logits > math.log(threshold / (1 - threshold))
             out[i : i + len(x)] = (lat.passages_from_walls(decoded) != lat.passages_from_walls(x)).sum(1)
     return out
-
-
-def _model_grids(model: MazeAutoencoder, walls: object) -> np.ndarray:
-    """``walls`` as ``bool[B, H, W]`` at ``model``'s grid shape, or a ValueError."""
-    walls = check_grids(walls)
-    if walls.shape[1:] != tuple(model.cfg.shape):
-        raise ValueError(
-            f"walls must be bool[B, {model.cfg.shape[0]}, {model.cfg.shape[1]}] (the model's "
-            f"grids), got shape {walls.shape}"
-        )
-    return walls
 
 
 def _walk_codes(walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

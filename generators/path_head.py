@@ -366,10 +366,30 @@ def train_path_head(
 
 def save_trained_head(result: HeadTraining, model_path: str | Path, out: str | Path, command: str) -> Path:
     """Write the head of ``result`` and its card (``.json``) for the model file ``model_path``
-    to ``out`` (a ``.path.safetensors`` path); returns the weights' path."""
-    out = Path(out)
+    to ``out`` (a ``.path.safetensors`` path; its folder is made if it does not exist); returns
+    the weights' path.
+
+    Raises:
+        TypeError / ValueError: a bad argument, naming it, before anything is written.
+        FileNotFoundError: no model file at ``model_path``.
+    """
+    from generators.training import check_folder, check_path
+
+    if not isinstance(result, HeadTraining):
+        raise TypeError(
+            f"result must be a HeadTraining (what train_path_head returns), got {type(result).__name__}"
+        )
+    model_path = check_path(model_path, "model_path")
+    if not model_path.is_file():
+        raise FileNotFoundError(f"model_path: no model file at {model_path}")
+    out = check_path(out, "out")
     if not out.name.endswith(".path.safetensors"):
         raise ValueError(f"a path head file is named <model>.path.safetensors, got {out.name!r}")
+    if out.is_dir():
+        raise ValueError(f"out must be a file, got {str(out)!r}, a directory")
+    check_folder(out.parent, "out's folder")
+    if not isinstance(command, str):
+        raise TypeError(f"command must be a str, got {type(command).__name__} {command!r}")
     out.parent.mkdir(parents=True, exist_ok=True)
     save_head(result.head, out, model_path)
     card = {

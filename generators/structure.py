@@ -141,9 +141,12 @@ def _walk(
         out[b, 3] = spur_total / spurs if spurs > 0 else np.nan
 
 
-def check_grids(walls: object, name: str = "walls", *, odd: bool = True) -> np.ndarray:
+def check_grids(
+    walls: object, name: str = "walls", *, odd: bool = True, model_shape: tuple[int, int] | None = None
+) -> np.ndarray:
     """``walls`` as a ``bool[B, H, W]`` array (with odd ``H`` and ``W``, a lattice grid's sides,
-    unless ``odd=False``), or a ValueError naming ``name`` and its dtype and shape."""
+    unless ``odd=False``; ``(H, W) == model_shape``, a model's grids, when given), or a ValueError
+    naming ``name`` and its dtype and shape."""
     walls = np.asarray(walls)
     sides = "2h+1, 2w+1" if odd else "H, W"
     if (
@@ -152,6 +155,11 @@ def check_grids(walls: object, name: str = "walls", *, odd: bool = True) -> np.n
         or (odd and (walls.shape[1] % 2 == 0 or walls.shape[2] % 2 == 0))
     ):
         raise ValueError(f"{name} must be bool[B, {sides}], got {walls.dtype} of shape {walls.shape}")
+    if model_shape is not None and walls.shape[1:] != tuple(model_shape):
+        height, width = model_shape
+        raise ValueError(
+            f"{name} must be bool[B, {height}, {width}] (the model's grids), got shape {walls.shape}"
+        )
     return walls
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ from generators.dataset import DatasetConfig, load_dataset, seed_stream
 from generators.lattice import lattice
 from generators.maze import is_perfect
 from generators.models import (
+    MAX_DECISION_TEMPERATURE,
     Anneal,
     MazeAutoencoder,
     ModelConfig,
@@ -44,7 +46,8 @@ from generators.models import (
     save_model,
 )
 from generators.shortest_paths import solvable
-from generators.two_sample import Z95
+from generators.structure import check_grids
+from generators.two_sample import MIN_SET, Z95
 
 CARD_VERSION = 1
 
@@ -321,7 +324,35 @@ def fit_sampling(
     Each row has ``stage`` (``"choose"`` or ``"confirm"``), ``density``, ``temperature``, each
     classifier's accuracy, ``best``, and ``n_test`` (the held-out mazes behind it). Only a
     ``dfs``-decoder model draws decisions; any other is left as it is, with no rows.
+
+    Raises:
+        TypeError / ValueError: ``model`` is not a `MazeAutoencoder`; ``reference`` or
+            ``confirm`` is not ``bool[B, H, W]`` of the model's grids with at least `MIN_SET`
+            mazes; ``seed`` is not an int >= 0 or ``epochs`` an int >= 1; ``codes`` is not
+            finite ``float[B, latent]`` with B >= 2; ``temperatures`` is empty, repeats one or
+            holds one outside ``(0, MAX_DECISION_TEMPERATURE]``; ``log`` is not callable. All
+            before the model is touched.
     """
+    _check_model(model)
+    reference = check_grids(reference, "reference", model_shape=model.cfg.shape)
+    confirm = check_grids(confirm, "confirm", model_shape=model.cfg.shape)
+    for name, walls in (("reference", reference), ("confirm", confirm)):
+        if len(walls) < MIN_SET:
+            raise ValueError(
+                f"{name} must hold at least {MIN_SET} mazes (a third of each set is held out for "
+                f"the accuracy), got {len(walls)}"
+            )
+    seed, epochs = check_int(seed, "seed", 0), check_int(epochs, "epochs", 1)
+    temperatures = _check_temperatures(temperatures)
+    if not callable(log):
+        raise TypeError(f"log must be callable (print, a list's append...), got {type(log).__name__} {log!r}")
+    if codes is not None:
+        if not isinstance(codes, torch.Tensor):
+            raise TypeError(f"codes must be a torch.Tensor or None, got {type(codes).__name__}")
+        if not codes.is_floating_point():
+            raise ValueError(f"codes must be float[B, latent], got dtype {codes.dtype}")
+        if not torch.isfinite(codes).all():
+            raise ValueError(f"codes must be finite, got {float(codes[~torch.isfinite(codes)][0])!r}")
     if not model.samples_decisions:
         if codes is not None:
             raise ValueError(
@@ -329,7 +360,6 @@ def fit_sampling(
                 f"one's decoder is {model.cfg.decoder!r}"
             )
         return SamplingFit("prior", 1.0, [])
-    model.eval()
     densities = {"prior": (model.prior_mean.clone(), model.prior_scale_tril.clone())}
     if codes is not None:
         if not model.is_vae:
@@ -337,8 +367,9 @@ def fit_sampling(
                 "codes fit a VAE's posterior Gaussian; the AE's prior is already fitted to its codes"
             )
         fitted = MazeAutoencoder(model.cfg)
-        fitted.fit_prior(codes.to(fitted.prior_mean.dtype))
+        fitted.fit_prior(codes.to(fitted.prior_mean.dtype))  # checks their shape
         densities["posterior Gaussian"] = (fitted.prior_mean, fitted.prior_scale_tril)
+    model.eval()
     streams = (seed_stream("temperature_samples", seed), seed_stream("temperature_classifier", seed))
     rows = [
         _sampling_row(model, name, gaussian, t, reference, *streams, "choose", epochs, log)
@@ -366,20 +397,44 @@ def fit_sampling(
 
 @torch.no_grad()
 def posterior_draws(model: MazeAutoencoder, walls: np.ndarray, seed: int, batch: int = 2048) -> torch.Tensor:
-    """One code drawn from a VAE's posterior for each maze of ``walls: bool[B, H, W]``
-    (``mu + sigma * eps``, ``eps`` from the ``sampling_codes`` seed stream), ``float32[B, latent]``."""
+    """One code drawn from a VAE's posterior for each maze of ``walls: bool[B, H, W]`` (the
+    model's grids), ``batch`` mazes at a time (``mu + sigma * eps``, ``eps`` from the
+    ``sampling_codes`` seed stream of ``seed``), ``float32[B, latent]``."""
+    _check_model(model)
     if not model.is_vae:
         raise ValueError("posterior_draws needs a VAE; the AE's code of a maze is `encode_all`'s")
+    walls = check_grids(walls, "walls", model_shape=model.cfg.shape)
     if len(walls) == 0:
         raise ValueError("posterior_draws needs at least one maze, got none")
+    seed, batch = check_int(seed, "seed", 0), check_int(batch, "batch", 1)
     model.eval()
     gen = torch.Generator().manual_seed(int(seed_stream("sampling_codes", seed).generate_state(1)[0]))
     out = []
     for i in range(0, len(walls), batch):
-        mu, logvar = model.encode(torch.from_numpy(np.asarray(walls[i : i + batch])).float())
+        mu, logvar = model.encode(torch.from_numpy(walls[i : i + batch]).float())
         eps = torch.randn(mu.shape, generator=gen)
         out.append(mu + eps * torch.exp(0.5 * logvar))
     return torch.cat(out)
+
+
+def _check_model(model: object) -> None:
+    if not isinstance(model, MazeAutoencoder):
+        raise TypeError(f"model must be a MazeAutoencoder, got {type(model).__name__}")
+
+
+def _check_temperatures(temperatures: object) -> tuple[float, ...]:
+    """`fit_sampling`'s decision temperatures: a non-empty tuple or list of distinct numbers in
+    ``(0, MAX_DECISION_TEMPERATURE]``."""
+    if not isinstance(temperatures, (tuple, list)) or not temperatures:
+        raise ValueError(f"temperatures must be a non-empty tuple of numbers, got {temperatures!r}")
+    checked = tuple(
+        check_real(t, f"temperatures[{i}]", 0.0, MAX_DECISION_TEMPERATURE, low_open=True)
+        for i, t in enumerate(temperatures)
+    )
+    twice = sorted({t for t in checked if checked.count(t) > 1})
+    if twice:  # the same samples would be told apart twice
+        raise ValueError(f"temperatures must be distinct, got {twice} more than once")
+    return checked
 
 
 def confirmation_mazes(data: DatasetConfig, seed: int) -> np.ndarray:
@@ -632,11 +687,27 @@ def save_trained(
     extra: dict[str, Any] | None = None,
     weights_dtype: str = "float32",
 ) -> tuple[Path, Path]:
-    """Write ``<out_dir>/<name>.safetensors`` and the model card ``<out_dir>/<name>.json``."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    """Write ``<out_dir>/<name>.safetensors`` and the model card ``<out_dir>/<name>.json``.
+
+    ``out_dir`` is made if it does not exist; ``name`` is a file name without a folder;
+    ``extra``: more card entries (JSON values), none of them one the card already has;
+    ``weights_dtype``: ``"float32"`` or ``"float16"`` (`generators.models.save_model`).
+
+    Raises:
+        TypeError / ValueError: a bad argument, naming it, before anything is written.
+    """
+    if not isinstance(result, TrainResult):
+        raise TypeError(f"result must be a TrainResult (what train returns), got {type(result).__name__}")
+    out = check_path(out_dir, "out_dir")
+    check_folder(out, "out_dir")
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__} {name!r}")
+    if name in ("", ".", "..") or any(sep in name for sep in {"/", os.sep, os.altsep} - {None}):
+        raise ValueError(f"name must be a file name without a folder or '..', got {name!r}")
+    if not isinstance(command, str):
+        raise TypeError(f"command must be a str, got {type(command).__name__} {command!r}")
+    check_choice(weights_dtype, "weights_dtype", ("float32", "float16"))
     weights, card_path = out / f"{name}.safetensors", out / f"{name}.json"
-    save_model(result.model, weights, dtype=weights_dtype)
     cfg = result.config
     card = {
         "card_version": CARD_VERSION,
@@ -658,10 +729,47 @@ def save_trained(
     }
     if result.sampling_fit is not None:
         card.update(sampling_card(result.sampling_fit))
-    if extra:
-        card.update(extra)
-    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    if extra is not None:
+        card.update(_check_extra(extra, card))
+    text = json.dumps(card, indent=2) + "\n"
+    out.mkdir(parents=True, exist_ok=True)
+    save_model(result.model, weights, dtype=weights_dtype)
+    card_path.write_text(text)
     return weights, card_path
+
+
+def _check_extra(extra: object, card: dict[str, Any]) -> dict[str, Any]:
+    """`save_trained`'s ``extra``: a dict of str keys to JSON values, none a key of ``card``."""
+    if not isinstance(extra, dict) or not all(isinstance(k, str) for k in extra):
+        raise TypeError(f"extra must be a dict of str keys or None, got {type(extra).__name__} {extra!r}")
+    clash = sorted(set(extra) & set(card))
+    if clash:  # they would overwrite the card's own entries
+        raise ValueError(f"extra must add card entries, not replace them, got {clash}")
+    try:
+        json.dumps(extra)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"extra must hold JSON values (the card is JSON), got {extra!r}: {err}") from err
+    return extra
+
+
+def check_path(value: object, name: str) -> Path:
+    """``value`` (a str or an ``os.PathLike``) as a `Path`, or a TypeError naming ``name``."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or a path, got {type(value).__name__} {value!r}")
+    return Path(value)
+
+
+def check_folder(path: Path, name: str) -> None:
+    """A ValueError naming ``name`` unless ``path`` is a directory or can be made one: its
+    nearest existing ancestor (``path`` itself when it exists) must be a directory."""
+    ancestor = path.absolute()
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ValueError(
+            f"{name} must be a directory or a path where one can be made, got {str(path)!r} "
+            f"({ancestor} is not a directory)"
+        )
 
 
 def sampling_card(fit: SamplingFit) -> dict[str, Any]:

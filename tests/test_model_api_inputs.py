@@ -3,6 +3,8 @@ names the argument and the value, before any work starts."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -176,3 +178,221 @@ def test_train_path_head_refuses_bad_settings() -> None:
     ):
         with pytest.raises(ValueError, match=match):
             train_path_head(gen, **kw)
+
+
+def _tiny_vae(decoder: str = "mlp"):
+    from generators.models import MazeAutoencoder, ModelConfig
+
+    if decoder == "dfs":
+        spatial = {"arch": "spatial", "latent_dim": 18, "decoder": "dfs", "ar_hidden": 4}
+        cfg = ModelConfig(kind="vae", size=(3, 3), hidden=16, depth=1, channels=4, **spatial)
+    else:
+        cfg = ModelConfig(kind="vae", latent_dim=4, hidden=16, depth=1, channels=4, size=(3, 3))
+    return MazeAutoencoder(cfg)
+
+
+def test_posterior_draws_refuses_bad_input(walls: np.ndarray) -> None:
+    from generators.training import posterior_draws
+
+    model = _tiny_vae()
+    other = make_generator("backtracker", size=(4, 4)).generate_walls(2, np.random.default_rng(0))
+    for args, kwargs, error, match in (
+        (("vae", walls, 0), {}, TypeError, r"model must be a MazeAutoencoder, got str"),
+        (
+            (model, walls.astype(float), 0),
+            {},
+            ValueError,
+            r"walls must be bool\[B, 2h\+1, 2w\+1\], got float64",
+        ),
+        (
+            (model, other, 0),
+            {},
+            ValueError,
+            r"walls must be bool\[B, 7, 7\] \(the model's grids\), got shape \(2, 9, 9\)",
+        ),
+        ((model, walls, -1), {}, ValueError, r"seed must be an int >= 0, got -1"),
+        ((model, walls, 1.5), {}, TypeError, r"seed must be an int, got float 1.5"),
+        ((model, walls, 0), {"batch": 0}, ValueError, r"batch must be an int >= 1, got 0"),
+        ((model, walls, 0), {"batch": True}, TypeError, r"batch must be an int, got bool True"),
+    ):
+        with pytest.raises(error, match=match):
+            posterior_draws(*args, **kwargs)
+    codes = posterior_draws(model, walls, 0, batch=4)  # valid input still answers, from its seed
+    assert codes.shape == (6, 4)
+    torch.testing.assert_close(posterior_draws(model, walls, 0, batch=4), codes)
+
+
+def test_fit_sampling_refuses_bad_input_before_touching_the_model(walls: np.ndarray) -> None:
+    from generators.training import SamplingFit, fit_sampling
+
+    model = _tiny_vae()
+    other = make_generator("backtracker", size=(4, 4)).generate_walls(3, np.random.default_rng(0))
+    for args, kwargs, error, match in (
+        ((None, walls, walls, 0), {}, TypeError, r"model must be a MazeAutoencoder, got NoneType"),
+        (
+            (model, walls.astype(float), walls, 0),
+            {},
+            ValueError,
+            r"reference must be bool\[B, 2h\+1, 2w\+1\], got float64 of shape \(6, 7, 7\)",
+        ),
+        (
+            (model, walls, other, 0),
+            {},
+            ValueError,
+            r"confirm must be bool\[B, 7, 7\] \(the model's grids\), got shape \(3, 9, 9\)",
+        ),
+        ((model, walls[:1], walls, 0), {}, ValueError, r"reference must hold at least 2 mazes .*got 1"),
+        ((model, walls, walls, -1), {}, ValueError, r"seed must be an int >= 0, got -1"),
+        ((model, walls, walls, 0), {"epochs": 0}, ValueError, r"epochs must be an int >= 1, got 0"),
+        (
+            (model, walls, walls, 0),
+            {"temperatures": ()},
+            ValueError,
+            r"temperatures must be a non-empty tuple of numbers, got \(\)",
+        ),
+        (
+            (model, walls, walls, 0),
+            {"temperatures": (1.0, 0.0)},
+            ValueError,
+            r"temperatures\[1\] must be a finite number in \(0.0, 4.0\], got 0.0",
+        ),
+        (
+            (model, walls, walls, 0),
+            {"temperatures": (0.5, 1.0, 0.5)},
+            ValueError,
+            r"temperatures must be distinct, got \[0.5\] more than once",
+        ),
+        ((model, walls, walls, 0), {"log": 3}, TypeError, r"log must be callable .*got int 3"),
+        (
+            (model, walls, walls, 0),
+            {"codes": np.zeros((6, 4))},
+            TypeError,
+            r"codes must be a torch.Tensor or None, got ndarray",
+        ),
+        (
+            (model, walls, walls, 0),
+            {"codes": torch.zeros(6, 4, dtype=torch.int64)},
+            ValueError,
+            r"codes must be float\[B, latent\], got dtype torch.int64",
+        ),
+        (
+            (model, walls, walls, 0),
+            {"codes": torch.full((6, 4), float("nan"))},
+            ValueError,
+            r"codes must be finite, got nan",
+        ),
+    ):
+        with pytest.raises(error, match=match):
+            fit_sampling(*args, **kwargs)
+    # A model that draws its decisions: a refused call leaves it as it was (here, in training mode).
+    dfs = _tiny_vae("dfs").train()
+    with pytest.raises(ValueError, match=r"codes must be float\[B, 18\] with B >= 2, got shape \(1, 18\)"):
+        fit_sampling(dfs, walls, walls, 0, codes=torch.zeros(1, 18))
+    assert dfs.training and dfs.decision_temperature == 1.0
+    # valid input still answers: a model that does not draw its decisions keeps its own sampling
+    assert fit_sampling(model, walls, walls, 0) == SamplingFit("prior", 1.0, [])
+
+
+def _train_result():
+    from generators.training import TrainResult
+
+    return TrainResult(_tiny_vae(), TrainConfig(size=(3, 3)))
+
+
+def test_save_trained_refuses_bad_input_before_writing(tmp_path) -> None:
+    from generators.training import save_trained
+
+    result, file = _train_result(), tmp_path / "a-file"
+    file.write_text("not a folder")
+    out = tmp_path / "out"
+    for args, kwargs, error, match in (
+        (({"model": 1}, out, "m", "c"), {}, TypeError, r"result must be a TrainResult .*got dict"),
+        ((result, 3, "m", "c"), {}, TypeError, r"out_dir must be a str or a path, got int 3"),
+        (
+            (result, file, "m", "c"),
+            {},
+            ValueError,
+            rf"out_dir must be a directory or a path where one can be made, got '{file}' \({file} is not",
+        ),
+        (
+            (result, file / "sub", "m", "c"),
+            {},
+            ValueError,
+            rf"out_dir must be a directory .*got '{file / 'sub'}' \({file} is not a directory\)",
+        ),
+        ((result, out, 3, "c"), {}, TypeError, r"name must be a str, got int 3"),
+        (
+            (result, out, "a/b", "c"),
+            {},
+            ValueError,
+            r"name must be a file name without a folder or '..', got 'a/b'",
+        ),
+        (
+            (result, out, "..", "c"),
+            {},
+            ValueError,
+            r"name must be a file name without a folder or '..', got '..'",
+        ),
+        ((result, out, "m", ["c"]), {}, TypeError, r"command must be a str, got list \['c'\]"),
+        (
+            (result, out, "m", "c"),
+            {"weights_dtype": "bfloat16"},
+            ValueError,
+            r"weights_dtype must be one of 'float32', 'float16'; got 'bfloat16'",
+        ),
+        ((result, out, "m", "c"), {"extra": [1]}, TypeError, r"extra must be a dict of str keys or None"),
+        (
+            (result, out, "m", "c"),
+            {"extra": {"seed": 5}},
+            ValueError,
+            r"extra must add card entries, not replace them, got \['seed'\]",
+        ),
+        ((result, out, "m", "c"), {"extra": {"note": {1, 2}}}, TypeError, r"extra must hold JSON values"),
+    ):
+        with pytest.raises(error, match=match):
+            save_trained(*args, **kwargs)
+    assert not out.exists()  # nothing was written
+    weights, card = save_trained(result, out, "m", "c", extra={"note": "x"})  # valid input still writes
+    assert weights == out / "m.safetensors" and weights.is_file()
+    written = json.loads(card.read_text())
+    assert written["name"] == "m" and written["command"] == "c" and written["note"] == "x"
+
+
+def test_save_trained_head_refuses_bad_input_before_writing(tmp_path) -> None:
+    from generators.path_head import HeadTraining, PathHead, load_head, save_trained_head
+
+    result = HeadTraining(PathHead(4), {"steps": 1})
+    model_file, file = tmp_path / "m.safetensors", tmp_path / "a-file"
+    model_file.write_bytes(b"weights")
+    file.write_text("not a folder")
+    out = tmp_path / "heads" / "m.path.safetensors"
+    for args, error, match in (
+        ((result.head, model_file, out, "c"), TypeError, r"result must be a HeadTraining .*got PathHead"),
+        ((result, 3, out, "c"), TypeError, r"model_path must be a str or a path, got int 3"),
+        (
+            (result, tmp_path / "nope.safetensors", out, "c"),
+            FileNotFoundError,
+            r"model_path: no model file at",
+        ),
+        ((result, model_file, None, "c"), TypeError, r"out must be a str or a path, got NoneType None"),
+        (
+            (result, model_file, tmp_path / "m.json", "c"),
+            ValueError,
+            r"named <model>.path.safetensors, got 'm.json'",
+        ),
+        (
+            (result, model_file, file / "m.path.safetensors", "c"),
+            ValueError,
+            rf"out's folder must be a directory .*got '{file}' \({file} is not a directory\)",
+        ),
+        ((result, model_file, out, None), TypeError, r"command must be a str, got NoneType None"),
+    ):
+        with pytest.raises(error, match=match):
+            save_trained_head(*args)
+    (tmp_path / "d.path.safetensors").mkdir()
+    with pytest.raises(ValueError, match=r"out must be a file, got '.*d.path.safetensors', a directory"):
+        save_trained_head(result, model_file, tmp_path / "d.path.safetensors", "c")
+    assert not (tmp_path / "heads").exists()  # nothing was written
+    assert save_trained_head(result, model_file, out, "c") == out  # valid input still writes
+    assert load_head(out, model_file, 4).units == 4
+    assert (tmp_path / "heads" / "m.path.json").is_file()
