@@ -21,6 +21,10 @@ For each learned generator, size and one of the 10 inside targets of ``bench-con
   could serve if nothing else cost anything;
 - ``search``: what the difficulty-control search serves (64 mazes, best of 3), as
   ``bench-control`` times it;
+- ``given walks/s``: the same walks' mazes walked again with their decisions given
+  (teacher-forced: no code, no network, no uniforms), each stopping where its drawn walk stopped;
+- ``ceiling``: ``given walks/s * hits``, what rejection sampling could serve if deciding cost
+  nothing, so what no faster decision (a smaller network, a faster kernel) can beat;
 - where that fastest search's time went: ``walks``, the compiled walk kernel (both cores);
   ``codes``, the rest of each batch of walks (the codes' embeddings, the decisions' uniforms);
   ``rest``, the search's own work around its batches (each maze's noise drawn from its own
@@ -65,6 +69,29 @@ def timed_walks(base, target: float, tol: float, codes: int, rng: np.random.Gene
         base.drawn_walks(code_noise, decisions, rows, window)
         best = min(best, time.perf_counter() - t0)
     return n / best
+
+
+def timed_given_walks(opened: np.ndarray, size: int, target: float, tol: float) -> float:
+    """Walks a second over the model's own mazes ``opened: bool[B, E]`` with their decisions
+    given (teacher-forced: no code, no network, no uniforms), each stopping where a drawn walk
+    making the same decisions stops, both cores, best of 3: the walks a second of a search whose
+    every decision cost nothing."""
+    from generators._jit import split_rows
+    from generators.dfs_decoder import walk_features
+
+    window = np.empty((len(opened), 2), dtype=np.int64)
+    window[:, 0] = math.floor(target * (1 - tol) / 2)
+    window[:, 1] = math.ceil(target * (1 + tol) / 2)
+
+    def run(lo: int, hi: int) -> None:
+        walk_features(opened[lo:hi], (size, size), window=window[lo:hi])
+
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        split_rows(run, len(opened))
+        best = min(best, time.perf_counter() - t0)
+    return len(opened) / best
 
 
 def _clocked(fn: Callable[..., Any], spent: dict[str, float], key: str) -> Callable[..., Any]:
@@ -146,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     print(
         "generator  size  target  hits   walks/s  bound (mazes/s)  search (mazes/s)  search / bound"
-        "  search's time: walks / codes / rest"
+        "  search's time: walks / codes / rest  given walks/s  ceiling (mazes/s)"
     )
     for size in sizes:
         for name in args.generators:
@@ -164,8 +191,10 @@ def main(argv: list[str] | None = None) -> int:
                 walks_per_s = timed_walks(base, target, tol, args.codes, rng)
                 codes = rng.standard_normal((args.n, base.latent_dim))
                 decisions = rng.standard_normal((args.n, base.noise_dim - base.latent_dim))
-                _, depth = base.drawn_walks(codes, decisions, np.arange(args.n), np.full((args.n, 2), -1))
+                no_window = np.full((args.n, 2), -1)
+                opened, depth = base.drawn_walks(codes, decisions, np.arange(args.n), no_window)
                 hits = float(np.mean(np.abs(2 * depth - target) <= tol * target))
+                given_per_s = timed_given_walks(opened, size, target, tol)
                 row = {
                     "generator": name,
                     "size": size,
@@ -173,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
                     "hits": hits,
                     "walks_per_s": walks_per_s,
                     "bound_mazes_per_s": walks_per_s * hits,
+                    "given_walks_per_s": given_per_s,
+                    "ceiling_mazes_per_s": given_per_s * hits,
                     "search_mazes_per_s": search,
                     "search_time_shares": shares,
                 }
@@ -181,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{name:10s} {size:4d} {target:7.0f} {hits:6.3f} {walks_per_s:9,.0f} "
                     f"{row['bound_mazes_per_s']:16,.0f} {search:17,.0f} {ratio:15.2f}"
-                    f"  {shares['walks']:5.0%} / {shares['codes']:4.0%} / {shares['rest']:4.0%}",
+                    f"  {shares['walks']:5.0%} / {shares['codes']:4.0%} / {shares['rest']:4.0%}"
+                    f"  {given_per_s:13,.0f} {row['ceiling_mazes_per_s']:18,.0f}",
                     flush=True,
                 )
     write_rows(rows, args.out)

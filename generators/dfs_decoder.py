@@ -494,11 +494,17 @@ def _dfs_walk(
 
 
 def walk_features(
-    open_edges: np.ndarray, size: tuple[int, int], target: np.ndarray | None = None
+    open_edges: np.ndarray,
+    size: tuple[int, int],
+    target: np.ndarray | None = None,
+    window: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Teacher-forcing walk over mazes given by their open passages ``open_edges: bool[B, E]``
     (lattice order): ``cells, codes``, each ``int64[B, E]`` (see `_dfs_walk`); with ``target:
-    int[B]`` goal depths, the codes carry their slack buckets (module notes)."""
+    int[B]`` goal depths, the codes carry their slack buckets (module notes). With ``window:
+    int64[B, 2]``, walk ``b`` stops where a drawn walk making the same decisions would stop
+    (`drawn_walks`), its outputs then half written: what a drawn walk costs with its decisions
+    given."""
     h, w = size
     open_edges = np.ascontiguousarray(open_edges, dtype=np.uint8)
     n, e = open_edges.shape
@@ -524,7 +530,7 @@ def walk_features(
         np.zeros(1, dtype=np.float64),
         0.0,
         z1,
-        _NO_WINDOW,
+        _NO_WINDOW if window is None else np.ascontiguousarray(window, dtype=np.int64),
         cells,
         codes,
         z1,

@@ -107,8 +107,8 @@ def test_control_fidelity_compares_served_mazes_with_the_generators_own(tmp_path
 
 def test_rejection_bound_measures_the_models_walks_and_the_search(tmp_path, capsys):
     """Per inside target: the share of the model's walks that land, the walks a second, their
-    product as the bound, the search's own speed and where its time went; a generator without
-    walks is refused."""
+    product as the bound, the search's own speed and where its time went, and the walks a second
+    with the decisions given and the ceiling they set; a generator without walks is refused."""
     import json
 
     import generators.dfs_decoder as dfs
@@ -126,6 +126,10 @@ def test_rejection_bound_measures_the_models_walks_and_the_search(tmp_path, caps
     for row in rows:
         assert 0.0 <= row["hits"] <= 1.0 and row["walks_per_s"] > 0 and row["search_mazes_per_s"] > 0
         assert row["bound_mazes_per_s"] == row["walks_per_s"] * row["hits"]
+        assert (
+            row["given_walks_per_s"] > 0
+            and row["ceiling_mazes_per_s"] == row["given_walks_per_s"] * row["hits"]
+        )
         shares = row["search_time_shares"]
         assert set(shares) == {"walks", "codes", "rest"} and all(0.0 < v < 1.0 for v in shares.values())
         assert sum(shares.values()) == pytest.approx(1.0)

@@ -681,3 +681,27 @@ def test_sampling_fit_benchmark_fits_and_writes_a_model(tmp_path, monkeypatch, c
     loaded = load_model(path)
     assert loaded.decision_temperature == written["decision_temperature"]
     assert loaded.has_standard_prior() == (written["sampling_density"] == "prior")
+
+
+def test_teacher_walk_stops_where_its_window_says():
+    """With a goal-depth window the teacher walk stops where a drawn walk making the same
+    decisions stops: a maze whose path is inside the window is walked whole, any other only
+    partly, the part it walks as the whole walk walks it."""
+    size = (7, 7)
+    gen = make_generator("backtracker", size=size)
+    mazes = gen.generate_batch(200, np.random.default_rng(3))
+    depth = np.array([m.shortest_path_length() // 2 for m in mazes])  # cell steps
+    lo, hi = np.percentile(depth, [30, 70]).astype(np.int64)
+    window = np.tile([lo, hi], (len(mazes), 1))
+    opened = lattice(*size).passages_from_walls(np.stack([m.walls for m in mazes]))
+    cells, codes = walk_features(opened, size)
+    part_cells, part_codes = walk_features(opened, size, window=window)
+    inside = (depth >= lo) & (depth <= hi)
+    assert 0 < inside.sum() < len(mazes)
+    assert np.array_equal(part_cells[inside], cells[inside]) and np.array_equal(
+        part_codes[inside], codes[inside]
+    )
+    walked = part_cells[~inside] >= 0
+    assert (walked.sum(1) < (cells[~inside] >= 0).sum(1)).all()
+    assert np.array_equal(part_cells[~inside][walked], cells[~inside][walked])
+    assert np.array_equal(part_codes[~inside][walked], codes[~inside][walked])
