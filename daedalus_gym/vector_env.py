@@ -192,6 +192,8 @@ class MazeVectorEnv(VectorEnv):
     - 0.9.0 (same ids): one observation mode's arguments are refused with another, ``copy``
       must be a bool, bools among int actions are refused (see `MazeEnv`);
       ``max_episode_steps=-1`` means no time limit, as in Gymnasium.
+    - 0.9.1 (same ids): with ``generator_kwargs={"path_head": True}`` a seed serves another
+      maze (see `MazeEnv`).
     """
 
     metadata: ClassVar[dict[str, Any]] = {

@@ -39,7 +39,8 @@ and many walks over them (from the second round half of them mutants of the maze
 its code, some of its decisions' noise redrawn), each stopped as soon as it reaches the goal at
 a depth that misses. With ``path_head=True``, a path-length target with the goal in the corner
 draws the walks from the model's path head (`generators.path_head`, shipped for every AE and
-VAE) told the target, so most walks land near it: 2, then 4, 8, 16 and 32 walks a round (its
+VAE) told depths within the target's tolerance, as many of each as the model's own paths
+there, so most walks land near it: 2, then 4, 8, 16 and 32 walks a round (its
 mazes are the head's, which a classifier tells from the model's own at that path). At other
 sizes (tiles of a model), and for any plug-in generator, it runs in Python over batches: codes
 are sampled, decoded, repaired to perfect mazes by the model's own repair pass and measured in
@@ -423,22 +424,26 @@ class ControlledGenerator(MazeGenerator):
         decoded from its walk exactly as the generator does it.
 
         Steered by the model's path head (``path_head=True``, `steered`), every walk is the
-        head's told the target depth (half the target path, rounded), and rounds draw 2, 4, 8,
-        16, then 32 walks a maze: most mazes are served by one of their first two walks.
+        head's, told a goal depth drawn from those within the tolerance in proportion to the
+        wrapped generator's own paths there (`_told_depths`; a mutant is told its best walk's),
+        and rounds draw 2, 4, 8, 16, then 32 walks a maze: most mazes are served by one of their
+        first two walks.
         """
-        walls, err, built, _ = self._search_walks(rngs)
+        walls, err, built, _, _ = self._search_walks(rngs)
         return walls, err, built
 
     def _search_walks(
         self, rngs: list[np.random.Generator]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """`search_walks`, and the noise ``[code, decisions]`` of each served maze."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """`search_walks`, the noise ``[code, decisions]`` of each served maze, and the goal depth
+        its walk was told (``int64[B]``; 0 when the search is not steered)."""
         base = self.base
         b = len(rngs)
         latent, n_dec = base.latent_dim, base.noise_dim - base.latent_dim  # type: ignore[attr-defined]
         best_err = np.full(b, np.inf)
         best_opened = np.zeros((b, n_dec), dtype=bool)
         best_noise = np.zeros((b, latent + n_dec))
+        best_told = np.zeros(b, dtype=np.int64)
         built = np.zeros(b, dtype=np.int64)
         active = np.arange(b)
         tol = self._tolerance()
@@ -452,10 +457,14 @@ class ControlledGenerator(MazeGenerator):
             depths = np.arange(int(np.prod(self.cells)) + 1)
             ok = np.flatnonzero(self._error({"path_length": 2 * depths}) <= tol)
             hits = (ok[0], ok[-1]) if ok.size else (1, 0)
+        if steer:
+            told_depths, told_p = self._told_depths(tol)
+            told_cdf = np.cumsum(told_p)[:-1]
         for round_ in range(MAX_ROUNDS):
             if not active.size:
                 break
             k = STEERED_ROUND << min(round_, 4) if steer else ROUND << min(round_, 2)
+            told = np.zeros((len(active), k), dtype=np.int64)
             n = len(active)
             code_noise = np.empty((2 * n, latent))
             decision_noise = np.empty((n, k, n_dec))
@@ -463,12 +472,16 @@ class ControlledGenerator(MazeGenerator):
             for j, i in enumerate(active):
                 code_noise[j] = rngs[i].standard_normal(latent)
                 decision_noise[j] = rngs[i].standard_normal((k, n_dec))
+                if steer:
+                    told[j] = told_depths[np.searchsorted(told_cdf, rngs[i].random(k), side="right")]
                 if round_ and np.isfinite(best_err[i]):
                     code_noise[n + j] = best_noise[i, :latent]
                     mask = rngs[i].random((k - k // 2, n_dec)) < MUTATION
                     mutants = decision_noise[j, k // 2 :]
                     decision_noise[j, k // 2 :] = np.where(mask, mutants, best_noise[i, latent:])
                     rows[j, k // 2 :] = n + j
+                    if steer:  # a mutant repeats its best walk's decisions only told the same depth
+                        told[j, k // 2 :] = best_told[i]
             used = np.unique(rows)  # the fresh codes, and the best codes of mazes with mutants
             rows = np.searchsorted(used, rows).reshape(-1)
             code_noise, decision_noise = code_noise[used], decision_noise.reshape(n * k, n_dec)
@@ -480,7 +493,7 @@ class ControlledGenerator(MazeGenerator):
                 miss = np.repeat(np.where(np.isfinite(best_err[active]), best_err[active], first), k)
                 window[:, 0] = np.floor(path * (1.0 - miss) / 2.0)
                 window[:, 1] = np.where(np.isfinite(miss), np.ceil(path * (1.0 + miss) / 2.0), -1)
-            depths = np.full(len(rows), max(1, round(path / 2))) if steer else None  # type: ignore[operator]
+            depths = told.reshape(-1) if steer else None
             hit = None if hits is None else np.tile(hits, (len(rows), 1))
             opened, depth = base.drawn_walks(  # type: ignore[attr-defined]
                 code_noise,
@@ -506,8 +519,32 @@ class ControlledGenerator(MazeGenerator):
             best_err[active[better]] = chosen[better]
             best_opened[active[better]] = opened[walk]
             best_noise[active[better]] = np.hstack([code_noise[rows[walk]], decision_noise[walk]])
+            best_told[active[better]] = told.reshape(-1)[walk]
             active = active[best_err[active] > tol]
-        return base.walls_from_walks(best_opened), best_err, built, best_noise  # type: ignore[attr-defined]
+        walls = base.walls_from_walks(best_opened)  # type: ignore[attr-defined]
+        return walls, best_err, built, best_noise, best_told
+
+    def _told_depths(self, tol: float) -> tuple[np.ndarray, np.ndarray]:
+        """The goal depths a steered walk is told: every cell-step depth within the tolerance of
+        the target path, weighted by the generator's own density of paths there (a Gaussian
+        kernel density of the calibration sample)."""
+        path = self.target["path_length"]
+        depths = np.arange(int(np.prod(self.cells)) + 1)
+        h, w = self.cells
+        # A corner-to-corner path on the lattice has the parity of the corners' distance.
+        ok = depths[(np.abs(2 * depths - path) <= tol * path) & ((depths - (h + w - 2)) % 2 == 0)]
+        if not ok.size:
+            return np.array([max(1, round(path / 2))]), np.ones(1)
+        sample = calibrate(self.base).path_length
+        bandwidth = 1.06 * sample.std() * len(sample) ** -0.2  # Silverman's rule
+        if not bandwidth > 0:  # every calibration maze has the same path
+            return np.maximum(ok, 1), np.full(len(ok), 1.0 / len(ok))
+        # Log densities, so a target far beyond the sample does not underflow to zero weights.
+        z = -0.5 * ((2 * ok[:, None] - sample[None, :]) / bandwidth) ** 2
+        top = z.max(axis=1)
+        log_density = top + np.log(np.exp(z - top[:, None]).sum(axis=1))
+        weights = np.exp(log_density - log_density.max())
+        return np.maximum(ok, 1), weights / weights.sum()
 
     def _walk_metrics(self, opened: np.ndarray, depth: np.ndarray) -> dict[str, np.ndarray]:
         """`measure` of complete walks, from their open passages ``bool[B, E]`` and the depths

@@ -89,19 +89,18 @@ def test_served_walks_are_the_generators_mazes_for_their_noise(kind: str, kwargs
     for target, head in settings:
         gen = make_generator(kind, size=7, target=target, path_head=head, **kwargs)
         rngs = [np.random.default_rng(s) for s in range(24)]
-        walls, err, built, noise = gen._search_walks(rngs)
+        walls, err, built, noise, told = gen._search_walks(rngs)
         steered = gen.steered()
         assert steered == head
         assert (built > (2 if steered else 8)).sum() >= 4  # some mazes took more than the first round
         if steered:
             n, latent = len(noise), base.latent_dim
-            depth = np.full(n, round(long_path / 2))
             opened, _ = base.drawn_walks(
-                noise[:, :latent], noise[:, latent:], np.arange(n), np.full((n, 2), -1), depth
+                noise[:, :latent], noise[:, latent:], np.arange(n), np.full((n, 2), -1), told
             )
             assert np.array_equal(walls, base.walls_from_walks(opened))
         else:
-            assert np.array_equal(walls, base.walls_from_noise(noise))
+            assert np.array_equal(walls, base.walls_from_noise(noise)) and not told.any()
         assert np.array_equal(err, gen._error(measure(gen, walls, tuple(target))))
 
 
@@ -110,7 +109,7 @@ def test_walk_search_serves_the_same_mazes_without_the_walks_after_a_hit(head, m
     # The search skips a maze's walks after its first hit; drawing every walk serves the same.
     gen = make_generator("vae", size=7, target={"path_length": 30.0}, path_head=head)
     seeds = range(48)
-    walls, err, built, noise = gen._search_walks([np.random.default_rng(s) for s in seeds])
+    walls, err, built, noise, told = gen._search_walks([np.random.default_rng(s) for s in seeds])
     draw = type(gen.base).drawn_walks
 
     def every_walk(self, *args, hit=None, group_size=0):
@@ -119,6 +118,7 @@ def test_walk_search_serves_the_same_mazes_without_the_walks_after_a_hit(head, m
     monkeypatch.setattr(type(gen.base), "drawn_walks", every_walk)
     got = gen._search_walks([np.random.default_rng(s) for s in seeds])
     assert np.array_equal(walls, got[0]) and np.array_equal(err, got[1]) and np.array_equal(noise, got[3])
+    assert np.array_equal(told, got[4])
     assert (built <= got[2]).all() and built.sum() < got[2].sum()
 
 

@@ -123,17 +123,19 @@ def test_steered_search_serves_perfect_on_target_head_walks(headed: Path) -> Non
     for q in (0.05, 0.5):
         target = {"path_length": cal.quantile("path_length", q)}
         gen = make_generator("vae", size=7, model=str(headed), target=target, path_head=True)
-        walls, err, built, noise = gen._search_walks([np.random.default_rng(s) for s in range(32)])
+        walls, err, built, noise, told = gen._search_walks([np.random.default_rng(s) for s in range(32)])
         assert is_perfect(walls).all() and np.median(err) <= 0.05
         assert np.array_equal(err, gen._error(measure(gen, walls, ("path_length",))))
-        # Each served maze is the head's walk for its noise, told the target.
-        depth = np.full(32, round(target["path_length"] / 2))
+        # Each served maze is the head's walk for its noise, told a depth in the tolerance of
+        # the target, of the corner path's parity.
+        path, tol = target["path_length"], gen._tolerance()
+        assert (np.abs(2 * told - path) <= tol * path).all() and ((told - 12) % 2 == 0).all()
         opened, _ = base.drawn_walks(
             noise[:, : base.latent_dim],
             noise[:, base.latent_dim :],
             np.arange(32),
             np.full((32, 2), -1),
-            depth,
+            told,
         )
         assert np.array_equal(walls, base.walls_from_walks(opened))
         # Most mazes are served by their first head walk, and the rest of their round is not drawn.
@@ -232,3 +234,25 @@ def test_bench_control_steers_the_learned_rows_with_their_heads(tmp_path: Path) 
     dead = [t for t in report["targets"] if t["metric"] == "dead_ends"]
     assert min(t["candidates"] for t in path) < 8 and min(t["candidates"] for t in dead) >= 8
     assert all(t["perfect"] == 100 and t["error"] <= 0.1 for t in path)
+
+
+def test_steered_paths_spread_over_the_tolerance_as_the_models_own_do() -> None:
+    # The shipped 14x14 VAE at its median path: the window holds three path lengths, and the head's
+    # walks are told each in proportion to the model's own mazes there, so the served paths spread
+    # over them as the model's own do (one told depth would serve the target alone).
+    base = make_generator("vae")
+    target = 160
+    gen = make_generator("vae", target={"path_length": target}, path_head=True)
+    depths, weights = gen._told_depths(gen._tolerance())
+    assert np.array_equal(2 * depths, [156, 160, 164]) and weights.sum() == pytest.approx(1.0)
+    served = measure(gen, gen.generate_walls(300, np.random.default_rng(0)))["path_length"]
+    own = measure(base, base.generate_walls(6000, np.random.default_rng(1)))["path_length"]
+    own = own[np.abs(own - target) <= gen._tolerance() * target]
+    assert len(own) >= 300 and set(np.unique(served)) == {156, 160, 164}
+    for path in (156, 160, 164):
+        assert abs((served == path).mean() - (own == path).mean()) < 0.1, path
+    # Beyond the calibration sample the weights are still finite (log densities, no underflow).
+    far = calibrate(base).reachable("path_length")[1]
+    gen = make_generator("vae", target={"path_length": far}, path_head=True)
+    depths, weights = gen._told_depths(gen._tolerance())
+    assert len(depths) >= 2 and np.isfinite(weights).all() and weights.sum() == pytest.approx(1.0)
