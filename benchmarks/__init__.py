@@ -63,6 +63,33 @@ def add_learned_models(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_fidelity_arguments(
+    parser: argparse.ArgumentParser, generators: str, quantiles: str, learned: bool = True
+) -> None:
+    """``--generators`` (default ``generators``), ``--size``, ``--quantiles`` (default
+    ``quantiles``), ``--n``, ``--seed`` and ``--out``: the flags of the benchmarks that compare
+    mazes served at path-length targets with the generator's own there (``learned``: the
+    generators are learned ones, at a shipped model's size)."""
+    from pathlib import Path
+
+    from daedalus_gym.commands import comma_list, float_range, int_range, seed_int
+
+    kind = "learned generators" if learned else "generators"
+    parser.add_argument("--generators", type=comma_list(), default=generators, help=f"comma-separated {kind}")
+    size_help = "cells a side (a shipped model's)" if learned else "cells a side"
+    parser.add_argument("--size", type=int_range(2), default=14, help=size_help)
+    parser.add_argument(
+        "--quantiles",
+        type=comma_list(float_range(0.0, 1.0)),
+        default=quantiles,
+        help="comma-separated path-length quantiles of the targets, each in [0, 1]",
+    )
+    parser.add_argument("--n", type=int_range(100), default=2000, help="mazes a side (at least 100)")
+    drawn = "walks" if learned else "drawn mazes"
+    parser.add_argument("--seed", type=seed_int, default=0, help=f"seed of the {drawn} and the tests")
+    parser.add_argument("--out", type=Path, default=None, help="write the rows to this JSON file")
+
+
 def one_of(choices: Iterable[str]) -> Callable[[str], str]:
     """argparse type: one of ``choices`` (for `comma_list`: ``comma_list(one_of(NAMES))``)."""
     choices = tuple(choices)

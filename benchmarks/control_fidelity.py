@@ -17,12 +17,10 @@ Prints a table; ``--out`` also writes it as JSON.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 
-from benchmarks import generators_or_exit, writable_or_exit, write_rows
-from daedalus_gym.commands import comma_list, float_range, int_range, seed_int
+from benchmarks import add_fidelity_arguments, generators_or_exit, writable_or_exit, write_rows
 from generators.control import ControlledGenerator, calibrate, measure
 from generators.structure import STAT_NAMES, structure_stats
 from generators.two_sample import c2st, ks_2samp
@@ -69,19 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
-    parser.add_argument(
-        "--generators", type=comma_list(), default="kruskal,wilson", help="comma-separated generators"
-    )
-    parser.add_argument("--size", type=int_range(2), default=14, help="cells a side")
-    parser.add_argument(
-        "--quantiles",
-        type=comma_list(float_range(0.0, 1.0)),
-        default="0.05,0.5,0.95",
-        help="comma-separated path-length quantiles of the targets, each in [0, 1]",
-    )
-    parser.add_argument("--n", type=int_range(100), default=2000, help="mazes a side (at least 100)")
-    parser.add_argument("--seed", type=seed_int, default=0, help="seed of the drawn mazes and the tests")
-    parser.add_argument("--out", type=Path, default=None, help="write the rows to this JSON file")
+    add_fidelity_arguments(parser, "kruskal,wilson", "0.05,0.5,0.95", learned=False)
     args = parser.parse_args(argv)
     quantiles = args.quantiles
     writable_or_exit(parser, args.out, "--out")

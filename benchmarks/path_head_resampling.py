@@ -20,14 +20,13 @@ landing rate). ``--out`` also writes the rows as JSON.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from benchmarks import generators_or_exit, writable_or_exit, write_rows
+from benchmarks import add_fidelity_arguments, generators_or_exit, writable_or_exit, write_rows
 from benchmarks.control_fidelity import compare, conditional
-from daedalus_gym.commands import comma_list, float_range, int_range, seed_int
+from daedalus_gym.commands import comma_list, int_range
 from generators.control import ControlledGenerator, calibrate
 from generators.dfs_decoder import drawn_walks
 from generators.path_head import PathHead, walk_log_likelihood
@@ -63,25 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
-    parser.add_argument(
-        "--generators", type=comma_list(), default="vae", help="comma-separated learned generators"
-    )
-    parser.add_argument("--size", type=int_range(2), default=14, help="cells a side (a shipped model's)")
-    parser.add_argument(
-        "--quantiles",
-        type=comma_list(float_range(0.0, 1.0)),
-        default="0.05,0.5",
-        help="comma-separated path-length quantiles of the targets, each in [0, 1]",
-    )
+    add_fidelity_arguments(parser, "vae", "0.05,0.5")
     parser.add_argument(
         "--k",
         type=comma_list(int_range(1)),
         default="1,4,16",
         help="comma-separated landed head walks per served maze, each at least 1",
     )
-    parser.add_argument("--n", type=int_range(100), default=2000, help="mazes a side (at least 100)")
-    parser.add_argument("--seed", type=seed_int, default=0, help="seed of the walks and the tests")
-    parser.add_argument("--out", type=Path, default=None, help="write the rows to this JSON file")
     args = parser.parse_args(argv)
     quantiles, ks = args.quantiles, args.k
     writable_or_exit(parser, args.out, "--out")

@@ -17,6 +17,7 @@ MODULES = [
     "learned_posterior",
     "learned_speed",
     "path_head",
+    "path_head_codes",
     "path_head_resampling",
     "rejection_bound",
     "sampling_fit",
@@ -160,7 +161,9 @@ def test_rejection_bound_takes_its_clocks_off_after_an_error():
     assert spent == {"batches": 0.0, "walks": 0.0}
 
 
-@pytest.mark.parametrize("name", ["control_fidelity", "path_head", "path_head_resampling", "rejection_bound"])
+@pytest.mark.parametrize(
+    "name", ["control_fidelity", "path_head", "path_head_codes", "path_head_resampling", "rejection_bound"]
+)
 def test_control_benchmarks_refuse_an_unknown_generator(name, capsys):
     module = importlib.import_module(f"benchmarks.{name}")
     with pytest.raises(SystemExit) as exit_:
@@ -234,6 +237,8 @@ REFUSED = [
     ("control_fidelity", ["--out", "{tmp}"], "--out: {tmp} is a directory, expected a file"),
     ("path_head", ["--sizes", "14,14"], "argument --sizes: 14 is given twice"),
     ("path_head", ["--out", "{file}/rows.json"], "--out: cannot create {file}/rows.json"),
+    ("path_head_codes", ["--tries", "0"], "argument --tries: expected an integer >= 1, got 0"),
+    ("path_head_codes", ["--generators", "kruskal", "--size", "7"], "kruskal at 7x7 has no path head"),
     ("path_head_resampling", ["--k", "0"], "argument --k: expected an integer >= 1, got 0"),
     ("path_head_resampling", ["--k", "4,4"], "argument --k: 4 is given twice"),
     ("path_head_resampling", ["--n", "x"], "argument --n: expected an integer, got 'x'"),
@@ -345,3 +350,23 @@ def test_soak_gives_the_vector_env_num_envs_or_its_default(monkeypatch, capsys):
         ("single", "Daedalus-Backtracker-7x7-v0", 50, 1),
     ]
     assert "vector x8" in capsys.readouterr().out
+
+
+# Slow: three two-sample tests a target on 7x7 mazes (about 10 s).
+@pytest.mark.slow
+def test_path_head_codes_compares_fresh_and_landed_codes(tmp_path, capsys):
+    """Per target: the head's walks over fresh codes and over the model's landed codes, and the
+    model's own second set, each against the model's own mazes at the target."""
+    import json
+
+    from benchmarks import path_head_codes
+
+    out = tmp_path / "rows.json"
+    args = ["--generators", "vae", "--size", "7", "--n", "100", "--quantiles", "0.5"]
+    assert path_head_codes.main([*args, "--out", str(out)]) == 0
+    (row,) = json.loads(out.read_text())
+    assert row["generator"] == "vae" and row["size"] == 7 and row["quantile"] == 0.5
+    for key in ("fresh", "landed", "sanity"):
+        assert 0.0 <= row[key]["c2st_best"] <= 1.0 and 0.0 <= row[key]["ks_max"] <= 1.0
+    assert set(row["dropped"]) == {"fresh", "landed"} and all(v >= 0 for v in row["dropped"].values())
+    assert "landed codes" in capsys.readouterr().out
