@@ -16,7 +16,15 @@ Each set is compared with the model's own mazes at the target by the classifier 
 and the largest Kolmogorov-Smirnov distance of ``benchmarks.control_fidelity``, beside the
 sanity row (the model's own second set). If the codes made the difference, ``landed`` would come
 down to the sanity row; if the decisions do, it stays with ``fresh``. A code none of whose
-``--tries`` head walks lands is left out (``dropped``). ``--out`` also writes the rows as JSON.
+``--tries`` head walks lands is left out (``dropped``).
+
+Per generator it also prints how much the code says about the path: the entropy of the goal
+depth of the model's walks, ``H(depth)``, and its mean entropy given the code, ``H(depth |
+code)`` (plug-in estimates: `ENTROPY_CODES` codes, `ENTROPY_WALKS` walks each). The latter is
+also how many nats a maze's decisions would gain, on average, under an exact conditional model
+told the depth (``log p(maze | code, depth) - log p(maze | code) = -log p(depth | code)``), to
+set beside what the head gains (``daedalus-gym train-path-head`` reports it). ``--out`` also
+writes the rows as JSON.
 """
 
 from __future__ import annotations
@@ -31,6 +39,27 @@ from daedalus_gym.commands import int_range
 from generators.control import ControlledGenerator, calibrate
 
 BATCH = 16384  # model walks drawn at a time for the model's own landed walks
+ENTROPY_CODES = 200  # codes for H(depth | code)
+ENTROPY_WALKS = 400  # the model's walks drawn over each
+
+
+def depth_entropies(base, rng: np.random.Generator) -> tuple[float, float]:
+    """``H(depth)`` and ``H(depth | code)`` in nats, plug-in estimates over `ENTROPY_WALKS` of the
+    model's walks for each of `ENTROPY_CODES` codes."""
+    n = ENTROPY_CODES * ENTROPY_WALKS
+    rows = np.repeat(np.arange(ENTROPY_CODES), ENTROPY_WALKS)
+    codes = rng.standard_normal((ENTROPY_CODES, base.latent_dim))
+    _, depth = base.drawn_walks(
+        codes, rng.standard_normal((n, base.noise_dim - base.latent_dim)), rows, np.full((n, 2), -1)
+    )
+
+    def entropy(values: np.ndarray) -> float:
+        counts = np.unique(values, return_counts=True)[1]
+        p = counts / counts.sum()
+        return float(-(p * np.log(p)).sum())
+
+    given = np.mean([entropy(depth[rows == i]) for i in range(ENTROPY_CODES)])
+    return entropy(depth), float(given)
 
 
 def own_landed(base, target: float, tol: float, need: int, rng: np.random.Generator):
@@ -109,6 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.generators:
         base = bases[name, args.size]
         cal = calibrate(base)
+        h_depth, h_given = depth_entropies(base, np.random.default_rng([args.seed, len(args.quantiles)]))
+        print(
+            f"{name}: H(depth) {h_depth:.2f} nats, H(depth | code) {h_given:.2f} "
+            f"({ENTROPY_WALKS} walks a code over {ENTROPY_CODES} codes)",
+            flush=True,
+        )
         for i, q in enumerate(args.quantiles):
             target = cal.quantile("path_length", q)
             steered = ControlledGenerator(base, target={"path_length": target}, path_head=True)
@@ -131,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                 "target": target,
                 **results,
                 "dropped": {"fresh": fresh_dropped, "landed": landed_dropped},
+                "depth_entropy_nats": h_depth,
+                "depth_entropy_given_code_nats": h_given,
             }
             rows.append(row)
             fr, la, sa = (results[k] for k in ("fresh", "landed", "sanity"))

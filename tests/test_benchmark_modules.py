@@ -369,4 +369,7 @@ def test_path_head_codes_compares_fresh_and_landed_codes(tmp_path, capsys):
     for key in ("fresh", "landed", "sanity"):
         assert 0.0 <= row[key]["c2st_best"] <= 1.0 and 0.0 <= row[key]["ks_max"] <= 1.0
     assert set(row["dropped"]) == {"fresh", "landed"} and all(v >= 0 for v in row["dropped"].values())
-    assert "landed codes" in capsys.readouterr().out
+    # A code can only say something of the path: H(depth | code) <= H(depth), both positive.
+    assert 0.0 < row["depth_entropy_given_code_nats"] <= row["depth_entropy_nats"]
+    out_text = capsys.readouterr().out
+    assert "landed codes" in out_text and "H(depth | code)" in out_text
