@@ -88,8 +88,8 @@ def head_landed(steered: ControlledGenerator, codes: np.ndarray, tries: int, rng
     tol = steered._tolerance()
     depths, weights = steered._told_depths(tol)
     cdf = np.cumsum(weights)[:-1]
-    decisions = base.noise_dim - base.latent_dim
-    opened = np.zeros((len(codes), 0), dtype=bool)
+    decisions = base.noise_dim - base.latent_dim  # one per passage: a walk's open passages too
+    opened = np.zeros((len(codes), decisions), dtype=bool)
     landed = np.zeros(len(codes), dtype=bool)
     for _ in range(tries):
         todo = np.flatnonzero(~landed)
@@ -103,8 +103,6 @@ def head_landed(steered: ControlledGenerator, codes: np.ndarray, tries: int, rng
             np.full((len(todo), 2), -1),
             told,
         )
-        if opened.shape[1] == 0:
-            opened = np.zeros((len(codes), walk.shape[1]), dtype=bool)
         hit = np.abs(2 * depth - target) <= tol * target
         opened[todo[hit]] = walk[hit]
         landed[todo[hit]] = True

@@ -53,6 +53,25 @@ from generators.control import ControlledGenerator, calibrate
 WALKS_PER_CODE = 8  # as the search's first round draws them
 
 
+def tolerance_window(n: int, target: float, tol: float) -> np.ndarray:
+    """``int64[n, 2]``: the goal depths (cell steps) of a path within ``tol`` of ``target``, the
+    window a walk stops outside of."""
+    window = np.empty((n, 2), dtype=np.int64)
+    window[:, 0] = math.floor(target * (1 - tol) / 2)
+    window[:, 1] = math.ceil(target * (1 + tol) / 2)
+    return window
+
+
+def best_seconds(run: Callable[[], Any], repeats: int = 3) -> float:
+    """The fastest of ``repeats`` runs of ``run()``, in seconds."""
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 def timed_walks(base, target: float, tol: float, codes: int, rng: np.random.Generator) -> float:
     """Walks a second: ``codes * WALKS_PER_CODE`` of ``base``'s walks, each stopping where its
     path leaves ``target``'s tolerance, best of 3 batches."""
@@ -60,15 +79,8 @@ def timed_walks(base, target: float, tol: float, codes: int, rng: np.random.Gene
     code_noise = rng.standard_normal((codes, base.latent_dim))
     decisions = rng.standard_normal((n, base.noise_dim - base.latent_dim))
     rows = np.repeat(np.arange(codes), WALKS_PER_CODE)
-    window = np.empty((n, 2), dtype=np.int64)
-    window[:, 0] = math.floor(target * (1 - tol) / 2)
-    window[:, 1] = math.ceil(target * (1 + tol) / 2)
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        base.drawn_walks(code_noise, decisions, rows, window)
-        best = min(best, time.perf_counter() - t0)
-    return n / best
+    window = tolerance_window(n, target, tol)
+    return n / best_seconds(lambda: base.drawn_walks(code_noise, decisions, rows, window))
 
 
 def timed_given_walks(opened: np.ndarray, size: int, target: float, tol: float) -> float:
@@ -79,19 +91,12 @@ def timed_given_walks(opened: np.ndarray, size: int, target: float, tol: float) 
     from generators._jit import split_rows
     from generators.dfs_decoder import walk_features
 
-    window = np.empty((len(opened), 2), dtype=np.int64)
-    window[:, 0] = math.floor(target * (1 - tol) / 2)
-    window[:, 1] = math.ceil(target * (1 + tol) / 2)
+    window = tolerance_window(len(opened), target, tol)
 
     def run(lo: int, hi: int) -> None:
         walk_features(opened[lo:hi], (size, size), window=window[lo:hi])
 
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        split_rows(run, len(opened))
-        best = min(best, time.perf_counter() - t0)
-    return len(opened) / best
+    return len(opened) / best_seconds(lambda: split_rows(run, len(opened)))
 
 
 def _clocked(fn: Callable[..., Any], spent: dict[str, float], key: str) -> Callable[..., Any]:
