@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -59,6 +60,33 @@ def test_t_interval_matches_the_closed_form():
     half = 4.303 * 0.2 / math.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
     assert mean == pytest.approx(0.4) and lo == pytest.approx(0.4 - half) and hi == pytest.approx(0.4 + half)
     assert math.isnan(cb.t_interval([0.5])[1])
+
+
+@pytest.mark.parametrize(
+    ("df", "quantile"),
+    # Student's t, 97.5th percentile, from the standard tables.
+    [
+        (1, 12.706),
+        (2, 4.303),
+        (10, 2.228),
+        (11, 2.201),
+        (12, 2.179),
+        (15, 2.131),
+        (20, 2.086),
+        (30, 2.042),
+        (40, 2.021),
+        (60, 2.000),
+        (120, 1.980),
+    ],
+)
+def test_t_quantile_matches_the_tables(df, quantile):
+    assert cb.t_quantile_975(df) == pytest.approx(quantile, abs=6e-4)
+
+
+def test_t_intervals_narrow_towards_the_normal_with_more_seeds():
+    factors = [cb.t_quantile_975(df) for df in range(1, 500)]
+    assert all(a > b for a, b in itertools.pairwise(factors))
+    assert factors[-1] == pytest.approx(1.96, abs=0.005)
 
 
 def test_comparisons_say_what_the_intervals_say():
