@@ -49,7 +49,8 @@ class FidelityConfig:
     """Sizes of the fidelity figures.
 
     Attributes:
-        c2st_n: mazes a side for each classifier two-sample test (a third held out).
+        c2st_n: mazes a side for each classifier two-sample test (a third held out), at least
+            `two_sample.MIN_SET`.
         c2st_epochs: training epochs of each classifier.
         heldout_n: fresh reference mazes for the likelihoods and reconstructions.
         iw_samples: posterior samples per maze of the importance-weighted bound.
@@ -65,6 +66,11 @@ class FidelityConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if self.c2st_n < MIN_SET:  # refused before any maze is drawn, not deep inside c2st
+            raise ValueError(
+                f"c2st_n must be at least {MIN_SET} (a third of each set is held out for the "
+                f"accuracy), got {self.c2st_n}"
+            )
 
 
 def on_lattice(walls: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from generators.base import check_int, check_reals, check_rng
+from generators.base import check_int, check_real, check_reals, check_rng
 from generators.structure import STAT_NAMES, check_grids, motif_counts, structure_stats
 
 if TYPE_CHECKING:  # torch is imported where a classifier is trained
@@ -53,19 +53,33 @@ def _sample(x: object, name: str) -> np.ndarray:
 
 
 def kolmogorov_p(d: float, n_eff: float) -> float:
-    """Asymptotic ``P(D > d)`` for effective sample size ``n_eff = n_a n_b / (n_a + n_b)``."""
+    """Asymptotic ``P(D > d)`` for effective sample size ``n_eff = n_a n_b / (n_a + n_b)``.
+
+    ``Q(lam) = 2 sum_k (-1)^(k-1) exp(-2 k^2 lam^2)`` at ``lam = (sqrt(n_eff) + 0.12 +
+    0.11 / sqrt(n_eff)) d``. That series converges slowly for small ``lam`` (a hundred terms are
+    far from its limit below ``lam`` of about 0.02), so there ``Q = 1 - P(K <= lam)`` comes from
+    the equivalent fast series ``P(K <= lam) = sqrt(2 pi) / lam sum_k exp(-(2k-1)^2 pi^2 / (8 lam^2))``.
+    ``d``: a finite number in ``[0, 1]``; ``n_eff``: a finite number ``> 0``.
+    """
+    d = check_real(d, "d", 0.0, 1.0)
+    n_eff = check_real(n_eff, "n_eff", 0.0, math.inf, low_open=True, high_open=True)
     lam = (math.sqrt(n_eff) + 0.12 + 0.11 / math.sqrt(n_eff)) * d
     if lam < 1e-3:
         return 1.0
+    if lam < 1.18:
+        cdf = math.sqrt(2 * math.pi) / lam
+        cdf *= sum(math.exp(-((2 * k - 1) ** 2) * math.pi**2 / (8 * lam * lam)) for k in range(1, 11))
+        return float(min(1.0, max(0.0, 1 - cdf)))
     total = sum((-1) ** (k - 1) * math.exp(-2 * k * k * lam * lam) for k in range(1, 101))
     return float(min(1.0, max(0.0, 2 * total)))
 
 
 def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
     """The Wilson score interval of a binomial proportion (95% by default); ``(nan, nan)`` for
-    ``n = 0``."""
+    ``n = 0``. ``z``: a finite number ``> 0``."""
     n = check_int(n, "n", 0)
     successes = check_int(successes, "successes", 0, n)
+    z = check_real(z, "z", 0.0, math.inf, low_open=True, high_open=True)
     if n == 0:
         return float("nan"), float("nan")
     p = successes / n

@@ -164,6 +164,39 @@ def test_cvar_and_mean_interval_match_closed_forms():
         cvar([])
 
 
+def test_mean_interval_and_cvar_refuse_values_they_would_misreport():
+    # NaN and infinities gave the whole of [0, 1]; a number above 1 an interval with low > high.
+    with pytest.raises(ValueError, match=r"values must be numbers in \[0, 1\], got nan at index 1"):
+        mean_interval([0.5, math.nan, 0.7])
+    with pytest.raises(ValueError, match=r"values must be numbers in \[0, 1\], got inf at index 1"):
+        mean_interval(np.array([0.5, np.inf]))
+    with pytest.raises(ValueError, match=r"values must be numbers in \[0, 1\], got 5.0 at index 0"):
+        mean_interval([5.0, 6.0, 7.0])
+    with pytest.raises(ValueError, match=r"values must be numbers in \[0, 1\], got -0.5 at index 2"):
+        mean_interval([0.5, 0.2, -0.5])
+    # [levels, episodes] is not flattened into levels * episodes samples: episodes of one level
+    # are not independent, and the worst tenth is of levels, not of episodes.
+    per_episode = np.array([[1.0] * 4, [0.0] * 4, [1.0] * 4])
+    with pytest.raises(
+        ValueError, match=r"values must be float64\[n\], one value per level, got shape \(3, 4\)"
+    ):
+        mean_interval(per_episode)
+    with pytest.raises(
+        ValueError, match=r"values must be float64\[n\], one value per level, got shape \(3, 4\)"
+    ):
+        cvar(per_episode)
+    with pytest.raises(ValueError, match=r"values must be real numbers float64\[n\], got dtype <U1"):
+        mean_interval(["a", "b"])
+    with pytest.raises(ValueError, match=r"values must be real numbers float64\[n\], got dtype <U1"):
+        cvar(["a", "b"])
+    # the per-level figures themselves: three levels at 1, 0, 1
+    levels = per_episode.mean(axis=1)
+    half = 1.959963984540054 * math.sqrt(1 / 3) / math.sqrt(3)  # s^2 = ((1/3)^2 * 2 + (2/3)^2) / 2
+    assert mean_interval(levels) == pytest.approx((max(0.0, 2 / 3 - half), min(1.0, 2 / 3 + half)))
+    assert cvar(levels) == 0.0
+    assert mean_interval([True, False, True]) == pytest.approx(mean_interval(levels))
+
+
 # --------------------------------------------------------------------- the evaluator
 # Start left, goal right of a corridor: "always right" reaches the goal in the optimal steps.
 RIGHT_3 = Maze.from_str(">.......G")  # 1x5 cells, 8 steps

@@ -17,7 +17,7 @@ from generators.models import MazeAutoencoder, ModelConfig, init_parameters
 from generators.registry import make_generator
 from generators.structure import motif_counts, structure_stats
 from generators.training import TrainConfig, train
-from generators.two_sample import c2st, ks_2samp, wilson_interval
+from generators.two_sample import c2st, kolmogorov_p, ks_2samp, wilson_interval
 
 
 def mazes(name: str, n: int, size: tuple[int, int], seed: int) -> np.ndarray:
@@ -64,6 +64,56 @@ def test_ks_matches_a_direct_computation() -> None:
     d, p = ks_2samp(a, b)
     assert d == pytest.approx(direct) and 0.0 <= p <= 1.0
     assert ks_2samp(a, a) == (0.0, 1.0)
+
+
+def _lam_to_d(lam: float, n_eff: float) -> float:
+    """The ``d`` at which `kolmogorov_p` evaluates the Kolmogorov tail at ``lam`` (Stephens' scaling)."""
+    return lam / (math.sqrt(n_eff) + 0.12 + 0.11 / math.sqrt(n_eff))
+
+
+@pytest.mark.parametrize("n_eff", [50.0, 5_000.0, 1e8])
+def test_kolmogorov_p_matches_the_kolmogorov_distribution(n_eff: float) -> None:
+    # Table values of the Kolmogorov distribution: P(K > 1.2238) = 0.10, P(K > 1.3581) = 0.05,
+    # P(K > 1.6276) = 0.01, P(K <= 0.5) = 0.0361, P(K <= 1) = 0.7300.
+    for lam, tail in ((1.2238, 0.10), (1.3581, 0.05), (1.6276, 0.01), (0.5, 1 - 0.0361), (1.0, 0.27)):
+        assert kolmogorov_p(_lam_to_d(lam, n_eff), n_eff) == pytest.approx(tail, abs=1e-4)
+    # For lam <= 0.2, P(K <= lam) <= sqrt(2 pi) / lam * exp(-pi^2 / (8 lam^2)) * 1.01 < 1e-12.
+    for lam in (0.0011, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2):
+        assert kolmogorov_p(_lam_to_d(lam, n_eff), n_eff) >= 1 - 1e-12, lam
+    # A tail probability falls as d grows, across the two series as well.
+    lams = np.linspace(0.001, 3.0, 600)
+    tails = [kolmogorov_p(_lam_to_d(lam, n_eff), n_eff) for lam in lams]
+    assert (np.diff(tails) <= 1e-12).all()
+
+
+def test_ks_of_two_nearly_equal_samples_is_not_significant() -> None:
+    # 4,999 zeros and 5,000 ones against 5,000 of each: D = 1 / (2 * 9,999), so lam is about
+    # 0.0035 and P(D > d) is 1 to twelve digits (the bound in the test above).
+    a = np.array([0.0] * 4_999 + [1.0] * 5_000)
+    b = np.array([0.0] * 5_000 + [1.0] * 5_000)
+    d, p = ks_2samp(a, b)
+    assert d == pytest.approx(0.5 - 4_999 / 9_999)
+    assert p >= 1 - 1e-12
+
+
+def test_kolmogorov_p_and_wilson_refuse_bad_arguments() -> None:
+    with pytest.raises(ValueError, match=r"d must be a finite number in \[0.0, 1.0\], got nan"):
+        kolmogorov_p(float("nan"), 10.0)
+    with pytest.raises(ValueError, match=r"n_eff must be a finite number in \(0.0, inf\), got 0"):
+        kolmogorov_p(0.5, 0)
+    with pytest.raises(ValueError, match=r"z must be a finite number in \(0.0, inf\), got nan"):
+        wilson_interval(3, 10, float("nan"))
+    with pytest.raises(ValueError, match=r"z must be a finite number in \(0.0, inf\), got -1.96"):
+        wilson_interval(3, 10, -1.96)
+
+
+def test_a_fidelity_config_with_too_few_classifier_mazes_is_refused_up_front() -> None:
+    from generators.fidelity import FidelityConfig
+
+    # One maze a side leaves c2st nothing to hold out; refused before any maze is drawn.
+    with pytest.raises(ValueError, match=r"c2st_n must be at least 2 \(a third of each set .*\), got 1"):
+        FidelityConfig(c2st_n=1)
+    assert FidelityConfig(c2st_n=2).c2st_n == 2
 
 
 def test_wilson_interval() -> None:

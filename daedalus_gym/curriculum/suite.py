@@ -188,12 +188,31 @@ def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float,
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def _values(values: object) -> np.ndarray:
+    """``values`` as ``float64[n]``, or a ValueError naming its dtype or shape: a 2-D array such
+    as ``[levels, episodes]`` is refused, not flattened into ``levels * episodes`` samples."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"values must be real numbers float64[n], got dtype {array.dtype}")
+    if array.ndim != 1:
+        raise ValueError(f"values must be float64[n], one value per level, got shape {array.shape}")
+    return array.astype(np.float64)
+
+
 def mean_interval(values: np.ndarray, z: float = Z95) -> tuple[float, float]:
-    """The normal-approximation interval ``mean ± z s / sqrt(n)`` of ``values: float[n]``
-    (``s`` the sample standard deviation), clipped to ``[0, 1]``; ``(nan, nan)`` for ``n < 2``.
-    ``z``: a finite number ``> 0``."""
+    """The normal-approximation interval ``mean ± z s / sqrt(n)`` of ``values: float[n]`` in
+    ``[0, 1]`` (rates, such as each level's SPL; ``s`` the sample standard deviation), clipped to
+    ``[0, 1]``; ``(nan, nan)`` for ``n < 2``. ``z``: a finite number ``> 0``.
+
+    Raises:
+        ValueError: ``values`` is not 1-D, or holds NaN, an infinity or a number outside ``[0, 1]``
+            (naming the first and its index).
+    """
     z = check_real(z, "z", 0.0, math.inf, low_open=True, high_open=True)
-    values = np.asarray(values, dtype=np.float64).ravel()
+    values = _values(values)
+    bad = np.flatnonzero(~((values >= 0) & (values <= 1)))  # NaN fails both comparisons
+    if bad.size:
+        raise ValueError(f"values must be numbers in [0, 1], got {values[bad[0]]} at index {int(bad[0])}")
     if len(values) < 2:
         return (math.nan, math.nan)
     mean = float(values.mean())
@@ -205,7 +224,7 @@ def cvar(values: np.ndarray, alpha: float = CVAR_ALPHA) -> float:
     """The conditional value at risk: the mean of the worst (smallest) ``ceil(alpha n)`` of
     ``values: float[n]`` (not NaN), at least one; ``alpha`` in ``(0, 1]``."""
     alpha = check_real(alpha, "alpha", 0.0, 1.0, low_open=True)
-    values = np.asarray(values, dtype=np.float64).ravel()
+    values = _values(values)
     if len(values) == 0:
         raise ValueError("cvar needs at least one value, got none")
     if np.isnan(values).any():  # a NaN would sort last and drop out of the worst share unseen
