@@ -16,6 +16,7 @@ import daedalus_gym  # noqa: F401 -- registers the ids
 from daedalus_gym import splits
 from daedalus_gym.curriculum import suite
 from daedalus_gym.curriculum.suite import (
+    GroupResult,
     SuiteGroup,
     cvar,
     evaluate_suite,
@@ -226,7 +227,8 @@ def test_a_constant_policy_scores_exactly(max_envs, obs_mode):
     assert got.optimal.tolist() == [8, 2, 8] and got.length.tolist() == [[8, 8], [2, 2], [8, 8]]
     assert got.success_rate == got.spl == got.cvar == 1.0
     assert got.level_spl.tolist() == got.level_success.tolist() == [1.0, 1.0, 1.0]
-    assert got.success_ci == pytest.approx(wilson_interval(6, 6))
+    # Three levels, each solved in both its episodes: three trials, not six.
+    assert got.success_ci == pytest.approx(wilson_interval(3, 3))
     fail = result["never"]
     assert not fail.success.any() and fail.length.tolist() == [[20, 20]]  # time limit 4 * 1 * 5
     assert fail.success_rate == fail.spl == fail.cvar == 0.0
@@ -235,7 +237,7 @@ def test_a_constant_policy_scores_exactly(max_envs, obs_mode):
     assert total.success_rate == 0.75 and total.spl == 0.75 and total.cvar == 0.0
     rows = result.to_rows()
     assert [row["group"] for row in rows] == ["solved", "never", "all"]
-    assert rows[0]["success_lo"] == pytest.approx(wilson_interval(6, 6)[0])
+    assert rows[0]["success_lo"] == pytest.approx(wilson_interval(3, 3)[0])
     table = result.markdown()
     assert table.splitlines()[0].startswith("| group | levels | episodes | success")
     assert "| never | 1 | 2 | 0.000 [0.000, " in table and "| all | 4 | 8 | 0.750" in table
@@ -323,3 +325,14 @@ def test_bad_input_is_refused_naming_the_value():
     with pytest.raises(KeyError, match=r"no group 'x' in this result; groups are \['g'\] and 'all'"):
         evaluate_suite(always(1), [group])["x"]
     assert suite.SUITES == ("zero-shot-v0",)
+
+
+def test_the_success_interval_counts_levels_not_episodes():
+    # Four levels, each played four times by a deterministic policy: solved on two, failed on two.
+    success = np.array([[True] * 4, [True] * 4, [False] * 4, [False] * 4])
+    group = GroupResult("g", success, np.full((4, 4), 3), np.full(4, 3))
+    assert group.success_rate == 0.5
+    assert group.success_ci == pytest.approx(wilson_interval(2, 4))
+    assert group.success_ci[0] < wilson_interval(8, 16)[0]  # 16 "trials" would claim too much
+    one = GroupResult("g", success[:, :1], np.full((4, 1), 3), np.full(4, 3))
+    assert one.success_ci == pytest.approx(wilson_interval(2, 4))  # one episode a level: unchanged

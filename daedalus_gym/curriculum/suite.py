@@ -21,7 +21,7 @@ file. ``scripts/make_zero_shot_suite.py`` writes the suite's own files (see ``do
 `evaluate_suite` plays every level of every group with a batched policy in `MazeVectorEnv`
 (one vector env per grid shape, levels handed out with ``reset(options={"level": [...]})``) and
 returns a `SuiteResult`: per group and over all levels, the success rate with a 95% Wilson
-interval, the mean SPL (success weighted by path length) with a 95% normal-approximation
+interval over levels, the mean SPL (success weighted by path length) with a 95% normal-approximation
 interval over levels, and the CVaR at 10% of per-level success (the mean success of the worst
 10% of levels). Cost: per grid shape, one batched env step and one policy call per step; a
 policy that never reaches the goal plays each level to its time limit ``4 h w`` (784 steps at
@@ -180,7 +180,11 @@ def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float,
     k = check_int(successes, "successes", minimum=0)
     if k > n:
         raise ValueError(f"successes must be <= trials = {n}, got {k}")
-    p = k / n
+    return _wilson(k / n, n, z)
+
+
+def _wilson(p: float, n: int, z: float) -> tuple[float, float]:
+    """The Wilson score interval at rate ``p`` over ``n >= 1`` trials."""
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
@@ -298,8 +302,12 @@ class GroupResult:
 
     @property
     def success_ci(self) -> tuple[float, float]:
-        """The 95% Wilson interval of the success rate over all episodes."""
-        return wilson_interval(int(self.success.sum()), self.episodes)
+        """The 95% Wilson interval of the success rate, over levels: each level counts as one
+        trial at its success rate over its episodes (episodes of one level are not independent
+        draws: a policy that solves a level tends to solve it every time). With one episode a
+        level this is the plain Wilson interval of the episodes; with more it is exact where a
+        level's episodes agree and conservative (wider) where they do not."""
+        return _wilson(self.success_rate, self.levels, Z95)
 
     @property
     def spl(self) -> float:
