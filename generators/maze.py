@@ -886,6 +886,8 @@ def level_metrics(walls: np.ndarray, lattice: np.ndarray | None = None) -> dict[
     junctions = np.zeros(len(walls), dtype=np.int64)
     passable = np.zeros(len(walls), dtype=np.int64)
     lattice_grids = _on_lattice(walls) if lattice is None else np.asarray(lattice, dtype=bool)
+    if lattice_grids.shape != (len(walls),):
+        raise ValueError(f"lattice must be bool[{len(walls)}], one per grid, got shape {lattice_grids.shape}")
     n_cells = ((height - 1) // 2) * ((width - 1) // 2)
     if lattice_grids.any():
         # On the lattice only cells can be dead ends or junctions (an open passage joins exactly

@@ -43,17 +43,30 @@ def shortest_path_lengths(
 
     Returns:
         ``int64[B]``: the same numbers as ``Maze.shortest_path_length()`` (``None`` -> ``-1``).
+
+    Raises:
+        ValueError: ``walls`` is not ``bool[B, H, W]``; ``start`` or ``goal`` is not ``B`` pairs
+            of whole numbers, or one is off its grid or a wall (naming the first such row);
+            ``lattice`` is not one flag per grid.
     """
     walls = np.asarray(walls)
     if walls.ndim != 3 or walls.dtype != np.bool_:
         raise ValueError(f"walls must be bool[B, H, W], got {walls.dtype} of shape {walls.shape}")
     batch = len(walls)
-    start = np.asarray(start, dtype=np.int64).reshape(-1, 2)
-    goal = np.asarray(goal, dtype=np.int64).reshape(-1, 2)
-    if len(start) != batch or len(goal) != batch:
-        raise ValueError(f"start and goal must be int[{batch}, 2], got {start.shape} and {goal.shape}")
+    raw_start, raw_goal = np.asarray(start), np.asarray(goal)
+    if raw_start.size != 2 * batch or raw_goal.size != 2 * batch:
+        raise ValueError(
+            f"start and goal must be int[{batch}, 2], got {raw_start.shape} and {raw_goal.shape}"
+        )
+    start, goal = _pairs(raw_start, "start"), _pairs(raw_goal, "goal")
+    if lattice is not None:
+        lattice = np.asarray(lattice)
+        if lattice.shape != (batch,):
+            raise ValueError(f"lattice must be bool[{batch}], one per grid, got shape {lattice.shape}")
+    if batch == 0:
+        return np.zeros(0, dtype=np.int64)
     if batch > CHUNK:
-        return np.concatenate(
+        length = np.concatenate(
             [
                 _lengths(
                     walls[i : i + CHUNK],
@@ -64,7 +77,48 @@ def shortest_path_lengths(
                 for i in range(0, batch, CHUNK)
             ]
         )
-    return _lengths(walls, start, goal, lattice)
+    else:
+        length = _lengths(walls, start, goal, lattice)
+    if length.min() < -1:  # the search's flag for an end off its grid or on a wall
+        raise _bad_ends(walls, start, goal, np.flatnonzero(length < -1))
+    return length
+
+
+def _pairs(value: np.ndarray, name: str) -> np.ndarray:
+    """``value`` (``B * 2`` numbers) as ``int64[B, 2]`` ``(row, col)`` pairs, or a ValueError
+    naming ``name`` and the first row that is not a pair of whole numbers. Whether each square is
+    on its grid and open is checked by the search itself (`_bfs`)."""
+    kind = value.dtype.kind
+    if kind == "i" and value.dtype.itemsize == 8:
+        return value.reshape(-1, 2)
+    if kind not in "iuf":  # bool is "b"
+        raise ValueError(f"{name} must be int[{value.size // 2}, 2], got {value.dtype}")
+    value = value.reshape(-1, 2)
+    if kind == "f":
+        whole = np.isfinite(value).all(axis=1)
+        whole[whole] = (value[whole] == np.round(value[whole])).all(axis=1)
+        if not whole.all():
+            i = int(np.flatnonzero(~whole)[0])
+            raise ValueError(f"{name} of row {i} must be a (row, col) pair of ints, got {value[i].tolist()}")
+    return value.astype(np.int64)
+
+
+def _bad_ends(walls: np.ndarray, start: np.ndarray, goal: np.ndarray, rows: np.ndarray) -> ValueError:
+    """The error for the first of ``rows`` (grids whose search found an end off its grid or on a
+    wall), naming the end, its square and its row."""
+    height, width = walls.shape[1:]
+    i = int(rows[0])
+    for name, ends in (("start", start), ("goal", goal)):
+        r, c = ends[i].tolist()
+        if not (0 <= r < height and 0 <= c < width):
+            return ValueError(f"{name} {(r, c)} of row {i} is outside the {height}x{width} grid")
+    for name, ends in (("start", start), ("goal", goal)):
+        r, c = ends[i].tolist()
+        if walls[i, r, c]:
+            return ValueError(
+                f"start and goal must be open squares inside their grid: {name} {(r, c)} of row {i} is a wall"
+            )
+    raise AssertionError(f"row {i}: the search flagged ends that are open squares on the grid")
 
 
 def _padded(walls: np.ndarray) -> tuple[np.ndarray, int]:
@@ -80,13 +134,8 @@ def _padded(walls: np.ndarray) -> tuple[np.ndarray, int]:
 def _lengths(
     walls: np.ndarray, start: np.ndarray, goal: np.ndarray, lattice: np.ndarray | None
 ) -> np.ndarray:
-    batch = len(walls)
-    free, row = _padded(walls)
-    source = (start[:, 0] + 1) * row + start[:, 1] + 1
-    target = (goal[:, 0] + 1) * row + goal[:, 1] + 1
-    rows = np.arange(batch)
-    if not (free[rows, source].all() and free[rows, target].all()):
-        raise ValueError("start and goal must be open squares inside their grid")
+    batch, height, width = walls.shape
+    free, _ = _padded(walls)
     # On a lattice grid whose start and goal are cells, the search hops cell to cell (two squares
     # a move, through an open passage): a quarter of the squares to visit, the same lengths.
     lattice = on_lattice(walls) if lattice is None else np.asarray(lattice, dtype=bool)
@@ -94,24 +143,41 @@ def _lengths(
     length = np.empty(batch, dtype=np.int64)
     kernel = compile_kernel(_bfs)
     split_rows(
-        lambda lo, hi: kernel(free[lo:hi], source[lo:hi], target[lo:hi], row, hop[lo:hi], length[lo:hi]),
+        lambda lo, hi: kernel(
+            free[lo:hi], start[lo:hi], goal[lo:hi], height, width, hop[lo:hi], length[lo:hi]
+        ),
         batch,
     )
     return length
 
 
 def _bfs(
-    free: np.ndarray, source: np.ndarray, target: np.ndarray, row: int, hop: np.ndarray, out: np.ndarray
+    free: np.ndarray,
+    start: np.ndarray,
+    goal: np.ndarray,
+    height: int,
+    width: int,
+    hop: np.ndarray,
+    out: np.ndarray,
 ) -> None:
-    """``out[b]``: BFS steps from ``source[b]`` to ``target[b]`` over the open squares
-    ``free[b]`` of a wall-padded flat grid, ``-1`` if unreachable; where ``hop[b]``, a move goes
-    two squares, through an open square (a lattice grid's passage, between two cells)."""
+    """``out[b]``: BFS steps from ``start[b]`` to ``goal[b]`` (``(row, col)`` squares of an
+    ``height x width`` grid) over the open squares ``free[b]`` of the wall-padded flat grid,
+    ``-1`` if unreachable, ``-2`` if an end is off the grid or a wall; where ``hop[b]``, a move
+    goes two squares, through an open square (a lattice grid's passage, between two cells)."""
+    row = width + 2
     size = free.shape[1]
     dist = np.full(size, -1, dtype=np.int64)
     queue = np.empty(size, dtype=np.int64)
     steps = np.array([-row, 1, row, -1], dtype=np.int64)
     for b in range(free.shape[0]):
-        s, t = source[b], target[b]
+        r0, c0, r1, c1 = start[b, 0], start[b, 1], goal[b, 0], goal[b, 1]
+        if not (0 <= r0 < height and 0 <= c0 < width and 0 <= r1 < height and 0 <= c1 < width):
+            out[b] = -2
+            continue
+        s, t = (r0 + 1) * row + c0 + 1, (r1 + 1) * row + c1 + 1
+        if not (free[b, s] and free[b, t]):
+            out[b] = -2
+            continue
         if s == t:
             out[b] = 0
             continue
@@ -192,7 +258,16 @@ def path_lengths(
     height, width = walls.shape[1:]
     start = (1, 1) if start is None else start
     goal = (height - 2, width - 2) if goal is None else goal
-    for name, (r, c) in (("start", start), ("goal", goal)):
+    for name, square in (("start", start), ("goal", goal)):
+        if (
+            not isinstance(square, (tuple, list, np.ndarray))
+            or len(square) != 2
+            or not all(
+                isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in square
+            )
+        ):
+            raise ValueError(f"{name} must be a (row, col) pair of ints, got {square!r}")
+        r, c = square
         if not (0 <= r < height and 0 <= c < width):
             raise ValueError(f"{name} {(r, c)} is outside the {height}x{width} grid")
     out = np.full(len(walls), -1, dtype=np.int64)

@@ -201,7 +201,8 @@ def motif_counts(walls: np.ndarray) -> np.ndarray:
     pair_down = cell[:, :-1, :] * 16 + cell[:, 1:, :]
 
     def count(codes: np.ndarray, k: int) -> np.ndarray:
-        flat = codes.reshape(b, -1) + k * np.arange(b)[:, None]
+        # An explicit row length: ``reshape(0, -1)`` cannot infer it for an empty batch.
+        flat = codes.reshape(b, int(np.prod(codes.shape[1:]))) + k * np.arange(b)[:, None]
         return np.bincount(flat.ravel(), minlength=k * b).reshape(b, k)
 
     return np.concatenate(

@@ -259,6 +259,13 @@ def test_bench_control_quick_writes_table_json_and_plots(tmp_path) -> None:
         ([0.5, 0.6, 0.5], [0.01] * 3, "not monotone"),  # back where it started, through a real rise
         ([400, 389, 395, 385, 391], [10.0] * 5, "flat within noise"),  # every step and the change: noise
         ([0.50, 0.49, 0.55], [float("nan")] * 3, "not monotone"),  # one episode a bin: no error
+        # Every episode of the first and last bins succeeded (standard error 0): no change at all,
+        # and the middle dip of 0.01 is within 1.96 * 0.01 of noise.
+        ([1.0, 0.99, 1.0], [0.0, 0.01, 0.0], "flat within noise"),
+        ([1.0, 1.0, 0.99, 1.0], [0.0, 0.0, 0.01, 0.0], "flat within noise"),
+        ([0.5, 0.4, 0.5], [0.0] * 3, "not monotone"),  # exact means: the steps are real
+        ([0.5, float("nan"), 0.6], [0.01] * 3, "not monotone"),  # a missing mean: no trend
+        ([0.5, 0.4, float("nan")], [0.01] * 3, "not monotone"),
     ],
 )
 def test_bench_control_trend_tells_a_dip_within_noise_from_a_reversal(values, errors, trend) -> None:

@@ -249,6 +249,9 @@ def test_level_metrics_of_a_mixed_batch():
 def test_level_metrics_checks_its_input():
     with pytest.raises(ValueError, match=r"walls must be bool\[B, H, W\], got float64 of shape \(3, 3\)"):
         level_metrics(np.zeros((3, 3)))
+    # A lattice flag per grid: one flag for two grids would broadcast to both.
+    with pytest.raises(ValueError, match=r"lattice must be bool\[2\], one per grid, got shape \(1,\)"):
+        level_metrics(np.ones((2, 5, 5), dtype=bool), lattice=np.array([True]))
 
 
 # --------------------------------------------------------------------- reset options

@@ -123,6 +123,13 @@ def test_structure_and_likelihood_refuse_bad_grids(walls: np.ndarray) -> None:
         rules_nll(walls, "a")
 
 
+def test_structure_figures_of_an_empty_batch() -> None:
+    # An empty batch is valid input: no rows of figures, as structure_stats already gives.
+    walls = np.ones((0, 5, 7), dtype=bool)
+    assert motif_counts(walls).shape == (0, 544)
+    assert all(v.shape == (0,) for v in structure_stats(walls).values())
+
+
 def test_hamming_figures_refuse_bad_input(walls: np.ndarray) -> None:
     other = make_generator("backtracker", size=(4, 4)).generate_walls(3, np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"same grid shape, got \(7, 7\) and \(9, 9\)"):

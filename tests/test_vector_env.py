@@ -555,6 +555,40 @@ def test_batched_bfs_bad_input():
         shortest_path_lengths(walls, np.array([[1, 1]]), np.array([[3, 3]]))
 
 
+def test_batched_bfs_refuses_squares_off_the_grid():
+    from generators.shortest_paths import CHUNK, path_lengths
+
+    walls = np.zeros((1, 5, 5), bool)  # an open 5x5 room: (1, 1) -> (3, 3) is 4 steps
+    # A column past the right edge would be read as a square of the next row of the padded grid.
+    with pytest.raises(ValueError, match=r"start \(1, 7\) of row 0 is outside the 5x5 grid"):
+        shortest_path_lengths(walls, [[1, 7]], [[3, 3]])
+    with pytest.raises(ValueError, match=r"goal \(9, 0\) of row 0 is outside the 5x5 grid"):
+        shortest_path_lengths(walls, [[1, 1]], [[9, 0]])
+    with pytest.raises(
+        ValueError, match=r"start of row 0 must be a \(row, col\) pair of ints, got \[1.7, 1.0\]"
+    ):
+        shortest_path_lengths(walls, np.array([[1.7, 1.0]]), [[3, 3]])
+    with pytest.raises(ValueError, match=r"lattice must be bool\[1\], one per grid, got shape \(2,\)"):
+        shortest_path_lengths(walls, [[1, 1]], [[3, 3]], lattice=np.array([False, False]))
+    with pytest.raises(ValueError, match=r"goal must be a \(row, col\) pair of ints, got \(2.5, 3\)"):
+        path_lengths(walls, goal=(2.5, 3))
+    blocked = walls.copy()
+    blocked[0, 3, 3] = True
+    with pytest.raises(ValueError, match=r"open squares inside their grid: goal \(3, 3\) of row 0 is a wall"):
+        shortest_path_lengths(blocked, [[1, 1]], [[3, 3]])
+    # In a batch of more than one kernel call's grids the row named is the batch's own.
+    many = np.zeros((CHUNK + 3, 5, 5), bool)
+    ends = np.tile([[1, 1]], (CHUNK + 3, 1))
+    far = ends.copy()
+    far[CHUNK + 1] = (5, 1)
+    with pytest.raises(ValueError, match=rf"goal \(5, 1\) of row {CHUNK + 1} is outside the 5x5 grid"):
+        shortest_path_lengths(many, ends, far)
+    # Whole numbers held as floats still answer, and an empty batch gives no lengths.
+    assert shortest_path_lengths(walls, np.array([[1.0, 1.0]]), [[3, 3]]).tolist() == [4]
+    empty = shortest_path_lengths(np.zeros((0, 5, 5), bool), np.zeros((0, 2), int), np.zeros((0, 2), int))
+    assert empty.dtype == np.int64 and empty.shape == (0,)
+
+
 def test_no_time_limit_as_gymnasium_spells_it_matches_sync():
     # max_episode_steps=-1: gym.make adds no TimeLimit; the native vector env truncates nothing.
     kwargs = {"generator_kwargs": {"size": 3}, "max_episode_steps": -1}

@@ -265,7 +265,11 @@ def monotone(values: list[float], errors: list[float] | None = None) -> str:
     smaller than 1.96 standard errors of the difference, and a series that is not monotone is
     ``"rising, dips within noise"`` (or falling) when the last bin is above (below) the first
     beyond the noise and every step back is noise, ``"flat within noise"`` when every step and
-    the whole change are noise, else ``"not monotone"``."""
+    the whole change are noise, else ``"not monotone"``. A step (or change) of exactly zero is
+    noise whatever its errors (a bin whose episodes all agree has a standard error of 0); a
+    series holding a NaN is ``"not monotone"``."""
+    if not np.isfinite(values).all():
+        return "not monotone"
     diffs = np.diff(values)
     if (diffs == 0).all():
         return "flat"
@@ -275,9 +279,9 @@ def monotone(values: list[float], errors: list[float] | None = None) -> str:
         return "falling"
     if errors is None:
         return "not monotone"
-    steps_noise = np.abs(diffs) < 1.96 * np.hypot(errors[:-1], errors[1:])
+    steps_noise = (diffs == 0) | (np.abs(diffs) < 1.96 * np.hypot(errors[:-1], errors[1:]))
     change = values[-1] - values[0]
-    if abs(change) < 1.96 * np.hypot(errors[0], errors[-1]):
+    if change == 0 or abs(change) < 1.96 * np.hypot(errors[0], errors[-1]):
         return "flat within noise" if steps_noise.all() else "not monotone"
     back = diffs * np.sign(change) < 0
     if steps_noise[back].all():
