@@ -491,8 +491,9 @@ class ControlledGenerator(MazeGenerator):
                 # The last round has no window for a maze that kept no walk yet.
                 first = WALK_WINDOW * 2.0**round_ if round_ < MAX_ROUNDS - 1 else np.inf
                 miss = np.repeat(np.where(np.isfinite(best_err[active]), best_err[active], first), k)
-                window[:, 0] = np.floor(path * (1.0 - miss) / 2.0)
-                window[:, 1] = np.where(np.isfinite(miss), np.ceil(path * (1.0 + miss) / 2.0), -1)
+                finite = np.isfinite(miss)  # no window (-1) where the miss is infinite
+                window[finite, 0] = np.floor(path * (1.0 - miss[finite]) / 2.0)
+                window[finite, 1] = np.ceil(path * (1.0 + miss[finite]) / 2.0)
             depths = told.reshape(-1) if steer else None
             hit = None if hits is None else np.tile(hits, (len(rows), 1))
             opened, depth = base.drawn_walks(  # type: ignore[attr-defined]
