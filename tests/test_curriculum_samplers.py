@@ -320,6 +320,83 @@ def test_replay_updates_the_replayed_slots(small):
     assert (sampler.buffer.scores[replay.slots] == 0.9).all()
 
 
+@pytest.mark.parametrize("score", ["pvl", "maxmc"])
+def test_plr_matches_a_level_by_level_model_of_the_buffer(score):
+    """Robust PLR against a plain model of JaxUED's level sampler (duplicate check on), read from
+    its definition: the clock advances once per level drawn for replay and once per level offered
+    (kept or not); a draw or an insertion stamps its slot with the advanced clock; a re-score
+    leaves the stamp; a new level takes a free slot, else replaces the first lowest score only
+    when its own is higher. A 3x3-cell generator (14 mazes) makes duplicates common and fills
+    the small buffers, so that levels are also replaced and turned away."""
+    few = make_generator("backtracker", size=(3, 3))
+
+    def fold(prior: float, new: float) -> float:
+        return new if np.isnan(prior) else prior if np.isnan(new) else max(prior, new)
+
+    def value(best: float, pvl: float, mean_value: float) -> float:
+        return pvl if score == "pvl" else (0.0 if np.isnan(best) else best) - mean_value
+
+    for seed in range(6):
+        rng = np.random.default_rng(100 + seed)
+        capacity = int(rng.integers(1, 6))
+        sampler = plr(few, seed=seed, capacity=capacity, replay_prob=0.5, minimum_fill_ratio=0.0, score=score)
+        keys: list[str] = []
+        scores: list[float] = []
+        stamps: list[int] = []
+        bests: list[float] = []
+        clock = 0
+        for _ in range(30):
+            n = int(rng.integers(1, capacity + 1))
+            a = sampler.next_levels(n)
+            episodes = rng.integers(0, 3, n)
+            stats = make_stats(
+                n,
+                pvl=rng.random(n),
+                value=rng.random(n),
+                max_return=np.where(episodes > 0, rng.random(n), np.nan),
+                solved=np.minimum(episodes, 1),
+                episodes=episodes,
+            )
+            if a.kind == "replay":
+                for slot in a.slots.tolist():
+                    clock += 1
+                    stamps[slot] = clock
+                for i, slot in enumerate(a.slots.tolist()):
+                    bests[slot] = fold(bests[slot], stats.max_return[i])
+                for i, slot in enumerate(a.slots.tolist()):
+                    scores[slot] = value(bests[slot], stats.positive_value_loss[i], stats.mean_value[i])
+            else:
+                for i, maze in enumerate(a.mazes):
+                    clock += 1
+                    key = maze.maze_hash
+                    if key in keys:
+                        slot = keys.index(key)
+                        best = fold(bests[slot], stats.max_return[i])
+                    else:
+                        best = float(stats.max_return[i])
+                    new = value(best, stats.positive_value_loss[i], stats.mean_value[i])
+                    if key not in keys:
+                        if len(keys) < capacity:
+                            keys.append(key)
+                            scores.append(0.0)
+                            stamps.append(0)
+                            bests.append(np.nan)
+                            slot = len(keys) - 1
+                        else:
+                            slot = int(np.argmin(scores))
+                            if not new > scores[slot]:
+                                continue
+                            keys[slot] = key
+                    scores[slot], stamps[slot], bests[slot] = new, clock, best
+            sampler.update(a, stats)
+            buffer = sampler.buffer
+            assert [m.maze_hash for m in buffer.levels] == keys
+            np.testing.assert_array_equal(buffer.scores[: buffer.size], scores)
+            np.testing.assert_array_equal(buffer.timestamps[: buffer.size], stamps)
+            np.testing.assert_array_equal(buffer.max_returns[: buffer.size], bests)
+            assert buffer.clock == clock
+
+
 def test_same_seed_same_assignments(small):
     def run(seed: int) -> list[str]:
         sampler = plr(small, seed=seed, capacity=6, minimum_fill_ratio=0.0)

@@ -17,8 +17,11 @@ Scores (``score=``):
 - ``"pvl"`` (positive value loss): the mean over the rollout of ``max(GAE advantage, 0)``.
 - ``"maxmc"`` (MaxMC): ``best return ever seen on the level - mean V(s_t)``. The buffer keeps
   each level's best return across all its rollouts. A level on which no episode has ended yet
-  counts a best return of 0, the return of an unsolved episode in these envs (rewards are paid on
-  reaching the goal only).
+  counts a best return of 0: the env's return of an unsolved episode (its rewards are paid on
+  reaching the goal only), and a lower bound on the return with the trainer's novelty bonus,
+  which is never negative. With the trainer's defaults every rollout ends an episode on every
+  env (its rollout is as long as the time limit); a shorter rollout, as with SB3's ``n_steps``,
+  can score a level before any of its episodes ends.
 
 Cost per rollout: ``n`` weighted draws (``O(n log size)``) and one vectorised re-scoring, or ``n``
 insertions.
