@@ -45,9 +45,10 @@ def square_tile(height: int, width: int) -> int | None:
     """The ``t`` of an ``"image"`` observation of ``height x width`` pixels drawn with the env's
     default tile (`daedalus_gym.core.image_tile`), or ``None`` if no grid gives that image.
 
-    A grid of ``H x W`` squares (odd sides) drawn ``t`` pixels a square is ``H t x W t``; of the
-    tiles that fit, the largest one is taken (the 45 x 45 image of a 7x7-cell maze is 15 x 15
-    squares of 3 pixels, not 45 x 45 squares of 1).
+    A grid of ``H x W`` squares (odd sides, a maze's: at least 3 and, as its start and goal
+    differ, not 3 x 3) drawn ``t`` pixels a square is ``H t x W t``; of the tiles that fit, the
+    largest one is taken (the 45 x 45 image of a 7x7-cell maze is 15 x 15 squares of 3 pixels,
+    not 45 x 45 squares of 1, which a 22x22-cell maze draws: pass its tile to `MazeCNN`).
 
     Raises:
         ValueError: ``height`` or ``width`` is not an int ``>= 1``.
@@ -57,7 +58,8 @@ def square_tile(height: int, width: int) -> int | None:
         if height % t or width % t:
             continue
         rows, cols = height // t, width // t
-        if rows % 2 and cols % 2 and image_tile((rows, cols)) == t:
+        is_maze_grid = rows % 2 and cols % 2 and min(rows, cols) >= 3 and max(rows, cols) >= 5
+        if is_maze_grid and image_tile((rows, cols)) == t:
             return t
     return None
 
@@ -68,7 +70,9 @@ class MazeCNN(BaseFeaturesExtractor):
     ``observation_space``: ``Box(0, 255, (3 k, H t, W t), uint8)`` as SB3 hands it (channels
     first; ``k`` stacked frames, the newest last, e.g. from SB3's ``VecFrameStack``);
     ``features_dim``: size of the output vector; ``channels``: width of the convolutions;
-    ``tile``: pixels per square, read from the image's sides when ``None``.
+    ``tile``: pixels per square, read from the image's sides when ``None``. The ``"rgb"``
+    observation has the same space, but its channels are colours, not ``[wall, agent, goal]``:
+    this extractor does not read it.
 
     Layers: ``Conv(t x t, stride t)`` (one output per square), then three 3x3 convolutions with
     dilations 1, 2 and 4 (each output sees 15 x 15 squares), ReLU after each. The feature vector

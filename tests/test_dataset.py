@@ -11,7 +11,7 @@ import pytest
 
 import daedalus_gym  # noqa: F401 - registers the ids
 from daedalus_gym.cli import main
-from daedalus_gym.commands.dataset import episode_maze
+from daedalus_gym.commands.dataset import episode_maze, write_dataset
 
 minari = pytest.importorskip(
     "minari", reason='minari is not installed: bash scripts/setup.sh minari (the "minari" extra)'
@@ -49,6 +49,55 @@ def test_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> 
     env.close()
 
 
+@pytest.mark.parametrize("agent", ["random", "oracle"])
+def test_recovered_environment_replays_the_episodes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, agent: str
+) -> None:
+    """The dataset's env (and eval env) is the env the episodes were played on, time limit
+    included: replaying an episode's actions from its seed gives back every recorded step."""
+    argv = ["dataset", "--env", ENV_ID, "--agent", agent, "--episodes", "2", "--seed", "3"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
+    dataset = minari.load_dataset(f"daedalus-backtracker-7x7-{agent}-v0")
+    assert dataset.env_spec.max_episode_steps == gym.spec(ENV_ID).max_episode_steps
+    for env in (dataset.recover_environment(), dataset.recover_environment(eval_env=True)):
+        assert env.spec.max_episode_steps == gym.spec(ENV_ID).max_episode_steps
+        for index, episode in enumerate(dataset.iterate_episodes()):
+            (metadata,) = dataset.storage.get_episode_metadata([index])
+            obs, _ = env.reset(seed=metadata["seed"])
+            np.testing.assert_array_equal(obs, episode.observations[0])
+            for t, action in enumerate(episode.actions):
+                obs, reward, terminated, truncated, _ = env.step(action)
+                np.testing.assert_array_equal(obs, episode.observations[t + 1])
+                assert reward == episode.rewards[t]
+                assert (terminated, truncated) == (episode.terminations[t], episode.truncations[t]), t
+        env.close()
+
+
+def test_episode_maze_counts_episodes_as_the_dataset_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``episode_maze(dataset, i)`` is the maze of ``dataset[i]``, in a filtered dataset too."""
+    argv = ["dataset", "--env", ENV_ID, "--agent", "oracle", "--episodes", "4", "--seed", "2"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
+    odd = minari.load_dataset(NAME).filter_episodes(lambda episode: episode.id % 2 == 1)
+    env = odd.recover_environment()
+    episodes = list(odd.iterate_episodes())
+    assert [episode.id for episode in episodes] == [1, 3]
+    for index, episode in enumerate(episodes):
+        (metadata,) = odd.storage.get_episode_metadata([episode.id])
+        obs, info = env.reset(seed=metadata["seed"])
+        np.testing.assert_array_equal(obs, episode.observations[0])
+        assert episode_maze(odd, index).maze_hash == info["maze_hash"]
+        assert episode_maze(odd, index - len(episodes)).maze_hash == info["maze_hash"]
+    env.close()
+    with pytest.raises(IndexError, match="index 2 is out of range: the dataset holds 2 episodes"):
+        episode_maze(odd, 2)
+    with pytest.raises(TypeError, match="index must be an int, got True"):
+        episode_maze(odd, True)
+
+
 def test_ppo_dataset_records_the_agents_observation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("stable_baselines3", reason='PPO agents need the "rl" extra')
     model = Path(__file__).parent.parent / "examples" / "models" / "ppo-backtracker-7x7.zip"
@@ -75,6 +124,24 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, capsys, argv, 
     assert main(["dataset", *argv, "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"episodes": 0}, "episodes must be an int >= 1, got 0"),
+        ({"episodes": True}, "episodes must be an int >= 1, got True"),
+        ({"episodes": 1.5}, "episodes must be an int >= 1, got 1.5"),
+        ({"name": "no-version"}, "--name: expected a dataset id without a namespace"),
+        ({"name": "space/name-v0"}, "--name: expected a dataset id without a namespace"),
+    ],
+)
+def test_write_dataset_refuses_bad_arguments_and_writes_nothing(tmp_path: Path, kwargs, message) -> None:
+    out = tmp_path / "datasets"
+    args = {"env_id": ENV_ID, "agent": "random", "episodes": 1, "out": out, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        write_dataset(**args)
     assert not out.exists()
 
 

@@ -168,3 +168,17 @@ def test_maze_cnn_refuses_images_that_are_not_maze_grids():
         MazeCNN(gym.spaces.Box(0, 255, (45, 45, 3), np.uint8))
     with pytest.raises(ValueError, match=r"grid of odd sides, got 15 \(4x4 squares\)"):
         MazeCNN(gym.spaces.Box(0, 255, (3, 60, 60), np.uint8), tile=15)
+
+
+@pytest.mark.parametrize("size", [4, (4, 1), (1, 4), 7])
+def test_square_tile_reads_only_grids_a_maze_can_have(size):
+    """A 36-pixel side is 9 squares of 4, 3 of 12 or 1 of 36; a maze grid has at least 3 squares
+    a side and is never 3 x 3, so the tile is the env's own."""
+    env = gym.make("Daedalus-Backtracker-v0", generator_kwargs={"size": size})
+    height, width, _ = env.observation_space.shape
+    tile = env.unwrapped.settings.obs_tile_size
+    assert square_tile(height, width) == tile
+    extractor = MazeCNN(gym.spaces.Box(0, 255, (3, height, width), np.uint8))
+    assert extractor.tile == tile
+    assert extractor.cnn[0].kernel_size == extractor.cnn[0].stride == (tile, tile)
+    env.close()

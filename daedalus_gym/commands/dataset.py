@@ -94,7 +94,10 @@ def datasets_root(path: Path) -> Iterator[None]:
 
 def record_episodes(env_id: str, agent_spec: str, episodes: int, seed: int) -> tuple[list, list, Any]:
     """Play ``episodes`` episodes: ``(episode buffers, episode metadata, env spec)``; the spec
-    carries the observation keywords the agent asked for.
+    carries the observation keywords the agent asked for and the id's time limit (the spec of
+    the wrapped env, as ``gym.make`` built it: ``env.unwrapped.spec`` has no ``TimeLimit``, so
+    ``recover_environment`` would never truncate). A privileged agent's `MazeStateInfo` is left
+    out of it: that wrapper only tells the agent the maze.
 
     Episode ``i``'s maze and agent seeds are `daedalus_gym.benchmark.episode_seeds` ``(seed,
     env_id, i)``, as in ``daedalus-gym bench``.
@@ -104,6 +107,7 @@ def record_episodes(env_id: str, agent_spec: str, episodes: int, seed: int) -> t
 
     from daedalus_gym.agents import make_agent, make_agent_env
     from daedalus_gym.benchmark import episode_seeds
+    from daedalus_gym.wrappers import MazeStateInfo
 
     agent = make_agent(agent_spec)
     env = make_agent_env(agent, env_id)
@@ -147,7 +151,8 @@ def record_episodes(env_id: str, agent_spec: str, episodes: int, seed: int) -> t
                     "optimal_path_length": int(info["optimal_path_length"]),
                 }
             )
-        return buffers, metadata, env.unwrapped.spec
+        played = env.env if isinstance(env, MazeStateInfo) else env
+        return buffers, metadata, played.spec
     finally:
         env.close()
 
@@ -161,11 +166,18 @@ def write_dataset(
     The dataset is built in a temporary root inside ``out`` and moved into place at the end.
     """
     import daedalus_gym
+    from daedalus_gym.core import check_int
 
     minari = import_minari()
     known = daedalus_gym.registered_ids()
     if env_id not in known:
         raise ValueError(f"--env: unknown id {env_id!r}; registered: {', '.join(known)}")
+    check_int(episodes, "episodes")
+    if name is not None and not (isinstance(name, str) and NAME_PATTERN.fullmatch(name)):
+        raise ValueError(
+            f"--name: expected a dataset id without a namespace, ending in -v<N> such as my-mazes-v0, "
+            f"got {name!r}"
+        )
     name = name or default_name(env_id, agent)
     # Minari resolves its files against MINARI_DATASETS_PATH more than once, so a relative root
     # would be doubled (ds/.partial-x/.../ds/.partial-x/...): the root is made absolute here.
@@ -205,10 +217,32 @@ def write_dataset(
 
 
 def episode_maze(dataset: Any, index: int) -> Any:
-    """The `generators.Maze` of episode ``index`` of a dataset this command wrote."""
+    """The `generators.Maze` of ``dataset[index]``, the ``index``-th episode (from 0; negative
+    counts from the end) of a dataset this command wrote. ``index`` counts as
+    ``MinariDataset.__getitem__`` and ``iterate_episodes`` do: in a filtered or split dataset it
+    is the episode ``dataset.episode_indices[index]`` of the stored ones.
+
+    Raises:
+        TypeError: ``index`` is not an int.
+        IndexError: ``index`` is outside the dataset's episodes.
+        ValueError: the episode has no maze in its metadata (a dataset this command did not write).
+    """
+    import numpy as np
+
     from generators import Maze
 
-    (metadata,) = dataset.storage.get_episode_metadata([index])
+    if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+        raise TypeError(f"index must be an int, got {index!r} ({type(index).__name__})")
+    indices = dataset.episode_indices
+    if not -len(indices) <= index < len(indices):
+        raise IndexError(f"index {index} is out of range: the dataset holds {len(indices)} episodes")
+    episode_id = int(indices[index])
+    (metadata,) = dataset.storage.get_episode_metadata([episode_id])
+    if "maze" not in metadata:
+        raise ValueError(
+            f"episode {episode_id} has no 'maze' in its metadata (keys {sorted(metadata)}); "
+            "only datasets written by `daedalus-gym dataset` hold their mazes"
+        )
     return Maze.from_text(str(metadata["maze"]))
 
 
