@@ -24,7 +24,7 @@ from daedalus_gym.registration import register_envs, registered_ids
 from daedalus_gym.splits import load_level_set
 from daedalus_gym.vector_env import MazeVectorEnv
 
-__version__ = "0.9.1"
+__version__ = "0.9.2"
 
 register_envs()
 
