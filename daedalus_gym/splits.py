@@ -123,8 +123,33 @@ class TrainLevels(gym.Wrapper):
         return obs, info
 
 
+def _check_seed_env(env: gym.Env | str) -> None:
+    """Refuse an env whose ``reset(seed=s)`` does not serve level ``s``: one that draws its levels
+    from a level set (``num_levels``, ``levels=...``, or a `TrainLevels` wrapper), where the seed
+    only seeds that draw."""
+    if isinstance(env, str):
+        return
+    layer = env
+    while isinstance(layer, gym.Wrapper):
+        if isinstance(layer, TrainLevels):
+            raise ValueError(
+                "env is wrapped in TrainLevels: its reset(seed=s) plays a level drawn from "
+                f"{layer.levels}, not level s; pass the env id or the env it wraps"
+            )
+        layer = layer.env
+    level_set = getattr(env.unwrapped, "level_set", None)
+    if level_set is not None:
+        raise ValueError(
+            f"env draws its levels from a level set (levels={level_set.kind!r}): its reset(seed=s) "
+            "plays a level drawn from that set, not level s; pass the env id or an env made without "
+            "num_levels and levels"
+        )
+
+
 def level_hashes(env: gym.Env | str, seeds: Iterable[int]) -> frozenset[str]:
-    """The `Maze.maze_hash` of the maze each seed serves (``env`` is an env or an id)."""
+    """The `Maze.maze_hash` of the maze each seed serves (``env`` is an env or an id; an env that
+    draws its levels from a level set is refused, its seeds do not name levels)."""
+    _check_seed_env(env)
     own = isinstance(env, str)
     env = gym.make(env) if isinstance(env, str) else env
     try:
@@ -174,6 +199,7 @@ def held_out_seeds(
     limit = (
         10 * n + train.num_levels if max_candidates is None else check_int(max_candidates, "max_candidates")
     )
+    _check_seed_env(env)
     own = isinstance(env, str)
     env = gym.make(env) if isinstance(env, str) else env
     seeds: list[int] = []

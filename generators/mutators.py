@@ -7,8 +7,8 @@ Each mutator takes a level, ``n_edits`` (how far the result moves from it) and a
   closes exactly one cycle: the tree path between its two cells, plus itself. Walling any other
   passage of that cycle breaks it again and gives another spanning tree, so the maze stays
   perfect (one path between any two cells, hence solvable). An edit changes two squares; ``n``
-  edits change up to ``2 n`` (a later edit may undo an earlier one). Cost per edit: one
-  breadth-first search over the tree, ``O(h w)``.
+  edits change up to ``2 n`` (a later edit may undo an earlier one). Cost: one breadth-first
+  search of the maze, then per edit the depth of the two cells the opened passage joins.
 - `move_goal` moves the goal to an open square joined to the start, drawn uniformly among those
   at most ``n_edits`` moves from the old goal (a move is one cell on a lattice maze whose goal is
   a cell, else one square), so the maze stays solvable. The walls do not change. Cost: one
@@ -364,7 +364,7 @@ def latent_edit(
     n_edits, rng = _check_edits(n_edits), check_rng(rng)
     step = check_real(step, "step", 0.0, 10.0, low_open=True)
     noise = np.asarray(noise)
-    if noise.ndim != 1:
+    if noise.ndim != 1 or len(noise) != generator.noise_dim:
         raise ValueError(f"noise must be float[{generator.noise_dim}], got shape {noise.shape}")
     noise = check_rows(noise[None], generator.noise_dim, "noise")[0]
     moved = noise + step * rng.standard_normal((n_edits, len(noise))).sum(axis=0)

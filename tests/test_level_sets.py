@@ -15,8 +15,10 @@ from daedalus_gym import splits
 from daedalus_gym.core import HELD_OUT_START
 from daedalus_gym.registration import env_specs
 from daedalus_gym.splits import (
+    HeldOut,
     LevelRange,
     TrainLevels,
+    held_out_seeds,
     level_hashes,
     level_set_manifest,
     load_level_set,
@@ -166,7 +168,8 @@ def test_a_planted_symmetric_copy_of_a_training_level_is_refused(name):
 
 
 def test_held_out_raises_when_training_covers_every_maze():
-    # 2x2 cells: 4 mazes, 3 up to symmetry; 300 training levels hold them all.
+    # 2x2 cells: 4 mazes, 2 up to symmetry (with start and goal in opposite corners, only the
+    # identity and the transpose keep them there); 300 training levels hold them all.
     env = gym.make(SMALL, generator_kwargs={"size": 2}, levels="held-out", num_levels=300)
     with pytest.raises(RuntimeError, match=r"held-out.*training levels"):
         env.reset(seed=0)
@@ -418,3 +421,32 @@ def test_train_levels_and_level_hashes_refuse_what_they_cannot_use():
         TrainLevels(gym.make("Daedalus-Backtracker-7x7-v0"), (0, 10))
     with pytest.raises(ValueError, match=r"seeds\[1\] must be an int >= 0, got 1.7 \(float\)"):
         level_hashes("Daedalus-Backtracker-7x7-v0", [0, 1.7])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: gym.make(SMALL, num_levels=50),
+        lambda: TrainLevels(gym.make(SMALL), LevelRange(0, 50)),
+        lambda: gym.make(SMALL, levels="held-out", num_levels=5),
+        lambda: gym.make(SMALL, levels="eval"),
+    ],
+    ids=["num_levels", "TrainLevels", "held-out", "eval"],
+)
+def test_level_hashes_refuse_an_env_whose_seeds_do_not_name_levels(make):
+    env, plain = make(), gym.make(SMALL)
+    # reset(seed=s) of this env plays a level drawn from its set, not level s: hashing what it
+    # plays would miss training mazes (and let them into the held-out evaluation).
+    assert any(env.reset(seed=s)[1]["maze_hash"] != plain.reset(seed=s)[1]["maze_hash"] for s in range(5))
+    match = r"reset\(seed=s\) plays a level drawn from .*, not level s"
+    with pytest.raises(ValueError, match=match):
+        level_hashes(env, range(5))
+    with pytest.raises(ValueError, match=match):
+        HeldOut.of(env, LevelRange(0, 5))
+    with pytest.raises(ValueError, match=match):
+        held_out_seeds(env, HeldOut.of(SMALL, LevelRange(0, 5)), 3)
+    # An env made without a level set serves level s at reset(seed=s), as the id does.
+    assert level_hashes(plain, range(5)) == level_hashes(SMALL, range(5))
+    train = {plain.reset(seed=s)[1]["maze_hash"] for s in range(5)}
+    after = [s for s in range(5, 50) if plain.reset(seed=s)[1]["maze_hash"] not in train]
+    assert held_out_seeds(plain, HeldOut.of(plain, LevelRange(0, 5)), 3) == after[:3]

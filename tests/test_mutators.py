@@ -153,6 +153,10 @@ def test_latent_edit_refuses_bad_input():
         ValueError, match=rf"noise must be float\[{vae.noise_dim}\], got shape \(1, {vae.noise_dim}\)"
     ):
         latent_edit(vae, noise[None], 1, rng)
+    with pytest.raises(
+        ValueError, match=rf"noise must be float\[{vae.noise_dim}\], got shape \({vae.noise_dim - 1},\)"
+    ):
+        latent_edit(vae, noise[:-1], 1, rng)
     with pytest.raises(ValueError, match=r"noise must be finite, got nan"):
         latent_edit(vae, np.full(vae.noise_dim, np.nan), 1, rng)
     with pytest.raises(ValueError, match=r"step must be a finite number in \(0\.0, 10\.0\], got 0"):
