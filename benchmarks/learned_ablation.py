@@ -7,7 +7,9 @@ against fresh mazes of the model's training generator (fresh seeds, disjoint fro
   share of open decisions;
 - **count table**: each decision drawn from ``P(open | direction, the walk's ten features)``
   counted on the model's training set (no network, no code);
-- **model, sampled**: the served mazes (prior code, each decision drawn);
+- **model, sampled**: the served mazes (prior code, each decision drawn at the model's decision
+  temperature); its NLL is the bound on that served distribution (codes weighed by the prior it
+  samples, decisions at that temperature);
 - **model, greedy**: prior code, each decision clipped at 0.5;
 - **code zeroed**: the model with every code set to the prior mean, decisions drawn;
 - **code shuffled**: each cell's part of the code taken from another held-out maze's posterior
@@ -135,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"baselines done ({time.perf_counter() - started:.0f}s)", flush=True)
 
     torch_gen = torch.Generator().manual_seed(args.seed)
-    nll = float(iwae_nll(model, heldout, 32, torch_gen).mean())
+    # The served distribution's bound: the prior the generator samples and its decision temperature.
+    nll = float(iwae_nll(model, heldout, 32, torch_gen, temperature=gen.decision_temperature).mean())
     with torch.no_grad():
         mu = model.encode(torch.from_numpy(heldout).float())[0]
         recon = (model.decode(mu) > 0).numpy()
@@ -167,11 +170,12 @@ def main(argv: list[str] | None = None) -> int:
         "nll": nll,
         "recon_wrong": wrong(recon),
     }
-    zero = np.zeros((args.n, gen.latent_dim))
+    prior_mean = model.prior_mean.double().numpy()  # 0 for N(0, I); a fitted Gaussian's mean
+    zero = np.tile(prior_mean, (args.n, 1))
     uniforms = rng.random((args.n, lat.num_edges))
     zeroed = gen.decode_codes(zero, uniforms) > 0
     with torch.no_grad():
-        zero_recon = (model.decode(torch.zeros_like(mu)) > 0).numpy()
+        zero_recon = (model.decode(model.prior_mean.expand_as(mu).contiguous()) > 0).numpy()
     rows["code zeroed"] = {
         **_scores(zeroed, ref, ref_stats, args.c2st_n, args.seed),
         "recon_wrong": wrong(zero_recon),

@@ -14,7 +14,10 @@ samples, 10 for its classifiers, 11 for its confirmation: fresh mazes, samples a
 different spawn keys are independent streams whatever the root seeds, so evaluation never reuses
 a maze or a noise draw that training saw. The arrays are cached on disk as ``.npz`` under a name
 derived from the whole config (its hash), so a model card that records the config can always
-rebuild -- or find -- its exact training set.
+rebuild -- or find -- its exact training set. Whenever a cached file is read, the first mazes of
+both splits (`PROBE` each) are drawn afresh and compared with the file's: a file drawn by other
+generator code (or in another maze format), whose splits do not have the config's counts and
+grid shape, or that cannot be read is drawn again and replaced.
 
 Cost: one batched `generate_walls` call per split (100,000 backtracker mazes of 14x14 cells take
 about five seconds) plus the compressed write.
@@ -25,6 +28,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +60,8 @@ SEED_STREAMS = {
 # Generated in chunks so that a large dataset never holds the generator's scratch space for all
 # mazes at once.
 _CHUNK = 20_000
+# Mazes at the head of each split that are drawn afresh to check a cached file.
+PROBE = 4
 
 
 def seed_stream(purpose: str, seed: int) -> np.random.SeedSequence:
@@ -99,6 +106,7 @@ class DatasetConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+            object.__setattr__(self, name, int(value))  # a numpy int as the int JSON writes
         if self.n_train < 1:
             raise ValueError(f"n_train must be at least 1, got {self.n_train}")
         if not isinstance(self.generator, str):
@@ -153,6 +161,13 @@ def _draw(config: DatasetConfig, n: int, rng: np.random.Generator) -> np.ndarray
     return np.concatenate(chunks) if chunks else np.zeros((0, *gen.shape), dtype=bool)
 
 
+def _probe(config: DatasetConfig, split: str) -> np.ndarray:
+    """The first mazes (`PROBE`, at most the split's count) of ``split`` (``"train"`` or
+    ``"val"``), drawn afresh by the current generator code."""
+    n = min(PROBE, config.n_train if split == "train" else config.n_val)
+    return _draw(config, n, np.random.default_rng(seed_stream(split, config.seed)))
+
+
 def build_dataset(config: DatasetConfig) -> MazeDataset:
     """Generate both splits from scratch (no cache)."""
     _check_config(config)
@@ -170,6 +185,10 @@ def load_dataset(
         config: what to draw.
         cache_dir: where cached files live; defaults to `default_cache_dir`.
         use_cache: ``False`` generates in memory and touches no file.
+
+    A cached file is used only when it holds this config's splits (counts, grid shape, bool
+    walls) and their first mazes equal the ones the generator draws now; any other file under
+    the name -- damaged, foreign, or drawn by other generator code -- is replaced.
     """
     _check_config(config)
     if not use_cache:
@@ -180,10 +199,19 @@ def load_dataset(
             with np.load(path, allow_pickle=False) as data:
                 stored = json.loads(str(data["config"]))
                 train, val = data["train"], data["val"]
-            if stored == config.to_dict() and train.dtype == np.bool_ and len(train) == config.n_train:
+            head, val_head = _probe(config, "train"), _probe(config, "val")
+            grid = head.shape[1:]
+            if (
+                stored == config.to_dict()
+                and train.dtype == val.dtype == np.bool_
+                and train.shape == (config.n_train, *grid)
+                and val.shape == (config.n_val, *grid)
+                and np.array_equal(train[: len(head)], head)
+                and np.array_equal(val[: len(val_head)], val_head)
+            ):
                 return MazeDataset(config, train, val)
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged or foreign cache file is rebuilt below
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
+            pass  # a damaged, foreign or stale cache file is rebuilt below
     dataset = build_dataset(config)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")

@@ -373,3 +373,70 @@ def test_path_head_codes_compares_fresh_and_landed_codes(tmp_path, capsys):
     assert 0.0 < row["depth_entropy_given_code_nats"] <= row["depth_entropy_nats"]
     out_text = capsys.readouterr().out
     assert "landed codes" in out_text and "H(depth | code)" in out_text
+
+
+def test_learned_ablation_scores_the_served_distribution(tmp_path, monkeypatch):
+    """The ablation's model NLL is the bound on the mazes the model serves: the prior it samples
+    (here a fitted Gaussian) and its decision temperature; its "code zeroed" row decodes the
+    prior's mean."""
+    import json
+
+    import numpy as np
+    import torch
+
+    from benchmarks import learned_ablation
+    from generators.dataset import seed_stream
+    from generators.lattice import lattice
+    from generators.likelihood import iwae_nll
+    from generators.models import MazeAutoencoder, ModelConfig, init_parameters, load_model, save_model
+    from generators.registry import make_generator
+    from generators.training import TrainConfig
+    from generators.two_sample import C2STResult
+
+    size, seed, heldout_n = (5, 5), 3, 20
+    monkeypatch.setenv("DAEDALUS_GYM_CACHE", str(tmp_path / "cache"))
+    cfg = ModelConfig(
+        kind="vae", arch="spatial", size=size, latent_dim=50, hidden=16, depth=1, channels=8,
+        decoder="dfs", ar_hidden=8,
+    )  # fmt: skip
+    model = MazeAutoencoder(cfg)
+    init_parameters(model, torch.Generator().manual_seed(0))
+    with torch.no_grad():  # decisions that depend on the code, and a fitted sampling Gaussian
+        model.decoder.direct.weight.normal_(0.0, 2.0, generator=torch.Generator().manual_seed(1))
+        model.prior_mean.copy_(5 * torch.randn(50, generator=torch.Generator().manual_seed(2)))
+        model.prior_scale_tril.mul_(0.7)
+    model.decision_temperature = 0.6
+    path = tmp_path / "vae.safetensors"
+    save_model(model, path)
+    train_cfg = TrainConfig(kind="vae", size=size, dataset_size=200, val_size=10)
+    path.with_suffix(".json").write_text(json.dumps({"train_config": train_cfg.to_dict()}))
+
+    def quick_c2st(a, b, rng, epochs=8):  # the classifiers are not what is checked here
+        return [C2STResult(name, 0.5, 0.4, 0.6, len(a)) for name in ("mlp_motifs", "cnn_walls")]
+
+    monkeypatch.setattr(learned_ablation, "c2st", quick_c2st)
+    out = tmp_path / "rows.json"
+    argv = ["--model", str(path), "--n", "100", "--c2st-n", "100", "--heldout-n", str(heldout_n)]
+    assert learned_ablation.main([*argv, "--seed", str(seed), "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+
+    loaded = load_model(path)
+    heldout = make_generator("backtracker", size=size).generate_walls(
+        heldout_n, np.random.default_rng(seed_stream("eval_heldout", seed))
+    )
+
+    def bound(temperature: float) -> float:
+        gen = torch.Generator().manual_seed(seed)
+        return float(iwae_nll(loaded, heldout, 32, gen, temperature=temperature).mean())
+
+    served, own_temperature = bound(0.6), bound(1.0)
+    assert abs(served - own_temperature) > 1e-3  # the check below can tell the two apart
+    assert rows["model, sampled"]["nll"] == pytest.approx(served, rel=1e-9)
+
+    lat = lattice(*size)
+    with torch.no_grad():
+        at_mean = (loaded.decode(loaded.prior_mean.expand(heldout_n, -1).contiguous()) > 0).numpy()
+        at_zero = (loaded.decode(torch.zeros(heldout_n, 50)) > 0).numpy()
+    assert not np.array_equal(at_mean, at_zero)  # the check below can tell the two apart
+    wrong = (lat.passages_from_walls(at_mean) != lat.passages_from_walls(heldout)).sum(1).mean()
+    assert rows["code zeroed"]["recon_wrong"] == pytest.approx(float(wrong))

@@ -74,6 +74,95 @@ def test_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
     assert load_dataset(cfg, tmp_path).train.shape == (5, 9, 11)
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda raw: raw[: len(raw) // 2],  # a write cut short
+        lambda raw: b"",
+        lambda raw: raw[:100],
+        lambda raw: raw[: len(raw) // 3] + bytes([raw[len(raw) // 3] ^ 0xFF]) + raw[len(raw) // 3 + 1 :],
+    ],
+    ids=["half", "empty", "header-only", "flipped-byte"],
+)
+def test_truncated_or_corrupt_cache_is_rebuilt(tmp_path: Path, damage) -> None:
+    cfg = DatasetConfig(size=SIZE, n_train=40, n_val=10, seed=2)
+    first = load_dataset(cfg, tmp_path)
+    path = tmp_path / cfg.cache_name()
+    path.write_bytes(damage(path.read_bytes()))
+    again = load_dataset(cfg, tmp_path)
+    fresh = build_dataset(cfg)
+    assert np.array_equal(again.train, fresh.train) and np.array_equal(again.val, fresh.val)
+    assert np.array_equal(first.train, fresh.train)
+    with np.load(path) as data:  # the damaged file was replaced by a whole one
+        assert np.array_equal(data["train"], fresh.train)
+
+
+def test_cache_is_used_when_it_matches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import generators.dataset as dataset_module
+
+    cfg = DatasetConfig(size=SIZE, n_train=30, n_val=10, seed=3)
+    first = load_dataset(cfg, tmp_path)
+
+    def no_rebuild(config: DatasetConfig) -> None:
+        raise AssertionError("a matching cache file was drawn again")
+
+    monkeypatch.setattr(dataset_module, "build_dataset", no_rebuild)
+    again = load_dataset(cfg, tmp_path)
+    assert np.array_equal(first.train, again.train) and np.array_equal(first.val, again.val)
+
+
+def test_stale_cache_from_other_generator_code_is_not_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generators.backtracker import BacktrackerGenerator
+
+    cfg = DatasetConfig(size=SIZE, n_train=30, n_val=10, seed=3)
+    old = load_dataset(cfg, tmp_path)
+    original = BacktrackerGenerator.generate_walls
+
+    def changed(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        rng.random()  # the same seeds now give other mazes, as after a change to the generator
+        return original(self, n, rng)
+
+    monkeypatch.setattr(BacktrackerGenerator, "generate_walls", changed)
+    current = build_dataset(cfg)
+    assert not np.array_equal(current.train, old.train)
+    got = load_dataset(cfg, tmp_path)
+    assert np.array_equal(got.train, current.train) and np.array_equal(got.val, current.val)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda d: {"val": d.val[:4]},  # fewer validation mazes than the config's
+        lambda d: {"train": d.train[:, :-2, :-2], "val": d.val[:, :-2, :-2]},  # another grid shape
+        lambda d: {"val": d.val.astype(np.uint8)},
+    ],
+    ids=["short-val", "grid-shape", "val-dtype"],
+)
+def test_cache_with_other_splits_is_not_reused(tmp_path: Path, tamper) -> None:
+    import generators.dataset as dataset_module
+
+    cfg = DatasetConfig(size=SIZE, n_train=30, n_val=10, seed=3)
+    good = load_dataset(cfg, tmp_path)
+    path = tmp_path / cfg.cache_name()
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    assert np.array_equal(arrays["train"][: dataset_module.PROBE], dataset_module._probe(cfg, "train"))
+    arrays.update(tamper(good))
+    np.savez_compressed(path, **arrays)
+    got = load_dataset(cfg, tmp_path)
+    assert got.train.shape == (30, 9, 11) and got.val.shape == (10, 9, 11)
+    assert got.val.dtype == np.bool_
+    assert np.array_equal(got.train, good.train) and np.array_equal(got.val, good.val)
+
+
+def test_dataset_counts_may_be_numpy_ints(tmp_path: Path) -> None:
+    cfg = DatasetConfig(size=SIZE, n_train=np.int64(5), n_val=np.int32(2), seed=np.int64(1))
+    assert cfg.cache_name() == DatasetConfig(size=SIZE, n_train=5, n_val=2, seed=1).cache_name()
+    assert load_dataset(cfg, tmp_path).train.shape == (5, 9, 11)
+
+
 def test_dataset_config_errors() -> None:
     with pytest.raises(ValueError, match="n_train must be at least 1"):
         DatasetConfig(n_train=0)
