@@ -4,7 +4,9 @@ One `TrainConfig` holds every setting (model, data, optimiser, KL schedule, seed
 the dataset (cached), initialises the model from a `torch.Generator` seeded by the config -- no
 global seeding anywhere -- and runs Adam with a cosine-decayed learning rate over shuffled
 minibatches. A tqdm bar shows the loss terms; after each epoch it reports the validation loss
-and a quick check of prior samples: the share of decoded, thresholded grids that are solvable and
+(the reconstruction decoded from the posterior mean plus the KL term: lower than the negative
+ELBO, which decodes a posterior draw as the training loss does, so not comparable with it;
+`generators.likelihood` has the held-out bound) and a quick check of prior samples: the share of decoded, thresholded grids that are solvable and
 that are perfect mazes, before any repair (its noise has its own seed stream, apart from the
 data's and evaluation's: `generators.dataset.seed_stream`). The AE's sampling Gaussian is fitted
 to its training codes at the end.
