@@ -6,9 +6,10 @@ global seeding anywhere -- and runs Adam with a cosine-decayed learning rate ove
 minibatches. A tqdm bar shows the loss terms; after each epoch it reports the validation loss
 (the reconstruction decoded from the posterior mean plus the KL term: lower than the negative
 ELBO, which decodes a posterior draw as the training loss does, so not comparable with it;
-`generators.likelihood` has the held-out bound) and a quick check of prior samples: the share of decoded, thresholded grids that are solvable and
-that are perfect mazes, before any repair (its noise has its own seed stream, apart from the
-data's and evaluation's: `generators.dataset.seed_stream`). The AE's sampling Gaussian is fitted
+`generators.likelihood` has the held-out bound) and a quick check of prior samples: the share
+of decoded, thresholded grids that are solvable and that are perfect mazes, before any repair
+(its noise has its own seed stream, apart from the data's and evaluation's:
+`generators.dataset.seed_stream`). The AE's sampling Gaussian is fitted
 to its training codes at the end.
 
 `save_trained` writes ``<name>.safetensors`` (weights, no pickle) and ``<name>.json`` (the model
