@@ -174,16 +174,29 @@ def fidelity(
     arrays.update({f"fidelity_ref_{k}": v for k, v in ref_stats.items()})
     if model is not None and tuple(model.cfg.shape) == heldout.shape[1:]:
         draws = getattr(generator, "decoding", None) == "sample"
-        if model.is_vae or (draws and proposal_std):
+        code_temperature = float(getattr(generator, "temperature", 1.0))
+        if getattr(generator, "sampling", "prior") == "grid":
+            metrics["nll_model_note"] = "n/a: the codes are points of a grid, which have no density"
+        elif code_temperature == 0:
+            metrics["nll_model_note"] = "n/a: at temperature 0 every code is the sampling Gaussian's mean"
+        elif model.is_vae or (draws and proposal_std):
             import torch
 
             seed_t = int(rng.integers(2**63))
             temperature = float(getattr(generator, "decision_temperature", 1.0))
 
-            def bound(scored: Any, t: float) -> float:
+            def bound(scored: Any, t: float, code_t: float) -> float:
                 gen = torch.Generator().manual_seed(seed_t)
                 std = None if model.is_vae else proposal_std
-                nll = iwae_nll(scored, heldout, cfg.iw_samples, gen, proposal_std=std, temperature=t)
+                nll = iwae_nll(
+                    scored,
+                    heldout,
+                    cfg.iw_samples,
+                    gen,
+                    proposal_std=std,
+                    temperature=t,
+                    code_temperature=code_t,
+                )
                 return float(nll.mean())
 
             # A VAE whose training chose a Gaussian fitted to its posterior draws samples that,
@@ -199,7 +212,8 @@ def fidelity(
                 served, fitted_prior = standard(model), False
             metrics["decision_temperature"] = temperature
             metrics["sampling_density"] = "posterior Gaussian" if fitted_prior else "prior"
-            metrics["nll_model"] = bound(served, temperature)
+            metrics["code_temperature"] = code_temperature
+            metrics["nll_model"] = bound(served, temperature, code_temperature)
             metrics["nll_model_note"] = f"importance-weighted bound, {cfg.iw_samples} samples"
             if not model.is_vae:
                 metrics["nll_model_note"] += (
@@ -207,12 +221,14 @@ def fidelity(
                 )
             if fitted_prior:
                 metrics["nll_model_note"] += ", codes weighed by the Gaussian fitted to posterior draws"
+            if code_temperature != 1.0:
+                metrics["nll_model_note"] += f", codes at temperature {code_temperature:g} as served"
             if temperature != 1.0:
                 metrics["nll_model_note"] += f", decisions at temperature {temperature:g} as served"
-            if temperature != 1.0 or fitted_prior:
+            if temperature != 1.0 or code_temperature != 1.0 or fitted_prior:
                 # The served distribution's bound above; the trained model's own (its training
-                # prior, N(0, I) for a VAE, and decisions at temperature 1):
-                metrics["nll_model_own"] = bound(standard(model) if model.is_vae else model, 1.0)
+                # prior, N(0, I) for a VAE, codes and decisions at temperature 1):
+                metrics["nll_model_own"] = bound(standard(model) if model.is_vae else model, 1.0, 1.0)
         elif draws:
             metrics["nll_model_note"] = (
                 "n/a: the AE was trained without code noise: no width to draw codes around a maze's own"

@@ -133,6 +133,7 @@ def iwae_nll(
     batch: int = 64,
     proposal_std: float | None = None,
     temperature: float = 1.0,
+    code_temperature: float = 1.0,
 ) -> np.ndarray:
     """``float64[B]`` importance-weighted NLL bound (nats per maze) of ``walls: bool[B, H, W]``
     with ``samples`` draws per maze from the ``torch.Generator`` ``gen``.
@@ -140,7 +141,10 @@ def iwae_nll(
     ``temperature``: the decisions' temperature (`generators.learned.LearnedGenerator`'s
     ``decision_temperature``): each passage's Bernoulli at its wall logit divided by it, the
     distribution a generator drawing at that temperature serves (still exact per decision, so
-    still a bound); 1 is the trained model's own likelihood.
+    still a bound); 1 is the trained model's own likelihood. ``code_temperature``: the scale of
+    the codes' noise (the generator's ``temperature``): codes weighed by the sampling Gaussian
+    with its covariance scaled by its square, the density a generator at that temperature draws
+    its codes from; 1 is the Gaussian itself.
 
     A VAE ``model`` (`generators.models.MazeAutoencoder`) draws from its encoder's posterior and
     weighs by its prior ``N(0, I)``. An AE is scored as the generative model it samples from, its
@@ -150,6 +154,7 @@ def iwae_nll(
     """
     samples, batch = check_int(samples, "samples", 1), check_int(batch, "batch", 1)
     temperature = check_real(temperature, "temperature", 0.0, math.inf, low_open=True)
+    code_temperature = check_real(code_temperature, "code_temperature", 0.0, math.inf, low_open=True)
     if not isinstance(gen, torch.Generator):
         raise TypeError(f"gen must be a torch.Generator, got {type(gen).__name__}")
     walls = check_grids(walls, model_shape=model.cfg.shape)
@@ -163,7 +168,7 @@ def iwae_nll(
     else:
         check_real(proposal_std, "proposal_std", 0.0, math.inf, low_open=True)
     prior = torch.distributions.MultivariateNormal(
-        model.prior_mean.double(), scale_tril=model.prior_scale_tril.double()
+        model.prior_mean.double(), scale_tril=code_temperature * model.prior_scale_tril.double()
     )
     out = np.empty(len(walls), dtype=np.float64)
     with torch.no_grad():

@@ -250,6 +250,10 @@ def test_fidelity_scores_a_sampling_ae_given_its_code_noise(tmp_path) -> None:
     assert scored["nll_model"] > 0 and "std 0.5" in scored["nll_model_note"]
     unscored, _ = fidelity(gen, samples, data, config=small, log=lambda _: None)
     assert unscored["nll_model"] is None and "without code noise" in unscored["nll_model_note"]
+    # Codes on the blog's grid of points: no density to weigh them by.
+    grid = make_generator("ae", size=(4, 4), model=tmp_path / "m.safetensors", sampling="grid")
+    on_grid, _ = fidelity(grid, samples, data, config=small, log=lambda _: None, proposal_std=0.5)
+    assert on_grid["nll_model"] is None and "grid" in on_grid["nll_model_note"]
 
 
 def test_fidelity_scores_a_vae_as_served_and_as_trained(tmp_path) -> None:
@@ -286,3 +290,35 @@ def test_fidelity_scores_a_vae_as_served_and_as_trained(tmp_path) -> None:
     normal, _ = fidelity(gen, samples, data, config=small, log=lambda _: None)
     assert normal["sampling_density"] == "prior" and "nll_model_own" not in normal
     assert normal["nll_model"] == pytest.approx(plain["nll_model"])
+    # Codes drawn at temperature 0.6 are scored at that temperature; the model's own beside it.
+    gen = make_generator("vae", size=(4, 4), model=tmp_path / "own.safetensors", temperature=0.6)
+    cooler, _ = fidelity(gen, samples, data, config=small, log=lambda _: None)
+    assert cooler["code_temperature"] == 0.6 and "codes at temperature 0.6" in cooler["nll_model_note"]
+    assert cooler["nll_model_own"] == pytest.approx(plain["nll_model"])
+    assert cooler["nll_model"] != pytest.approx(plain["nll_model"])
+    frozen = make_generator("vae", size=(4, 4), model=tmp_path / "own.safetensors", temperature=0.0)
+    at_zero, _ = fidelity(frozen, samples, data, config=small, log=lambda _: None)
+    assert at_zero["nll_model"] is None and "temperature 0" in at_zero["nll_model_note"]
+
+
+def test_iwae_bound_at_a_code_temperature_is_the_bound_under_the_scaled_gaussian() -> None:
+    # Scaling the codes' noise by t weighs them by the sampling Gaussian with its scale times t:
+    # the same bound as a copy of the model whose Gaussian was scaled by hand.
+    cfg = ModelConfig(
+        kind="vae", arch="spatial", latent_dim=32, depth=1, channels=4, size=(4, 4), decoder="dfs"
+    )
+    model = MazeAutoencoder(cfg)
+    init_parameters(model, torch.Generator().manual_seed(0))
+    model.eval()
+    walls = make_generator("backtracker", size=(4, 4)).generate_walls(6, np.random.default_rng(2))
+    scaled = MazeAutoencoder(cfg)
+    scaled.load_state_dict(model.state_dict())
+    scaled.eval()
+    with torch.no_grad():
+        scaled.prior_scale_tril.mul_(0.6)
+    got = iwae_nll(model, walls, 8, torch.Generator().manual_seed(5), code_temperature=0.6)
+    want = iwae_nll(scaled, walls, 8, torch.Generator().manual_seed(5))
+    np.testing.assert_allclose(got, want, rtol=1e-6)  # the copy scaled its float32 Gaussian
+    assert not np.allclose(got, iwae_nll(model, walls, 8, torch.Generator().manual_seed(5)))
+    with pytest.raises(ValueError, match="code_temperature"):
+        iwae_nll(model, walls, 8, torch.Generator().manual_seed(5), code_temperature=0.0)
