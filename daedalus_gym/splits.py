@@ -65,6 +65,11 @@ class LevelRange:
             raise ValueError(f"start_level must be >= 0, got {self.start_level}")
         if self.num_levels < 1:
             raise ValueError(f"num_levels must be >= 1, got {self.num_levels}")
+        if self.start_level + self.num_levels > HELD_OUT_START:
+            raise ValueError(
+                f"start_level + num_levels must be <= 2**31 = {HELD_OUT_START} (held-out and evaluation "
+                f"level seeds start there), got {self.start_level} + {self.num_levels}"
+            )
 
     @classmethod
     def parse(cls, text: str) -> LevelRange:
@@ -73,11 +78,12 @@ class LevelRange:
         try:
             if not sep:
                 raise ValueError
-            return cls(int(start), int(num))
+            start_level, num_levels = int(start), int(num)
         except ValueError:
             raise ValueError(
                 f"levels must be START:NUM with ints START >= 0, NUM >= 1, got {text!r}"
             ) from None
+        return cls(start_level, num_levels)
 
     @property
     def seeds(self) -> range:

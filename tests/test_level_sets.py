@@ -450,3 +450,16 @@ def test_level_hashes_refuse_an_env_whose_seeds_do_not_name_levels(make):
     train = {plain.reset(seed=s)[1]["maze_hash"] for s in range(5)}
     after = [s for s in range(5, 50) if plain.reset(seed=s)[1]["maze_hash"] not in train]
     assert held_out_seeds(plain, HeldOut.of(plain, LevelRange(0, 5)), 3) == after[:3]
+
+
+def test_a_training_range_stays_below_the_held_out_seeds():
+    # Held-out and evaluation seeds start at 2**31: a training range reaching there would train
+    # on them, so it is refused as gym.make refuses start_level + num_levels > 2**31.
+    assert LevelRange(2**31 - 5, 5).seeds[-1] == 2**31 - 1
+    for start, num in ((2**31, 200), (2**31 - 5, 6)):
+        with pytest.raises(ValueError, match=rf"start_level \+ num_levels must be <= 2\*\*31 = {2**31}"):
+            LevelRange(start, num)
+    with pytest.raises(ValueError, match=r"got 2147483648 \+ 1"):
+        LevelRange.parse("2147483648:1")
+    with pytest.raises(ValueError, match=r"levels must be START:NUM"):
+        LevelRange.parse("a:1")
