@@ -134,7 +134,8 @@ def canonical_hashes(walls: np.ndarray, start: np.ndarray, goal: np.ndarray) -> 
 
 def canonical_hash(maze: Maze) -> str:
     """The smallest `Maze.maze_hash` over the maze's symmetric images (see the module notes):
-    equal for two mazes exactly when one is a rotation or reflection of the other."""
+    equal for two mazes of the same shape exactly when one is the other's image under the
+    symmetries that keep that shape (a non-square maze and its quarter turn hash apart)."""
     if not isinstance(maze, Maze):
         raise TypeError(f"maze must be a generators.Maze, got {type(maze).__name__}")
     return canonical_hashes(maze.walls[None], np.array([maze.start]), np.array([maze.goal]))[0]
