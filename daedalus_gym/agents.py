@@ -99,6 +99,14 @@ class WallFollowerAgent(Agent):
     the tree's outline, so it reaches every cell, the goal included, in at most ``2 * (n - 1)``
     moves for ``n`` open squares. In mazes with loops it can circle an island forever; the step
     limit ends those episodes. Privileged: it reads the walls and its position from ``info``.
+
+    It starts with its hand on a wall: heading "up" unless the three squares it would turn
+    through towards its hand (beside it, diagonally behind it, behind it) are all open, as in an
+    open room, where turning towards the hand at every step circles that patch of floor and
+    touches no wall. Then it takes the first heading, turning away from its hand, with a wall
+    among those three squares, and with no wall around it at all it walks straight until it has
+    one. The squares outside the grid count as walls. On the canonical lattice the first heading
+    is always "up": a pillar is always among the three.
     """
 
     privileged = True
@@ -111,19 +119,45 @@ class WallFollowerAgent(Agent):
         # Turn order relative to the heading: towards the hand, straight, away, back.
         self._turns = (1, 0, 3, 2) if hand == "right" else (3, 0, 1, 2)
         self._heading = 0
+        self._on_wall = False
 
     def reset(self, seed: int | None = None) -> None:
         self._heading = 0  # "up": from a top-left start, the first move is right, else down
+        self._on_wall = False
 
     def act(self, obs: Any, info: dict[str, Any]) -> int:
         maze, (row, col) = _maze_and_pos(info, self)
+        walls = maze.walls
+        if not self._on_wall:
+            heading = self._hand_on_wall(walls, row, col)
+            if heading is None:  # no wall in reach: straight on until there is one
+                return self._heading
+            self._heading, self._on_wall = heading, True
         for turn in self._turns:
             direction = (self._heading + turn) % N_ACTIONS
             d_row, d_col = MOVES[direction]
-            if not maze.walls[row + d_row, col + d_col]:
+            if not _is_wall(walls, row + d_row, col + d_col):
                 self._heading = direction
                 return direction
         return self._heading  # boxed in on all four sides: nothing helps
+
+    def _hand_on_wall(self, walls: np.ndarray, row: int, col: int) -> int | None:
+        """The first heading from the current one, turning away from the hand, with a wall beside,
+        diagonally behind or behind it on the hand's side; ``None`` if no heading has one."""
+        towards, away = self._turns[0], self._turns[2]
+        for k in range(N_ACTIONS):
+            heading = (self._heading + k * away) % N_ACTIONS
+            side, back = MOVES[(heading + towards) % N_ACTIONS], MOVES[(heading + 2) % N_ACTIONS]
+            for d_row, d_col in (side, side + back, back):
+                if _is_wall(walls, row + d_row, col + d_col):
+                    return heading
+        return None
+
+
+def _is_wall(walls: np.ndarray, row: int, col: int) -> bool:
+    """Whether square ``(row, col)`` is a wall; outside the grid counts as one."""
+    height, width = walls.shape
+    return not (0 <= row < height and 0 <= col < width) or bool(walls[row, col])
 
 
 class OracleAgent(Agent):

@@ -84,6 +84,65 @@ def test_wall_follower_keeps_its_hand_on_the_wall():
     assert terminated and steps == 8 and visited == CORRIDORS.shortest_path()
 
 
+def open_room(start, goal, shape=(9, 11)):
+    """A walled room with nothing inside: every square but the border is open."""
+    walls = np.ones(shape, dtype=bool)
+    walls[1:-1, 1:-1] = False
+    return Maze(walls, start, goal)
+
+
+def room_env():
+    """A 9x11 grid, with the time limit of an id (`MazeEnv` itself never truncates)."""
+    return MazeStateInfo(gym.wrappers.TimeLimit(MazeEnv("backtracker", {"size": (4, 5)}), 4 * 9 * 11))
+
+
+def touches_a_wall(walls, square):
+    """Whether a wall (or the outside of the grid) is among the 8 squares around ``square``."""
+    row, col = square
+    padded = np.pad(walls, 1, constant_values=True)
+    return bool(padded[row : row + 3, col : col + 3].any())
+
+
+@pytest.mark.parametrize("hand", ["right", "left"])
+def test_wall_follower_puts_its_hand_on_a_wall_in_an_open_room(hand):
+    # From the top-left corner either hand follows the border to the bottom-right corner: down
+    # then right, or right then down, a shortest path. Turning towards the hand at every step
+    # from the first one would circle the open 2x2 patch at the start until the time limit.
+    room = open_room((1, 1), (7, 9))
+    terminated, steps, visited = play(WallFollowerAgent(hand), room_env(), options={"maze": room})
+    assert terminated and steps == room.shortest_path_length() == 14
+    assert all(touches_a_wall(room.walls, square) for square in visited)
+
+
+@pytest.mark.parametrize("hand", ["right", "left"])
+def test_wall_follower_walks_straight_to_a_wall_from_open_floor(hand):
+    room = open_room((5, 5), (7, 9))
+    terminated, steps, visited = play(WallFollowerAgent(hand), room_env(), options={"maze": room})
+    # Up to the top wall (4 steps), then along the border: the right hand goes left, down the
+    # west wall and along the bottom (4 + 6 + 8); the left hand goes right and down the east wall.
+    expected = [(row, 5) for row in range(5, 0, -1)]
+    if hand == "right":
+        expected += [(1, col) for col in range(4, 0, -1)] + [(row, 1) for row in range(2, 8)]
+        expected += [(7, col) for col in range(2, 10)]
+    else:
+        expected += [(1, col) for col in range(6, 10)] + [(row, 9) for row in range(2, 8)]
+    assert terminated and visited == expected and steps == len(expected) - 1
+
+
+@pytest.mark.parametrize("hand", ["right", "left"])
+def test_wall_follower_treats_the_outside_of_a_borderless_maze_as_wall(hand):
+    # No wall border: the grid's edge is the wall. Reading a square outside it must neither wrap
+    # around to the far side (a wasted bump into the edge) nor fail.
+    walls = np.zeros((3, 5), dtype=bool)
+    walls[1, 1:4] = True  # a ring of open squares around a 1x3 block
+    env = MazeStateInfo(gym.wrappers.TimeLimit(MazeEnv("backtracker", {"size": (1, 2)}), 4 * 3 * 5))
+    for start, goal in (((0, 0), (2, 4)), ((2, 0), (0, 4))):
+        maze = Maze(walls, start, goal)
+        terminated, steps, visited = play(WallFollowerAgent(hand), env, options={"maze": maze})
+        assert terminated and steps == maze.shortest_path_length() == 6
+        assert len(set(visited)) == len(visited)  # never bumps, never comes back
+
+
 @settings(max_examples=40, deadline=None)
 @given(height=st.integers(1, 9), width=st.integers(2, 9), seed=st.integers(0, 2**32 - 1))
 def test_wall_follower_solves_every_perfect_maze_within_the_step_limit(height, width, seed):

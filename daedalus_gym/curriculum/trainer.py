@@ -11,6 +11,16 @@ episode): the goal reward alone is too sparse to learn from at 14x14 cells. Retu
 every score the sampler reads come from the same shaped reward; the zero-shot evaluation plays
 without it.
 
+An episode ends at the goal (terminated) or after ``max_episode_steps`` (truncated), and GAE
+treats both ends alike: no bootstrap from the value of the episode's last observation, as
+CleanRL's ``ppo.py`` does (``done = terminated or truncated``) and as JaxUED's maze does (its
+time-out is part of ``done``), so the value targets and the positive value loss the samplers
+read are theirs. Stable-Baselines3 instead bootstraps a truncated episode from the value of its
+last observation. Until the agent solves its levels, most episodes end by truncation: at the
+default 512-step limit on 14x14-cell mazes, nearly all of the first rollouts'. The learning rate is
+constant and the value loss unclipped (Stable-Baselines3's defaults; CleanRL anneals the one and
+clips the other).
+
 The agent sees the egocentric window (``obs_mode="egocentric"``) and a one-hot of its previous
 action (what `LastActionObs` gives a single env), through two small MLPs (actor and critic). It
 runs on the CPU with one torch thread, so runs of several seeds can share a machine.
