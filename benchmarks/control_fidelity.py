@@ -4,13 +4,14 @@ own mazes at that difficulty?
 For each generator and path-length quantile, the difficulty-control search serves ``--n`` mazes
 at the target, and rejection sampling gives the reference: the generator's own mazes, drawn
 uncontrolled and kept when their path is within the search's tolerance of the target (the exact
-conditional distribution the search approximates; it can take 30 uncontrolled mazes per kept one
-in the tails). The two sets are compared by the classifier two-sample tests of ``evaluate`` (the
-MLP on hand features and the CNN on the wall grid, which sees position, so a left-right
-asymmetry shows) and by the largest Kolmogorov-Smirnov distance over the structure statistics
-and the path between the other two corners. A second reference set gives the sanity row. For a
-learned generator whose model has a path head (``generators.path_head``), the mazes its search
-serves steered by the head (``path_head=True``) are compared too, in the "with head" column.
+conditional distribution the search approximates; in the tails it takes dozens of uncontrolled
+mazes per kept one, the ``drawn_per_kept`` figure of the JSON). The two sets are compared by the
+classifier two-sample tests of ``evaluate`` (the MLP on hand features and the CNN on the wall
+grid, which sees position, so a left-right asymmetry shows) and by the largest
+Kolmogorov-Smirnov distance over the structure statistics and the path between the other two
+corners. A second reference set gives the sanity row. For a learned generator whose model has a
+path head (``generators.path_head``), the mazes its search serves steered by the head
+(``path_head=True``) are compared too, in the "with head" column.
 Prints a table; ``--out`` also writes it as JSON.
 """
 
@@ -28,16 +29,18 @@ from generators.two_sample import c2st, ks_2samp
 
 def conditional(base, target: float, tol: float, n: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
     """``n`` of ``base``'s own mazes whose path is within ``tol`` (relative) of ``target``, and how
-    many were drawn for them."""
+    many were drawn for them: up to and including the ``n``-th kept one (the mazes drawn in the
+    same batch after it are not counted, so ``drawn / n`` is rejection sampling's cost whatever
+    the batch size)."""
     kept, drawn, have = [], 0, 0
     while have < n:
         walls = base.generate_walls(4096, rng)
-        drawn += len(walls)
         path = measure(base, walls)["path_length"]
-        hit = walls[np.abs(path - target) <= tol * target]
-        kept.append(hit)
+        hit = np.flatnonzero(np.abs(path - target) <= tol * target)[: n - have]
+        drawn += int(hit[-1]) + 1 if have + len(hit) == n else len(walls)
+        kept.append(walls[hit])
         have += len(hit)
-    return np.concatenate(kept)[:n], drawn
+    return np.concatenate(kept), drawn
 
 
 def features(base, walls: np.ndarray) -> dict[str, np.ndarray]:

@@ -55,10 +55,13 @@ WALKS_PER_CODE = 8  # as the search's first round draws them
 
 def tolerance_window(n: int, target: float, tol: float) -> np.ndarray:
     """``int64[n, 2]``: the goal depths (cell steps) of a path within ``tol`` of ``target``, the
-    window a walk stops outside of."""
+    window a walk stops outside of: the first and last depth ``d`` with ``|2 d - target| <= tol *
+    target``, the test a landed walk passes (a depth just outside it is a miss, and stops)."""
+    around = range(math.floor(target * (1 - tol) / 2), math.ceil(target * (1 + tol) / 2) + 1)
+    inside = [d for d in around if abs(2 * d - target) <= tol * target] or [around[0], around[-1]]
     window = np.empty((n, 2), dtype=np.int64)
-    window[:, 0] = math.floor(target * (1 - tol) / 2)
-    window[:, 1] = math.ceil(target * (1 + tol) / 2)
+    window[:, 0] = inside[0]
+    window[:, 1] = inside[-1]
     return window
 
 

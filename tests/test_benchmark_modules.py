@@ -106,6 +106,27 @@ def test_control_fidelity_compares_served_mazes_with_the_generators_own(tmp_path
         assert exit_.value.code == 2 and said in capsys.readouterr().err
 
 
+def test_control_fidelity_counts_the_mazes_drawn_up_to_the_last_one_kept():
+    """The reference's cost (``drawn_per_kept``) counts the mazes rejection sampling needed: up
+    to and including the n-th kept one, not the rest of the batch of 4,096 it came in."""
+    import numpy as np
+
+    from benchmarks.control_fidelity import conditional
+    from generators import make_generator
+    from generators.control import calibrate, measure
+
+    base = make_generator("kruskal", size=4)
+    target, tol = calibrate(base).quantile("path_length", 0.5), 0.1
+    # Successive batches from one rng are the mazes of one large batch (the generator contract).
+    walls = base.generate_walls(3 * 4096, np.random.default_rng(7))
+    hits = np.flatnonzero(np.abs(measure(base, walls)["path_length"] - target) <= tol * target)
+    in_first = int((hits < 4096).sum())
+    for n in (5, in_first, in_first + 3):  # the n-th kept in the first batch, at its end, in the second
+        kept, drawn = conditional(base, target, tol, n, np.random.default_rng(7))
+        assert drawn == hits[n - 1] + 1
+        assert np.array_equal(kept, walls[hits[:n]])
+
+
 def test_rejection_bound_measures_the_models_walks_and_the_search(tmp_path, capsys):
     """Per inside target: the share of the model's walks that land, the walks a second, their
     product as the bound, the search's own speed and where its time went, and the walks a second
@@ -146,6 +167,22 @@ def test_rejection_bound_measures_the_models_walks_and_the_search(tmp_path, caps
         with pytest.raises(SystemExit) as exit_:
             rejection_bound.main(bad)
         assert exit_.value.code == 2 and said in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("target", [88.0, 105.8, 159.1, 176.9, 230.2, 288.0, 851.4])
+def test_rejection_bound_stops_each_walk_where_it_leaves_the_tolerance(target):
+    """The window holds exactly the goal depths of a walk that lands (``|2 d - target| <= tol *
+    target``): a walk reaching the goal one depth outside them is a miss, and stops there."""
+    import numpy as np
+
+    from benchmarks.rejection_bound import tolerance_window
+
+    tol = max(0.04, 2.0 / target) * (1 + 1e-9)  # as the search's `_tolerance` sets it
+    depths = np.arange(1000)
+    lands = depths[np.abs(2 * depths - target) <= tol * target]
+    window = tolerance_window(3, target, tol)
+    assert window.shape == (3, 2) and window.dtype == np.int64
+    assert (window == [lands.min(), lands.max()]).all()
 
 
 def test_rejection_bound_takes_its_clocks_off_after_an_error():
