@@ -20,7 +20,9 @@ down to the sanity row; if the decisions do, it stays with ``fresh``. A code non
 
 Per generator it also prints how much the code says about the path: the entropy of the goal
 depth of the model's walks, ``H(depth)``, and its mean entropy given the code, ``H(depth |
-code)`` (plug-in estimates: `ENTROPY_CODES` codes, `ENTROPY_WALKS` walks each). The latter is
+code)`` (`ENTROPY_CODES` codes, `ENTROPY_WALKS` walks each; each entropy the plug-in estimate
+with the Miller-Madow correction, ``+ (m - 1) / 2N`` for ``m`` depths seen in ``N`` walks, without
+which ``H(depth | code)`` from 400 walks comes out about 0.07 nats low). The latter is
 also how many nats a maze's decisions would gain, on average, under an exact conditional model
 told the depth (``log p(maze | code, depth) - log p(maze | code) = -log p(depth | code)``), to
 set beside what the head gains (``daedalus-gym train-path-head`` reports it). ``--out`` also
@@ -44,8 +46,8 @@ ENTROPY_WALKS = 400  # the model's walks drawn over each
 
 
 def depth_entropies(base, rng: np.random.Generator) -> tuple[float, float]:
-    """``H(depth)`` and ``H(depth | code)`` in nats, plug-in estimates over `ENTROPY_WALKS` of the
-    model's walks for each of `ENTROPY_CODES` codes."""
+    """``H(depth)`` and ``H(depth | code)`` in nats over `ENTROPY_WALKS` of the model's walks for
+    each of `ENTROPY_CODES` codes: plug-in estimates with the Miller-Madow correction."""
     n = ENTROPY_CODES * ENTROPY_WALKS
     rows = np.repeat(np.arange(ENTROPY_CODES), ENTROPY_WALKS)
     codes = rng.standard_normal((ENTROPY_CODES, base.latent_dim))
@@ -53,13 +55,16 @@ def depth_entropies(base, rng: np.random.Generator) -> tuple[float, float]:
         codes, rng.standard_normal((n, base.noise_dim - base.latent_dim)), rows, np.full((n, 2), -1)
     )
 
-    def entropy(values: np.ndarray) -> float:
-        counts = np.unique(values, return_counts=True)[1]
-        p = counts / counts.sum()
-        return float(-(p * np.log(p)).sum())
-
     given = np.mean([entropy(depth[rows == i]) for i in range(ENTROPY_CODES)])
     return entropy(depth), float(given)
+
+
+def entropy(values: np.ndarray) -> float:
+    """The entropy in nats of the distribution ``values`` (``N`` draws) are drawn from: the
+    plug-in estimate plus the Miller-Madow correction ``(m - 1) / 2N``, ``m`` the values seen."""
+    counts = np.unique(values, return_counts=True)[1]
+    p = counts / counts.sum()
+    return float(-(p * np.log(p)).sum() + (len(counts) - 1) / (2 * counts.sum()))
 
 
 def own_landed(base, target: float, tol: float, need: int, rng: np.random.Generator):

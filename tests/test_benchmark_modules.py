@@ -477,3 +477,18 @@ def test_learned_ablation_scores_the_served_distribution(tmp_path, monkeypatch):
     assert not np.array_equal(at_mean, at_zero)  # the check below can tell the two apart
     wrong = (lat.passages_from_walls(at_mean) != lat.passages_from_walls(heldout)).sum(1).mean()
     assert rows["code zeroed"]["recon_wrong"] == pytest.approx(float(wrong))
+
+
+def test_depth_entropy_is_corrected_for_its_sample_size():
+    # Twenty equally likely depths, 100 draws at a time: the plug-in estimate is low by about
+    # (m - 1) / 2N; with the Miller-Madow correction the mean over many samples is near log 20.
+    import numpy as np
+
+    from benchmarks.path_head_codes import entropy
+
+    rng = np.random.default_rng(0)
+    samples = rng.integers(0, 20, size=(2000, 100))
+    corrected = np.mean([entropy(s) for s in samples])
+    plug_in = np.mean([entropy(s) - (len(np.unique(s)) - 1) / 200 for s in samples])
+    assert abs(corrected - np.log(20)) < 0.02 < np.log(20) - plug_in
+    assert entropy(np.full(50, 3)) == 0.0
