@@ -48,6 +48,7 @@ NO_TIME_LIMIT = -1
 DEFAULT_VIEW_SIZE = 5
 # Reward on reaching the goal: 1 - FINISH_PENALTY * steps / budget (MiniGrid's convention).
 FINISH_PENALTY = 0.9
+LATEST_REWARD = 0.1  # what reaching the goal pays at or past the budget: 1 - FINISH_PENALTY
 
 
 # --------------------------------------------------------------------- argument checks
@@ -463,9 +464,10 @@ def reward(terminated: Any, steps: Any, budget: int) -> Any:
 
     Past the budget (a time limit raised above it) the goal still pays 0.1.
     """
+    # Floored at the literal 0.1: 1 - 0.9 is 0.09999999999999998 in floating point.
     if isinstance(steps, np.ndarray):
-        return np.where(terminated, 1.0 - FINISH_PENALTY * np.minimum(steps / budget, 1.0), 0.0)
-    return 1.0 - FINISH_PENALTY * min(steps / budget, 1.0) if terminated else 0.0
+        return np.where(terminated, np.maximum(1.0 - FINISH_PENALTY * (steps / budget), LATEST_REWARD), 0.0)
+    return max(1.0 - FINISH_PENALTY * (steps / budget), LATEST_REWARD) if terminated else 0.0
 
 
 # ``reset(options=...)`` keys that give the level to play: "level", and "maze", its older name.
@@ -560,7 +562,7 @@ def _step_kernel(
         steps[i] = count
         at_goal = new == goal[i]
         terminated[i] = at_goal
-        rewards[i] = 1.0 - FINISH_PENALTY * min(count / budget, 1.0) if at_goal else 0.0
+        rewards[i] = max(1.0 - FINISH_PENALTY * (count / budget), LATEST_REWARD) if at_goal else 0.0
 
 
 class MazeBatch:

@@ -70,8 +70,9 @@ class MazeEnv(gym.Env):
 
     ## Rewards
     ``1 - 0.9 * (steps / B)`` on reaching the goal, 0 otherwise (MiniGrid's convention), where
-    ``B = 4 * h * w`` (``env.unwrapped.step_budget``) is the id's time limit. A time limit raised
-    above ``B`` keeps that scale, and reaching the goal after ``B`` steps pays 0.1.
+    ``B = 4 * h * w`` (``env.unwrapped.step_budget``) for the served maze's ``h x w`` cells, the
+    registered ids' time limit for that size. A time limit raised above ``B`` keeps that scale,
+    and reaching the goal after ``B`` steps pays 0.1.
 
     ## Starting State
     The agent stands on ``maze.start`` (the top-left cell unless the maze says otherwise).
@@ -195,6 +196,8 @@ class MazeEnv(gym.Env):
     - 0.9.1 (same ids): with ``generator_kwargs={"path_head": True}`` a seed serves another
       maze (the head's walks are told depths spread over the target's tolerance, as the model's
       own paths are); every other setting serves the same mazes.
+    - 0.9.2 (same ids): reaching the goal at or past ``4 h w`` steps pays exactly 0.1 (it was
+      0.09999999999999998). Served mazes are unchanged.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array", "ansi"], "render_fps": 8}

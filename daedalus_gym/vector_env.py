@@ -29,6 +29,7 @@ from daedalus_gym.core import (
     fast_path,
     generate_from,
     given_level,
+    id_time_limit,
     make_settings,
     maze_hashes,
     path_lengths,
@@ -90,8 +91,8 @@ class MazeVectorEnv(VectorEnv):
     ## Rewards, Starting State, Episode End
     As `MazeEnv`, by the same code (`daedalus_gym.core`): ``1 - 0.9 * steps / (4 h w)`` on
     reaching the goal, else 0; the agent starts on ``maze.start``; terminated at the goal;
-    truncated after ``max_episode_steps`` steps when not terminated (the id's time limit, what
-    ``gym.make``'s ``TimeLimit`` does for the single env).
+    truncated after ``max_episode_steps`` steps (the id's time limit), as ``gym.make``'s
+    ``TimeLimit`` does for the single env: a goal reached on the last step sets both flags.
 
     ## Autoreset
     ``metadata["autoreset_mode"]``: `gymnasium.vector.AutoresetMode.NEXT_STEP` by default,
@@ -140,8 +141,9 @@ class MazeVectorEnv(VectorEnv):
     - ``generator``, ``generator_kwargs``, ``default_generator_kwargs``, ``obs_mode``,
       ``view_size``, ``obs_tile_size``, ``render_tile_size``, ``show_path``, ``max_attempts``:
       as `MazeEnv` (checked by the same function).
-    - ``max_episode_steps``: the time limit (``gym.make_vec`` passes the id's; default
-      ``4 * h * w``); -1, as Gymnasium spells it, for none: episodes end only at the goal. The
+    - ``max_episode_steps``: the time limit (``gym.make_vec`` passes the id's, and ``None``
+      means the id's too, as for ``gym.make``; without an id, ``4 * h * w``); -1, as Gymnasium
+      spells it, for none: episodes end only at the goal. The
       id's limit is for the id's size: with larger mazes it warns; pass
       ``max_episode_steps=4 * h * w`` for theirs.
     - ``render_mode``: ``"rgb_array"`` or ``"ansi"``: `render` returns one frame per sub-env.
@@ -194,6 +196,10 @@ class MazeVectorEnv(VectorEnv):
       ``max_episode_steps=-1`` means no time limit, as in Gymnasium.
     - 0.9.1 (same ids): with ``generator_kwargs={"path_head": True}`` a seed serves another
       maze (see `MazeEnv`).
+    - 0.9.2 (same ids): a goal reached on the time limit's last step is truncated as well as
+      terminated, as gymnasium's ``TimeLimit`` and ``SyncVectorEnv`` report it (it was
+      terminated only); ``max_episode_steps=None`` from ``gym.make_vec`` is the id's limit, as
+      ``gym.make`` reads it; the goal's reward at or past ``4 h w`` steps is exactly 0.1.
     """
 
     metadata: ClassVar[dict[str, Any]] = {
@@ -240,6 +246,8 @@ class MazeVectorEnv(VectorEnv):
             raise TypeError(f"copy must be a bool, got {describe(copy)}")
         if pool_size is not None:
             pool_size = check_int(pool_size, "pool_size")
+        if max_episode_steps is None:  # gym.make_vec(id, max_episode_steps=None): the id's, as gym.make
+            max_episode_steps = id_time_limit(default_generator_kwargs)
         settings = make_settings(
             self.metadata["render_modes"], generator, generator_kwargs, obs_mode, view_size, obs_tile_size,
             max_episode_steps, render_mode, render_tile_size, show_path, max_attempts,
@@ -369,9 +377,9 @@ class MazeVectorEnv(VectorEnv):
         batch = self._batch
         # Sub-envs resetting this step ignore their action: they start a new maze.
         terminated, rewards = batch.step(actions, resetting if any_reset else None)
+        # As gymnasium's TimeLimit: truncated at the limit, also where the goal is reached on
+        # that very step (then both flags are set).
         truncated = batch.steps >= self._limit
-        if np.count_nonzero(truncated):
-            truncated &= ~terminated
 
         final: dict[str, Any] | None = None
         started: np.ndarray | None = None  # sub-envs that start a level in this step
