@@ -20,9 +20,11 @@ estimated from ``prior_samples`` draws of ``generator.draw_noise``). Each rollou
 3. The elite, the top ``elite_fraction`` of the rollout's levels by fitness (prior draws
    included), pulls the Gaussian: ``mu <- (1 - s) mu + s mean(elite)``,
    ``sigma <- max((1 - s) sigma + s std(elite), sigma_floor * prior_std)`` with ``s`` the
-   ``smoothing`` rate. The floor keeps the search from collapsing onto one level. A rollout whose
-   fitness is the same on every level (e.g. nothing solved yet) carries no ranking and leaves the
-   Gaussian where it is; `summary` counts such rollouts.
+   ``smoothing`` rate. Levels of equal fitness keep their order, prior draws first: where fewer
+   levels than the elite's size have a fitness above the rest, prior draws fill it, which pulls
+   ``mu`` back towards the prior. The floor keeps the search from collapsing onto one level. A
+   rollout whose fitness is the same on every level (e.g. nothing solved yet) carries no ranking
+   and leaves the Gaussian where it is; `summary` counts such rollouts.
 
 The noise of each env's level is kept by the sampler (`noise_of`) until the rollout is scored.
 Cost: one batched decode and repair of ``n`` mazes per rollout, plus ``O(n noise_dim)``.
