@@ -41,6 +41,7 @@ import numpy as np
 from daedalus_gym.core import check_int, check_seed, describe
 from daedalus_gym.splits import HeldOut
 from generators.base import check_real
+from generators.two_sample import wilson_score
 
 BACKENDS = ("local", "ray")
 RAY_HINT = 'pip install "daedalus-gym[ray]"'
@@ -139,14 +140,7 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float,
     if successes > n:
         raise ValueError(f"successes must be in [0, {n}], got {successes}")
     z = check_real(z, "z", 0.0, math.inf, low_open=True, high_open=True)
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    # At 0 or n successes the bound is exactly 0 or 1; do not let rounding say otherwise.
-    low = 0.0 if successes == 0 else max(0.0, centre - half)
-    high = 1.0 if successes == n else min(1.0, centre + half)
-    return low, high
+    return wilson_score(successes / n, n, z)
 
 
 def summarize(results: Sequence[EpisodeResult]) -> list[BenchRecord]:

@@ -82,10 +82,19 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     z = check_real(z, "z", 0.0, math.inf, low_open=True, high_open=True)
     if n == 0:
         return float("nan"), float("nan")
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return wilson_score(successes / n, n, z)
+
+
+def wilson_score(p: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval at success rate ``p`` in ``[0, 1]`` over ``n >= 1`` trials:
+    ``(p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)``, exactly 0 and 1 at its ends (the
+    formula, the one shared by every Wilson interval here; callers check their arguments)."""
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    low = 0.0 if p == 0 else max(0.0, centre - half)
+    high = 1.0 if p == 1 else min(1.0, centre + half)
+    return low, high
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from generators import Maze
 from generators.base import check_real
 from generators.level_files import levels_from_text
 from generators.shortest_paths import shortest_path_lengths
+from generators.two_sample import wilson_score
 
 SUITES: tuple[str, ...] = ("zero-shot-v0",)
 # The normal quantile of a two-sided 95% interval.
@@ -180,16 +181,7 @@ def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float,
     k = check_int(successes, "successes", minimum=0)
     if k > n:
         raise ValueError(f"successes must be <= trials = {n}, got {k}")
-    return _wilson(k / n, n, z)
-
-
-def _wilson(p: float, n: int, z: float) -> tuple[float, float]:
-    """The Wilson score interval at rate ``p`` over ``n >= 1`` trials."""
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    # Clipped: at k = 0 or k = n the bound is exactly 0 or 1 up to rounding.
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return wilson_score(k / n, n, z)
 
 
 def _values(values: object) -> np.ndarray:
@@ -307,7 +299,7 @@ class GroupResult:
         draws: a policy that solves a level tends to solve it every time). With one episode a
         level this is the plain Wilson interval of the episodes; with more it is exact where a
         level's episodes agree and conservative (wider) where they do not."""
-        return _wilson(self.success_rate, self.levels, Z95)
+        return wilson_score(self.success_rate, self.levels, Z95)
 
     @property
     def spl(self) -> float:
